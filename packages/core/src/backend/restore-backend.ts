@@ -1,0 +1,48 @@
+import { SchedulerLike } from 'rxjs';
+import { CopyCause, CopyPriority } from '../events/event-kind';
+import { ThpAdvice } from '../model/image';
+import type { RestoreSession } from '../session/restore-session';
+
+export interface BackendAvailability {
+  readonly available: boolean;
+  /** Why not, in one line, with what to do about it. */
+  readonly reason?: string;
+}
+
+/** What a running backend offers the session: the clock, the scheduler and the command queue. */
+export interface BackendPort {
+  readonly scheduler: SchedulerLike;
+  /** ns on the run's clock. */
+  now(): number;
+  /**
+   * Queue an asynchronous copy (the core has already dropped pages present or in flight and
+   * emitted CopyQueued). The backend emits PagesCopied, or CopyRejected(EEXIST) for pages a demand
+   * fault copied first, when the copy happens.
+   */
+  submitCopy(pid: number, page: number, count: number, cause: CopyCause, priority: CopyPriority): void;
+  submitMadvise(pid: number, vma: number, advice: ThpAdvice): void;
+}
+
+export interface BackendRunOptions {
+  readonly seed: number;
+  /** Called now and then with the fraction of the workload done (0..1), for progress bars. */
+  readonly onProgress?: (fraction: number) => void;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * A backend executes a session: applies the plan, runs the workload, emits every fact through
+ * session.emit, lets the strategies act through the port it passes to session.start, and returns
+ * when the workload has ended and the verification events are in the log.
+ * A failed verification is not an exception: it is a PagesVerified event with mismatches.
+ * An exception means the backend itself could not run (its message is shown to the user).
+ */
+export const RestoreBackend = Symbol('RestoreBackend');
+export interface RestoreBackend {
+  readonly name: string;
+  readonly description: string;
+  availability(): Promise<BackendAvailability>;
+  /** Facts recorded in the log's metadata (cost model, kernel, features). */
+  describe(): Readonly<Record<string, unknown>>;
+  run(session: RestoreSession, options: BackendRunOptions): Promise<void>;
+}

@@ -1,0 +1,63 @@
+/** Every metric of a run, computed only from its event log (so replay reproduces it exactly). */
+export interface RunMetrics {
+  /** Missing-page faults raised by the workload. */
+  demandFaults: number;
+  /** Faults on pages that were in flight (a prefetch that came too late). */
+  latePrefetches: number;
+  /** Sum of fault latencies, ns. */
+  stallNs: number;
+  faultLatencyNs: { p50: number; p90: number; p99: number; max: number };
+  /** RestoreStarted to the last page made present, ns. */
+  restoreNs: number;
+  /** WorkloadStarted to WorkloadEnded (the longest process), ns. */
+  workloadNs: number;
+  pagesCopied: { demand: number; prefetch: number; precopy: number; background: number };
+  bytesCopied: { demand: number; prefetch: number; precopy: number; background: number };
+  /** UFFDIO_COPY calls. */
+  copyCalls: number;
+  zeroPages: number;
+  prefilledPages: number;
+  /** Pages asked for again while present or in flight (dropped by the core or refused with EEXIST). */
+  duplicateCopies: number;
+  /** Prefetched pages (prefetch+precopy+background) later touched / prefetched pages; null when none. */
+  prefetchAccuracy: number | null;
+  /** Faults avoided / faults demand-only would take on the same workload; null when that is 0. */
+  coverage: number | null;
+  /** Pages still lazy when the workload ended. */
+  unrestoredPages: number;
+  /** RSS and PSS of the restored tree at the end of the workload (modelled in the simulator). */
+  rssBytes: number;
+  pssBytes: number;
+  /** Pages whose content differed from the image: must be 0. */
+  mismatchedPages: number;
+  /** Pages checked against the image. */
+  verifiedPages: number;
+  strategyFailures: number;
+  events: number;
+}
+
+/** The metadata frame at the head of every event log. */
+export interface RunMeta {
+  readonly format: 'restorelab-log';
+  readonly version: 1;
+  readonly backend: string;
+  readonly workload: string;
+  /** The strategy stack as asked for, e.g. thp-guard,neighbor-prefetch:window=16. */
+  readonly strategy: string;
+  readonly seed: number;
+  readonly pageSize: number;
+  readonly processes: number;
+  readonly totalPages: number;
+  /** Backend facts worth keeping: cost model (sim), kernel and features (linux). */
+  readonly backendInfo?: Readonly<Record<string, unknown>>;
+}
+
+/** One run, as `restorelab run --json` prints it. */
+export interface RunResult {
+  backend: string;
+  workload: string;
+  strategy: string;
+  log: string | null;
+  verified: boolean;
+  metrics: RunMetrics;
+}

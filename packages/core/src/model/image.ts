@@ -1,0 +1,82 @@
+import { PageRange } from './page';
+
+/** Per-page flags of the image's pagemap (bits of ProcessImage.pageFlags). */
+export const PageFlag = {
+  /** The page has content in the pages blob; without it the page is a zero page. */
+  Content: 1,
+  /** Pre-dumped: already in memory before the restored process runs (filled before uffd registration). */
+  Precopied: 2,
+  /** COW-shared with the parent process at fork time: same content as the parent's page. */
+  SharedWithParent: 4,
+} as const;
+
+export type ThpAdvice = 'default' | 'hugepage' | 'nohugepage';
+
+export interface VmaImage {
+  /** Index of this VMA in its process. */
+  readonly index: number;
+  /** Virtual address of the first byte (page aligned), as in the checkpointed process. */
+  readonly start: number;
+  readonly pages: number;
+  /** Linear index of the VMA's first page in the process (VMAs are laid end to end in this space). */
+  readonly firstPage: number;
+  readonly prot: 'r' | 'rw';
+  readonly shared: boolean;
+  readonly anon: boolean;
+  readonly thp: ThpAdvice;
+  /** khugepaged would collapse this VMA between prefill and uffd registration (seed 001). */
+  readonly collapseBeforeRegister: boolean;
+}
+
+export interface ProcessImage {
+  readonly pid: number;
+  /** Parent pid in the fork tree, or null for the root. */
+  readonly parent: number | null;
+  readonly vmas: readonly VmaImage[];
+  /** Total pages of all VMAs: linear page indices run from 0 to totalPages-1. */
+  readonly totalPages: number;
+  /** One PageFlag bit set per linear page. */
+  readonly pageFlags: Uint8Array;
+  /** Byte offset of this process's first page in the pages blob; page i lives at blobOffset + i*PAGE_SIZE. */
+  readonly blobOffset: number;
+}
+
+export interface Image {
+  readonly name: string;
+  readonly pageSize: number;
+  readonly processes: readonly ProcessImage[];
+  /** Size of the pages blob in bytes: the sum of every process's totalPages * pageSize. */
+  readonly blobBytes: number;
+  /**
+   * Content of one page, written into dst (PAGE_SIZE bytes). Zero pages are all zero.
+   * Generated images compute it; images read from disk read the blob.
+   */
+  readPage(pid: number, page: number, dst: Uint8Array): void;
+}
+
+export function findProcess(image: Image, pid: number): ProcessImage {
+  const p = image.processes.find((x) => x.pid === pid);
+  if (!p) throw new Error(`image has no process ${pid}`);
+  return p;
+}
+
+/** The VMA holding linear page `page` (binary search; VMAs are sorted by firstPage). */
+export function vmaOfPage(proc: ProcessImage, page: number): VmaImage | undefined {
+  const v = proc.vmas;
+  let lo = 0;
+  let hi = v.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const m = v[mid];
+    if (page < m.firstPage) hi = mid - 1;
+    else if (page >= m.firstPage + m.pages) lo = mid + 1;
+    else return m;
+  }
+  return undefined;
+}
+
+export function pageAddress(vma: VmaImage, page: number, pageSize: number): number {
+  return vma.start + (page - vma.firstPage) * pageSize;
+}
+
+export type { PageRange };

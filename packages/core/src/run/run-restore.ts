@@ -1,0 +1,70 @@
+import { RestoreBackend } from '../backend/restore-backend';
+import { EventLogWriter } from '../events/event-log-writer';
+import { EventStore } from '../events/event-store';
+import { computeMetrics, isVerified } from '../metrics/compute-metrics';
+import { RunMeta, RunResult } from '../metrics/run-metrics';
+import { Workload } from '../model/workload';
+import { AttachedStrategy, RestoreSession } from '../session/restore-session';
+
+export interface RunRequest {
+  readonly backend: RestoreBackend;
+  readonly workload: Workload;
+  /** The stack as asked for, e.g. thp-guard,neighbor-prefetch:window=16. */
+  readonly strategy: string;
+  readonly strategies: readonly AttachedStrategy[];
+  readonly seed: number;
+  /** Where the event log is streamed while the run goes; null: no file. */
+  readonly logPath: string | null;
+  readonly onProgress?: (fraction: number) => void;
+  readonly signal?: AbortSignal;
+}
+
+export interface RunOutcome {
+  readonly result: RunResult;
+  readonly store: EventStore;
+  readonly meta: RunMeta;
+}
+
+export function runMeta(req: RunRequest): RunMeta {
+  const image = req.workload.image;
+  return {
+    format: 'restorelab-log',
+    version: 1,
+    backend: req.backend.name,
+    workload: req.workload.spec,
+    strategy: req.strategy,
+    seed: req.seed,
+    pageSize: image.pageSize,
+    processes: image.processes.length,
+    totalPages: image.processes.reduce((n, p) => n + p.totalPages, 0),
+    backendInfo: req.backend.describe(),
+  };
+}
+
+/** The RunResult object a log yields: what `run --json` and `replay --json` both print. */
+export function resultFromLog(meta: RunMeta, store: EventStore, log: string | null): RunResult {
+  const metrics = computeMetrics(store);
+  return {
+    backend: meta.backend,
+    workload: meta.workload,
+    strategy: meta.strategy,
+    log,
+    verified: isVerified(store, metrics),
+    metrics,
+  };
+}
+
+/** Runs one restore end to end; the metrics come from the log alone. */
+export async function runRestore(req: RunRequest): Promise<RunOutcome> {
+  const meta = runMeta(req);
+  const store = new EventStore();
+  if (req.logPath) store.addListener(new EventLogWriter(req.logPath, meta));
+  const session = new RestoreSession(req.workload, req.strategies, store);
+  try {
+    await req.backend.run(session, { seed: req.seed, onProgress: req.onProgress, signal: req.signal });
+  } finally {
+    session.finish();
+    store.close();
+  }
+  return { result: resultFromLog(meta, store, req.logPath), store, meta };
+}

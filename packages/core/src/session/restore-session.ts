@@ -1,0 +1,389 @@
+import { EMPTY, Observable, Subject, Subscription, catchError, takeUntil } from 'rxjs';
+import { BackendPort } from '../backend/restore-backend';
+import {
+  CopyCause,
+  CopyPriority,
+  EventKind,
+  EVENT_KIND_COUNT,
+  RejectReason,
+  ThpAdviceCode,
+} from '../events/event-kind';
+import { EventSink } from '../events/event-sink';
+import { EventStore } from '../events/event-store';
+import { decodeEvent, RestoreEvent } from '../events/restore-event';
+import { Image, PageFlag, ThpAdvice, vmaOfPage } from '../model/image';
+import { PageRange } from '../model/page';
+import { AdviceStep, FaultWindowRule, PrefillRange, RestorePlan } from '../model/plan';
+import { Workload } from '../model/workload';
+import { PageState } from '../state/page-state';
+import { PlanContext, Strategy, StrategyContext } from '../strategy/strategy';
+import { StrategyCommand } from '../strategy/strategy-command';
+import { IsolatedObservable } from './isolated-observable';
+
+export interface AttachedStrategy {
+  /** The strategy's name, e.g. neighbor-prefetch. */
+  readonly name: string;
+  /** How it was asked for, e.g. neighbor-prefetch:window=16. */
+  readonly spec: string;
+  readonly instance: Strategy;
+}
+
+interface PlanFailure {
+  readonly index: number;
+  readonly error: unknown;
+}
+
+const NO_WINDOW: FaultWindowRule = { forward: 0, backward: 0 };
+
+export function errorMessage(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  return String(e);
+}
+
+/**
+ * One restore: the workload, the strategies, the event log and the page-state projection.
+ * Backends append facts with emit(); strategies see them as Observables and answer with commands,
+ * which the session checks (range, duplicates) before handing them to the backend's port.
+ * Core invariants: a page is never queued twice (the duplicate is counted as CopyRejected
+ * duplicate); a strategy that throws is detached and reported; demand faults are the backend's
+ * and never wait for a strategy.
+ */
+export class RestoreSession implements EventSink {
+  readonly image: Image;
+  readonly state: PageState;
+  readonly plan: RestorePlan;
+  /** Pages that are lazy when the workload starts if no strategy copies anything: all registered pages minus prefill. */
+  readonly initialLazyPages: number;
+
+  private readonly subjects: (Subject<RestoreEvent> | undefined)[] = new Array(EVENT_KIND_COUNT);
+  private allSubject: Subject<RestoreEvent> | undefined;
+  private readonly detached: Subject<void>[];
+  private readonly failed: boolean[];
+  private readonly subscriptions = new Subscription();
+  private readonly windows = new Map<number, FaultWindowRule[]>();
+  private readonly planFailures: PlanFailure[] = [];
+  private port: BackendPort | undefined;
+  private listeners = 0;
+
+  constructor(
+    readonly workload: Workload,
+    readonly strategies: readonly AttachedStrategy[],
+    readonly store: EventStore,
+  ) {
+    this.image = workload.image;
+    this.state = new PageState(this.image);
+    this.detached = strategies.map(() => new Subject<void>());
+    this.failed = strategies.map(() => false);
+    this.plan = this.buildPlan();
+    this.initialLazyPages = this.countInitialLazy();
+  }
+
+  // ---- facts --------------------------------------------------------------------------------
+
+  append(kind: number, t: number, pid: number, a: number, b: number, c: number, d: number): number {
+    return this.emit(kind, t, pid, a, b, c, d);
+  }
+
+  intern(s: string): number {
+    return this.store.intern(s);
+  }
+
+  emit(kind: number, t: number, pid: number, a: number, b: number, c: number, d: number): number {
+    const seq = this.store.append(kind, t, pid, a, b, c, d);
+    this.state.apply(kind, pid, a, b, c, d);
+    if (this.listeners > 0) {
+      const s = this.subjects[kind];
+      const all = this.allSubject;
+      if ((s && s.observed) || (all && all.observed)) {
+        const ev = decodeEvent(seq, kind, t, pid, a, b, c, d);
+        s?.next(ev);
+        all?.next(ev);
+      }
+    }
+    return seq;
+  }
+
+  // ---- plan ---------------------------------------------------------------------------------
+
+  /** The combined fault-time window for a VMA: the widest rule any live strategy installed. */
+  windowFor(pid: number, vma: number): FaultWindowRule {
+    return this.windows.get(pid * 65536 + vma)?.[0] ?? NO_WINDOW;
+  }
+
+  get hasFaultWindows(): boolean {
+    return this.windows.size > 0;
+  }
+
+  private buildPlan(): RestorePlan {
+    const adviseBeforeFill: AdviceStep[] = [];
+    const adviseAfterRegister: AdviceStep[] = [];
+    const prefill: PrefillRange[] = [];
+    const precopy: PageRange[] = [];
+    const windowRules: { rule: FaultWindowRule; scope?: { pid?: number; vma?: number } }[] = [];
+
+    for (const p of this.image.processes) {
+      forEachRun(p.pageFlags, PageFlag.Precopied, (page, count) =>
+        prefill.push({ pid: p.pid, page, count, source: 'image' }),
+      );
+    }
+
+    this.strategies.forEach((s, index) => {
+      if (!s.instance.plan) return;
+      const mine = {
+        adviseBeforeFill: [] as AdviceStep[],
+        adviseAfterRegister: [] as AdviceStep[],
+        prefill: [] as PrefillRange[],
+        precopy: [] as PageRange[],
+        windows: [] as typeof windowRules,
+      };
+      const ctx: PlanContext = {
+        image: this.image,
+        workload: this.workload,
+        sourcePhase: (pid) => {
+          const tr = this.workload.traces.find((x) => x.pid === pid);
+          if (!tr) throw new Error(`no trace for pid ${pid}`);
+          return { page: tr.page.subarray(0, tr.migrateAt), write: tr.write.subarray(0, tr.migrateAt) };
+        },
+        adviseBeforeFill: (pid, vma, advice) => mine.adviseBeforeFill.push({ pid, vma, advice: checkAdvice(advice) }),
+        adviseAfterRegister: (pid, vma, advice) =>
+          mine.adviseAfterRegister.push({ pid, vma, advice: checkAdvice(advice) }),
+        prefill: (r) => mine.prefill.push({ ...this.checkRange(r), source: 'strategy' }),
+        precopy: (r) => mine.precopy.push(this.checkRange(r)),
+        faultWindow: (rule, scope) => {
+          if (!(rule.forward >= 0 && rule.backward >= 0)) throw new Error('fault window sizes must be >= 0');
+          mine.windows.push({ rule: { forward: rule.forward | 0, backward: rule.backward | 0 }, scope });
+        },
+      };
+      try {
+        s.instance.plan(ctx);
+      } catch (error) {
+        this.failed[index] = true;
+        this.planFailures.push({ index, error });
+        return;
+      }
+      adviseBeforeFill.push(...mine.adviseBeforeFill);
+      adviseAfterRegister.push(...mine.adviseAfterRegister);
+      prefill.push(...mine.prefill);
+      precopy.push(...mine.precopy);
+      windowRules.push(...mine.windows);
+    });
+
+    for (const p of this.image.processes) {
+      for (const v of p.vmas) {
+        let fwd = 0;
+        let back = 0;
+        for (const w of windowRules) {
+          if (w.scope?.pid !== undefined && w.scope.pid !== p.pid) continue;
+          if (w.scope?.vma !== undefined && w.scope.vma !== v.index) continue;
+          fwd = Math.max(fwd, w.rule.forward);
+          back = Math.max(back, w.rule.backward);
+        }
+        if (fwd > 0 || back > 0) this.windows.set(p.pid * 65536 + v.index, [{ forward: fwd, backward: back }]);
+      }
+    }
+    return { adviseBeforeFill, prefill: mergePrefill(prefill), adviseAfterRegister, precopy };
+  }
+
+  private countInitialLazy(): number {
+    let total = 0;
+    for (const p of this.image.processes) total += p.totalPages;
+    for (const r of this.plan.prefill) total -= r.count;
+    return total;
+  }
+
+  private checkRange(r: PageRange): PageRange {
+    const p = this.image.processes.find((x) => x.pid === r.pid);
+    if (!p) throw new Error(`range names pid ${r.pid}, which the image does not have`);
+    if (!(Number.isInteger(r.page) && Number.isInteger(r.count) && r.page >= 0 && r.count > 0))
+      throw new Error(`bad page range ${r.page}+${r.count}`);
+    if (r.page + r.count > p.totalPages) throw new Error(`range ${r.page}+${r.count} is past the end of pid ${r.pid}`);
+    return { pid: r.pid, page: r.page, count: r.count };
+  }
+
+  // ---- reactive -----------------------------------------------------------------------------
+
+  /** Called by the backend when the clock runs, before the workload starts. */
+  start(port: BackendPort): void {
+    this.port = port;
+    const t = port.now();
+    this.strategies.forEach((s, i) => {
+      this.emit(EventKind.StrategyAttached, t, 0, this.intern(s.spec), i, 0, 0);
+    });
+    for (const f of this.planFailures) this.reportFailure(f.index, f.error);
+    this.strategies.forEach((s, i) => {
+      if (this.failed[i] || !s.instance.attach) return;
+      const ctx = this.contextFor(i);
+      let commands: Observable<StrategyCommand> | void;
+      try {
+        commands = s.instance.attach(ctx);
+      } catch (e) {
+        this.fail(i, e);
+        return;
+      }
+      if (!commands) return;
+      this.subscriptions.add(
+        commands
+          .pipe(
+            takeUntil(this.detached[i]),
+            catchError((e) => {
+              this.fail(i, e);
+              return EMPTY;
+            }),
+          )
+          .subscribe((cmd) => this.execute(i, cmd)),
+      );
+    });
+  }
+
+  /** Unsubscribes every strategy and completes every stream. */
+  finish(): void {
+    this.subscriptions.unsubscribe();
+    this.detached.forEach((d) => {
+      d.next();
+      d.complete();
+    });
+    for (const s of this.subjects) s?.complete();
+    this.allSubject?.complete();
+    this.port = undefined;
+  }
+
+  isFailed(index: number): boolean {
+    return this.failed[index];
+  }
+
+  private contextFor(i: number): StrategyContext {
+    const port = this.port!;
+    const guard = (e: unknown) => this.fail(i, e);
+    const stream = <T extends RestoreEvent>(kind: number | 'all'): Observable<T> =>
+      IsolatedObservable.from(this.subject(kind).pipe(takeUntil(this.detached[i])), guard) as unknown as Observable<T>;
+    return {
+      image: this.image,
+      workload: this.workload,
+      state: this.state,
+      scheduler: port.scheduler,
+      now: () => port.now(),
+      all$: stream('all'),
+      faults$: stream(EventKind.FaultRaised),
+      faultResolved$: stream(EventKind.FaultResolved),
+      copies$: stream(EventKind.PagesCopied),
+      vmaRegistered$: stream(EventKind.VmaRegistered),
+      forks$: stream(EventKind.ProcessForked),
+      workloadStarted$: stream(EventKind.WorkloadStarted),
+      workloadEnded$: stream(EventKind.WorkloadEnded),
+      events$: (kind) => stream(kind),
+    };
+  }
+
+  private subject(kind: number | 'all'): Subject<RestoreEvent> {
+    this.listeners++;
+    if (kind === 'all') return (this.allSubject ??= new Subject<RestoreEvent>());
+    if (!(kind >= 1 && kind < EVENT_KIND_COUNT)) throw new Error(`unknown event kind ${kind}`);
+    return (this.subjects[kind] ??= new Subject<RestoreEvent>());
+  }
+
+  private fail(i: number, e: unknown): void {
+    if (this.failed[i]) return;
+    this.failed[i] = true;
+    this.reportFailure(i, e);
+    this.detached[i].next();
+  }
+
+  private reportFailure(i: number, e: unknown): void {
+    const t = this.port ? this.port.now() : 0;
+    this.emit(EventKind.StrategyFailed, t, 0, this.intern(this.strategies[i].spec), this.intern(errorMessage(e)), i, 0);
+  }
+
+  private execute(i: number, cmd: StrategyCommand): void {
+    if (this.failed[i] || !this.port) return;
+    if (cmd.type === 'copy') this.copy(cmd.pid, cmd.page, cmd.count, CopyCause[capital(cmd.cause)], CopyPriority[capital(cmd.priority)]);
+    else if (cmd.type === 'madvise') this.port.submitMadvise(cmd.pid, cmd.vma, checkAdvice(cmd.advice));
+    else throw new Error(`unknown command ${(cmd as { type: string }).type}`);
+  }
+
+  /**
+   * Queue an asynchronous copy: split at VMA boundaries, drop (and count) pages that are not lazy,
+   * queue the lazy runs. Returns the pages queued.
+   */
+  copy(pid: number, page: number, count: number, cause: CopyCause, priority: CopyPriority): number {
+    const port = this.port;
+    if (!port) return 0;
+    const t = port.now();
+    const proc = this.image.processes.find((p) => p.pid === pid);
+    if (!proc || !(count > 0) || page < 0 || page + count > proc.totalPages || !Number.isInteger(page)) {
+      this.emit(EventKind.CopyRejected, t, pid, page, count, RejectReason.OutOfRange, cause);
+      return 0;
+    }
+    let queued = 0;
+    let i = page;
+    const end = page + count;
+    while (i < end) {
+      const vma = vmaOfPage(proc, i)!;
+      const vEnd = Math.min(end, vma.firstPage + vma.pages);
+      while (i < vEnd) {
+        const lazy = this.state.isLazy(pid, i);
+        let j = i + 1;
+        while (j < vEnd && this.state.isLazy(pid, j) === lazy) j++;
+        if (lazy) {
+          this.emit(EventKind.CopyQueued, t, pid, i, j - i, cause, priority);
+          port.submitCopy(pid, i, j - i, cause, priority);
+          queued += j - i;
+        } else {
+          this.emit(EventKind.CopyRejected, t, pid, i, j - i, RejectReason.Duplicate, cause);
+        }
+        i = j;
+      }
+    }
+    return queued;
+  }
+}
+
+function capital<S extends string>(s: S): Capitalize<S> {
+  return (s.charAt(0).toUpperCase() + s.slice(1)) as Capitalize<S>;
+}
+
+function checkAdvice(a: ThpAdvice): ThpAdvice {
+  if (!(a in ThpAdviceCode)) throw new Error(`unknown THP advice '${a}'`);
+  return a;
+}
+
+/** Calls fn(start, count) for each run of pages whose flags have `bit`. */
+export function forEachRun(flags: Uint8Array, bit: number, fn: (page: number, count: number) => void): void {
+  let run = -1;
+  for (let i = 0; i <= flags.length; i++) {
+    const on = i < flags.length && (flags[i] & bit) !== 0;
+    if (on && run < 0) run = i;
+    else if (!on && run >= 0) {
+      fn(run, i - run);
+      run = -1;
+    }
+  }
+}
+
+function mergePrefill(ranges: PrefillRange[]): PrefillRange[] {
+  const byPid = new Map<number, PrefillRange[]>();
+  for (const r of ranges) {
+    const l = byPid.get(r.pid) ?? [];
+    l.push(r);
+    byPid.set(r.pid, l);
+  }
+  const out: PrefillRange[] = [];
+  for (const [pid, l] of byPid) {
+    l.sort((x, y) => x.page - y.page);
+    let cur: { page: number; end: number; source: PrefillRange['source'] } | undefined;
+    for (const r of l) {
+      if (cur && r.page <= cur.end && r.source === cur.source) cur.end = Math.max(cur.end, r.page + r.count);
+      else if (cur && r.page < cur.end) {
+        // overlapping ranges of different sources: keep the first, add only the new tail
+        if (r.page + r.count > cur.end) {
+          out.push({ pid, page: cur.page, count: cur.end - cur.page, source: cur.source });
+          cur = { page: cur.end, end: r.page + r.count, source: r.source };
+        }
+      } else {
+        if (cur) out.push({ pid, page: cur.page, count: cur.end - cur.page, source: cur.source });
+        cur = { page: r.page, end: r.page + r.count, source: r.source };
+      }
+    }
+    if (cur) out.push({ pid, page: cur.page, count: cur.end - cur.page, source: cur.source });
+  }
+  return out;
+}

@@ -1,0 +1,35 @@
+import { ContributionProvider } from '../di/contribution-provider';
+import { Workload } from '../model/workload';
+import { parseSpec, resolveParams, UsageError } from '../strategy/spec-parser';
+import { WorkloadContribution } from './workload-contribution';
+
+export const WorkloadRegistry = Symbol('WorkloadRegistry');
+export interface WorkloadRegistry {
+  all(): readonly WorkloadContribution[];
+  get(name: string): WorkloadContribution | undefined;
+  /** Builds `zipf:pages=65536,accesses=200000,theta=0.99,seed=1`. Throws UsageError. */
+  create(spec: string): Workload;
+}
+
+export class DefaultWorkloadRegistry implements WorkloadRegistry {
+  constructor(private readonly provider: ContributionProvider<WorkloadContribution>) {}
+  all(): readonly WorkloadContribution[] {
+    return this.provider.getContributions();
+  }
+  get(name: string): WorkloadContribution | undefined {
+    return this.all().find((c) => c.name === name);
+  }
+  create(text: string): Workload {
+    const spec = parseSpec(text, 'workload');
+    const c = this.get(spec.name);
+    if (!c) throw new UsageError(`unknown workload '${spec.name}' (known: ${this.all().map((x) => x.name).join(', ')})`);
+    const params = resolveParams(c.params, spec.raw, `workload ${c.name}`);
+    return c.create(params, canonicalSpec(c.name, params));
+  }
+}
+
+/** The spec with every parameter spelled out, so a log names exactly what ran. */
+export function canonicalSpec(name: string, params: Readonly<Record<string, unknown>>): string {
+  const kv = Object.entries(params).map(([k, v]) => `${k}=${v}`);
+  return kv.length ? `${name}:${kv.join(',')}` : name;
+}
