@@ -59,11 +59,12 @@ export async function runRestore(req: RunRequest): Promise<RunOutcome> {
   const meta = runMeta(req);
   const store = new EventStore();
   if (req.logPath) store.addListener(new EventLogWriter(req.logPath, meta));
-  const session = new RestoreSession(req.workload, req.strategies, store);
+  let session: RestoreSession | undefined;
   try {
+    session = new RestoreSession(req.workload, req.strategies, store);
     await req.backend.run(session, { seed: req.seed, onProgress: req.onProgress, signal: req.signal });
   } finally {
-    session.finish();
+    session?.finish();
     store.close();
   }
   return { result: resultFromLog(meta, store, req.logPath), store, meta };

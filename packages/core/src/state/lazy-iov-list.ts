@@ -1,25 +1,61 @@
 import { PageRange } from '../model/page';
 
+/** Index of the lowest set bit of a non-zero 32-bit word. */
+function lowestBit(x: number): number {
+  return 31 - Math.clz32(x & -x);
+}
+
+/** First index >= from (and < limit) whose bit is `one`; limit when there is none. */
+function scan(words: Uint32Array, from: number, limit: number, one: boolean): number {
+  let w = from >>> 5;
+  const last = (limit - 1) >>> 5;
+  if (from >= limit) return limit;
+  let bits = (one ? words[w] : ~words[w]) & (-1 << (from & 31));
+  for (;;) {
+    if (bits !== 0) {
+      const i = (w << 5) + lowestBit(bits);
+      return i < limit ? i : limit;
+    }
+    if (++w > last) return limit;
+    bits = one ? words[w] : ~words[w];
+  }
+}
+
 /**
  * The pages still to be restored, as sorted disjoint ranges [start, end) of linear page indices,
  * split at VMA boundaries because one UFFDIO_COPY may not cross a VMA (seed 003: CRIU lazy IOVs).
  * Ranges are removed, trimmed or split as pages arrive.
+ *
+ * Held as bitmaps, so that removing pages anywhere costs O(pages removed) however fragmented the
+ * list gets: one bit per lazy page, one bit marking where each added range starts (ranges added
+ * back to back stay apart), and one summary bit per non-empty word to skip empty stretches.
  */
 export class LazyIovList {
-  private starts: number[] = [];
-  private ends: number[] = [];
+  private lazy = new Uint32Array(0);
+  private starts = new Uint32Array(0);
+  private summary = new Uint32Array(0);
+  private size = 0;
   private pages = 0;
+  private runs = 0;
 
   constructor(readonly pid: number) {}
 
   /** Appends a range; ranges must be added in ascending order, one VMA at a time. */
   add(start: number, end: number): void {
     if (end <= start) return;
-    const n = this.starts.length;
-    if (n > 0 && start < this.ends[n - 1]) throw new Error('lazy ranges must be added in ascending order');
-    this.starts.push(start);
-    this.ends.push(end);
+    if (this.pages > 0 && start < this.lastLazy() + 1) throw new Error('lazy ranges must be added in ascending order');
+    this.ensure(end);
+    const { lazy, starts, summary } = this;
+    for (let i = start; i < end; i++) {
+      const w = i >>> 5;
+      const bit = 1 << (i & 31);
+      lazy[w] |= bit;
+      starts[w] &= ~bit;
+      summary[w >>> 5] |= 1 << (w & 31);
+    }
+    starts[start >>> 5] |= 1 << (start & 31);
     this.pages += end - start;
+    this.runs++;
   }
 
   get pageCount(): number {
@@ -27,52 +63,30 @@ export class LazyIovList {
   }
 
   get rangeCount(): number {
-    return this.starts.length;
-  }
-
-  /** Index of the first range whose end is > page. */
-  private lowerBound(page: number): number {
-    let lo = 0;
-    let hi = this.ends.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.ends[mid] <= page) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return this.runs;
   }
 
   contains(page: number): boolean {
-    const i = this.lowerBound(page);
-    return i < this.starts.length && this.starts[i] <= page;
+    return page >= 0 && page < this.size && (this.lazy[page >>> 5] & (1 << (page & 31))) !== 0;
   }
 
   /** Removes [page, page+count) wherever it overlaps; returns how many lazy pages it removed. */
   remove(page: number, count: number): number {
-    const end = page + count;
-    let i = this.lowerBound(page);
+    if (!(count > 0)) return 0;
+    const end = Math.min(page + count, this.size);
+    const { lazy, starts, summary } = this;
     let removed = 0;
-    while (i < this.starts.length && this.starts[i] < end) {
-      const s = this.starts[i];
-      const e = this.ends[i];
-      const cutS = Math.max(s, page);
-      const cutE = Math.min(e, end);
-      removed += cutE - cutS;
-      if (cutS === s && cutE === e) {
-        this.starts.splice(i, 1);
-        this.ends.splice(i, 1);
-        continue;
-      }
-      if (cutS === s) {
-        this.starts[i] = cutE;
-      } else if (cutE === e) {
-        this.ends[i] = cutS;
-      } else {
-        this.ends[i] = cutS;
-        this.starts.splice(i + 1, 0, cutE);
-        this.ends.splice(i + 1, 0, e);
-      }
-      i++;
+    for (let i = scan(lazy, Math.max(0, page), end, true); i < end; i = scan(lazy, i + 1, end, true)) {
+      const w = i >>> 5;
+      const bit = 1 << (i & 31);
+      // i stops being a range of its own, or splits one: i+1 starts a range if it is lazy
+      const startsHere = (starts[w] & bit) !== 0 || i === 0 || !this.contains(i - 1);
+      if (startsHere) this.runs--;
+      lazy[w] &= ~bit;
+      if (lazy[w] === 0) summary[w >>> 5] &= ~(1 << (w & 31));
+      const n = i + 1;
+      if (this.contains(n) && (starts[n >>> 5] & (1 << (n & 31))) === 0) this.runs++;
+      removed++;
     }
     this.pages -= removed;
     return removed;
@@ -80,16 +94,70 @@ export class LazyIovList {
 
   /** The lazy range at or after `page` (from `page` on when it is inside one), wrapping to the lowest. */
   firstFrom(page = 0): PageRange | undefined {
-    if (this.starts.length === 0) return undefined;
-    const i = this.lowerBound(page);
-    if (i < this.starts.length) {
-      const s = Math.max(this.starts[i], page);
-      return { pid: this.pid, page: s, count: this.ends[i] - s };
-    }
-    return { pid: this.pid, page: this.starts[0], count: this.ends[0] - this.starts[0] };
+    if (this.pages === 0) return undefined;
+    let i = this.nextLazy(Math.max(0, page));
+    if (i < 0) i = this.nextLazy(0);
+    return { pid: this.pid, page: i, count: this.rangeEnd(i) - i };
   }
 
   ranges(): PageRange[] {
-    return this.starts.map((s, i) => ({ pid: this.pid, page: s, count: this.ends[i] - s }));
+    const out: PageRange[] = [];
+    for (let i = this.nextLazy(0); i >= 0; ) {
+      const e = this.rangeEnd(i);
+      out.push({ pid: this.pid, page: i, count: e - i });
+      i = this.nextLazy(e);
+    }
+    return out;
+  }
+
+  /** End of the range that holds lazy page i: the first page after it that is not lazy or starts another. */
+  private rangeEnd(i: number): number {
+    const notLazy = scan(this.lazy, i + 1, this.size, false);
+    return scan(this.starts, i + 1, notLazy, true);
+  }
+
+  /** The first lazy page >= from, or -1; skips empty words through the summary. */
+  private nextLazy(from: number): number {
+    if (from >= this.size) return -1;
+    const lazy = this.lazy;
+    let w = from >>> 5;
+    const bits = lazy[w] & (-1 << (from & 31));
+    if (bits !== 0) return (w << 5) + lowestBit(bits);
+    w++;
+    const words = lazy.length;
+    while (w < words) {
+      const s = w >>> 5;
+      const sbits = this.summary[s] & (-1 << (w & 31));
+      if (sbits !== 0) {
+        const lw = (s << 5) + lowestBit(sbits);
+        return (lw << 5) + lowestBit(lazy[lw]);
+      }
+      w = (s + 1) << 5;
+    }
+    return -1;
+  }
+
+  private lastLazy(): number {
+    for (let w = this.lazy.length - 1; w >= 0; w--) {
+      const x = this.lazy[w];
+      if (x !== 0) return (w << 5) + 31 - Math.clz32(x);
+    }
+    return -1;
+  }
+
+  private ensure(pages: number): void {
+    if (pages <= this.size) return;
+    this.size = pages;
+    const words = (pages + 31) >>> 5;
+    if (words <= this.lazy.length) return;
+    const cap = Math.max(words, this.lazy.length * 2);
+    const grow = (old: Uint32Array, n: number) => {
+      const a = new Uint32Array(n);
+      a.set(old);
+      return a;
+    };
+    this.lazy = grow(this.lazy, cap);
+    this.starts = grow(this.starts, cap);
+    this.summary = grow(this.summary, (cap + 31) >>> 5);
   }
 }

@@ -110,6 +110,10 @@ export class PageState implements PageStateView {
   lazyRanges(pid: number): readonly PageRange[] {
     return this.proc(pid)?.lazy.ranges() ?? [];
   }
+  lazyRangeFrom(pid: number, page: number): PageRange | undefined {
+    const r = this.proc(pid)?.lazy.firstFrom(page);
+    return r && r.page >= page ? r : undefined;
+  }
   lazyIovs(pid: number): LazyIovList | undefined {
     return this.proc(pid)?.lazy;
   }

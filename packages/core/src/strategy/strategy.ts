@@ -22,6 +22,11 @@ export interface PageStateView {
   isLazy(pid: number, page: number): boolean;
   /** The remaining lazy ranges of a process, ascending, split at VMA boundaries (seed 003). */
   lazyRanges(pid: number): readonly PageRange[];
+  /**
+   * The remaining lazy range holding `page` (cut to start at `page`), else the next one above it;
+   * undefined when there is none (no wrap). Cheap: no copy of the list. Its pages may be in flight.
+   */
+  lazyRangeFrom(pid: number, page: number): PageRange | undefined;
   lazyPageCount(pid: number): number;
 }
 

@@ -1,0 +1,338 @@
+import { CopyCause, EventKind, FaultFlag, PrefillSource, RejectReason } from '../events/event-kind';
+import { EventStore } from '../events/event-store';
+import { PAGE_SIZE } from '../model/page';
+import { RunMetrics } from './run-metrics';
+
+/** Largest page index a bitmap grows to (a sanity bound against nonsense in a log). */
+const MAX_PAGES = 2 ** 31;
+
+/** A page bitmap that grows on demand: per-pid sizes are learnt from the log as it is folded. */
+class GrowingBitmap {
+  words = new Uint32Array(0);
+
+  ensure(pages: number): void {
+    const need = (Math.min(pages, MAX_PAGES) + 31) >>> 5;
+    if (need <= this.words.length) return;
+    const w = new Uint32Array(Math.max(need, this.words.length * 2));
+    w.set(this.words);
+    this.words = w;
+  }
+  get(i: number): boolean {
+    return i >= 0 && (this.words[i >>> 5] & (1 << (i & 31))) !== 0;
+  }
+  set(start: number, count: number): void {
+    if (!(start >= 0 && count > 0 && start + count <= MAX_PAGES)) return;
+    this.ensure(start + count);
+    const w = this.words;
+    for (let i = start, e = start + count; i < e; i++) w[i >>> 5] |= 1 << (i & 31);
+  }
+  clear(start: number, count: number): void {
+    const w = this.words;
+    const e = Math.min(start + count, w.length * 32);
+    for (let i = Math.max(start, 0); i < e; i++) w[i >>> 5] &= ~(1 << (i & 31));
+  }
+}
+
+interface PidFold {
+  readonly inFlight: GrowingBitmap;
+  readonly touched: GrowingBitmap;
+  /** Pages a strategy copied (PagesCopied prefetch, precopy, background). */
+  readonly strategyCopied: GrowingBitmap;
+  /** strategyCopied plus pages prefilled by a strategy or inherited at fork. */
+  readonly strategyPresent: GrowingBitmap;
+  workloadStart: number;
+  rss: number;
+  pss: number;
+}
+
+function newFold(): PidFold {
+  return {
+    inFlight: new GrowingBitmap(),
+    touched: new GrowingBitmap(),
+    strategyCopied: new GrowingBitmap(),
+    strategyPresent: new GrowingBitmap(),
+    workloadStart: NaN,
+    rss: 0,
+    pss: 0,
+  };
+}
+
+/**
+ * Every metric of a run from its event log alone (see run-metrics.ts and the event table in
+ * event-kind.ts): one pass over the columns, bitmaps per pid, no object per event. A store read
+ * back from the run's log file gives the identical object.
+ */
+export function computeMetrics(store: EventStore): RunMetrics {
+  const n = store.length;
+  const { t, kind, pid, a, b, c, d } = store;
+  const folds = new Map<number, PidFold>();
+  let lastPid = NaN;
+  let cur: PidFold = newFold();
+  const fold = (p: number): PidFold => {
+    if (p !== lastPid) {
+      let f = folds.get(p);
+      if (!f) folds.set(p, (f = newFold()));
+      cur = f;
+      lastPid = p;
+    }
+    return cur;
+  };
+
+  let restoreStart = NaN;
+  let lastPresentT = NaN;
+  let workloadNs = 0;
+  let demandFaults = 0;
+  let latePrefetches = 0;
+  let stallNs = 0;
+  let latencies = new Float64Array(1024);
+  let faults = 0;
+  const pages = [0, 0, 0, 0];
+  let copyCalls = 0;
+  let zeroPages = 0;
+  let prefilledPages = 0;
+  let duplicateCopies = 0;
+  let unrestoredPages = 0;
+  let mismatchedPages = 0;
+  let verifiedPages = 0;
+  let strategyFailures = 0;
+
+  for (let i = 0; i < n; i++) {
+    switch (kind[i]) {
+      case EventKind.RestoreStarted:
+        if (Number.isNaN(restoreStart)) restoreStart = t[i];
+        break;
+      case EventKind.VmaRegistered: {
+        const f = fold(pid[i]);
+        const end = b[i] + c[i];
+        if (end > 0) {
+          f.inFlight.ensure(end);
+          f.touched.ensure(end);
+        }
+        break;
+      }
+      case EventKind.FaultRaised: {
+        if ((c[i] & FaultFlag.WriteProtect) === 0) demandFaults++;
+        if (fold(pid[i]).inFlight.get(a[i])) latePrefetches++;
+        break;
+      }
+      case EventKind.FaultResolved:
+        stallNs += b[i];
+        if (faults === latencies.length) {
+          const grown = new Float64Array(faults * 2);
+          grown.set(latencies);
+          latencies = grown;
+        }
+        latencies[faults++] = b[i];
+        break;
+      case EventKind.PagesCopied: {
+        const cause = c[i];
+        if (Number.isInteger(cause) && cause >= 0 && cause < pages.length) pages[cause] += b[i];
+        copyCalls += d[i];
+        lastPresentT = maxT(lastPresentT, t[i]);
+        const f = fold(pid[i]);
+        f.inFlight.clear(a[i], b[i]);
+        if (cause === CopyCause.Prefetch || cause === CopyCause.Precopy || cause === CopyCause.Background) {
+          f.strategyCopied.set(a[i], b[i]);
+          f.strategyPresent.set(a[i], b[i]);
+        }
+        break;
+      }
+      case EventKind.PagesPrefilled: {
+        prefilledPages += b[i];
+        lastPresentT = maxT(lastPresentT, t[i]);
+        const f = fold(pid[i]);
+        f.inFlight.clear(a[i], b[i]);
+        if (c[i] === PrefillSource.Strategy || c[i] === PrefillSource.Inherited) f.strategyPresent.set(a[i], b[i]);
+        break;
+      }
+      case EventKind.ZeroPageMapped:
+        zeroPages += b[i];
+        lastPresentT = maxT(lastPresentT, t[i]);
+        fold(pid[i]).inFlight.clear(a[i], b[i]);
+        break;
+      case EventKind.HugePageCollapsed:
+        lastPresentT = maxT(lastPresentT, t[i]);
+        break;
+      case EventKind.CopyQueued:
+        fold(pid[i]).inFlight.set(a[i], b[i]);
+        break;
+      case EventKind.CopyRejected: {
+        const reason = c[i];
+        if (reason === RejectReason.Duplicate || reason === RejectReason.Eexist) duplicateCopies += b[i];
+        if (reason !== RejectReason.Duplicate && reason !== RejectReason.OutOfRange) fold(pid[i]).inFlight.clear(a[i], b[i]);
+        break;
+      }
+      case EventKind.WorkloadStarted:
+        fold(pid[i]).workloadStart = t[i];
+        break;
+      case EventKind.WorkloadEnded: {
+        const start = fold(pid[i]).workloadStart;
+        if (!Number.isNaN(start) && t[i] - start > workloadNs) workloadNs = t[i] - start;
+        break;
+      }
+      case EventKind.PagesTouched:
+        fold(pid[i]).touched.set(a[i], b[i]);
+        break;
+      case EventKind.MemorySampled: {
+        const f = fold(pid[i]);
+        f.rss = a[i];
+        f.pss = b[i];
+        break;
+      }
+      case EventKind.PagesVerified:
+        verifiedPages += a[i];
+        mismatchedPages += b[i];
+        unrestoredPages += c[i];
+        break;
+      case EventKind.StrategyFailed:
+        strategyFailures++;
+        break;
+      default:
+        break;
+    }
+  }
+
+  let avoided = 0;
+  let prefetched = 0;
+  let prefetchedTouched = 0;
+  let rssBytes = 0;
+  let pssBytes = 0;
+  for (const f of folds.values()) {
+    avoided += popcountAnd(f.touched.words, f.strategyPresent.words);
+    prefetchedTouched += popcountAnd(f.touched.words, f.strategyCopied.words);
+    prefetched += popcountAnd(f.strategyCopied.words, f.strategyCopied.words);
+    rssBytes += f.rss;
+    pssBytes += f.pss;
+  }
+
+  const lat = latencies.subarray(0, faults);
+  const p50 = nearestRank(lat, 50, 0);
+  const p90 = nearestRank(lat, 90, rankIndex(faults, 50));
+  const p99 = nearestRank(lat, 99, rankIndex(faults, 90));
+  const max = nearestRank(lat, 100, rankIndex(faults, 99));
+  const start = Number.isNaN(restoreStart) ? 0 : restoreStart;
+  return {
+    demandFaults,
+    latePrefetches,
+    stallNs: ns(stallNs),
+    faultLatencyNs: {
+      p50: ns(p50),
+      p90: ns(p90),
+      p99: ns(p99),
+      max: ns(max),
+    },
+    restoreNs: Number.isNaN(lastPresentT) ? 0 : ns(Math.max(0, lastPresentT - start)),
+    workloadNs: ns(workloadNs),
+    pagesCopied: {
+      demand: pages[CopyCause.Demand],
+      prefetch: pages[CopyCause.Prefetch],
+      precopy: pages[CopyCause.Precopy],
+      background: pages[CopyCause.Background],
+    },
+    bytesCopied: {
+      demand: pages[CopyCause.Demand] * PAGE_SIZE,
+      prefetch: pages[CopyCause.Prefetch] * PAGE_SIZE,
+      precopy: pages[CopyCause.Precopy] * PAGE_SIZE,
+      background: pages[CopyCause.Background] * PAGE_SIZE,
+    },
+    copyCalls,
+    zeroPages,
+    prefilledPages,
+    duplicateCopies,
+    prefetchAccuracy: prefetched === 0 ? null : prefetchedTouched / prefetched,
+    coverage: avoided + demandFaults === 0 ? null : avoided / (avoided + demandFaults),
+    unrestoredPages,
+    rssBytes: ns(rssBytes),
+    pssBytes: ns(pssBytes),
+    mismatchedPages,
+    verifiedPages,
+    strategyFailures,
+    events: n,
+  };
+}
+
+/**
+ * A run is verified when at least one process ran, every process that started its workload has
+ * a PagesVerified (and there are as many as RestoreStarted announced processes), and no page
+ * mismatched the image.
+ */
+export function isVerified(store: EventStore, metrics: RunMetrics): boolean {
+  if (metrics.mismatchedPages !== 0) return false;
+  const started = new Set<number>();
+  const verified = new Set<number>();
+  let processes = 0;
+  let sawStart = false;
+  const { kind, pid, b } = store;
+  for (let i = 0, n = store.length; i < n; i++) {
+    const k = kind[i];
+    if (k === EventKind.WorkloadStarted) started.add(pid[i]);
+    else if (k === EventKind.PagesVerified) verified.add(pid[i]);
+    else if (k === EventKind.RestoreStarted && !sawStart) {
+      sawStart = true;
+      processes = b[i];
+    }
+  }
+  if (started.size === 0) return false;
+  for (const p of started) if (!verified.has(p)) return false;
+  return verified.size >= processes;
+}
+
+function maxT(m: number, t: number): number {
+  return Number.isNaN(m) || t > m ? t : m;
+}
+
+/** Index of the nearest-rank p-th percentile among n values (0 when n is 0). */
+function rankIndex(n: number, p: number): number {
+  return Math.max(0, Math.min(n, Math.ceil((p * n) / 100)) - 1);
+}
+
+/**
+ * Nearest-rank percentile, by selection in place (O(n), no sort). Selections for increasing p may
+ * start at the previous one's index: everything before it is no larger.
+ */
+function nearestRank(values: Float64Array, p: number, from: number): number {
+  const n = values.length;
+  if (n === 0) return 0;
+  const k = rankIndex(n, p);
+  let lo = from;
+  let hi = n - 1;
+  // Hoare's FIND: partition around a median of three until k is in place; equal keys stay balanced.
+  while (lo < hi) {
+    const x = values[lo];
+    const y = values[(lo + hi) >>> 1];
+    const z = values[hi];
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+    let i = lo;
+    let j = hi;
+    do {
+      while (values[i] < pivot) i++;
+      while (pivot < values[j]) j--;
+      if (i <= j) {
+        const tmp = values[i];
+        values[i] = values[j];
+        values[j] = tmp;
+        i++;
+        j--;
+      }
+    } while (i <= j);
+    if (j < k) lo = i;
+    if (k < i) hi = j;
+  }
+  return values[k];
+}
+
+/** Whole ns (also turns -0 and NaN into 0), so metrics print and compare the same everywhere. */
+function ns(x: number): number {
+  return Math.round(x) || 0;
+}
+
+function popcountAnd(x: Uint32Array, y: Uint32Array): number {
+  let count = 0;
+  for (let i = 0, n = Math.min(x.length, y.length); i < n; i++) {
+    let w = (x[i] & y[i]) >>> 0;
+    w = w - ((w >>> 1) & 0x55555555);
+    w = (w & 0x33333333) + ((w >>> 2) & 0x33333333);
+    count += (((w + (w >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+  }
+  return count;
+}

@@ -1,0 +1,136 @@
+import { CopyCause, CopyPriority, EventKind, PrefillSource, RejectReason } from '../events/event-kind';
+import { tinyImage } from '../testing/tiny-workload';
+import { PageState } from './page-state';
+
+const K = EventKind;
+
+/** pid 1: VMA 0 = pages [0,8), VMA 1 = [8,12); pid 2: one VMA [0,4). */
+function fresh(): PageState {
+  return new PageState(
+    tinyImage([
+      { pid: 1, vmas: [8, 4] },
+      { pid: 2, parent: 1, vmas: [4] },
+    ]),
+  );
+}
+
+function spans(s: PageState, pid: number): [number, number][] {
+  return s.lazyRanges(pid).map((r) => [r.page, r.page + r.count]);
+}
+
+function register(s: PageState, pid: number, vma: number, first: number, pages: number): void {
+  s.apply(K.VmaRegistered, pid, vma, first, pages, 1);
+}
+
+describe('PageState', () => {
+  it('makes registered pages lazy, except those prefilled before registration', () => {
+    const s = fresh();
+    expect(s.isLazy(1, 0)).toBe(false);
+    expect(s.isRegistered(1, 0)).toBe(false);
+    s.apply(K.PagesPrefilled, 1, 0, 2, PrefillSource.Image, 0);
+    s.apply(K.PagesPrefilled, 1, 5, 1, PrefillSource.Strategy, 0);
+    register(s, 1, 0, 0, 8);
+    register(s, 1, 1, 8, 4);
+    expect(s.isPresent(1, 0)).toBe(true);
+    expect(s.isLazy(1, 0)).toBe(false);
+    expect(s.isRegistered(1, 0)).toBe(true);
+    expect(s.isLazy(1, 2)).toBe(true);
+    // the contiguous pages of two VMAs stay two ranges
+    expect(spans(s, 1)).toEqual([
+      [2, 5],
+      [6, 8],
+      [8, 12],
+    ]);
+    expect(s.lazyPageCount(1)).toBe(9);
+    expect(s.lazyPageCount(2)).toBe(0);
+  });
+
+  it('follows a queued copy: in flight until copied, or until EEXIST; a duplicate changes nothing', () => {
+    const s = fresh();
+    register(s, 1, 0, 0, 8);
+    s.apply(K.CopyQueued, 1, 2, 3, CopyCause.Prefetch, CopyPriority.Prefetch);
+    expect([2, 3, 4].map((p) => s.isInFlight(1, p))).toEqual([true, true, true]);
+    expect(s.isLazy(1, 3)).toBe(false);
+    // in-flight pages are still in the lazy IOV list: they are not present yet
+    expect(s.lazyPageCount(1)).toBe(8);
+
+    s.apply(K.CopyRejected, 1, 2, 1, RejectReason.Duplicate, CopyCause.Prefetch);
+    expect(s.isInFlight(1, 2)).toBe(true);
+    s.apply(K.CopyRejected, 1, 2, 1, RejectReason.Eexist, CopyCause.Prefetch);
+    expect(s.isInFlight(1, 2)).toBe(false);
+    expect(s.isLazy(1, 2)).toBe(true);
+
+    s.apply(K.PagesCopied, 1, 3, 2, CopyCause.Prefetch, 1);
+    expect(s.isInFlight(1, 3)).toBe(false);
+    expect(s.isPresent(1, 3)).toBe(true);
+    expect(s.isPresent(1, 4)).toBe(true);
+    expect(spans(s, 1)).toEqual([
+      [0, 3],
+      [5, 8],
+    ]);
+    expect(s.inFlightBitmap(1)!.count()).toBe(0);
+    expect(s.presentBitmap(1)!.count()).toBe(2);
+  });
+
+  it('splits a lazy range when a zero page is mapped in its middle', () => {
+    const s = fresh();
+    register(s, 1, 1, 8, 4);
+    s.apply(K.ZeroPageMapped, 1, 9, 1, 0, 0);
+    expect(s.isPresent(1, 9)).toBe(true);
+    expect(spans(s, 1)).toEqual([
+      [8, 9],
+      [10, 12],
+    ]);
+    expect(s.lazyIovs(1)!.rangeCount).toBe(2);
+  });
+
+  it('makes a collapsed huge page range present (the holes included)', () => {
+    const s = fresh();
+    s.apply(K.PagesPrefilled, 1, 1, 1, PrefillSource.Image, 0);
+    s.apply(K.HugePageCollapsed, 1, 0, 0, 8, 0);
+    register(s, 1, 0, 0, 8);
+    expect(s.presentBitmap(1)!.count()).toBe(8);
+    expect(s.lazyPageCount(1)).toBe(0);
+    expect(s.isLazy(1, 5)).toBe(false);
+  });
+
+  it('forgets removed VMA pages and keeps processes apart', () => {
+    const s = fresh();
+    register(s, 1, 0, 0, 8);
+    register(s, 2, 0, 0, 4);
+    s.apply(K.CopyQueued, 1, 6, 2, CopyCause.Background, CopyPriority.Background);
+    s.apply(K.VmaRemoved, 1, 4, 4, 0, 0);
+    expect(spans(s, 1)).toEqual([[0, 4]]);
+    expect(s.isRegistered(1, 6)).toBe(false);
+    expect(s.isInFlight(1, 6)).toBe(false);
+    expect(s.isLazy(1, 6)).toBe(false);
+    expect(spans(s, 2)).toEqual([[0, 4]]);
+    s.apply(K.VmaUnmapped, 2, 0, 1, 0, 0);
+    expect(spans(s, 2)).toEqual([[1, 4]]);
+    expect(spans(s, 1)).toEqual([[0, 4]]);
+  });
+
+  it('finds the lazy range at or above a page without wrapping', () => {
+    const s = fresh();
+    register(s, 1, 0, 0, 8);
+    register(s, 1, 1, 8, 4);
+    s.apply(K.PagesCopied, 1, 2, 2, CopyCause.Demand, 1);
+    expect(s.lazyRangeFrom(1, 0)).toEqual({ pid: 1, page: 0, count: 2 });
+    expect(s.lazyRangeFrom(1, 1)).toEqual({ pid: 1, page: 1, count: 1 });
+    expect(s.lazyRangeFrom(1, 2)).toEqual({ pid: 1, page: 4, count: 4 });
+    expect(s.lazyRangeFrom(1, 9)).toEqual({ pid: 1, page: 9, count: 3 });
+    expect(s.lazyRangeFrom(1, 12)).toBeUndefined();
+    expect(s.lazyRangeFrom(2, 0)).toBeUndefined();
+  });
+
+  it('ignores events of pids the image does not have', () => {
+    const s = fresh();
+    s.apply(K.VmaRegistered, 99, 0, 0, 8, 1);
+    s.apply(K.PagesCopied, 99, 0, 1, CopyCause.Demand, 1);
+    expect(s.isPresent(99, 0)).toBe(false);
+    expect(s.isLazy(99, 0)).toBe(false);
+    expect(s.lazyRanges(99)).toEqual([]);
+    expect(s.lazyPageCount(99)).toBe(0);
+    expect(s.presentBitmap(99)).toBeUndefined();
+  });
+});
