@@ -37,7 +37,7 @@ describe('HotColdSets', () => {
 describe('hotcold workload', () => {
   const pages = 16384;
   const hot = 1638; // round(0.1 * pages)
-  const t = registry.create(`hotcold:pages=${pages},accesses=200000`).traces[0];
+  const t = registry.create(`hotcold:pages=${pages},accesses=200000,hotFraction=0.1,hotAccessFraction=0.9,phases=2`).traces[0];
   const restore0 = [t.migrateAt, t.migrateAt + 100000] as const;
   const restore1 = [t.migrateAt + 100000, t.page.length] as const;
 
@@ -62,7 +62,7 @@ describe('hotcold workload', () => {
   });
 
   it('hotAccessFraction=0.5 halves the share', () => {
-    const u = registry.create(`hotcold:pages=${pages},accesses=100000,hotAccessFraction=0.5,phases=1`).traces[0];
+    const u = registry.create(`hotcold:pages=${pages},accesses=100000,hotFraction=0.1,hotAccessFraction=0.5,phases=1`).traces[0];
     const h = new HotColdSets(pages, 0.1, Rng.for(1, Stream.Permutation));
     const set = new Set(h.hotPages(0));
     let inHot = 0;

@@ -52,9 +52,9 @@ export const hotcoldWorkload: WorkloadContribution = {
   name: 'hotcold',
   description: 'a hot set takes most accesses and moves between phases; the source phase sees the first hot set',
   params: workloadSchema({
-    hotFraction: { type: 'number', default: 0.1, minimum: 0, maximum: 1, description: 'fraction of pages in the hot set' },
-    hotAccessFraction: { type: 'number', default: 0.9, minimum: 0, maximum: 1, description: 'fraction of accesses that go to the hot set' },
-    phases: { type: 'integer', default: 2, minimum: 1, maximum: 4096, description: 'restore-phase segments, each with its own hot set' },
+    hotFraction: { type: 'number', default: 0.2, minimum: 0, maximum: 1, description: 'fraction of pages in the hot set' },
+    hotAccessFraction: { type: 'number', default: 0.995, minimum: 0, maximum: 1, description: 'fraction of accesses that go to the hot set' },
+    phases: { type: 'integer', default: 1, minimum: 1, maximum: 4096, description: 'restore-phase segments, each with its own hot set' },
   }),
   create(params, spec) {
     const common = readCommon(params, 'hotcold');
