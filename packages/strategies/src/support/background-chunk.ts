@@ -1,0 +1,82 @@
+import {
+  CopyCause,
+  CopyRejectedEvent,
+  EventKind,
+  PageFlag,
+  PageRange,
+  PageStateView,
+  ProcessImage,
+  RejectReason,
+  StrategyContext,
+} from '@restorelab/core';
+import { filter, merge, Observable } from 'rxjs';
+
+/**
+ * The copier's answers to background copies: PagesCopied(background), and CopyRejected(EEXIST...)
+ * for pages a demand fault copied first. Duplicates are left out: the core drops those before they
+ * are queued, so nobody waits for them.
+ */
+export function backgroundAnswers$(ctx: StrategyContext): Observable<PageRange> {
+  const copied = ctx.copies$.pipe(filter((e) => e.cause === CopyCause.Background));
+  const rejected = (ctx.events$(EventKind.CopyRejected) as Observable<CopyRejectedEvent>).pipe(
+    filter((e) => e.cause === CopyCause.Background && e.reason !== RejectReason.Duplicate),
+  );
+  return merge(copied, rejected);
+}
+
+/**
+ * One background chunk in flight for one process. The chunk is issued over lazy pages only, so the
+ * core queues all of it and the copier answers for every page; when the answers cover the chunk it
+ * is settled and the next one may go.
+ */
+export class ChunkInFlight {
+  private page = 0;
+  private end = 0;
+  private outstanding = 0;
+
+  get busy(): boolean {
+    return this.outstanding > 0;
+  }
+
+  issue(range: PageRange): void {
+    this.page = range.page;
+    this.end = range.page + range.count;
+    this.outstanding = range.count;
+  }
+
+  /** Counts an answer; true when it settles the chunk. */
+  settle(answer: PageRange): boolean {
+    if (this.outstanding === 0) return false;
+    const overlap = Math.min(this.end, answer.page + answer.count) - Math.max(this.page, answer.page);
+    if (overlap <= 0) return false;
+    this.outstanding = Math.max(0, this.outstanding - overlap);
+    return this.outstanding === 0;
+  }
+}
+
+/**
+ * The first run of pages at or after `from` that a copy would queue now: lazy (registered, not
+ * present, not in flight), with content when `contentOnly`, inside one lazy range (hence one VMA),
+ * at most `max` pages. No wrap.
+ */
+export function nextLazyRun(
+  state: PageStateView,
+  proc: ProcessImage,
+  from: number,
+  max: number,
+  contentOnly: boolean,
+): PageRange | undefined {
+  const pid = proc.pid;
+  const flags = proc.pageFlags;
+  const wanted = (i: number) => state.isLazy(pid, i) && (!contentOnly || (flags[i] & PageFlag.Content) !== 0);
+  for (let r = state.lazyRangeFrom(pid, from); r; r = state.lazyRangeFrom(pid, r.page + r.count)) {
+    const end = r.page + r.count;
+    let i = r.page;
+    while (i < end && !wanted(i)) i++;
+    if (i === end) continue;
+    let j = i + 1;
+    while (j < end && j - i < max && wanted(j)) j++;
+    return { pid, page: i, count: j - i };
+  }
+  return undefined;
+}
