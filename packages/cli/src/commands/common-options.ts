@@ -1,0 +1,47 @@
+import { Argv } from 'yargs';
+
+export interface ContainerArgs {
+  plugin?: string[];
+  'cost-model'?: string;
+}
+
+/** --plugin (repeatable) and --cost-model: what createContainer needs. */
+export function withContainerOptions<T>(y: Argv<T>): Argv<T & ContainerArgs> {
+  return y
+    .option('plugin', {
+      type: 'string',
+      array: true,
+      requiresArg: true,
+      describe: 'load strategies from a plugin: a .js file, a directory or an installed package (repeatable)',
+    })
+    .option('cost-model', {
+      type: 'string',
+      requiresArg: true,
+      describe: "JSON file overriding the simulator's cost model",
+    }) as Argv<T & ContainerArgs>;
+}
+
+export function containerOptionsOf(args: ContainerArgs): { plugins: string[]; costModelFile?: string } {
+  return { plugins: args.plugin ?? [], costModelFile: args['cost-model'] };
+}
+
+export interface JsonArgs {
+  json?: boolean;
+}
+
+export function withJson<T>(y: Argv<T>, what = 'print JSON instead of a table'): Argv<T & JsonArgs> {
+  return y.option('json', { type: 'boolean', default: false, describe: what }) as Argv<T & JsonArgs>;
+}
+
+/** Writes to stdout; JSON is always pretty, one document. */
+export function printJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
+export function print(text: string): void {
+  process.stdout.write(text.endsWith('\n') ? text : text + '\n');
+}
+
+export function printErr(text: string): void {
+  process.stderr.write(text.endsWith('\n') ? text : text + '\n');
+}

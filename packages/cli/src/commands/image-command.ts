@@ -1,0 +1,55 @@
+import * as path from 'path';
+import { Argv, CommandModule } from 'yargs';
+import { readImage, UsageError, writeImage } from '@restorelab/core';
+import { createContainer } from '../container';
+import { imageSummary } from '../format/image-summary';
+import { createWorkload } from '../run-one';
+import { print } from './common-options';
+
+interface ImageArgs {
+  workload?: string;
+  out?: string;
+  check?: string;
+  seed: number;
+}
+
+function builder(y: Argv): Argv<ImageArgs> {
+  return y
+    .positional('workload', { type: 'string', describe: 'workload spec whose image to write, e.g. zipf:pages=4096' })
+    .option('out', { type: 'string', requiresArg: true, describe: 'directory to write the image into (manifest.json + pages.bin)' })
+    .option('check', { type: 'string', requiresArg: true, describe: 'read an image directory, verify its checksums and summarize it' })
+    .option('seed', { type: 'number', default: 1, requiresArg: true, describe: "the workload's seed unless its spec sets one" })
+    .example('$0 image zipf:pages=4096 --out img', 'write the image of a workload')
+    .example('$0 image --check img', 'verify an image')
+    .check((a) => {
+      if (a.check !== undefined) {
+        if (a.workload !== undefined || a.out !== undefined) throw new UsageError('image --check DIR takes no workload and no --out');
+      } else if (a.workload === undefined || a.out === undefined) {
+        throw new UsageError('image needs WORKLOAD --out DIR, or --check DIR');
+      }
+      return true;
+    }) as unknown as Argv<ImageArgs>;
+}
+
+export async function imageCommand(args: ImageArgs): Promise<void> {
+  if (args.check !== undefined) {
+    const image = readImage(path.resolve(args.check));
+    try {
+      print(`${imageSummary(image)}\nchecksums ok: manifest page flags and pages blob sha256 ${image.files.sha256}`);
+    } finally {
+      image.close();
+    }
+    return;
+  }
+  const container = await createContainer();
+  const workload = createWorkload(container, args.workload!, args.seed);
+  const files = writeImage(workload.image, path.resolve(args.out!));
+  print(`${imageSummary(workload.image)}\nwrote ${files.manifestPath}\nwrote ${files.blobPath} (sha256 ${files.sha256})`);
+}
+
+export const imageCommandModule: CommandModule<object, ImageArgs> = {
+  command: 'image [workload]',
+  describe: "write a workload's image to a directory, or check one",
+  builder,
+  handler: imageCommand,
+};

@@ -1,0 +1,104 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Argv, CommandModule } from 'yargs';
+import { RunOutcome, RunResult, StrategyRegistry, UsageError } from '@restorelab/core';
+import { createContainer } from '../container';
+import { defaultStacks } from '../default-comparison';
+import { ExitError } from '../errors';
+import { failureReason } from '../format/failure-reason';
+import { logFileName, uniqueLogFileNames } from '../format/log-file-name';
+import { Progress } from '../format/progress';
+import { renderRunTable, runHeader } from '../format/run-table';
+import { availableBackend, createWorkload, runOne } from '../run-one';
+import { ContainerArgs, containerOptionsOf, JsonArgs, print, printErr, printJson, withContainerOptions, withJson } from './common-options';
+
+export const DEFAULT_WORKLOAD = 'zipf:pages=16384,accesses=100000';
+
+interface RunArgs extends ContainerArgs, JsonArgs {
+  backend: string;
+  workload: string;
+  strategy?: string[];
+  seed: number;
+  'log-dir'?: string;
+}
+
+function builder(y: Argv): Argv<RunArgs> {
+  const withOptions = y
+    .option('backend', { type: 'string', default: 'sim', requiresArg: true, describe: 'where to restore: sim or linux' })
+    .option('workload', { type: 'string', default: DEFAULT_WORKLOAD, requiresArg: true, describe: 'workload spec, NAME:key=value,...' })
+    .option('strategy', {
+      type: 'string',
+      array: true,
+      requiresArg: true,
+      describe: 'a strategy stack to run, e.g. thp-guard,neighbor-prefetch:window=16 (repeatable; default: every strategy that applies)',
+    })
+    .option('seed', { type: 'number', default: 1, requiresArg: true, describe: 'seed of the run (and of the workload unless its spec sets one)' })
+    .option('log-dir', { type: 'string', requiresArg: true, describe: 'write one event log per run into this directory' })
+    .check((a) => {
+      if (!Number.isInteger(a.seed) || a.seed < 0) throw new UsageError(`--seed must be a non-negative integer, got ${a.seed}`);
+      return true;
+    });
+  return withJson(withContainerOptions(withOptions), 'print a JSON array of run results instead of a table') as unknown as Argv<RunArgs>;
+}
+
+export async function runCommand(args: RunArgs): Promise<void> {
+  const container = await createContainer(containerOptionsOf(args));
+  const backend = await availableBackend(container, args.backend);
+  const workload = createWorkload(container, args.workload, args.seed);
+  const stacks = args.strategy && args.strategy.length > 0 ? args.strategy : defaultStacks(container, workload);
+  const registry = container.get<StrategyRegistry>(StrategyRegistry);
+  const seen = new Set<string>();
+  for (const s of stacks) {
+    registry.instantiate(s);
+    if (seen.has(s.trim())) throw new UsageError(`strategy stack '${s}' given twice`);
+    seen.add(s.trim());
+  }
+
+  let logPaths: (string | null)[] = stacks.map(() => null);
+  if (args['log-dir']) {
+    const dir = path.resolve(args['log-dir']);
+    try {
+      fs.mkdirSync(dir, { recursive: true });
+    } catch (e) {
+      throw new UsageError(`cannot create log directory ${dir}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    logPaths = uniqueLogFileNames(stacks.map((s) => logFileName(backend.name, workload.name, s, args.seed))).map((n) =>
+      path.join(dir, n),
+    );
+  }
+
+  const progress = new Progress(process.stderr);
+  const outcomes: RunOutcome[] = [];
+  for (let i = 0; i < stacks.length; i++) {
+    progress.begin(`[${i + 1}/${stacks.length}] ${stacks[i]}`);
+    try {
+      outcomes.push(
+        await runOne(container, {
+          backend: backend.name,
+          workload,
+          strategy: stacks[i],
+          seed: args.seed,
+          logPath: logPaths[i],
+          onProgress: progress.update,
+        }),
+      );
+    } finally {
+      progress.end();
+    }
+  }
+
+  const results: RunResult[] = outcomes.map((o) => o.result);
+  if (args.json) printJson(results);
+  else print(`${runHeader(backend.name, workload.spec, args.seed)}\n${renderRunTable(results)}`);
+
+  const failed = outcomes.filter((o) => !o.result.verified);
+  for (const o of failed) printErr(failureReason(o.store, o.result));
+  if (failed.length > 0) throw new ExitError(1);
+}
+
+export const runCommandModule: CommandModule<object, RunArgs> = {
+  command: 'run',
+  describe: 'restore a workload with one or more strategies and compare them',
+  builder,
+  handler: runCommand,
+};

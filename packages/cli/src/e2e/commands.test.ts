@@ -1,0 +1,76 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { cli, errLines, tempDir } from './cli';
+
+interface Listed {
+  name: string;
+  description: string;
+  deterministic?: boolean;
+  params: { name: string; type: string; default: unknown; minimum?: number; maximum?: number; enum?: string[] }[];
+}
+
+describe('listing, image and doctor commands (e2e)', () => {
+  it('lists strategies with their parameters', async () => {
+    const [json, text] = await Promise.all([cli(['strategies', '--json']), cli(['strategies'])]);
+    expect(json.code).toBe(0);
+    const list = JSON.parse(json.stdout) as Listed[];
+    const names = list.map((s) => s.name);
+    expect(names.slice(0, 2)).toEqual(['demand-only', 'eager']);
+    expect(names).toEqual(expect.arrayContaining(['neighbor-prefetch', 'thp-guard', 'cow-aware', 'hot-first-precopy']));
+    for (const s of list) {
+      expect(typeof s.description).toBe('string');
+      expect(typeof s.deterministic).toBe('boolean');
+    }
+    const window = list.find((s) => s.name === 'neighbor-prefetch')!.params.find((p) => p.name === 'window')!;
+    expect(window).toMatchObject({ type: 'integer' });
+    expect(typeof window.default).toBe('number');
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^neighbor-prefetch {2}\((deterministic|timing-dependent)\)$/m);
+    expect(text.stdout).toMatch(/^ {2}window\s+integer\s+\d+/m);
+  });
+
+  it('lists workloads with their parameters', async () => {
+    const r = await cli(['workloads', '--json']);
+    expect(r.code).toBe(0);
+    const list = JSON.parse(r.stdout) as Listed[];
+    expect(list.map((w) => w.name)).toEqual(expect.arrayContaining(['seq', 'zipf', 'forktree', 'thp-predump']));
+    const zipf = list.find((w) => w.name === 'zipf')!;
+    expect(zipf.params.map((p) => p.name)).toEqual(expect.arrayContaining(['pages', 'accesses', 'seed']));
+    expect(zipf.params.find((p) => p.name === 'pages')).toMatchObject({ type: 'integer', default: 16384, minimum: 1 });
+  });
+
+  it('writes an image and checks it; a damaged blob fails the check', async () => {
+    const dir = tempDir('e2e-image');
+    try {
+      const out = path.join(dir, 'img');
+      const w = await cli(['image', 'forktree:pages=512', '--out', out]);
+      expect(w.code).toBe(0);
+      expect(fs.readdirSync(out).sort()).toEqual(['manifest.json', 'pages.bin']);
+      const check = await cli(['image', '--check', out]);
+      expect(check.code).toBe(0);
+      expect(check.stdout).toMatch(/^image forktree:pages=512,.*seed=1: 4 processes, 2048 pages of 4096 bytes/);
+      expect(check.stdout).toContain('checksums ok');
+      // the summary is the same written and read back
+      expect(check.stdout.split('\n').slice(0, -2)).toEqual(w.stdout.split('\n').slice(0, -3));
+
+      const blob = path.join(out, 'pages.bin');
+      const bytes = fs.readFileSync(blob);
+      const at = bytes.findIndex((b) => b !== 0);
+      bytes[at] ^= 0xff;
+      fs.writeFileSync(blob, bytes);
+      const bad = await cli(['image', '--check', out]);
+      expect(bad.code).toBe(2);
+      expect(errLines(bad)).toEqual([expect.stringMatching(/^restorelab: image blob .*pages\.bin: checksum mismatch/)]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('doctor reports and exits 0 whatever the machine offers', async () => {
+    const [text, json] = await Promise.all([cli(['doctor']), cli(['doctor', '--json'])]);
+    expect(text.code).toBe(0);
+    expect(text.stdout.length).toBeGreaterThan(0);
+    expect(json.code).toBe(0);
+    expect(typeof JSON.parse(json.stdout)).toBe('object');
+  });
+});

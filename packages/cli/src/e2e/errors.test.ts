@@ -1,0 +1,57 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { cli, CliResult, errLines, tempDir } from './cli';
+
+/** A user mistake: one line on stderr, nothing on stdout, exit 2, never a stack. */
+function expectUsage(r: CliResult, message: RegExp): void {
+  expect(errLines(r)).toEqual([expect.stringMatching(/^restorelab: /)]);
+  expect(errLines(r)[0]).toMatch(message);
+  expect(r.stdout).toBe('');
+  expect(r.code).toBe(2);
+}
+
+const SMALL = 'zipf:pages=256,accesses=500';
+
+describe('restorelab user mistakes (e2e)', () => {
+  it.concurrent.each([
+    ['unknown strategy', ['run', '--workload', SMALL, '--strategy', 'no-such'], /unknown strategy 'no-such' \(known: demand-only, eager, /],
+    ['unknown strategy in a stack', ['run', '--workload', SMALL, '--strategy', 'eager,nope'], /unknown strategy 'nope'/],
+    ['unknown strategy parameter', ['run', '--workload', SMALL, '--strategy', 'neighbor-prefetch:wnidow=4'], /strategy neighbor-prefetch: unknown parameter 'wnidow'/],
+    ['bad parameter value', ['run', '--workload', SMALL, '--strategy', 'neighbor-prefetch:window=-1'], /neighbor-prefetch: parameter 'window' must be >= /],
+    ['unknown workload', ['run', '--workload', 'zipff'], /unknown workload 'zipff' \(known: .*zipf/],
+    ['bad workload parameter', ['run', '--workload', 'zipf:pages=many'], /workload zipf: parameter 'pages' must be an integer, got 'many'/],
+    ['unknown backend', ['run', '--workload', SMALL, '--backend', 'qemu'], /unknown backend 'qemu' \(known: sim, linux\)/],
+    ['unknown flag', ['run', '--strategyy', 'eager'], /Unknown argument: strategyy/],
+    ['unknown command', ['rnu'], /^restorelab: unknown command 'rnu' \(commands: run, replay, /],
+    ['no command', [], /no command given \(try restorelab --help\)/],
+    ['flag without its value', ['run', '--workload'], /Not enough arguments following: workload/],
+    ['bad seed', ['run', '--seed', '-3'], /--seed must be a non-negative integer/],
+    ['the same stack twice', ['run', '--workload', SMALL, '--strategy', 'eager', '--strategy', 'eager'], /strategy stack 'eager' given twice/],
+    ['replay without a log', ['replay'], /Not enough non-option arguments/],
+    ['image without a mode', ['image', 'zipf'], /image needs WORKLOAD --out DIR, or --check DIR/],
+    ['new without a kind', ['new'], /say what to create: restorelab new strategy NAME/],
+    ['a bad strategy name', ['new', 'strategy', 'Has_Caps'], /bad strategy name 'Has_Caps'/],
+    ['a built-in name', ['new', 'strategy', 'eager', '--dir', 'x'], /a built-in strategy is already named 'eager'/],
+  ])('%s', async (_what, args, message) => {
+    expectUsage(await cli(args), message);
+  });
+
+  it('replay of a file that is not a log, or missing', async () => {
+    const dir = tempDir('e2e-errors');
+    try {
+      const bogus = path.join(dir, 'bogus.rlog');
+      fs.writeFileSync(bogus, 'hello world');
+      expectUsage(await cli(['replay', bogus]), /is not a restorelab log/);
+      expectUsage(await cli(['replay', path.join(dir, 'missing.rlog')]), /cannot read log .*missing\.rlog/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('prints help on --help, exit 0', async () => {
+    const r = await cli(['run', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('--strategy');
+    expect(r.stdout).toContain('--log-dir');
+  });
+});

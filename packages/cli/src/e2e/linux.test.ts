@@ -1,0 +1,45 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { RunResult } from '@restorelab/core';
+import { assertBuilt, BIN, cli, tempDir } from './cli';
+
+/** Whether the Linux backend can run here, from `restorelab doctor --json` (the reason when not). */
+function linuxUnavailable(): string | null {
+  assertBuilt();
+  const r = spawnSync(process.execPath, [BIN, 'doctor', '--json'], { encoding: 'utf8' });
+  if (r.status !== 0) return `restorelab doctor failed: ${r.stderr.trim()}`;
+  const report = JSON.parse(r.stdout) as { ok: boolean; problems: { what: string }[] };
+  return report.ok ? null : report.problems.map((p) => p.what).join('; ') || 'doctor says the linux backend cannot run here';
+}
+
+const reason = linuxUnavailable();
+if (reason) console.warn(`skipping the linux e2e tests: ${reason}`);
+const linuxIt = reason ? it.skip : it;
+
+describe('restorelab run --backend linux (e2e)', () => {
+  linuxIt('verifies on real userfaultfd, and replay reproduces each log', async () => {
+    const dir = tempDir('e2e-linux');
+    try {
+      const run = await cli([
+        'run', '--backend', 'linux', '--workload', 'zipf:pages=1024,accesses=4000',
+        '--strategy', 'demand-only', '--strategy', 'neighbor-prefetch:window=4', '--json', '--log-dir', dir,
+      ]);
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      const results = JSON.parse(run.stdout) as RunResult[];
+      expect(results.map((r) => [r.backend, r.strategy, r.verified])).toEqual([
+        ['linux', 'demand-only', true],
+        ['linux', 'neighbor-prefetch:window=4', true],
+      ]);
+      expect(results[1].log).toBe(path.join(dir, 'linux-zipf-neighbor-prefetch_window=4-1.rlog'));
+      expect(results[1].metrics.pagesCopied.prefetch).toBeGreaterThan(0);
+      for (const r of results) {
+        const replay = await cli(['replay', r.log!, '--json']);
+        expect(JSON.parse(replay.stdout)).toEqual(r);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,56 @@
+import { RunResult } from '@restorelab/core';
+import { bytesToMiB, fixed, nsToMs, nsToUs, percent } from './numbers';
+import { Column, renderTable } from './table';
+
+export const RUN_COLUMNS: readonly Column[] = [
+  { header: 'strategy', align: 'left' },
+  { header: 'faults', align: 'right' },
+  { header: 'stall ms', align: 'right' },
+  { header: 'p50 us', align: 'right' },
+  { header: 'p99 us', align: 'right' },
+  { header: 'restore ms', align: 'right' },
+  { header: 'workload ms', align: 'right' },
+  { header: 'demand', align: 'right' },
+  { header: 'prefetch', align: 'right' },
+  { header: 'precopy', align: 'right' },
+  { header: 'backgr', align: 'right' },
+  { header: 'accuracy', align: 'right' },
+  { header: 'coverage', align: 'right' },
+  { header: 'dups', align: 'right' },
+  { header: 'PSS MiB', align: 'right' },
+  { header: 'failed', align: 'right' },
+  { header: 'verified', align: 'left' },
+];
+
+/** One table row per run: the cells under RUN_COLUMNS. */
+export function runRow(r: RunResult): string[] {
+  const m = r.metrics;
+  return [
+    r.strategy,
+    String(m.demandFaults),
+    fixed(nsToMs(m.stallNs), 1),
+    fixed(nsToUs(m.faultLatencyNs.p50), 1),
+    fixed(nsToUs(m.faultLatencyNs.p99), 1),
+    fixed(nsToMs(m.restoreNs), 1),
+    fixed(nsToMs(m.workloadNs), 1),
+    String(m.pagesCopied.demand),
+    String(m.pagesCopied.prefetch),
+    String(m.pagesCopied.precopy),
+    String(m.pagesCopied.background),
+    percent(m.prefetchAccuracy),
+    percent(m.coverage),
+    String(m.duplicateCopies),
+    fixed(bytesToMiB(m.pssBytes), 1),
+    String(m.strategyFailures),
+    r.verified ? '✓' : '✗',
+  ];
+}
+
+/** The line above the table: what ran, where, with which seed. */
+export function runHeader(backend: string, workload: string, seed: number): string {
+  return `backend ${backend} · workload ${workload} · seed ${seed}`;
+}
+
+export function renderRunTable(results: readonly RunResult[]): string {
+  return renderTable(RUN_COLUMNS, results.map(runRow));
+}

@@ -1,0 +1,14 @@
+export { createContainer } from './container';
+export type { ContainerOptions } from './container';
+export { runOne, createWorkload, workloadSpecWithSeed, availableBackend } from './run-one';
+export type { RunOneRequest } from './run-one';
+export { loadPlugin } from './plugins/load-plugin';
+export type { LoadedPlugin } from './plugins/load-plugin';
+export { defaultStacks } from './default-comparison';
+export { main } from './main';
+export { ExitError, reportError } from './errors';
+export { renderRunTable, runRow, runHeader, RUN_COLUMNS } from './format/run-table';
+export { renderTable } from './format/table';
+export type { Column } from './format/table';
+export { logFileName, sanitizeStack } from './format/log-file-name';
+export { failureReason } from './format/failure-reason';

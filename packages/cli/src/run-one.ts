@@ -1,0 +1,65 @@
+import { Container } from 'inversify';
+import {
+  BackendRegistry,
+  parseSpec,
+  RestoreBackend,
+  RunOutcome,
+  runRestore,
+  StrategyRegistry,
+  Workload,
+  WorkloadRegistry,
+} from '@restorelab/core';
+
+export interface RunOneRequest {
+  readonly backend: string;
+  /** A workload spec (`zipf:pages=4096`), or a workload already generated (to run it several times). */
+  readonly workload: string | Workload;
+  /** A strategy stack, e.g. `thp-guard,neighbor-prefetch:window=16`. */
+  readonly strategy: string;
+  readonly seed: number;
+  readonly logPath: string | null;
+  readonly onProgress?: (fraction: number) => void;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * A workload spec with the run's seed filled in when the generator takes a `seed` the spec does
+ * not set, so `--seed` varies the workload too.
+ */
+export function workloadSpecWithSeed(container: Container, spec: string, seed: number): string {
+  const parsed = parseSpec(spec, 'workload');
+  const c = container.get<WorkloadRegistry>(WorkloadRegistry).get(parsed.name);
+  if (!c || !('seed' in c.params) || 'seed' in parsed.raw) return spec;
+  return `${spec.trim()}${spec.includes(':') ? ',' : ':'}seed=${seed}`;
+}
+
+/** Generates a workload (UsageError for an unknown name or a bad parameter). */
+export function createWorkload(container: Container, spec: string, seed: number): Workload {
+  return container.get<WorkloadRegistry>(WorkloadRegistry).create(workloadSpecWithSeed(container, spec, seed));
+}
+
+/** The backend by name, checked to be usable here (UsageError for an unknown name). */
+export async function availableBackend(container: Container, name: string): Promise<RestoreBackend> {
+  const backend = container.get<BackendRegistry>(BackendRegistry).get(name);
+  const availability = await backend.availability();
+  if (!availability.available)
+    throw new Error(`backend ${name} is not available here: ${availability.reason ?? 'no reason given'}`);
+  return backend;
+}
+
+/** One restore, names resolved through the registries. */
+export async function runOne(container: Container, req: RunOneRequest): Promise<RunOutcome> {
+  const strategies = container.get<StrategyRegistry>(StrategyRegistry).instantiate(req.strategy);
+  const workload = typeof req.workload === 'string' ? createWorkload(container, req.workload, req.seed) : req.workload;
+  const backend = await availableBackend(container, req.backend);
+  return runRestore({
+    backend,
+    workload,
+    strategy: req.strategy,
+    strategies,
+    seed: req.seed,
+    logPath: req.logPath,
+    onProgress: req.onProgress,
+    signal: req.signal,
+  });
+}
