@@ -17,7 +17,7 @@ export class DefaultStrategyRegistry implements StrategyRegistry {
   all(): readonly StrategyContribution[] {
     const seen = new Map<string, StrategyContribution>();
     for (const c of this.provider.getContributions()) {
-      if (seen.has(c.name)) throw new Error(`two strategies are named '${c.name}'`);
+      if (seen.has(c.name)) throw new UsageError(`two strategies are named '${c.name}' (a plugin registers a name that is already taken)`);
       seen.set(c.name, c);
     }
     return [...seen.values()];
