@@ -1,0 +1,24 @@
+import { BackendAvailability, BackendRunOptions, RestoreBackend, RestoreSession } from '@restorelab/core';
+import { CostModel, defaultCostModel } from './cost-model';
+import { SimRun } from './sim-run';
+
+/** The discrete-event simulator: a virtual clock and a cost model instead of userfaultfd. */
+export class SimBackend implements RestoreBackend {
+  readonly name = 'sim';
+  readonly description = 'discrete-event simulator on a virtual clock with a calibrated cost model';
+
+  constructor(readonly costModel: CostModel = defaultCostModel) {}
+
+  async availability(): Promise<BackendAvailability> {
+    return { available: true };
+  }
+
+  /** The cost model, recorded in each log's metadata (backendInfo). */
+  describe(): Readonly<Record<string, unknown>> {
+    return { ...this.costModel };
+  }
+
+  run(session: RestoreSession, options: BackendRunOptions): Promise<void> {
+    return new SimRun(session, this.costModel).run(options);
+  }
+}

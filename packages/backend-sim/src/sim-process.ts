@@ -1,0 +1,82 @@
+import { ProcessImage, ProcessTrace, ThpAdviceCode } from '@restorelab/core';
+
+/** Bits of SimProcess.flags, one byte per page. */
+export const PageBit = {
+  Present: 1,
+  /** Present with content that differs from the image (a zero hole of a collapsed huge page). */
+  Bad: 2,
+  /** Touched by the restore phase. */
+  Touched: 4,
+  /** Maps a physical page shared COW with other processes: (origin[page], page). */
+  Shared: 8,
+  /** The monitor is copying it right now (fault window or precopy): a concurrent copier call loses. */
+  Claimed: 16,
+  Registered: 32,
+} as const;
+
+export const RunState = {
+  NotStarted: 0,
+  Running: 1,
+  /** Waiting for its demand fault to be resolved. */
+  Blocked: 2,
+  Done: 3,
+} as const;
+export type RunState = (typeof RunState)[keyof typeof RunState];
+
+/** One process of the restored tree: page state, COW sharing, and where its trace replay is. */
+export class SimProcess {
+  readonly pid: number;
+  readonly flags: Uint8Array;
+  /** Effective THP advice per VMA (ThpAdviceCode). */
+  readonly advice: Uint8Array;
+  /** For Shared pages: index of the process that owns the physical page. Allocated at the first fork. */
+  origin: Int32Array | undefined;
+  /** For physical pages this process owns: how many processes map them. Allocated at the first fork. */
+  sharers: Uint16Array | undefined;
+
+  readonly tracePage: Uint32Array;
+  readonly traceWrite: Uint8Array;
+  readonly traceGap: Uint32Array;
+  /** First access of the restore phase. */
+  readonly start: number;
+  readonly end: number;
+
+  state: RunState = RunState.NotStarted;
+  /** Next access to replay. */
+  k = 0;
+  /** Time of access k (Running), or of the fault it waits for (Blocked). */
+  t = 0;
+  faultRaisedAt = 0;
+  /** Pages that mismatched the image at their first touch, and the first of them in touch order. */
+  touchMismatches = 0;
+  readonly firstMismatches: number[] = [];
+
+  constructor(
+    readonly index: number,
+    readonly image: ProcessImage,
+    trace: ProcessTrace,
+  ) {
+    this.pid = image.pid;
+    this.flags = new Uint8Array(image.totalPages);
+    this.advice = Uint8Array.from(image.vmas.map((v) => ThpAdviceCode[v.thp]));
+    this.tracePage = trace.page;
+    this.traceWrite = trace.write;
+    this.traceGap = trace.gapNs;
+    this.start = Math.min(trace.migrateAt, trace.page.length);
+    this.end = trace.page.length;
+    for (let i = this.start; i < this.end; i++) {
+      if (trace.page[i] >= image.totalPages)
+        throw new Error(`trace of pid ${this.pid}: access ${i} touches page ${trace.page[i]}, past its ${image.totalPages} pages`);
+    }
+  }
+
+  get accesses(): number {
+    return this.end - this.start;
+  }
+
+  ensureSharing(): void {
+    const n = this.flags.length;
+    this.origin ??= new Int32Array(n);
+    this.sharers ??= new Uint16Array(n);
+  }
+}

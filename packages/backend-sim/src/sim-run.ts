@@ -1,0 +1,636 @@
+import {
+  BackendPort,
+  BackendRunOptions,
+  CopyCause,
+  EventKind,
+  FaultFlag,
+  PageFlag,
+  PAGES_PER_HUGE_PAGE,
+  PAGE_SIZE,
+  PrefillSource,
+  RejectReason,
+  RestoreSession,
+  ThpAdvice,
+  ThpAdviceCode,
+  vmaOfPage,
+} from '@restorelab/core';
+import { CopyQueue } from './copy-queue';
+import { CostModel, copyCostNs } from './cost-model';
+import { forEachBitRun, MemoryModel } from './memory-model';
+import { ProcessHeap } from './process-heap';
+import { PageBit, RunState, SimProcess } from './sim-process';
+import { VirtualClock } from './virtual-clock';
+
+/** Most pages one UFFDIO_COPY call moves. */
+export const MAX_COPY_PAGES = 512;
+/** PageMismatch events per process, for diagnosis. */
+export const MISMATCH_REPORT_LIMIT = 64;
+/** Accesses (or other simulation steps) between two progress reports and abort checks. */
+export const PROGRESS_EVERY = 1 << 16;
+
+const HUGE_PAGE_BYTES = PAGES_PER_HUGE_PAGE * PAGE_SIZE;
+/** Pages a window or a copier call may take: registered, not present, not claimed. */
+const LAZY_MASK = PageBit.Present | PageBit.Registered | PageBit.Claimed;
+const TAKEN = PageBit.Present | PageBit.Claimed;
+
+/** What the monitor is doing for the fault it serves. */
+const Service = { Copy: 0, Zero: 1, Stale: 2 } as const;
+type Service = (typeof Service)[keyof typeof Service];
+
+interface PendingMadvise {
+  readonly proc: SimProcess;
+  readonly vma: number;
+  readonly advice: ThpAdvice;
+  readonly at: number;
+}
+
+export function abortError(): Error {
+  const e = new Error('aborted');
+  e.name = 'AbortError';
+  return e;
+}
+
+/**
+ * One simulated restore (see the event protocol in the project brief). Three kinds of actors share
+ * a virtual clock: the processes replaying their traces, the monitor (plan steps, then demand
+ * faults one at a time in raised order) and the copier lane serving the asynchronous queue.
+ * Strategies' reactive commands never run inline: a copy reaches the copier after the decision
+ * latency, a madvise applies after its cost, timers run when the clock reaches them.
+ */
+export class SimRun {
+  private readonly procs: SimProcess[];
+  private readonly byPid = new Map<number, SimProcess>();
+  private readonly clock = new VirtualClock();
+  private readonly memory: MemoryModel;
+  private readonly copies = new CopyQueue();
+  private readonly madvises: PendingMadvise[] = [];
+  private madviseHead = 0;
+  private readonly port: BackendPort;
+  /** Running processes by the time of their next access. */
+  private readonly runnable: ProcessHeap;
+
+  // monitor
+  private monitorDoneAt = Infinity;
+  private startup: Generator<number, void, void> | undefined;
+  private readonly faultQueue: SimProcess[] = [];
+  private faultQueueHead = 0;
+  private serving: SimProcess | undefined;
+  private service: Service = Service.Copy;
+  private svcPage = 0;
+  private svcLo = 0;
+  private svcHi = 0;
+
+  // copier
+  private copyCmd = -1;
+  private copyPos = 0;
+  private copyEnd = 0;
+  private callPage = 0;
+  private callCount = 0;
+  private callDoneAt = Infinity;
+
+  private running = 0;
+  private finished = false;
+  private progressLeft = PROGRESS_EVERY;
+  private readonly totalAccesses: number;
+
+  constructor(
+    private readonly session: RestoreSession,
+    private readonly cost: CostModel,
+  ) {
+    const image = session.image;
+    const traces = session.workload.traces;
+    this.procs = image.processes.map((proc, i) => {
+      const trace = traces[i]?.pid === proc.pid ? traces[i] : traces.find((x) => x.pid === proc.pid);
+      if (!trace) throw new Error(`workload has no trace for pid ${proc.pid}`);
+      return new SimProcess(i, proc, trace);
+    });
+    for (const p of this.procs) this.byPid.set(p.pid, p);
+    this.runnable = new ProcessHeap(this.procs.length);
+    this.memory = new MemoryModel(this.procs, cost.processBaseBytes);
+    this.totalAccesses = this.procs.reduce((n, p) => n + p.accesses, 0);
+    const clock = this.clock;
+    this.port = {
+      scheduler: clock.scheduler,
+      now: () => clock.now,
+      submitCopy: (pid, page, count, cause, priority) => {
+        if (this.finished) return;
+        const p = this.byPid.get(pid);
+        if (!p) throw new Error(`copy for unknown pid ${pid}`);
+        this.copies.submit(p.index, page, count, cause, priority, clock.now + cost.decisionLatencyNs);
+      },
+      submitMadvise: (pid, vma, advice) => {
+        if (this.finished) return;
+        const p = this.byPid.get(pid);
+        if (!p) throw new Error(`madvise for unknown pid ${pid}`);
+        this.madvises.push({ proc: p, vma, advice, at: clock.now + cost.madviseNs });
+      },
+    };
+  }
+
+  async run(options: BackendRunOptions): Promise<void> {
+    const signal = options.signal;
+    if (signal?.aborted) throw abortError();
+    const s = this.session;
+    let total = 0;
+    for (const p of this.procs) total += p.image.totalPages;
+    s.emit(EventKind.RestoreStarted, 0, 0, s.initialLazyPages, this.procs.length, total, 0);
+    s.start(this.port);
+    this.startup = this.startupSteps();
+    this.stepStartup();
+    while (!this.finished) {
+      this.progressLeft = PROGRESS_EVERY;
+      this.loop();
+      if (this.finished) break;
+      options.onProgress?.(this.accessesDone() / Math.max(1, this.totalAccesses));
+      if (signal?.aborted) throw abortError();
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (signal?.aborted) throw abortError();
+    }
+    options.onProgress?.(1);
+  }
+
+  private accessesDone(): number {
+    let n = 0;
+    for (const p of this.procs) n += Math.max(0, p.k - p.start);
+    return n;
+  }
+
+  // ---- the event loop ----------------------------------------------------------------------
+
+  /** Runs until the workload ends or about PROGRESS_EVERY accesses (or other steps) are done. */
+  private loop(): void {
+    const clock = this.clock;
+    const procs = this.procs;
+    const runnable = this.runnable;
+    while (!this.finished) {
+      const tSched = clock.nextDue();
+      const tCopy = this.copies.nextArrival();
+      const tMadvise = this.madviseHead < this.madvises.length ? this.madvises[this.madviseHead].at : Infinity;
+      const tMonitor = this.monitorDoneAt;
+      const tCall = this.callDoneAt;
+      const top = runnable.top();
+      const tBest = top >= 0 ? procs[top].t : Infinity;
+      const tOther = Math.min(tSched, tCopy, tMadvise, tMonitor, tCall);
+      if (top < 0 || tOther <= tBest) {
+        if (tOther === Infinity) throw new Error('simulation stalled: no process can run and nothing is scheduled');
+        clock.advance(tOther);
+        if (tSched === tOther) clock.flushDue();
+        else if (tMadvise === tOther || tCopy === tOther) this.arrivals();
+        else if (tMonitor === tOther) this.monitorDone();
+        else this.copyCallDone();
+        // steps without accesses count too, so that a slice always ends and an abort is seen
+        if (--this.progressLeft <= 0) return;
+      } else {
+        const best = procs[top];
+        const tSecond = runnable.secondTime();
+        this.replay(best, tOther < tSecond ? tOther : tSecond);
+        if (best.state === RunState.Running) runnable.retimeTop(best.t);
+        else runnable.pop();
+        if (this.progressLeft <= 0) return;
+      }
+    }
+  }
+
+  /**
+   * Replays accesses of p from p.k (at p.t) while they come before `horizon` (the first always
+   * runs): present pages cost nothing beyond the gap; a missing page raises a fault.
+   */
+  private replay(p: SimProcess, horizon: number): void {
+    const pages = p.tracePage;
+    const writes = p.traceWrite;
+    const gaps = p.traceGap;
+    const flags = p.flags;
+    const end = p.end;
+    let k = p.k;
+    let t = p.t;
+    let left = this.progressLeft;
+    for (;;) {
+      const pg = pages[k];
+      const x = flags[pg];
+      if ((x & PageBit.Present) === 0) {
+        p.k = k;
+        p.t = t;
+        this.progressLeft = left;
+        this.raiseFault(p, pg, writes[k]);
+        return;
+      }
+      // the common case: touched before, private, right content
+      if ((x & (PageBit.Touched | PageBit.Shared | PageBit.Bad)) !== PageBit.Touched) {
+        this.memory.touch(p, pg, writes[k] !== 0, MISMATCH_REPORT_LIMIT);
+      }
+      k++;
+      left--;
+      if (k === end) {
+        p.k = k;
+        p.t = t;
+        this.progressLeft = left;
+        this.endWorkload(p);
+        return;
+      }
+      t += gaps[k];
+      if (t >= horizon || left <= 0) break;
+    }
+    p.k = k;
+    p.t = t;
+    this.progressLeft = left;
+  }
+
+  private arrivals(): void {
+    const now = this.clock.now;
+    while (this.madviseHead < this.madvises.length && this.madvises[this.madviseHead].at <= now) {
+      const m = this.madvises[this.madviseHead++];
+      this.applyAdvice(m.proc, m.vma, m.advice);
+    }
+    if (this.madviseHead === this.madvises.length) {
+      this.madvises.length = 0;
+      this.madviseHead = 0;
+    }
+    this.copies.admit(now);
+    this.startCopier();
+  }
+
+  // ---- the monitor: plan steps ---------------------------------------------------------------
+
+  private stepStartup(): void {
+    const r = this.startup!.next();
+    if (r.done) {
+      this.startup = undefined;
+      this.monitorDoneAt = Infinity;
+      this.startWorkloads();
+    } else {
+      this.monitorDoneAt = this.clock.now + r.value;
+    }
+  }
+
+  /** Plan steps in protocol order; each yields its cost and emits its events when done. */
+  private *startupSteps(): Generator<number, void, void> {
+    const s = this.session;
+    const plan = s.plan;
+    const m = this.cost;
+    for (const p of this.processOrder()) {
+      const pid = p.pid;
+      for (const a of plan.adviseBeforeFill) {
+        if (a.pid !== pid) continue;
+        yield m.madviseNs;
+        this.applyAdvice(p, a.vma, a.advice);
+      }
+      for (const r of plan.prefill) {
+        if (r.pid !== pid) continue;
+        yield r.count * m.prefillPageNs;
+        this.memory.fill(p, r.page, r.count);
+        s.emit(
+          EventKind.PagesPrefilled,
+          this.clock.now,
+          pid,
+          r.page,
+          r.count,
+          r.source === 'image' ? PrefillSource.Image : PrefillSource.Strategy,
+          0,
+        );
+      }
+      this.collapse(p);
+      for (const c of this.procs) {
+        if (c.image.parent !== pid) continue;
+        yield m.forkNs;
+        s.emit(EventKind.ProcessForked, this.clock.now, pid, c.pid, 0, 0, 0);
+        this.inherit(p, c);
+      }
+      for (const v of p.image.vmas) {
+        yield m.registerVmaNs;
+        const f = p.flags;
+        for (let i = v.firstPage, e = v.firstPage + v.pages; i < e; i++) f[i] |= PageBit.Registered;
+        s.emit(EventKind.VmaRegistered, this.clock.now, pid, v.index, v.firstPage, v.pages, 1);
+      }
+      for (const a of plan.adviseAfterRegister) {
+        if (a.pid !== pid) continue;
+        yield m.madviseNs;
+        this.applyAdvice(p, a.vma, a.advice);
+      }
+      for (const r of plan.precopy) {
+        if (r.pid !== pid) continue;
+        const end = r.page + r.count;
+        let i = r.page;
+        while (i < end) {
+          const f = p.flags;
+          if (f[i] & TAKEN) {
+            i++;
+            continue;
+          }
+          const vma = vmaOfPage(p.image, i)!;
+          const limit = Math.min(end, vma.firstPage + vma.pages);
+          let j = i;
+          while (j < limit && !(f[j] & TAKEN)) f[j++] |= PageBit.Claimed;
+          const n = j - i;
+          const calls = Math.ceil(n / MAX_COPY_PAGES);
+          yield copyCostNs(m, n, calls);
+          this.memory.fill(p, i, n);
+          s.emit(EventKind.PagesCopied, this.clock.now, pid, i, n, CopyCause.Precopy, calls);
+          i = j;
+        }
+      }
+    }
+  }
+
+  /** Roots first, then the image order, each process after its parent (whose turn forks it). */
+  private processOrder(): SimProcess[] {
+    const out: SimProcess[] = [];
+    const placed = new Set<number>();
+    const place = (p: SimProcess) => {
+      if (placed.has(p.pid)) return;
+      placed.add(p.pid);
+      out.push(p);
+    };
+    for (const p of this.procs) if (p.image.parent === null || !this.byPid.has(p.image.parent)) place(p);
+    let progress = true;
+    while (out.length < this.procs.length && progress) {
+      progress = false;
+      for (const p of this.procs) {
+        if (!placed.has(p.pid) && placed.has(p.image.parent!)) {
+          place(p);
+          progress = true;
+        }
+      }
+    }
+    if (out.length < this.procs.length) throw new Error('the image has a cycle in its process tree');
+    return out;
+  }
+
+  /** Seed 001: khugepaged collapses each 2 MiB range with a present page while the advice is hugepage. */
+  private collapse(p: SimProcess): void {
+    for (const v of p.image.vmas) {
+      if (!v.collapseBeforeRegister || p.advice[v.index] !== ThpAdviceCode.hugepage) continue;
+      const endAddress = v.start + v.pages * PAGE_SIZE;
+      for (let a = Math.ceil(v.start / HUGE_PAGE_BYTES) * HUGE_PAGE_BYTES; a + HUGE_PAGE_BYTES <= endAddress; a += HUGE_PAGE_BYTES) {
+        const first = v.firstPage + (a - v.start) / PAGE_SIZE;
+        let any = false;
+        for (let i = first; i < first + PAGES_PER_HUGE_PAGE && !any; i++) any = (p.flags[i] & PageBit.Present) !== 0;
+        if (!any) continue;
+        this.memory.collapse(p, first, PAGES_PER_HUGE_PAGE);
+        this.session.emit(EventKind.HugePageCollapsed, this.clock.now, p.pid, v.index, first, PAGES_PER_HUGE_PAGE, 0);
+      }
+    }
+  }
+
+  /** After fork: the child keeps the pages it shares with its parent that the parent has. */
+  private inherit(parent: SimProcess, child: SimProcess): void {
+    const flags = child.image.pageFlags;
+    const n = Math.min(flags.length, parent.flags.length);
+    const pf = parent.flags;
+    let i = 0;
+    while (i < n) {
+      if (!(flags[i] & PageFlag.SharedWithParent && pf[i] & PageBit.Present)) {
+        i++;
+        continue;
+      }
+      let j = i;
+      while (j < n && flags[j] & PageFlag.SharedWithParent && pf[j] & PageBit.Present) this.memory.inherit(parent, child, j++);
+      this.session.emit(EventKind.PagesPrefilled, this.clock.now, child.pid, i, j - i, PrefillSource.Inherited, 0);
+      i = j;
+    }
+  }
+
+  private applyAdvice(p: SimProcess, vma: number, advice: ThpAdvice): void {
+    const ok = Number.isInteger(vma) && vma >= 0 && vma < p.advice.length;
+    const code = ThpAdviceCode[advice];
+    if (ok) p.advice[vma] = code;
+    this.session.emit(EventKind.MadviseApplied, this.clock.now, p.pid, vma, code, ok ? 1 : 0, 0);
+  }
+
+  private startWorkloads(): void {
+    const now = this.clock.now;
+    for (const p of this.procs) this.session.emit(EventKind.WorkloadStarted, now, p.pid, p.accesses, 0, 0, 0);
+    this.running = this.procs.length;
+    for (const p of this.procs) {
+      p.k = p.start;
+      if (p.accesses === 0) {
+        p.t = now;
+        this.endWorkload(p);
+      } else {
+        p.t = now + p.traceGap[p.k];
+        p.state = RunState.Running;
+        this.runnable.push(p.index, p.t);
+      }
+    }
+    if (this.procs.length === 0) this.finish();
+  }
+
+  // ---- the monitor: demand faults ------------------------------------------------------------
+
+  private raiseFault(p: SimProcess, page: number, write: number): void {
+    this.clock.advance(p.t);
+    p.state = RunState.Blocked;
+    p.faultRaisedAt = p.t;
+    // The window is decided by the monitor before any strategy hears of the fault.
+    if (this.serving === undefined && this.startup === undefined) this.beginService(p);
+    else this.faultQueue.push(p);
+    this.session.emit(EventKind.FaultRaised, p.t, p.pid, page, p.pid, write ? FaultFlag.Write : 0, 0);
+  }
+
+  private beginService(p: SimProcess): void {
+    const page = p.tracePage[p.k];
+    const f = p.flags;
+    const m = this.cost;
+    this.serving = p;
+    this.svcPage = page;
+    let cost: number;
+    if (f[page] & PageBit.Present) {
+      // a copier call made it present while the fault waited in the queue: UFFDIO_COPY says EEXIST
+      this.service = Service.Stale;
+      cost = m.faultOverheadNs;
+    } else if (!(p.image.pageFlags[page] & PageFlag.Content)) {
+      this.service = Service.Zero;
+      f[page] |= PageBit.Claimed;
+      cost = m.faultOverheadNs + m.zeroPageNs;
+    } else {
+      this.service = Service.Copy;
+      let lo = page;
+      let hi = page;
+      const vma = vmaOfPage(p.image, page)!;
+      const w = this.session.windowFor(p.pid, vma.index);
+      if (w.backward > 0 || w.forward > 0) {
+        const content = p.image.pageFlags;
+        const inFlight = this.session.state.inFlightBitmap(p.pid)!.words;
+        const lazy = (i: number) =>
+          (f[i] & LAZY_MASK) === PageBit.Registered &&
+          (content[i] & PageFlag.Content) !== 0 &&
+          (inFlight[i >>> 5] & (1 << (i & 31))) === 0;
+        const loLimit = Math.max(vma.firstPage, page - w.backward);
+        while (lo > loLimit && lazy(lo - 1)) lo--;
+        const hiLimit = Math.min(vma.firstPage + vma.pages - 1, page + w.forward);
+        while (hi < hiLimit && lazy(hi + 1)) hi++;
+      }
+      for (let i = lo; i <= hi; i++) f[i] |= PageBit.Claimed;
+      this.svcLo = lo;
+      this.svcHi = hi;
+      cost = m.faultOverheadNs + copyCostNs(m, hi - lo + 1);
+    }
+    this.monitorDoneAt = this.clock.now + cost;
+  }
+
+  private monitorDone(): void {
+    this.monitorDoneAt = Infinity;
+    if (this.startup !== undefined) {
+      this.stepStartup();
+      return;
+    }
+    const p = this.serving!;
+    const s = this.session;
+    const now = this.clock.now;
+    const pid = p.pid;
+    const page = this.svcPage;
+    if (this.service === Service.Stale) {
+      s.emit(EventKind.CopyRejected, now, pid, page, 1, RejectReason.Eexist, CopyCause.Demand);
+    } else if (this.service === Service.Zero) {
+      this.memory.fill(p, page, 1);
+      s.emit(EventKind.ZeroPageMapped, now, pid, page, 1, 0, 0);
+    } else {
+      const lo = this.svcLo;
+      const hi = this.svcHi;
+      this.memory.fill(p, lo, hi - lo + 1);
+      if (lo < page) s.emit(EventKind.PagesCopied, now, pid, lo, page - lo, CopyCause.Prefetch, 0);
+      s.emit(EventKind.PagesCopied, now, pid, page, 1, CopyCause.Demand, 1);
+      if (hi > page) s.emit(EventKind.PagesCopied, now, pid, page + 1, hi - page, CopyCause.Prefetch, 0);
+    }
+    s.emit(EventKind.FaultResolved, now, pid, page, now - p.faultRaisedAt, 0, 0);
+    this.serving = undefined;
+
+    p.flags[page] |= PageBit.Touched;
+    p.k++;
+    if (p.k === p.end) {
+      p.t = now;
+      this.endWorkload(p);
+    } else {
+      p.t = now + p.traceGap[p.k];
+      p.state = RunState.Running;
+      this.runnable.push(p.index, p.t);
+    }
+    if (this.serving === undefined && this.faultQueueHead < this.faultQueue.length) {
+      const next = this.faultQueue[this.faultQueueHead++];
+      if (this.faultQueueHead === this.faultQueue.length) {
+        this.faultQueue.length = 0;
+        this.faultQueueHead = 0;
+      }
+      this.beginService(next);
+    }
+  }
+
+  // ---- the copier lane -----------------------------------------------------------------------
+
+  /** Starts the next UFFDIO_COPY call if the copier is idle and has work. */
+  private startCopier(): void {
+    const q = this.copies;
+    const s = this.session;
+    while (this.callDoneAt === Infinity && !this.finished) {
+      if (this.copyCmd < 0) {
+        const i = q.take();
+        if (i < 0) return;
+        this.copyCmd = i;
+        this.copyPos = q.page[i];
+        this.copyEnd = q.page[i] + q.count[i];
+      }
+      const i = this.copyCmd;
+      const p = this.procs[q.proc[i]];
+      const cause = q.cause[i];
+      const now = this.clock.now;
+      if (p.state === RunState.Done) {
+        const from = this.copyPos;
+        this.copyCmd = -1;
+        s.emit(EventKind.CopyRejected, now, p.pid, from, this.copyEnd - from, RejectReason.Enoent, cause);
+        continue;
+      }
+      const f = p.flags;
+      const end = this.copyEnd;
+      let j = this.copyPos;
+      while (j < end && f[j] & TAKEN) j++;
+      if (j > this.copyPos) {
+        const from = this.copyPos;
+        this.copyPos = j;
+        if (j === end) this.copyCmd = -1;
+        s.emit(EventKind.CopyRejected, now, p.pid, from, j - from, RejectReason.Eexist, cause);
+        if (j === end) continue;
+      }
+      const limit = Math.min(end, j + MAX_COPY_PAGES);
+      let e = j;
+      while (e < limit && !(f[e] & TAKEN)) e++;
+      this.callPage = j;
+      this.callCount = e - j;
+      this.copyPos = e;
+      this.callDoneAt = now + copyCostNs(this.cost, e - j);
+    }
+  }
+
+  private copyCallDone(): void {
+    this.callDoneAt = Infinity;
+    const q = this.copies;
+    const i = this.copyCmd;
+    const p = this.procs[q.proc[i]];
+    const cause = q.cause[i];
+    const start = this.callPage;
+    const end = start + this.callCount;
+    if (this.copyPos === this.copyEnd) this.copyCmd = -1;
+    const s = this.session;
+    const now = this.clock.now;
+    if (p.state === RunState.Done) {
+      s.emit(EventKind.CopyRejected, now, p.pid, start, end - start, RejectReason.Enoent, cause);
+    } else {
+      // pages the monitor copied (or claimed) meanwhile make this call fail with EEXIST for them
+      const f = p.flags;
+      let a = start;
+      while (a < end) {
+        const taken = (f[a] & TAKEN) !== 0;
+        let b = a + 1;
+        while (b < end && ((f[b] & TAKEN) !== 0) === taken) b++;
+        if (taken) {
+          s.emit(EventKind.CopyRejected, now, p.pid, a, b - a, RejectReason.Eexist, cause);
+        } else {
+          this.memory.fill(p, a, b - a);
+          s.emit(EventKind.PagesCopied, now, p.pid, a, b - a, cause, 1);
+        }
+        a = b;
+      }
+    }
+    this.startCopier();
+  }
+
+  // ---- the end -------------------------------------------------------------------------------
+
+  private endWorkload(p: SimProcess): void {
+    this.clock.advance(p.t);
+    const now = this.clock.now;
+    const s = this.session;
+    const pid = p.pid;
+    p.state = RunState.Done;
+    this.running--;
+    s.emit(EventKind.WorkloadEnded, now, pid, p.accesses, 0, 0, 0);
+    forEachBitRun(p.flags, PageBit.Touched, (page, count) => s.emit(EventKind.PagesTouched, now, pid, page, count, 0, 0));
+    const mem = this.memory.sample(p);
+    s.emit(EventKind.MemorySampled, now, pid, mem.rssBytes, mem.pssBytes, mem.privateBytes, 0);
+    const v = this.memory.verify(p, MISMATCH_REPORT_LIMIT);
+    s.emit(EventKind.PagesVerified, now, pid, v.checked, v.mismatched, v.unrestored, 0);
+    for (const page of v.firstMismatches) s.emit(EventKind.PageMismatch, now, pid, page, 0, 0, 0);
+    if (this.running === 0) this.finish();
+  }
+
+  /** Every process has ended: what is still queued finds no process (ENOENT); then RestoreEnded. */
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    const s = this.session;
+    const q = this.copies;
+    const now = this.clock.now;
+    if (this.copyCmd >= 0) {
+      const i = this.copyCmd;
+      const from = this.callDoneAt === Infinity ? this.copyPos : this.callPage;
+      this.copyCmd = -1;
+      this.callDoneAt = Infinity;
+      if (this.copyEnd > from) s.emit(EventKind.CopyRejected, now, this.procs[q.proc[i]].pid, from, this.copyEnd - from, RejectReason.Enoent, q.cause[i]);
+    }
+    q.drain((i) => s.emit(EventKind.CopyRejected, now, this.procs[q.proc[i]].pid, q.page[i], q.count[i], RejectReason.Enoent, q.cause[i]));
+    for (let j = this.madviseHead; j < this.madvises.length; j++) {
+      const m = this.madvises[j];
+      s.emit(EventKind.MadviseApplied, now, m.proc.pid, m.vma, ThpAdviceCode[m.advice], 0, 0);
+    }
+    this.madviseHead = this.madvises.length;
+    s.emit(EventKind.RestoreEnded, now, 0, 0, 0, 0, 0);
+  }
+}
