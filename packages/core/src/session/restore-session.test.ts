@@ -324,6 +324,20 @@ describe('RestoreSession', () => {
         { pid: 1, page: 0, count: 1, cause: CopyCause.Prefetch, priority: CopyPriority.Prefetch },
       ]);
     });
+
+    it('detaches a strategy whose scheduled work throws, and keeps the others on the same scheduler', () => {
+      const ticks: string[] = [];
+      const { store, backend } = setup(
+        attached(
+          ['timer-boom', { attach: (ctx) => void ctx.scheduler.schedule(() => { throw new Error('timer boom'); }) }],
+          ['timer-ok', { attach: (ctx) => void ctx.scheduler.schedule(() => ticks.push('ok')) }],
+        ),
+      );
+      backend.startup();
+      const failed = rows(store).filter((r) => r[0] === 'StrategyFailed');
+      expect(failed.map((r) => [store.string(r[2]), store.string(r[3])])).toEqual([['timer-boom', 'timer boom']]);
+      expect(ticks).toEqual(['ok']);
+    });
   });
 
   describe('plan', () => {

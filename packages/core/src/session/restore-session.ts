@@ -18,6 +18,7 @@ import { Workload } from '../model/workload';
 import { PageState } from '../state/page-state';
 import { PlanContext, Strategy, StrategyContext } from '../strategy/strategy';
 import { StrategyCommand } from '../strategy/strategy-command';
+import { guardedScheduler } from './guarded-scheduler';
 import { IsolatedObservable } from './isolated-observable';
 
 export interface AttachedStrategy {
@@ -260,7 +261,7 @@ export class RestoreSession implements EventSink {
       image: this.image,
       workload: this.workload,
       state: this.state,
-      scheduler: port.scheduler,
+      scheduler: guardedScheduler(port.scheduler, guard),
       now: () => port.now(),
       all$: stream('all'),
       faults$: stream(EventKind.FaultRaised),
