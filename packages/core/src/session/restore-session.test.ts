@@ -1,4 +1,4 @@
-import { EMPTY, map, Observable, queueScheduler, SchedulerLike } from 'rxjs';
+import { EMPTY, map, Observable, queueScheduler, SchedulerLike, VirtualTimeScheduler } from 'rxjs';
 import { BackendPort } from '../backend/restore-backend';
 import {
   CopyCause,
@@ -326,17 +326,22 @@ describe('RestoreSession', () => {
     });
 
     it('detaches a strategy whose scheduled work throws, and keeps the others on the same scheduler', () => {
-      const ticks: string[] = [];
-      const { store, backend } = setup(
+      const ticks: number[] = [];
+      const store = new EventStore();
+      const session = new RestoreSession(
+        tinyWorkload(TREE),
         attached(
-          ['timer-boom', { attach: (ctx) => void ctx.scheduler.schedule(() => { throw new Error('timer boom'); }) }],
-          ['timer-ok', { attach: (ctx) => void ctx.scheduler.schedule(() => ticks.push('ok')) }],
+          ['timer-boom', { attach: (ctx) => void ctx.scheduler.schedule(() => { throw new Error('timer boom'); }, 5) }],
+          ['timer-ok', { attach: (ctx) => void ctx.scheduler.schedule(() => ticks.push(ctx.scheduler.now()), 7) }],
         ),
+        store,
       );
-      backend.startup();
+      const scheduler = new VirtualTimeScheduler();
+      session.start(Object.assign(new ScriptedPort(), { scheduler }));
+      expect(() => scheduler.flush()).not.toThrow();
       const failed = rows(store).filter((r) => r[0] === 'StrategyFailed');
       expect(failed.map((r) => [store.string(r[2]), store.string(r[3])])).toEqual([['timer-boom', 'timer boom']]);
-      expect(ticks).toEqual(['ok']);
+      expect(ticks).toEqual([7]);
     });
   });
 
