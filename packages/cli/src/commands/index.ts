@@ -1,9 +1,15 @@
 import { CommandModule } from 'yargs';
 import { benchCommandModule } from './bench-command';
+import { calibrateCommand } from './calibrate-command';
+import { compareCommand } from './compare-command';
 import { doctorCommandModule } from './doctor-command';
+import { fidelityCommand } from './fidelity-command';
 import { imageCommandModule } from './image-command';
+import { matrixCommand } from './matrix-command';
+import { mergeCommand } from './merge-command';
 import { newCommandModule } from './new-command';
 import { replayCommandModule } from './replay-command';
+import { reportCommand } from './report-command';
 import { runCommandModule } from './run-command';
 import { strategiesCommandModule } from './strategies-command';
 import { workloadsCommandModule } from './workloads-command';
@@ -12,10 +18,16 @@ import { workloadsCommandModule } from './workloads-command';
 export const commands: CommandModule[] = [
   runCommandModule,
   replayCommandModule,
+  compareCommand,
+  matrixCommand,
+  mergeCommand,
+  reportCommand,
   strategiesCommandModule,
   workloadsCommandModule,
   imageCommandModule,
   doctorCommandModule,
+  calibrateCommand,
+  fidelityCommand,
   benchCommandModule,
   newCommandModule,
 ] as CommandModule[];

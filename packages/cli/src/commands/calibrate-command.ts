@@ -1,0 +1,44 @@
+import * as fs from 'fs';
+import { Argv, CommandModule } from 'yargs';
+import { UsageError } from '@restorelab/core';
+import { calibrate, MEASURED_KEYS } from '../experiment/calibrate';
+import { print, printErr } from './common-options';
+
+interface CalibrateArgs {
+  out?: string;
+}
+
+function builder(y: Argv): Argv<CalibrateArgs> {
+  return y.option('out', {
+    type: 'string',
+    requiresArg: true,
+    describe: 'write the cost-model profile here (default: print it); use it with --cost-model',
+  }) as unknown as Argv<CalibrateArgs>;
+}
+
+/** Measures the Linux costs the simulator models and writes a profile for --cost-model. */
+export async function runCalibrateCommand(args: CalibrateArgs): Promise<void> {
+  const profile = await calibrate();
+  const text = JSON.stringify(profile, null, 2) + '\n';
+  const summary = MEASURED_KEYS.map((k) => `${k}=${profile[k]}`).join(' ');
+  if (args.out) {
+    try {
+      fs.writeFileSync(args.out, text);
+    } catch (e) {
+      throw new UsageError(`cannot write ${args.out}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    }
+    print(`measured ${summary}\nwrote ${args.out} (use it with --cost-model ${args.out})`);
+  } else {
+    printErr(`measured ${summary}`);
+    print(text);
+  }
+}
+
+export const calibrateCommand: CommandModule<object, CalibrateArgs> = {
+  command: 'calibrate',
+  describe: "measure the Linux costs of faults and copies here and write the simulator's cost model",
+  builder,
+  handler: runCalibrateCommand,
+};
+
+export default calibrateCommand;

@@ -1,0 +1,89 @@
+import * as path from 'path';
+import { Argv, CommandModule } from 'yargs';
+import { UsageError } from '@restorelab/core';
+import { ExitError } from '../errors';
+import { MatrixProgress, matrixProgress } from '../experiment/matrix-progress';
+import { runLabel, runMatrix } from '../experiment/run-matrix';
+import { parseShard } from '../experiment/shard';
+import { ContainerArgs, containerOptionsOf, print, printErr, withContainerOptions } from './common-options';
+
+interface MatrixArgs extends ContainerArgs {
+  experiment: string;
+  out?: string;
+  jobs?: number;
+  shard?: string;
+  report: boolean;
+}
+
+function builder(y: Argv): Argv<MatrixArgs> {
+  const withOptions = y
+    .positional('experiment', { type: 'string', demandOption: true, describe: 'experiment file (.json, .yaml or .yml)' })
+    .option('out', { type: 'string', requiresArg: true, describe: 'output directory (default: runs/<experiment name>)' })
+    .option('jobs', { type: 'number', requiresArg: true, describe: 'simulator runs in parallel (default: the number of CPUs)' })
+    .option('shard', { type: 'string', requiresArg: true, describe: 'run only slice I of N (e.g. 2/8); combine the slices with restorelab merge' })
+    .option('report', { type: 'boolean', default: true, describe: 'write report.html (--no-report: results only)' })
+    .check((a) => {
+      if (a.jobs !== undefined && !(Number.isInteger(a.jobs) && a.jobs >= 1)) throw new UsageError(`--jobs must be a positive integer, got ${a.jobs}`);
+      return true;
+    });
+  return withContainerOptions(withOptions) as unknown as Argv<MatrixArgs>;
+}
+
+/** Ctrl-C: the first stops cleanly (finished runs are kept), a second one exits at once. */
+function interruptOnSigint(controller: AbortController, progress: MatrixProgress): () => void {
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130);
+    progress.stop();
+    printErr('\nrestorelab: stopping; finished runs are kept (Ctrl-C again to quit at once)');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  return () => process.off('SIGINT', onSigint);
+}
+
+export async function runMatrixCommand(args: MatrixArgs): Promise<void> {
+  const shard = args.shard !== undefined ? parseShard(args.shard) : undefined;
+  const controller = new AbortController();
+  const progress = matrixProgress(process.stderr);
+  const release = interruptOnSigint(controller, progress);
+  let outcome;
+  try {
+    outcome = await runMatrix({
+      file: args.experiment,
+      out: args.out,
+      jobs: args.jobs,
+      shard,
+      ...containerOptionsOf(args),
+      signal: controller.signal,
+      progress,
+      noReport: !args.report,
+    });
+  } finally {
+    release();
+  }
+  const rel = path.relative(process.cwd(), outcome.dir) || '.';
+  const done = outcome.skipped + outcome.ran;
+  const parts = [
+    `${done}/${outcome.inShard} runs done`,
+    outcome.skipped > 0 ? `${outcome.skipped} from before` : '',
+    outcome.failed.length > 0 ? `${outcome.failed.length} failed` : '',
+    outcome.unverified.length > 0 ? `${outcome.unverified.length} not verified` : '',
+  ].filter((p) => p !== '');
+  const shardNote = shard ? ` (shard ${shard.index}/${shard.count} of ${outcome.planned} runs)` : '';
+  print(`matrix ${outcome.name}${shardNote}: ${parts.join(', ')}`);
+  print(`results: ${path.join(rel, 'results.csv')}, ${path.join(rel, 'results.json')}${args.report ? `, ${path.join(rel, 'report.html')}` : ''}`);
+  if (outcome.interrupted)
+    throw new ExitError(130, `interrupted: ${done} of ${outcome.inShard} runs are done; run the same command again to resume`);
+  for (const f of outcome.failed) printErr(`failed: ${runLabel(f.run)}: ${f.error}`);
+  for (const r of outcome.unverified) printErr(`not verified: ${runLabel(r)} (see its log ${path.join(rel, 'logs', r.id + '.arrow')})`);
+  if (outcome.failed.length > 0 || outcome.unverified.length > 0) throw new ExitError(1);
+}
+
+export const matrixCommand: CommandModule<object, MatrixArgs> = {
+  command: 'matrix <experiment>',
+  describe: 'run an experiment: every backend x workload x strategy x repetition, with results, Arrow logs and a report',
+  builder,
+  handler: runMatrixCommand,
+};
+
+export default matrixCommand;

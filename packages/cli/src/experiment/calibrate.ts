@@ -1,0 +1,30 @@
+import * as os from 'os';
+import { measureCosts, MeasuredCosts } from '@restorelab/backend-linux';
+import { CostModel, costModelKeys, defaultCostModel, parseCostModel } from '@restorelab/backend-sim';
+
+/** The cost-model keys backend-linux's measureCosts() measures; the others keep their defaults. */
+export const MEASURED_KEYS = ['faultOverheadNs', 'copyCallNs', 'copyPageNs', 'zeroPageNs', 'madviseNs'] as const satisfies readonly (keyof MeasuredCosts & keyof CostModel)[];
+
+/** A cost-model profile: the simulator's keys (comments start with '_', which the loader skips). */
+export type CostProfile = CostModel & { readonly _comment: string; readonly _measured: readonly string[] };
+
+/** Measures on this machine and returns the profile `--cost-model` reads. */
+export async function calibrate(
+  base: CostModel = defaultCostModel,
+  measure: () => Promise<MeasuredCosts> = () => measureCosts(),
+): Promise<CostProfile> {
+  const measured = await measure();
+  const model: Record<string, number> = { ...base };
+  for (const k of MEASURED_KEYS) {
+    const v = measured[k];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`measureCosts() returned ${k} = ${String(v)}`);
+    model[k] = Math.round(v);
+  }
+  const profile = {
+    _comment: `measured by restorelab calibrate on ${os.hostname()} (Linux ${os.release()}, ${os.cpus().length} CPUs) at ${new Date().toISOString()}; keys not in _measured keep their defaults`,
+    _measured: [...MEASURED_KEYS],
+    ...Object.fromEntries(costModelKeys.map((k) => [k, model[k]])),
+  };
+  parseCostModel(profile, 'calibrate');
+  return profile as unknown as CostProfile;
+}
