@@ -1,0 +1,36 @@
+{
+  "targets": [
+    {
+      "target_name": "restorelab_native",
+      "sources": [
+        "native/addon/addon.cc",
+        "native/addon/monitor.cc",
+        "native/addon/fault-loop.cc",
+        "native/addon/copier.cc",
+        "native/addon/costs.cc",
+        "native/common/uffd-open.c"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-missing-field-initializers"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-O2", "-Wall", "-Wextra", "-Wno-missing-field-initializers"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=c++1y", "-std=gnu++20"],
+      "libraries": ["-lpthread"]
+    },
+    {
+      "target_name": "restorelab-runner",
+      "type": "executable",
+      "sources": [
+        "native/runner/runner-main.c",
+        "native/runner/runner-memory.c",
+        "native/runner/runner-link.c",
+        "native/runner/runner-replay.c",
+        "native/common/uffd-open.c"
+      ],
+      "cflags": ["-O2", "-std=gnu11", "-Wall", "-Wextra", "-pthread"],
+      "ldflags": ["-pthread"],
+      "libraries": ["-lpthread"]
+    }
+  ]
+}

@@ -1,0 +1,136 @@
+// The native copier: strategies' asynchronous copies, served by priority (urgent, prefetch,
+// background) and FIFO within one, split into runs of missing pages of at most 512 per UFFDIO_COPY.
+// Runs are copied without waking; one UFFDIO_WAKE per command releases any thread that faulted on them.
+#include <sys/ioctl.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "../common/uffd-compat.h"
+#include "monitor.h"
+
+namespace restorelab {
+
+namespace {
+constexpr int kPagesCopied = 9;
+constexpr int kCopyRejected = 12;
+constexpr double kRejectEexist = 1;
+constexpr double kRejectEnoent = 2;
+constexpr uint64_t kMaxPagesPerCopy = 512;
+}  // namespace
+
+void Monitor::submitCopy(uint32_t proc, uint64_t page, uint64_t count, uint32_t cause, uint32_t priority) {
+  if (proc >= procs_.size() || count == 0) return;
+  ProcState& p = *procs_[proc];
+  if (page >= p.totalPages) return;
+  count = std::min(count, p.totalPages - page);
+  {
+    std::lock_guard<std::mutex> g(stateMu_);
+    p.inFlight.setRange(page, count);
+    if (finished_) return;
+    queues_[std::min<uint32_t>(priority, 2)].push_back(CopyCommand{proc, page, count, cause});
+    stats_.copierCommands++;
+  }
+  copierCv_.notify_one();
+}
+
+void Monitor::copierLoop() {
+  for (;;) {
+    CopyCommand c;
+    {
+      std::unique_lock<std::mutex> g(stateMu_);
+      copierCv_.wait(g, [&] {
+        return stopping_.load() || (copierReady_ && (!queues_[0].empty() || !queues_[1].empty() || !queues_[2].empty()));
+      });
+      if (stopping_.load()) return;
+      if (finished_) continue;
+      int q = !queues_[0].empty() ? 0 : !queues_[1].empty() ? 1 : 2;
+      c = queues_[q].front();
+      queues_[q].pop_front();
+    }
+    runCopyCommand(c);
+  }
+}
+
+void Monitor::runCopyCommand(const CopyCommand& c) {
+  ProcState& p = *procs_[c.proc];
+  const double pid = p.pid;
+  const double cause = c.cause;
+  uint64_t at = c.page;
+  const uint64_t end = c.page + c.count;
+  while (at < end && !stopping_.load(std::memory_order_relaxed)) {
+    int vi = -1;
+    for (size_t j = 0; j < p.vmas.size(); j++)
+      if (at >= p.vmas[j].firstPage && at < p.vmas[j].firstPage + p.vmas[j].pages) vi = static_cast<int>(j);
+    if (vi < 0) break;
+    const VmaState& v = p.vmas[vi];
+    const uint64_t vEnd = std::min(end, v.firstPage + v.pages);
+    const uint64_t segStart = at;
+    bool copiedAny = false;
+    while (at < vEnd) {
+      uint64_t run = at;
+      {
+        std::lock_guard<std::mutex> g(stateMu_);
+        if (p.done) {
+          // the process has ended its workload: nothing left to restore into
+          p.inFlight.clearRange(at, end - at);
+          Record r{rel(now()), kCopyRejected, pid, static_cast<double>(at), static_cast<double>(end - at), kRejectEnoent, cause, 0};
+          emitBatch(&r, 1);
+          return;
+        }
+        uint64_t j = at;
+        while (j < vEnd && p.present.get(j)) j++;
+        if (j > at) {
+          p.inFlight.clearRange(at, j - at);
+          Record r{rel(now()), kCopyRejected, pid, static_cast<double>(at), static_cast<double>(j - at), kRejectEexist, cause, 0};
+          emitBatch(&r, 1);
+          at = j;
+          continue;
+        }
+        while (j < vEnd && !p.registered.get(j) && !p.present.get(j)) j++;
+        if (j > at) {
+          p.inFlight.clearRange(at, j - at);
+          Record r{rel(now()), kCopyRejected, pid, static_cast<double>(at), static_cast<double>(j - at), kRejectEnoent, cause, 0};
+          emitBatch(&r, 1);
+          at = j;
+          continue;
+        }
+        while (j < vEnd && j - at < kMaxPagesPerCopy && !p.present.get(j) && p.registered.get(j)) j++;
+        run = j;
+      }
+      const int64_t calls = copyRange(
+          p, v, at, run - at, false,
+          [&](uint64_t a, uint64_t k) {
+            std::lock_guard<std::mutex> g(stateMu_);
+            p.present.setRange(a, k);
+            p.inFlight.clearRange(a, k);
+            Record r{rel(now()), kPagesCopied, pid, static_cast<double>(a), static_cast<double>(k), cause, 1, 0};
+            emitBatch(&r, 1);
+            copiedAny = true;
+          },
+          [&](uint64_t q) {
+            // a demand fault copied it first
+            std::lock_guard<std::mutex> g(stateMu_);
+            p.present.set(q);
+            p.inFlight.clear(q);
+            Record r{rel(now()), kCopyRejected, pid, static_cast<double>(q), 1, kRejectEexist, cause, 0};
+            emitBatch(&r, 1);
+          });
+      if (calls < 0) {
+        std::lock_guard<std::mutex> g(stateMu_);
+        p.inFlight.clearRange(at, end - at);
+        Record r{rel(now()), kCopyRejected, pid, static_cast<double>(at), static_cast<double>(end - at), kRejectEnoent, cause, 0};
+        emitBatch(&r, 1);
+        return;
+      }
+      at = run;
+    }
+    if (copiedAny) {
+      struct uffdio_range r = {v.addr + (segStart - v.firstPage) * pageSize_, (vEnd - segStart) * pageSize_};
+      (void)ioctl(p.uffd, UFFDIO_WAKE, &r);
+    }
+  }
+}
+
+}  // namespace restorelab

@@ -1,0 +1,102 @@
+// The hand-off of events from the native threads to JavaScript: a preallocated ring of fixed-size
+// records that JS reads in place (an external ArrayBuffer), drained in batches. Producers never
+// block: when JS falls behind, records wait in an overflow list and move into the ring as JS
+// releases space, so the fault loop never waits for the event loop.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+namespace restorelab {
+
+// One event as JS sees it: 8 doubles (see event-kind.ts for a..d).
+struct Record {
+  double t;
+  double kind;
+  double pid;
+  double a, b, c, d;
+  double aux;
+};
+static_assert(sizeof(Record) == 64, "records are 8 doubles");
+
+// Kinds >= 100 are for the backend itself, never appended to the session.
+enum InternalKind : int {
+  kAllRegistered = 100,  // every process said hello; a = processes
+  kAllDone = 101,        // every process reported its end
+  kFailed = 102,         // the run cannot go on: Monitor::error() says why
+  kProcessDone = 103,    // pid's end events are in; a = os pid
+};
+
+class EventRing {
+ public:
+  explicit EventRing(uint64_t capacityPow2)
+      : cap_(capacityPow2), mask_(capacityPow2 - 1), mem_(static_cast<Record*>(std::calloc(capacityPow2, sizeof(Record)))) {
+    if (!mem_) throw std::bad_alloc();
+  }
+  ~EventRing() { std::free(mem_); }
+  EventRing(const EventRing&) = delete;
+  EventRing& operator=(const EventRing&) = delete;
+
+  Record* data() { return mem_; }
+  uint64_t capacity() const { return cap_; }
+  uint64_t bytes() const { return cap_ * sizeof(Record); }
+
+  // Appends n records; returns true when JS should be told (nobody told it since its last drain).
+  bool push(const Record* r, size_t n) {
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      for (size_t i = 0; i < n; i++) {
+        if (overflow_.empty() && head_ - tail_ < cap_) {
+          mem_[head_ & mask_] = r[i];
+          head_++;
+        } else {
+          overflow_.push_back(r[i]);
+          overflowed_++;
+        }
+      }
+      published_.store(head_, std::memory_order_release);
+    }
+    return !notifyPending_.exchange(true, std::memory_order_acq_rel);
+  }
+
+  // JS has consumed everything before `consumed`; returns the new end of what it may read.
+  uint64_t drain(uint64_t consumed) {
+    notifyPending_.store(false, std::memory_order_release);
+    std::lock_guard<std::mutex> g(mu_);
+    if (consumed > tail_ && consumed <= head_) tail_ = consumed;
+    size_t moved = 0;
+    while (moved < overflow_.size() && head_ - tail_ < cap_) {
+      mem_[head_ & mask_] = overflow_[moved++];
+      head_++;
+    }
+    if (moved) overflow_.erase(overflow_.begin(), overflow_.begin() + static_cast<long>(moved));
+    published_.store(head_, std::memory_order_release);
+    return head_;
+  }
+
+  // The push that would have told JS did not: let the next one try again.
+  void rearmNotify() { notifyPending_.store(false, std::memory_order_release); }
+
+  uint64_t published() const { return published_.load(std::memory_order_acquire); }
+  uint64_t overflowed() const { return overflowed_; }
+
+ private:
+  const uint64_t cap_;
+  const uint64_t mask_;
+  Record* mem_;
+  std::mutex mu_;
+  uint64_t head_ = 0;
+  uint64_t tail_ = 0;
+  std::vector<Record> overflow_;
+  uint64_t overflowed_ = 0;
+  std::atomic<uint64_t> published_{0};
+  std::atomic<bool> notifyPending_{false};
+};
+
+}  // namespace restorelab

@@ -1,0 +1,334 @@
+// The demand path: one native thread reads every process's userfaultfd and serves each fault at
+// once from the mapped pages file, with the fault-time window of its VMA, in one UFFDIO_COPY.
+// JavaScript only hears about it afterwards, through the event ring.
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "../common/uffd-compat.h"
+#include "monitor.h"
+
+namespace restorelab {
+
+namespace {
+constexpr int kFaultRaised = 7;
+constexpr int kFaultResolved = 8;
+constexpr int kPagesCopied = 9;
+constexpr int kZeroPageMapped = 10;
+constexpr int kCopyRejected = 12;
+constexpr double kRejectEexist = 1;
+constexpr int kVmaRemapped = 14;
+constexpr int kVmaRemoved = 15;
+constexpr int kVmaUnmapped = 16;
+constexpr double kCauseDemand = 0;
+constexpr double kCausePrefetch = 1;
+constexpr int kMsgBatch = 32;
+
+void wakeRange(int uffd, uint64_t addr, uint64_t len) {
+  struct uffdio_range r = {addr, len};
+  (void)ioctl(uffd, UFFDIO_WAKE, &r);
+}
+}  // namespace
+
+int64_t Monitor::copyRange(ProcState& p, const VmaState& v, uint64_t page, uint64_t n, bool wake,
+                           const std::function<void(uint64_t, uint64_t)>& copied, const std::function<void(uint64_t)>& existed) {
+  int64_t calls = 0;
+  uint64_t at = page;
+  const uint64_t end = page + n;
+  while (at < end) {
+    struct uffdio_copy c;
+    c.dst = v.addr + (at - v.firstPage) * pageSize_;
+    c.src = reinterpret_cast<uint64_t>(p.blob + at * pageSize_);
+    c.len = (end - at) * pageSize_;
+    c.mode = wake ? 0 : UFFDIO_COPY_MODE_DONTWAKE;
+    c.copy = 0;
+    calls++;
+    if (ioctl(p.uffd, UFFDIO_COPY, &c) == 0) {
+      copied(at, end - at);
+      return calls;
+    }
+    const int e = errno;
+    if (c.copy > 0) {
+      const uint64_t k = static_cast<uint64_t>(c.copy) / pageSize_;
+      copied(at, k);
+      at += k;
+      continue;
+    }
+    if (e == EEXIST) {
+      existed(at);
+      at++;
+      continue;
+    }
+    return -e;
+  }
+  return calls;
+}
+
+void Monitor::faultLoop() {
+  struct epoll_event evs[16];
+  struct uffd_msg msgs[kMsgBatch];
+  while (!stopping_.load(std::memory_order_relaxed)) {
+    int n = epoll_wait(faultEpoll_, evs, 16, -1);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail(std::string("epoll_wait: ") + std::strerror(errno));
+      return;
+    }
+    for (int i = 0; i < n; i++) {
+      if (evs[i].data.u64 == UINT64_MAX) {
+        uint64_t v;
+        (void)!::read(faultWake_, &v, sizeof v);
+        continue;
+      }
+      ProcState& p = *procs_[evs[i].data.u64];
+      p.faultBusy.fetch_add(1, std::memory_order_acq_rel);
+      ssize_t r = ::read(p.uffd, msgs, sizeof msgs);
+      const double t = now();
+      if (r > 0) {
+        const size_t k = static_cast<size_t>(r) / sizeof(struct uffd_msg);
+        for (size_t j = 0; j < k; j++) {
+          if (msgs[j].event == UFFD_EVENT_PAGEFAULT) handleFault(p, msgs[j], t);
+          else handleEvent(p, msgs[j], t);
+        }
+      } else if (r < 0 && errno != EAGAIN && errno != EINTR) {
+        epoll_ctl(faultEpoll_, EPOLL_CTL_DEL, p.uffd, nullptr);
+      }
+      if (evs[i].events & (EPOLLERR | EPOLLHUP)) epoll_ctl(faultEpoll_, EPOLL_CTL_DEL, p.uffd, nullptr);
+      p.faultBusy.fetch_sub(1, std::memory_order_acq_rel);
+    }
+  }
+}
+
+void Monitor::handleFault(ProcState& p, const struct uffd_msg& m, double tRaise) {
+  const uint64_t addr = m.arg.pagefault.address & ~(pageSize_ - 1);
+  const uint64_t kflags = m.arg.pagefault.flags;
+  const double flags = ((kflags & UFFD_PAGEFAULT_FLAG_WRITE) ? 1 : 0) + ((kflags & UFFD_PAGEFAULT_FLAG_WP) ? 2 : 0);
+  const double tid = static_cast<double>(m.arg.pagefault.feat.ptid);
+  const int vi = vmaOfAddr(p, addr);
+  if (vi < 0) {
+    wakeRange(p.uffd, addr, pageSize_);
+    fail("pid " + std::to_string(p.pid) + " faulted at an address outside its registered VMAs");
+    return;
+  }
+  const VmaState& v = p.vmas[vi];
+  const uint64_t page = v.firstPage + (addr - v.addr) / pageSize_;
+  const double pid = p.pid;
+  Record ev[6];
+  size_t ne = 0;
+  ev[ne++] = Record{rel(tRaise), kFaultRaised, pid, static_cast<double>(page), tid, flags, 0, 0};
+
+  if (kflags & UFFD_PAGEFAULT_FLAG_WP) {
+    struct uffdio_writeprotect wp = {{addr, pageSize_}, 0};
+    (void)ioctl(p.uffd, UFFDIO_WRITEPROTECT, &wp);
+    const double tRes = now();
+    ev[ne++] = Record{rel(tRes), kFaultResolved, pid, static_cast<double>(page), tRes - tRaise, 0, 0, 0};
+    std::lock_guard<std::mutex> g(stateMu_);
+    emitBatch(ev, ne);
+    return;
+  }
+
+  bool present, lazy;
+  uint64_t lo = page, hi = page;
+  {
+    std::lock_guard<std::mutex> g(stateMu_);
+    present = p.present.get(page);
+    const bool content = (p.flags[page] & RL_PAGE_CONTENT) != 0;
+    lazy = !present && content && p.registered.get(page);
+    if (lazy) {
+      auto windowable = [&](uint64_t q) {
+        return (p.flags[q] & RL_PAGE_CONTENT) && p.registered.get(q) && !p.present.get(q) && !p.inFlight.get(q);
+      };
+      const uint64_t vEnd = v.firstPage + v.pages;
+      while (lo > v.firstPage && page - lo < v.backward && windowable(lo - 1)) lo--;
+      while (hi + 1 < vEnd && hi - page < v.forward && windowable(hi + 1)) hi++;
+    }
+  }
+
+  if (present) {
+    // a queued copy made it present after the fault was raised: UFFDIO_COPY would say EEXIST
+    wakeRange(p.uffd, addr, pageSize_);
+    const double tRes = now();
+    ev[ne++] = Record{rel(tRes), kCopyRejected, pid, static_cast<double>(page), 1, kRejectEexist, kCauseDemand, 0};
+    ev[ne++] = Record{rel(tRes), kFaultResolved, pid, static_cast<double>(page), tRes - tRaise, 0, 0, 0};
+    std::lock_guard<std::mutex> g(stateMu_);
+    stats_.faults++;
+    stats_.spuriousFaults++;
+    emitBatch(ev, ne);
+    return;
+  }
+
+  if (!lazy) {
+    struct uffdio_zeropage z;
+    z.range.start = addr;
+    z.range.len = pageSize_;
+    z.mode = 0;
+    z.zeropage = 0;
+    bool mapped = ioctl(p.uffd, UFFDIO_ZEROPAGE, &z) == 0;
+    if (!mapped) wakeRange(p.uffd, addr, pageSize_);
+    const double tRes = now();
+    std::lock_guard<std::mutex> g(stateMu_);
+    p.present.set(page);
+    if (mapped) ev[ne++] = Record{rel(tRes), kZeroPageMapped, pid, static_cast<double>(page), 1, 0, 0, 0};
+    ev[ne++] = Record{rel(tRes), kFaultResolved, pid, static_cast<double>(page), tRes - tRaise, 0, 0, 0};
+    stats_.faults++;
+    stats_.faultNsTotal += static_cast<uint64_t>(tRes - tRaise);
+    emitBatch(ev, ne);
+    return;
+  }
+
+  // One UFFDIO_COPY for [lo, hi]. Only the faulting page can race with the copier (the window
+  // skips pages in flight); if the copier won, the page exists and we wake the thread ourselves.
+  uint64_t runA[4], runN[4];
+  int runs = 0;
+  bool demandExisted = false;
+  const int64_t calls = copyRange(
+      p, v, lo, hi - lo + 1, true,
+      [&](uint64_t a, uint64_t k) {
+        if (runs < 4) {
+          runA[runs] = a;
+          runN[runs++] = k;
+        }
+      },
+      [&](uint64_t q) {
+        if (q == page) demandExisted = true;
+      });
+  if (demandExisted || calls < 0) wakeRange(p.uffd, addr, pageSize_);
+  const double tRes = now();
+  if (calls < 0 && !demandExisted) {
+    {
+      std::lock_guard<std::mutex> g(stateMu_);
+      emitBatch(ev, ne);
+    }
+    fail("pid " + std::to_string(p.pid) + ": UFFDIO_COPY of page " + std::to_string(page) + " failed: " + std::strerror(static_cast<int>(-calls)));
+    return;
+  }
+  std::lock_guard<std::mutex> g(stateMu_);
+  bool demandCopied = false;
+  double restCalls = static_cast<double>(calls > 0 ? calls : 0);
+  for (int r = 0; r < runs; r++) {
+    const uint64_t a = runA[r], e = runA[r] + runN[r];
+    p.present.setRange(a, runN[r]);
+    if (a < page) {
+      const uint64_t stop = std::min(e, page);
+      ev[ne++] = Record{rel(tRes), kPagesCopied, pid, static_cast<double>(a), static_cast<double>(stop - a), kCausePrefetch, 0, 0};
+    }
+    if (a <= page && page < e) {
+      demandCopied = true;
+      ev[ne++] = Record{rel(tRes), kPagesCopied, pid, static_cast<double>(page), 1, kCauseDemand, restCalls, 0};
+      restCalls = 0;
+    }
+    if (e > page + 1) {
+      const uint64_t from = std::max(a, page + 1);
+      ev[ne++] = Record{rel(tRes), kPagesCopied, pid, static_cast<double>(from), static_cast<double>(e - from), kCausePrefetch, 0, 0};
+    }
+    if (ne >= 5) break;
+  }
+  if (!demandCopied && restCalls > 0 && ne > 1) ev[ne - 1].d += restCalls;
+  if (demandExisted) p.present.set(page);
+  ev[ne++] = Record{rel(tRes), kFaultResolved, pid, static_cast<double>(page), tRes - tRaise, 0, 0, 0};
+  stats_.faults++;
+  stats_.faultNsTotal += static_cast<uint64_t>(tRes - tRaise);
+  emitBatch(ev, ne);
+}
+
+// Non-cooperative events: the runner moved, discarded or unmapped registered memory.
+void Monitor::handleEvent(ProcState& p, const struct uffd_msg& m, double t) {
+  std::lock_guard<std::mutex> g(stateMu_);
+  switch (m.event) {
+    case UFFD_EVENT_FORK:
+      // each process of the tree opens its own uffd; a fork inside the workload is not restored lazily
+      ::close(static_cast<int>(m.arg.fork.ufd));
+      break;
+    case UFFD_EVENT_REMAP: {
+      const int vi = vmaOfAddr(p, m.arg.remap.from);
+      if (vi < 0) break;
+      VmaState& v = p.vmas[vi];
+      if (v.addr != m.arg.remap.from || v.pages * pageSize_ != m.arg.remap.len) {
+        error_ = error_.empty() ? "pid " + std::to_string(p.pid) + " moved part of a registered VMA (mremap): not supported" : error_;
+        Record r{rel(t), kFailed, 0, 0, 0, 0, 0, 0};
+        emitBatch(&r, 1);
+        break;
+      }
+      v.addr = m.arg.remap.to;
+      std::sort(p.byAddr.begin(), p.byAddr.end(), [&](uint32_t a, uint32_t b) { return p.vmas[a].addr < p.vmas[b].addr; });
+      Record r{rel(t), kVmaRemapped, static_cast<double>(p.pid), static_cast<double>(v.firstPage), static_cast<double>(v.pages),
+               static_cast<double>(v.firstPage), 0};
+      emitBatch(&r, 1);
+      break;
+    }
+    case UFFD_EVENT_REMOVE:
+    case UFFD_EVENT_UNMAP: {
+      const uint64_t start = m.arg.remove.start, end = m.arg.remove.end;
+      for (const VmaState& v : p.vmas) {
+        const uint64_t vs = v.addr, ve = v.addr + v.pages * pageSize_;
+        const uint64_t a = std::max(vs, start), b = std::min(ve, end);
+        if (a >= b) continue;
+        const uint64_t first = v.firstPage + (a - vs) / pageSize_, count = (b - a) / pageSize_;
+        p.registered.clearRange(first, count);
+        p.present.clearRange(first, count);
+        p.inFlight.clearRange(first, count);
+        Record r{rel(t), static_cast<double>(m.event == UFFD_EVENT_REMOVE ? kVmaRemoved : kVmaUnmapped), static_cast<double>(p.pid),
+                 static_cast<double>(first), static_cast<double>(count), 0, 0, 0};
+        emitBatch(&r, 1);
+      }
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+// The benchmark's reference handler: poll, read one message, copy one page. Nothing else.
+void Monitor::referenceFaultLoop() {
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> g(stateMu_);
+      if (copierReady_) break;
+    }
+    struct pollfd w = {faultWake_, POLLIN, 0};
+    poll(&w, 1, -1);
+    uint64_t v;
+    (void)!::read(faultWake_, &v, sizeof v);
+    if (stopping_.load()) return;
+  }
+  std::vector<struct pollfd> fds;
+  for (auto& p : procs_) fds.push_back({p->uffd, POLLIN, 0});
+  fds.push_back({faultWake_, POLLIN, 0});
+  while (!stopping_.load(std::memory_order_relaxed)) {
+    if (poll(fds.data(), fds.size(), -1) < 0) continue;
+    if (fds.back().revents) {
+      uint64_t v;
+      (void)!::read(faultWake_, &v, sizeof v);
+      continue;
+    }
+    for (size_t i = 0; i + 1 < fds.size(); i++) {
+      if (!(fds[i].revents & POLLIN)) continue;
+      ProcState& p = *procs_[i];
+      p.faultBusy.fetch_add(1, std::memory_order_acq_rel);
+      struct uffd_msg m;
+      if (::read(p.uffd, &m, sizeof m) == static_cast<ssize_t>(sizeof m) && m.event == UFFD_EVENT_PAGEFAULT) {
+        const uint64_t addr = m.arg.pagefault.address & ~(pageSize_ - 1);
+        const int vi = vmaOfAddr(p, addr);
+        if (vi >= 0) {
+          const VmaState& v = p.vmas[vi];
+          struct uffdio_copy c;
+          c.dst = addr;
+          c.src = reinterpret_cast<uint64_t>(p.blob + (v.firstPage + (addr - v.addr) / pageSize_) * pageSize_);
+          c.len = pageSize_;
+          c.mode = 0;
+          c.copy = 0;
+          if (ioctl(p.uffd, UFFDIO_COPY, &c) != 0) wakeRange(p.uffd, addr, pageSize_);
+          refFaults_.fetch_add(1, std::memory_order_relaxed);
+        }
+      }
+      p.faultBusy.fetch_sub(1, std::memory_order_acq_rel);
+    }
+  }
+}
+
+}  // namespace restorelab

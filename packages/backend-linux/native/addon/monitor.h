@@ -1,0 +1,200 @@
+// The page server of one run: listens for the runner's processes, receives their userfaultfds,
+// serves demand faults on a native thread (fault-time windows applied there), runs a native copier
+// for queued copies, and hands every fact to JavaScript through the event ring.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "../common/plan-format.h"
+#include "event-ring.h"
+
+namespace restorelab {
+
+enum class MonitorMode {
+  Backend,         // the real thing: events, windows, copier
+  ReferenceFault,  // benchmark: poll + read + one-page UFFDIO_COPY per fault, nothing else
+  ReferenceEager,  // benchmark: every page in batched UFFDIO_COPY calls before the workload
+};
+
+struct MonitorConfig {
+  std::string dir;
+  double t0 = 0;  // CLOCK_MONOTONIC ns of the run start: event times are relative to it
+  MonitorMode mode = MonitorMode::Backend;
+  uint64_t ringCapacity = 1u << 17;
+  // Least time between two wake-ups of JS for ordinary events (each one costs the fault loop a syscall).
+  double notifyIntervalNs = 250000;
+};
+
+struct VmaState {
+  uint64_t addr = 0;  // where it is in the runner
+  uint64_t pages = 0;
+  uint64_t firstPage = 0;
+  uint32_t forward = 0;
+  uint32_t backward = 0;
+};
+
+struct Bitmap {
+  std::vector<uint64_t> w;
+  void resize(uint64_t n) { w.assign((n + 63) / 64, 0); }
+  bool get(uint64_t i) const { return (w[i >> 6] >> (i & 63)) & 1; }
+  void set(uint64_t i) { w[i >> 6] |= 1ull << (i & 63); }
+  void clear(uint64_t i) { w[i >> 6] &= ~(1ull << (i & 63)); }
+  void setRange(uint64_t a, uint64_t n) {
+    for (uint64_t i = a; i < a + n; i++) set(i);
+  }
+  void clearRange(uint64_t a, uint64_t n) {
+    for (uint64_t i = a; i < a + n; i++) clear(i);
+  }
+};
+
+struct ProcState {
+  uint32_t idx = 0;
+  int32_t pid = 0;
+  int32_t osPid = -1;
+  int uffd = -1;
+  int sock = -1;
+  uint64_t totalPages = 0;
+  uint64_t accesses = 0;
+  const uint8_t* flags = nullptr;  // image page flags
+  const uint8_t* blob = nullptr;   // this process's first page in pages.bin
+  std::vector<VmaState> vmas;
+  std::vector<uint32_t> byAddr;  // VMA indices sorted by runner address
+  Bitmap present, inFlight, registered;
+  bool hello = false;
+  bool done = false;
+  uint64_t uffdFeatures = 0;
+  uint32_t uffdVia = 0;
+  std::vector<rl_fact> facts;
+  std::atomic<int> faultBusy{0};
+};
+
+struct CopyCommand {
+  uint32_t proc;
+  uint64_t page;
+  uint64_t count;
+  uint32_t cause;
+};
+
+struct MonitorStats {
+  uint64_t faults = 0;
+  uint64_t faultNsTotal = 0;
+  uint64_t precopyPages = 0;
+  double precopyNs = 0;
+  double goT = 0;      // when GO went out (absolute ns)
+  double endT = 0;     // latest t_end of a process (absolute ns)
+  uint64_t ringOverflowed = 0;
+  uint64_t spuriousFaults = 0;
+  uint64_t copierCommands = 0;
+};
+
+class Monitor {
+ public:
+  explicit Monitor(MonitorConfig cfg);
+  ~Monitor();
+
+  // Maps the plan and pages, listens on RUN_DIR/monitor.sock, starts the threads.
+  void start(std::function<void()> notify);
+  // Joins the threads, closes every fd, removes the socket file. Idempotent.
+  void stop();
+
+  std::shared_ptr<EventRing> ring() const { return ring_; }
+  uint64_t drain(uint64_t consumed) { return ring_->drain(consumed); }
+
+  void submitCopy(uint32_t proc, uint64_t page, uint64_t count, uint32_t cause, uint32_t priority);
+  void submitMadvise(uint32_t proc, uint32_t vma, uint32_t advice);
+  // Tells every process the run is over (after the end events were drained).
+  void releaseRunners();
+
+  std::string error() const;
+  MonitorStats stats() const;
+  uint32_t processCount() const { return static_cast<uint32_t>(procs_.size()); }
+  int32_t osPid(uint32_t proc) const { return procs_[proc]->osPid; }
+  uint64_t uffdFeatures() const;
+
+  static double now();
+
+ private:
+  void loadPlan();
+  void controlLoop();
+  void faultLoop();
+  void referenceFaultLoop();
+  void copierLoop();
+
+  void onAccept();
+  void onMessage(int sock);
+  void onHello(ProcState& p, int uffd, int osPid);
+  void onDone(ProcState& p);
+  void onAllHello();
+  bool precopy(ProcState& p, uint64_t* pagesOut);
+  void referenceEager();
+  void fail(const std::string& why);
+
+  void handleFault(ProcState& p, const struct uffd_msg& m, double tRaise);
+  void handleEvent(ProcState& p, const struct uffd_msg& m, double t);
+  void runCopyCommand(const CopyCommand& c);
+
+  // UFFDIO_COPY of [page, page+n) of p, skipping pages that already exist. Reports each copied
+  // run and each page found present; returns the ioctl calls made, or -errno on a hard error.
+  int64_t copyRange(ProcState& p, const VmaState& v, uint64_t page, uint64_t n, bool wake,
+                    const std::function<void(uint64_t, uint64_t)>& copied, const std::function<void(uint64_t)>& existed);
+
+  void emit(double tAbs, int kind, int pid, double a, double b, double c, double d);
+  void emitBatch(const Record* r, size_t n);
+  double rel(double tAbs) const { return tAbs - cfg_.t0; }
+  void sendTo(ProcState& p, uint32_t type, uint64_t arg0, uint64_t arg1);
+  int vmaOfAddr(const ProcState& p, uint64_t addr) const;
+
+  MonitorConfig cfg_;
+  std::function<void()> notify_;
+  std::shared_ptr<EventRing> ring_;
+
+  // plan.bin and pages.bin, read-only
+  const uint8_t* plan_ = nullptr;
+  size_t planBytes_ = 0;
+  const uint8_t* blob_ = nullptr;
+  size_t blobBytes_ = 0;
+  const rl_plan_header* hdr_ = nullptr;
+  uint64_t pageSize_ = 4096;
+
+  std::vector<std::unique_ptr<ProcState>> procs_;
+  std::string socketPath_;
+  int listenFd_ = -1;
+  int controlEpoll_ = -1;
+  int faultEpoll_ = -1;
+  int controlWake_ = -1;  // eventfd
+  int faultWake_ = -1;    // eventfd
+  std::thread control_, fault_, copier_;
+  std::atomic<bool> stopping_{false};
+  bool started_ = false;
+  bool stopped_ = false;
+  uint32_t helloCount_ = 0;
+  uint32_t doneCount_ = 0;
+
+  mutable std::mutex stateMu_;  // bitmaps, copier queues, error, pending madvise
+  std::condition_variable copierCv_;
+  std::deque<CopyCommand> queues_[3];
+  bool copierReady_ = false;
+  struct PendingMadvise {
+    uint32_t proc;
+    uint64_t vma;
+    uint64_t advice;
+  };
+  std::vector<PendingMadvise> pendingMadvise_;  // asked before GO
+  std::vector<PendingMadvise> sentMadvise_;     // sent, not answered yet
+  bool finished_ = false;                       // every process ended
+  std::string error_;
+  MonitorStats stats_;
+  std::atomic<uint64_t> refFaults_{0};
+  std::atomic<double> lastNotify_{0};
+};
+
+}  // namespace restorelab

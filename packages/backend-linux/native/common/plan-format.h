@@ -1,0 +1,228 @@
+/*
+ * The files and messages the monitor (the N-API addon) and the workload runner exchange.
+ * Shared verbatim by both sides; every integer is little endian, every struct is naturally aligned
+ * (no packing pragmas needed), times are CLOCK_MONOTONIC ns as doubles.
+ *
+ * A run directory holds:
+ *   plan.bin          the image layout, page flags and the restore plan          (monitor writes)
+ *   pages.bin         the pages blob: page p of process i at blob_offset + p*page_size
+ *   trace-<i>.bin     process i's restore-phase accesses                         (monitor writes)
+ *   progress.bin      uint64_t per process: accesses replayed so far              (runner updates)
+ *   monitor.sock      SOCK_SEQPACKET unix socket the monitor listens on
+ *   start-<i>.bin     process i's start report: real VMA addresses + startup facts (runner writes)
+ *   done-<i>.bin      process i's end report: touched pages, verification        (runner writes)
+ * i is the index of the process in the image (plan order), not its pid.
+ *
+ * Conversation of one process (each process of the tree has its own connection):
+ *   runner: maps, advises, prefills, collapses, forks, creates its uffd, registers, advises,
+ *           writes start-<i>.bin, connects, sends RL_MSG_HELLO with the uffd (SCM_RIGHTS)
+ *   monitor: once every process said hello: precopy, then RL_MSG_GO to each
+ *   runner: replays, verifies, writes done-<i>.bin, sends RL_MSG_DONE, waits
+ *   monitor: samples /proc/PID/smaps_rollup, later sends RL_MSG_EXIT
+ *   at any time: RL_MSG_MADVISE -> RL_MSG_MADVISE_DONE; RL_MSG_FAIL from a runner that gives up.
+ * A runner whose connection hangs up before RL_MSG_EXIT (monitor gone) exits at once, non-zero.
+ */
+#ifndef RESTORELAB_PLAN_FORMAT_H
+#define RESTORELAB_PLAN_FORMAT_H
+
+#include <stdint.h>
+
+#define RL_PLAN_MAGIC 0x4e4c5052u  /* "RPLN" */
+#define RL_TRACE_MAGIC 0x43525452u /* "RTRC" */
+#define RL_START_MAGIC 0x54535452u /* "RTST" */
+#define RL_DONE_MAGIC 0x4e445452u  /* "RTDN" */
+#define RL_FORMAT_VERSION 1
+
+#define RL_PLAN_FILE "plan.bin"
+#define RL_PAGES_FILE "pages.bin"
+#define RL_SOCKET_FILE "monitor.sock"
+#define RL_PROGRESS_FILE "progress.bin"
+/* The runner publishes its position in the trace every this many accesses. */
+#define RL_PROGRESS_EVERY 4096
+
+/* rl_plan_header.flags */
+#define RL_PLAN_NO_VERIFY 1u /* benchmarks: touch pages without comparing them to the image */
+#define RL_PLAN_PRIORITY 2u  /* the runner raises its priority (nice -10) when it may */
+/* tests: after its trace the runner moves VMA 0 (mremap), discards the first page of VMA 1
+   (MADV_DONTNEED, then reads it again) and unmaps VMA 2, so the monitor sees REMAP, REMOVE, UNMAP */
+#define RL_PLAN_EXERCISE_EVENTS 4u
+
+/* Page flags: same bits as core's PageFlag. */
+#define RL_PAGE_CONTENT 1u
+#define RL_PAGE_PRECOPIED 2u
+#define RL_PAGE_SHARED_WITH_PARENT 4u
+
+/* THP advice: core's ThpAdviceCode. */
+#define RL_THP_DEFAULT 0u
+#define RL_THP_HUGEPAGE 1u
+#define RL_THP_NOHUGEPAGE 2u
+
+/* Prefill sources: core's PrefillSource. */
+#define RL_PREFILL_IMAGE 0u
+#define RL_PREFILL_STRATEGY 1u
+#define RL_PREFILL_INHERITED 2u
+
+/* Event kinds the runner reports (core's EventKind numbers). */
+#define RL_EV_VMA_REGISTERED 3
+#define RL_EV_MADVISE_APPLIED 4
+#define RL_EV_PAGES_PREFILLED 5
+#define RL_EV_HUGE_PAGE_COLLAPSED 6
+#define RL_EV_PROCESS_FORKED 13
+
+struct rl_plan_header {
+  uint32_t magic;
+  uint32_t version;
+  uint32_t page_size;
+  uint32_t nprocs;
+  uint32_t nvmas;
+  uint32_t flags;
+  /* Features each runner asks UFFDIO_API for (it keeps those its uffd supports). */
+  uint64_t uffd_features;
+  uint64_t blob_bytes;
+  uint32_t n_advise_before;
+  uint32_t n_prefill;
+  uint32_t n_advise_after;
+  uint32_t n_precopy;
+  /* Byte offsets from the start of the file. */
+  uint64_t procs_off;       /* struct rl_plan_proc[nprocs] */
+  uint64_t vmas_off;        /* struct rl_plan_vma[nvmas], each process's VMAs together */
+  uint64_t page_flags_off;  /* uint8_t per page, processes one after the other */
+  uint64_t advise_before_off; /* struct rl_plan_advice[n_advise_before] */
+  uint64_t prefill_off;     /* struct rl_plan_range[n_prefill] */
+  uint64_t advise_after_off;  /* struct rl_plan_advice[n_advise_after] */
+  uint64_t precopy_off;     /* struct rl_plan_range[n_precopy] */
+  uint64_t file_bytes;
+};
+
+struct rl_plan_proc {
+  int32_t pid;    /* pid in the image */
+  int32_t parent; /* index of the parent process, -1 for the root; parents come first */
+  uint32_t first_vma;
+  uint32_t nvmas;
+  uint64_t total_pages;
+  uint64_t blob_offset;     /* bytes, in pages.bin */
+  uint64_t page_flags_pos;  /* index of its first page flag in the page flags array */
+  uint64_t accesses;        /* restore-phase accesses in trace-<i>.bin */
+};
+
+struct rl_plan_vma {
+  uint64_t start; /* address in the image */
+  uint64_t pages;
+  uint64_t first_page; /* linear page index in its process */
+  uint8_t writable;
+  uint8_t shared;
+  uint8_t anon;
+  uint8_t thp;      /* RL_THP_* */
+  uint8_t collapse; /* khugepaged collapses it between prefill and registration */
+  uint8_t pad[3];
+  uint32_t window_forward; /* fault-time window (session.windowFor) */
+  uint32_t window_backward;
+};
+
+struct rl_plan_advice {
+  uint32_t proc;
+  uint32_t vma;
+  uint32_t advice; /* RL_THP_* */
+  uint32_t pad;
+};
+
+struct rl_plan_range {
+  uint32_t proc;
+  uint32_t source; /* RL_PREFILL_* for prefill, unused for precopy */
+  uint64_t page;
+  uint64_t count;
+};
+
+struct rl_trace_header {
+  uint32_t magic;
+  uint32_t version;
+  uint64_t accesses;
+  uint64_t page_off;  /* uint32_t page[accesses] */
+  uint64_t gap_off;   /* uint32_t gap_ns[accesses] */
+  uint64_t write_off; /* uint8_t write[accesses] */
+};
+
+/* The order in which the monitor replays startup facts (DESIGN: the common event protocol). */
+#define RL_PHASE_FILL 1     /* adviseBeforeFill, prefill, collapse, then forks of its children */
+#define RL_PHASE_INHERIT 2  /* a child's ProcessForked (pid = parent) and inherited pages */
+#define RL_PHASE_REGISTER 3 /* VmaRegistered */
+#define RL_PHASE_AFTER 4    /* adviseAfterRegister */
+
+/* One fact the runner observed, in event-table terms (core's event-kind.ts). */
+struct rl_fact {
+  double t;
+  int32_t kind;
+  int32_t pid;
+  double a, b, c, d;
+  int32_t phase;
+  int32_t order; /* tie-breaker: child index for RL_PHASE_INHERIT facts, else 0 */
+};
+
+struct rl_start_header {
+  uint32_t magic;
+  uint32_t version;
+  uint32_t proc;
+  int32_t os_pid;
+  uint32_t nvmas;
+  uint32_t nfacts;
+  uint32_t uffd_via; /* enum rl_uffd_via */
+  uint32_t pad;
+  uint64_t uffd_features; /* granted by UFFDIO_API */
+  /* followed by uint64_t vma_addr[nvmas] (where each VMA really is), then struct rl_fact[nfacts] */
+};
+
+struct rl_done_header {
+  uint32_t magic;
+  uint32_t version;
+  uint32_t proc;
+  uint32_t pad;
+  uint64_t accesses;
+  double t_end;      /* the last access of the trace returned */
+  double t_verified; /* the final check of untouched pages ended */
+  uint64_t checked;
+  uint64_t mismatched;
+  uint64_t unrestored;
+  uint64_t n_touched_runs;
+  uint64_t n_mismatch;
+  /* followed by {uint64_t page, count}[n_touched_runs], then uint64_t page[n_mismatch] */
+};
+
+#define RL_MAX_REPORTED_MISMATCHES 64
+
+enum rl_msg_type {
+  RL_MSG_HELLO = 1,         /* runner: proc, os_pid, uffd attached */
+  RL_MSG_GO = 2,            /* monitor: start the workload */
+  RL_MSG_MADVISE = 3,       /* monitor: arg0 vma, arg1 advice */
+  RL_MSG_MADVISE_DONE = 4,  /* runner: arg0 vma, arg1 advice, status 1 ok / 0 failed, t */
+  RL_MSG_DONE = 5,          /* runner: done-<i>.bin is written */
+  RL_MSG_EXIT = 6,          /* monitor: the run is over, exit */
+  RL_MSG_FAIL = 7,          /* runner: gives up; text says why */
+};
+
+struct rl_msg {
+  uint32_t type;
+  uint32_t proc;
+  int32_t os_pid;
+  int32_t status;
+  uint64_t arg0;
+  uint64_t arg1;
+  double t;
+  char text[216];
+};
+
+/* The TypeScript side (src/run-files.ts) writes and reads these exact sizes. */
+#ifdef __cplusplus
+#define RL_STATIC_ASSERT(c, m) static_assert(c, m)
+#else
+#define RL_STATIC_ASSERT(c, m) _Static_assert(c, m)
+#endif
+RL_STATIC_ASSERT(sizeof(struct rl_plan_header) == 120, "rl_plan_header is 120 bytes");
+RL_STATIC_ASSERT(sizeof(struct rl_plan_proc) == 48, "rl_plan_proc is 48 bytes");
+RL_STATIC_ASSERT(sizeof(struct rl_plan_vma) == 40, "rl_plan_vma is 40 bytes");
+RL_STATIC_ASSERT(sizeof(struct rl_plan_advice) == 16, "rl_plan_advice is 16 bytes");
+RL_STATIC_ASSERT(sizeof(struct rl_plan_range) == 24, "rl_plan_range is 24 bytes");
+RL_STATIC_ASSERT(sizeof(struct rl_trace_header) == 40, "rl_trace_header is 40 bytes");
+RL_STATIC_ASSERT(sizeof(struct rl_fact) == 56, "rl_fact is 56 bytes");
+RL_STATIC_ASSERT(sizeof(struct rl_msg) == 256, "rl_msg is 256 bytes");
+
+#endif

@@ -1,0 +1,244 @@
+/* Replays the restore phase of the trace on real memory and checks every page against the image. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "runner.h"
+
+#define PM_PRESENT (1ull << 63)
+#define PM_SWAPPED (1ull << 62)
+#define PAGEMAP_CHUNK 8192
+
+struct verify_state {
+  uint64_t checked;
+  uint64_t mismatched;
+  uint64_t unrestored;
+  uint64_t first[RL_MAX_REPORTED_MISMATCHES];
+  uint32_t nfirst;
+};
+
+static void check_page(struct verify_state *vs, const struct runner_proc *p, uint64_t page) {
+  vs->checked++;
+  if (memcmp(runner_page_addr(p, page), runner_image_page(p, page), g_files.hdr->page_size) == 0) return;
+  if (vs->nfirst < RL_MAX_REPORTED_MISMATCHES) vs->first[vs->nfirst++] = page;
+  vs->mismatched++;
+}
+
+/*
+ * Compute gaps are busy waits. On x86 the TSC (constant on every CPU this runs on) is read
+ * directly, calibrated against CLOCK_MONOTONIC once: a clock_gettime costs as much as a short gap.
+ */
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+static double g_ticks_per_ns;
+
+static void calibrate_spin(void) {
+  const double t0 = runner_now();
+  const uint64_t c0 = __rdtsc();
+  while (runner_now() - t0 < 2e6) __builtin_ia32_pause();
+  g_ticks_per_ns = (double)(__rdtsc() - c0) / (runner_now() - t0);
+}
+
+/* no pause instruction in the loop: it alone takes longer than the shortest gaps */
+static inline void spin_ns(uint32_t ns) {
+  const uint64_t start = __rdtsc(), ticks = (uint64_t)(ns * g_ticks_per_ns);
+  while (__rdtsc() - start < ticks) {
+  }
+}
+#else
+static void calibrate_spin(void) {}
+
+static inline void spin_ns(uint32_t ns) {
+  const double until = runner_now() + ns;
+  while (runner_now() < until) {
+  }
+}
+#endif
+
+/*
+ * Every page: compare the present ones with the image (presence from pagemap, so looking does
+ * not fault), count the others as unrestored. Pages the process itself discarded are skipped.
+ */
+static void check_pages(struct verify_state *vs, struct runner_proc *p, const uint8_t *discarded, const uint8_t *gone) {
+  int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) runner_fail(p, "cannot open /proc/self/pagemap: %s", strerror(errno));
+  uint64_t *pm = malloc(PAGEMAP_CHUNK * sizeof *pm);
+  if (!pm) runner_fail(p, "out of memory");
+  const uint64_t ps = g_files.hdr->page_size;
+  for (uint32_t i = 0; i < p->pp->nvmas; i++) {
+    const struct rl_plan_vma *v = &p->vmas[i];
+    if (gone[i]) continue;
+    for (uint64_t k = 0; k < v->pages; k += PAGEMAP_CHUNK) {
+      uint64_t n = v->pages - k < PAGEMAP_CHUNK ? v->pages - k : PAGEMAP_CHUNK;
+      off_t off = (off_t)(((p->addr[i] / ps) + k) * sizeof(uint64_t));
+      size_t want = n * sizeof(uint64_t), got = 0;
+      while (got < want) {
+        ssize_t r = pread(fd, (uint8_t *)pm + got, want - got, off + (off_t)got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) runner_fail(p, "reading /proc/self/pagemap failed: %s", r < 0 ? strerror(errno) : "short read");
+        got += (size_t)r;
+      }
+      for (uint64_t j = 0; j < n; j++) {
+        uint64_t page = v->first_page + k + j;
+        if (discarded[page]) continue;
+        if (pm[j] & (PM_PRESENT | PM_SWAPPED)) check_page(vs, p, page);
+        else vs->unrestored++;
+      }
+    }
+  }
+  free(pm);
+  close(fd);
+}
+
+/* progress.bin, shared with the monitor; NULL when absent (the run goes on without it). */
+static volatile uint64_t *map_progress(struct runner_proc *p) {
+  char name[4096];
+  snprintf(name, sizeof name, "%s/%s", g_files.dir, RL_PROGRESS_FILE);
+  int fd = open(name, O_RDWR | O_CLOEXEC);
+  if (fd < 0) return NULL;
+  size_t len = (g_files.hdr->nprocs * sizeof(uint64_t) + 4095) & ~(size_t)4095;
+  struct stat st;
+  void *m = MAP_FAILED;
+  if (fstat(fd, &st) == 0 && (size_t)st.st_size >= g_files.hdr->nprocs * sizeof(uint64_t))
+    m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  close(fd);
+  (void)p;
+  return m == MAP_FAILED ? NULL : (volatile uint64_t *)m;
+}
+
+/* RL_PLAN_EXERCISE_EVENTS: the non-cooperative events, for tests of the monitor. */
+static void exercise_events(struct runner_proc *p, uint8_t *gone, uint8_t *discarded) {
+  const uint64_t ps = g_files.hdr->page_size, huge = 2ull << 20;
+  if (p->pp->nvmas < 3) return;
+  const size_t len0 = p->vmas[0].pages * ps;
+  uint8_t *r = mmap(NULL, len0 + huge, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (r == MAP_FAILED) runner_fail(p, "mmap: %s", strerror(errno));
+  uint64_t to = (((uint64_t)r + huge - 1) & ~(huge - 1)) + (p->addr[0] & (huge - 1));
+  if (mremap((void *)p->addr[0], len0, len0, MREMAP_MAYMOVE | MREMAP_FIXED, (void *)to) == MAP_FAILED)
+    runner_fail(p, "mremap of VMA 0 failed: %s", strerror(errno));
+  p->addr[0] = to;
+  if (to > (uint64_t)r) munmap(r, to - (uint64_t)r);
+  if ((uint64_t)r + len0 + huge > to + len0) munmap((void *)(to + len0), (uint64_t)r + len0 + huge - (to + len0));
+  uint8_t *first = (uint8_t *)p->addr[1];
+  if (madvise(first, ps, MADV_DONTNEED) != 0) runner_fail(p, "MADV_DONTNEED failed: %s", strerror(errno));
+  if (*(volatile uint8_t *)first != 0) runner_fail(p, "a discarded page did not read as zeros");
+  discarded[p->vmas[1].first_page] = 1;
+  if (munmap((void *)p->addr[2], p->vmas[2].pages * ps) != 0) runner_fail(p, "munmap of VMA 2 failed: %s", strerror(errno));
+  gone[2] = 1;
+}
+
+void runner_replay_and_verify(struct runner_proc *p) {
+  char name[64];
+  snprintf(name, sizeof name, "%s/trace-%u.bin", g_files.dir, p->idx);
+  int fd = open(name, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) runner_fail(p, "cannot open %s: %s", name, strerror(errno));
+  struct stat st;
+  if (fstat(fd, &st) != 0 || (size_t)st.st_size < sizeof(struct rl_trace_header)) runner_fail(p, "%s is truncated", name);
+  const uint8_t *base = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+  close(fd);
+  if (base == MAP_FAILED) runner_fail(p, "cannot map %s: %s", name, strerror(errno));
+  const struct rl_trace_header *th = (const struct rl_trace_header *)base;
+  if (th->magic != RL_TRACE_MAGIC || th->version != RL_FORMAT_VERSION) runner_fail(p, "%s is not a restorelab trace", name);
+  const uint64_t n = th->accesses;
+  const uint32_t *page = (const uint32_t *)(base + th->page_off);
+  const uint32_t *gap = (const uint32_t *)(base + th->gap_off);
+  const uint8_t *write = base + th->write_off;
+  const uint64_t total = p->pp->total_pages;
+  for (uint64_t k = 0; k < n; k++)
+    if (page[k] >= total) runner_fail(p, "trace access %llu touches page %u of %llu", (unsigned long long)k, page[k], (unsigned long long)total);
+
+  const int verify = !(g_files.hdr->flags & RL_PLAN_NO_VERIFY);
+  uint8_t *touched = calloc(total ? total : 1, 1);
+  if (!touched) runner_fail(p, "out of memory");
+  uint8_t *vma_writable = calloc(p->pp->nvmas + 1, 1);
+  for (uint32_t i = 0; i < p->pp->nvmas; i++) vma_writable[i] = p->vmas[i].writable;
+  struct verify_state vs;
+  memset(&vs, 0, sizeof vs);
+
+  volatile uint64_t *progress = map_progress(p);
+  calibrate_spin();
+  for (uint64_t k = 0; k < n; k++) {
+    if ((k & (RL_PROGRESS_EVERY - 1)) == 0 && progress) progress[p->idx] = k;
+    if (gap[k]) spin_ns(gap[k]);
+    const uint64_t pg = page[k];
+    uint8_t *a = runner_page_addr(p, pg);
+    int w = write[k];
+    if (w) {
+      /* read-only VMAs are read, never written */
+      uint32_t lo = 0, hi = p->pp->nvmas;
+      while (lo + 1 < hi) {
+        uint32_t mid = (lo + hi) / 2;
+        if (p->vmas[mid].first_page <= pg) lo = mid;
+        else hi = mid;
+      }
+      w = vma_writable[lo];
+    }
+    /*
+     * A write is a real store (it faults as a write, dirties the page, breaks COW) that leaves
+     * the content as it was, so every present page can be compared with the image after the
+     * replay, outside the timed workload: a page that differs then is one the process saw.
+     */
+    volatile uint64_t *word = (volatile uint64_t *)(a + (k & 63) * 64);
+    touched[pg] = 1;
+    if (w) __atomic_fetch_add(word, 0, __ATOMIC_RELAXED);
+    else (void)*word;
+  }
+  const double t_end = runner_now();
+  if (progress) {
+    progress[p->idx] = n;
+    munmap((void *)progress, (g_files.hdr->nprocs * sizeof(uint64_t) + 4095) & ~(size_t)4095);
+  }
+  uint8_t *gone = calloc(p->pp->nvmas + 1, 1);
+  if (!gone) runner_fail(p, "out of memory");
+  uint8_t *discarded = calloc(total ? total : 1, 1);
+  if (!discarded) runner_fail(p, "out of memory");
+  if (g_files.hdr->flags & RL_PLAN_EXERCISE_EVENTS) exercise_events(p, gone, discarded);
+  if (verify) check_pages(&vs, p, discarded, gone);
+  const double t_verified = runner_now();
+
+  uint64_t nruns = 0;
+  for (uint64_t pg = 0; pg < total; pg++)
+    if (touched[pg] && (pg == 0 || !touched[pg - 1])) nruns++;
+  uint64_t *runs = malloc((nruns ? nruns : 1) * 2 * sizeof *runs);
+  if (!runs) runner_fail(p, "out of memory");
+  uint64_t r = 0;
+  for (uint64_t pg = 0; pg < total; pg++) {
+    if (!touched[pg]) continue;
+    if (pg == 0 || !touched[pg - 1]) {
+      runs[2 * r] = pg;
+      runs[2 * r + 1] = 0;
+      r++;
+    }
+    runs[2 * (r - 1) + 1]++;
+  }
+
+  struct rl_done_header h;
+  memset(&h, 0, sizeof h);
+  h.magic = RL_DONE_MAGIC;
+  h.version = RL_FORMAT_VERSION;
+  h.proc = p->idx;
+  h.accesses = n;
+  h.t_end = t_end;
+  h.t_verified = t_verified;
+  h.checked = vs.checked;
+  h.mismatched = vs.mismatched;
+  h.unrestored = vs.unrestored;
+  h.n_touched_runs = nruns;
+  h.n_mismatch = vs.nfirst;
+  snprintf(name, sizeof name, "done-%u.bin", p->idx);
+  runner_write_file(p, name, &h, sizeof h, runs, nruns * 2 * sizeof *runs, vs.first, vs.nfirst * sizeof vs.first[0]);
+  free(runs);
+  free(gone);
+  free(discarded);
+  free(touched);
+  free(vma_writable);
+  /* what the monitor samples next is the restored memory, not the runner's view of the image */
+  munmap((void *)base, (size_t)st.st_size);
+  munmap((void *)g_files.blob, g_files.blob_bytes);
+}

@@ -1,0 +1,81 @@
+/* The workload runner: the restored process tree (see plan-format.h for the conversation). */
+#ifndef RESTORELAB_RUNNER_H
+#define RESTORELAB_RUNNER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/plan-format.h"
+
+#define RUNNER_EXIT_SETUP 2
+/* The page server (monitor) went away before the restore was complete. */
+#define RUNNER_EXIT_MONITOR_GONE 75
+/* Nice value under RL_PLAN_PRIORITY, the same as the monitor's fault thread. */
+#define RUNNER_NICE (-10)
+
+/* What every process of the tree shares (mapped before the first fork). */
+struct runner_files {
+  const char *dir;
+  const uint8_t *plan_base;
+  size_t plan_bytes;
+  const struct rl_plan_header *hdr;
+  const struct rl_plan_proc *procs;
+  const struct rl_plan_vma *vmas;
+  const uint8_t *page_flags;
+  const uint8_t *blob;
+  size_t blob_bytes;
+};
+
+/* One process of the tree, in the process itself. */
+struct runner_proc {
+  uint32_t idx;
+  const struct rl_plan_proc *pp;
+  const struct rl_plan_vma *vmas;
+  const uint8_t *flags;  /* page flags of this process */
+  uint64_t *addr;        /* where each VMA really is */
+  uint8_t *advice;       /* effective THP advice per VMA (RL_THP_*) */
+  uint8_t *present;      /* per page: made present before registration */
+  int sock;
+  int uffd;
+  uint32_t uffd_via;
+  uint64_t uffd_features;
+  struct rl_fact *facts;
+  uint32_t nfacts, facts_cap;
+};
+
+extern struct runner_files g_files;
+
+double runner_now(void);
+const char *runner_basename(void);
+
+/* Prints "restorelab-runner: ..." on stderr, tells the monitor when connected, exits. */
+void runner_fail(struct runner_proc *p, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
+
+void runner_fact(struct runner_proc *p, int phase, int order, int kind, int pid, double a, double b, double c, double d);
+
+/* runner-memory.c */
+void runner_map_fresh(struct runner_proc *p);
+void runner_adopt_parent(struct runner_proc *child, const struct runner_proc *parent);
+void runner_advise_before_fill(struct runner_proc *p);
+void runner_prefill(struct runner_proc *p);
+void runner_collapse(struct runner_proc *p);
+void runner_register(struct runner_proc *p);
+void runner_advise_after_register(struct runner_proc *p);
+int runner_madvise_thp(struct runner_proc *p, uint32_t vma, uint32_t advice);
+uint8_t *runner_page_addr(const struct runner_proc *p, uint64_t page);
+const uint8_t *runner_image_page(const struct runner_proc *p, uint64_t page);
+
+/* runner-link.c */
+void runner_connect(struct runner_proc *p);
+void runner_send_hello(struct runner_proc *p);
+void runner_wait_go(struct runner_proc *p);
+void runner_start_watcher(struct runner_proc *p);
+void runner_send_done(struct runner_proc *p);
+void runner_wait_exit(struct runner_proc *p);
+void runner_write_file(struct runner_proc *p, const char *name, const void *a, size_t alen, const void *b, size_t blen,
+                       const void *c, size_t clen);
+
+/* runner-replay.c */
+void runner_replay_and_verify(struct runner_proc *p);
+
+#endif

@@ -1,0 +1,6 @@
+export * from './linux-backend';
+export * from './linux-module';
+export * from './doctor';
+export * from './bench';
+export { loadNative } from './native-binding';
+export type { NativeLoad, NativeProbe, KernelCosts } from './native-binding';

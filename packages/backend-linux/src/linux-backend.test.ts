@@ -1,0 +1,237 @@
+import * as fs from 'fs';
+import { map, take } from 'rxjs';
+import { SimBackend } from '@restorelab/backend-sim';
+import {
+  copyPages,
+  CopyCause,
+  DefaultStrategyRegistry,
+  EventKind,
+  EventStore,
+  madvise,
+  RejectReason,
+  RestoreBackend,
+  runRestore,
+  Strategy,
+  StrategyCommand,
+} from '@restorelab/core';
+import { builtInStrategies } from '@restorelab/strategies';
+import { LinuxBackend } from './linux-backend';
+import { linuxSkipReason } from './testing/linux-availability';
+import { workloadFromSpec } from './testing/workloads';
+
+const skip = linuxSkipReason();
+if (skip) console.warn(`linux backend tests skipped: ${skip}`);
+const linuxTest = skip ? test.skip : test;
+const registry = new DefaultStrategyRegistry({ getContributions: () => [...builtInStrategies] });
+
+async function run(backend: RestoreBackend, workloadSpec: string, strategy: string | { name: string; instance: Strategy }, signal?: AbortSignal) {
+  const workload = workloadFromSpec(workloadSpec);
+  const strategies = typeof strategy === 'string' ? registry.instantiate(strategy) : [{ name: strategy.name, spec: strategy.name, instance: strategy.instance }];
+  return runRestore({ backend, workload, strategy: typeof strategy === 'string' ? strategy : strategy.name, strategies, seed: 1, logPath: null, signal });
+}
+
+function count(store: EventStore, kind: number, pred: (i: number) => boolean = () => true): number {
+  let n = 0;
+  for (let i = 0; i < store.length; i++) if (store.kind[i] === kind && pred(i)) n++;
+  return n;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/\) [ZX] /.test(stat);
+  } catch {
+    return false;
+  }
+}
+
+describe('the acceptance runs at 65536 pages', () => {
+  for (const [workload, strategy] of [
+    ['seq:pages=65536', 'demand-only'],
+    ['zipf:pages=65536', 'demand-only'],
+    ['seq:pages=65536', 'eager'],
+    ['zipf:pages=65536', 'eager'],
+  ]) {
+    linuxTest(`${strategy} on ${workload}: verified, and the demand faults of the simulator`, async () => {
+      const linux = await run(new LinuxBackend(), workload, strategy);
+      const sim = await run(new SimBackend(), workload, strategy);
+      const m = linux.result.metrics;
+      expect(linux.result.verified).toBe(true);
+      expect(m.mismatchedPages).toBe(0);
+      expect(m.demandFaults).toBe(sim.result.metrics.demandFaults);
+      expect(m.pagesCopied).toEqual(sim.result.metrics.pagesCopied);
+      if (strategy === 'eager') expect(m.demandFaults).toBe(0);
+      if (workload === 'seq:pages=65536' && strategy === 'demand-only') expect(m.demandFaults).toBe(65536);
+      console.log(`${strategy} on ${workload}: ${m.demandFaults} demand faults, ${m.verifiedPages} pages verified, workload ${(m.workloadNs / 1e6).toFixed(1)} ms`);
+    });
+  }
+});
+
+describe('the linux backend', () => {
+  linuxTest('follows the event protocol from RestoreStarted to RestoreEnded', async () => {
+    const out = await run(new LinuxBackend(), 'uniform:pages=2048,accesses=3000,zeroFraction=0.1', 'demand-only');
+    const s = out.store;
+    const kinds = Array.from(s.kind.subarray(0, s.length));
+    expect(kinds[0]).toBe(EventKind.RestoreStarted);
+    expect(kinds[kinds.length - 1]).toBe(EventKind.RestoreEnded);
+    const first = (k: number) => kinds.indexOf(k);
+    expect(first(EventKind.VmaRegistered)).toBeLessThan(first(EventKind.WorkloadStarted));
+    expect(first(EventKind.WorkloadStarted)).toBeLessThan(first(EventKind.FaultRaised));
+    expect(kinds.lastIndexOf(EventKind.FaultResolved)).toBeLessThan(first(EventKind.WorkloadEnded));
+    expect(first(EventKind.WorkloadEnded)).toBeLessThan(first(EventKind.PagesVerified));
+    // every fault is resolved, with a zero page or a demand copy
+    const raised = count(s, EventKind.FaultRaised);
+    expect(count(s, EventKind.FaultResolved)).toBe(raised);
+    expect(count(s, EventKind.ZeroPageMapped) + count(s, EventKind.PagesCopied, (i) => s.c[i] === CopyCause.Demand)).toBe(raised);
+    expect(out.result.metrics.zeroPages).toBeGreaterThan(0);
+    expect(out.result.verified).toBe(true);
+    // fault latencies are real, positive numbers
+    expect(out.result.metrics.faultLatencyNs.p50).toBeGreaterThan(0);
+    // memory samples of the restored process
+    expect(out.result.metrics.rssBytes).toBeGreaterThan(0);
+  });
+
+  linuxTest('serves reactive copies on its native copier, never corrupting memory', async () => {
+    // a uniform workload with compute between accesses: the push gets ahead of the faults
+    const out = await run(new LinuxBackend(), 'uniform:pages=8192,accesses=4000,gapNs=20000', 'criu-lazy');
+    const s = out.store;
+    const m = out.result.metrics;
+    expect(out.result.verified).toBe(true);
+    expect(m.pagesCopied.background).toBeGreaterThan(0);
+    // no page is copied twice
+    const copied = m.pagesCopied.demand + m.pagesCopied.prefetch + m.pagesCopied.background + m.pagesCopied.precopy;
+    expect(copied).toBeLessThanOrEqual(8192);
+    expect(count(s, EventKind.CopyRejected, (i) => s.c[i] === RejectReason.OutOfRange)).toBe(0);
+  });
+
+  linuxTest('applies a strategy madvise command in the restored process', async () => {
+    const strategy: Strategy = {
+      attach: (ctx) =>
+        ctx.workloadStarted$.pipe(
+          take(1),
+          map((e): StrategyCommand => madvise(e.pid, 0, 'hugepage')),
+        ),
+    };
+    const out = await run(new LinuxBackend(), 'seq:pages=1024', { name: 'advise-once', instance: strategy });
+    const s = out.store;
+    const applied = [];
+    for (let i = 0; i < s.length; i++) if (s.kind[i] === EventKind.MadviseApplied) applied.push([s.a[i], s.b[i], s.c[i]]);
+    expect(applied).toEqual([[0, 1, 1]]);
+    expect(out.result.verified).toBe(true);
+  });
+
+  linuxTest('rejects copies of pages a demand fault already copied (EEXIST)', async () => {
+    // asks for every page at the workload start, with background priority: the sequential
+    // workload's faults race the copier; whichever loses is rejected, nothing is copied twice
+    const strategy: Strategy = {
+      attach: (ctx) =>
+        ctx.workloadStarted$.pipe(
+          take(1),
+          map((e): StrategyCommand => copyPages(e.pid, 0, 4096, 'background')),
+        ),
+    };
+    const out = await run(new LinuxBackend(), 'seq:pages=4096,gapNs=0', { name: 'push-all', instance: strategy });
+    const m = out.result.metrics;
+    expect(out.result.verified).toBe(true);
+    const s = out.store;
+    let rejected = 0;
+    let late = 0;
+    for (let i = 0; i < s.length; i++) {
+      if (s.kind[i] !== EventKind.CopyRejected || s.d[i] !== CopyCause.Background) continue;
+      if (s.c[i] === RejectReason.Eexist) rejected += s.b[i];
+      // on a busy machine the workload may end before the copier is through: the rest finds no process
+      else if (s.c[i] === RejectReason.Enoent) late += s.b[i];
+    }
+    expect(m.pagesCopied.demand + m.pagesCopied.background).toBe(4096);
+    expect(m.pagesCopied.background + rejected + late).toBe(4096);
+  });
+
+  linuxTest('relocates a VMA it cannot map at its address, keeping huge-page alignment (seed 001 still shows)', async () => {
+    // VMA 1 claims VMA 0's addresses: the runner must map it elsewhere, at the same offset
+    // within 2 MiB, or khugepaged's collapse would not happen as in the simulator
+    const workload = workloadFromSpec('thp-predump:pages=2048');
+    const image = workload.image;
+    const start0 = image.processes[0].vmas[0].start;
+    const moved = {
+      ...workload,
+      image: {
+        name: image.name,
+        pageSize: image.pageSize,
+        blobBytes: image.blobBytes,
+        processes: image.processes.map((p) => ({ ...p, vmas: p.vmas.map((v) => ({ ...v, start: start0 })) })),
+        readPage: (pid: number, page: number, dst: Uint8Array) => image.readPage(pid, page, dst),
+      },
+    };
+    const go = (backend: RestoreBackend) => runRestore({ backend, workload: moved, strategy: 'demand-only', strategies: [], seed: 1, logPath: null });
+    const linux = await go(new LinuxBackend());
+    const sim = await go(new SimBackend());
+    const collapsed = (st: EventStore) => count(st, EventKind.HugePageCollapsed);
+    expect(collapsed(linux.store)).toBe(4);
+    expect(collapsed(linux.store)).toBe(collapsed(sim.store));
+    expect(linux.result.metrics.mismatchedPages).toBe(sim.result.metrics.mismatchedPages);
+    expect(linux.result.metrics.mismatchedPages).toBeGreaterThan(0);
+    expect(linux.result.metrics.demandFaults).toBe(sim.result.metrics.demandFaults);
+  });
+
+  linuxTest('follows mremap, MADV_DONTNEED and munmap of restored memory (non-cooperative events)', async () => {
+    const out = await run(new LinuxBackend({ exerciseEvents: true }), 'seq:pages=4096,vmas=4', 'demand-only');
+    const s = out.store;
+    const vmas = workloadFromSpec('seq:pages=4096,vmas=4').image.processes[0].vmas;
+    const events = (kind: number) => {
+      const r: number[][] = [];
+      for (let i = 0; i < s.length; i++) if (s.kind[i] === kind) r.push([s.a[i], s.b[i], s.c[i]]);
+      return r;
+    };
+    expect(events(EventKind.VmaRemapped)).toEqual([[vmas[0].firstPage, vmas[0].pages, vmas[0].firstPage]]);
+    expect(events(EventKind.VmaRemoved)).toEqual([[vmas[1].firstPage, 1, 0]]);
+    expect(events(EventKind.VmaUnmapped)).toEqual([[vmas[2].firstPage, vmas[2].pages, 0]]);
+    // the discarded page is read again: it is no longer lazy, the monitor maps the zero page
+    const zero = events(EventKind.ZeroPageMapped);
+    expect(zero).toEqual([[vmas[1].firstPage, 1, 0]]);
+    expect(out.result.metrics.demandFaults).toBe(4096 + 1);
+    expect(out.result.verified).toBe(true);
+  });
+
+  linuxTest('tears everything down when the run is aborted (SIGINT)', async () => {
+    const fdsBefore = fs.readdirSync('/proc/self/fd').length;
+    let runnerPid = 0;
+    let runDir = '';
+    const ac = new AbortController();
+    const backend = new LinuxBackend({
+      onRunnerStarted: (pid, dir) => {
+        runnerPid = pid;
+        runDir = dir;
+        setTimeout(() => ac.abort(), 300);
+      },
+    });
+    await expect(run(backend, 'seq:pages=16384,gapNs=100000', 'demand-only', ac.signal)).rejects.toThrow(/interrupted/);
+    expect(runnerPid).toBeGreaterThan(0);
+    expect(isAlive(runnerPid)).toBe(false);
+    expect(fs.existsSync(runDir)).toBe(false);
+    expect(fs.readdirSync('/proc/self/fd').length).toBe(fdsBefore);
+  });
+
+  linuxTest('reports a runner that cannot restore the image, and cleans up', async () => {
+    let runDir = '';
+    const backend = new LinuxBackend({ onRunnerStarted: (_pid, dir) => (runDir = dir) });
+    // a VMA larger than any address space: the runner cannot map it
+    const workload = workloadFromSpec('seq:pages=64');
+    const proc = workload.image.processes[0];
+    const huge = { ...proc.vmas[0], pages: 2 ** 40 };
+    const image = workload.image;
+    const broken = {
+      ...workload,
+      image: {
+        name: image.name,
+        pageSize: image.pageSize,
+        blobBytes: image.blobBytes,
+        processes: [{ ...proc, vmas: [huge, ...proc.vmas.slice(1)] }],
+        readPage: (pid: number, page: number, dst: Uint8Array) => image.readPage(pid, page, dst),
+      },
+    };
+    await expect(runRestore({ backend, workload: broken, strategy: 'demand-only', strategies: [], seed: 1, logPath: null })).rejects.toThrow(
+      /runner, pid 1: cannot (reserve|map)/,
+    );
+    expect(fs.existsSync(runDir)).toBe(false);
+  });
+});

@@ -1,0 +1,140 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { asyncScheduler } from 'rxjs';
+import {
+  BackendAvailability,
+  BackendPort,
+  BackendRunOptions,
+  CopyCause,
+  CopyPriority,
+  EventKind,
+  RestoreBackend,
+  RestoreSession,
+  ThpAdvice,
+  ThpAdviceCode,
+} from '@restorelab/core';
+import { describeHost, unavailableReason } from './doctor';
+import { loadNative, NativeMonitorStats } from './native-binding';
+import { NativeRun } from './native-run';
+import { PlanFlag, processIndex, readProgress, writeRunFiles } from './run-files';
+
+/** How often onProgress is called while the workload runs. */
+const PROGRESS_EVERY_MS = 200;
+
+export interface LinuxBackendOptions {
+  /** Skip the byte-for-byte check of pages (benchmarks only: the run cannot be verified then). */
+  readonly noVerify?: boolean;
+  /** Where run directories are made (default: the OS temp dir). */
+  readonly tmpDir?: string;
+  /**
+   * Tests: after its trace the runner moves, discards and unmaps memory (mremap, MADV_DONTNEED,
+   * munmap) so the non-cooperative userfaultfd events reach the monitor.
+   */
+  readonly exerciseEvents?: boolean;
+  /** Told the runner's pid and the run directory once the runner is started (diagnostics, tests). */
+  readonly onRunnerStarted?: (pid: number, dir: string) => void;
+}
+
+/** A fresh run directory; the socket path inside must fit sun_path (108 bytes). */
+export function makeRunDir(tmpDir = os.tmpdir()): string {
+  const dir = fs.mkdtempSync(path.join(tmpDir, 'restorelab-'));
+  fs.chmodSync(dir, 0o700);
+  return dir;
+}
+
+/**
+ * The real thing: the runner restores the image's process tree on this machine's userfaultfd,
+ * the native monitor serves its faults and copies, the session hears every fact.
+ */
+export class LinuxBackend implements RestoreBackend {
+  readonly name = 'linux';
+  readonly description = 'real userfaultfd: native page server and copier, C workload runner, byte-for-byte verification';
+  /** The native monitor's counters of the last run (benchmarks read them). */
+  lastStats: NativeMonitorStats | undefined;
+
+  constructor(private readonly options: LinuxBackendOptions = {}) {}
+
+  async availability(): Promise<BackendAvailability> {
+    const native = loadNative();
+    if (!native.ok) return { available: false, reason: native.reason };
+    const probe = native.binding.probe();
+    if (!probe.available) return { available: false, reason: unavailableReason(probe) };
+    return { available: true };
+  }
+
+  describe(): Readonly<Record<string, unknown>> {
+    return describeHost();
+  }
+
+  async run(session: RestoreSession, options: BackendRunOptions): Promise<void> {
+    const native = loadNative();
+    if (!native.ok) throw new Error(`the linux backend is unavailable: ${native.reason}`);
+    const probe = native.binding.probe();
+    if (!probe.available) throw new Error(`the linux backend is unavailable: ${unavailableReason(probe)}`);
+    const b = native.binding;
+    const image = session.image;
+    const index = processIndex(image);
+    const procOf = (pid: number): number => {
+      const i = index.get(pid);
+      if (i === undefined) throw new Error(`no process ${pid} in the image`);
+      return i;
+    };
+    const dir = makeRunDir(this.options.tmpDir);
+    let run: NativeRun | undefined;
+    try {
+      writeRunFiles(dir, {
+        image,
+        plan: session.plan,
+        traces: session.workload.traces,
+        windowFor: (pid, vma) => session.windowFor(pid, vma),
+        flags: PlanFlag.Priority | (this.options.noVerify ? PlanFlag.NoVerify : 0) | (this.options.exerciseEvents ? PlanFlag.ExerciseEvents : 0),
+      });
+      const t0 = b.now();
+      const now = () => b.now() - t0;
+      const total = image.processes.length;
+      const accesses = session.workload.traces.reduce((n, t) => n + t.page.length - Math.min(t.migrateAt, t.page.length), 0);
+      const progress = () => options.onProgress?.(accesses > 0 ? Math.min(1, readProgress(dir, total) / accesses) : 1);
+      run = new NativeRun({
+        binding: b,
+        runnerPath: native.runnerPath,
+        dir,
+        t0,
+        mode: 'backend',
+        onEvent: (kind, t, pid, a, bb, c, d) => session.emit(kind, t, pid, a, bb, c, d),
+        onProcessDone: progress,
+        signal: options.signal,
+        // only strategies with reactive pipelines can act on an event before the run ends
+        reactive: session.strategies.some((s) => s.instance.attach !== undefined),
+      });
+      const port: BackendPort = {
+        scheduler: asyncScheduler,
+        now,
+        submitCopy: (pid: number, page: number, count: number, cause: CopyCause, priority: CopyPriority) =>
+          run!.monitor.submitCopy(procOf(pid), page, count, cause, priority),
+        submitMadvise: (pid: number, vma: number, advice: ThpAdvice) => run!.monitor.submitMadvise(procOf(pid), vma, ThpAdviceCode[advice]),
+      };
+      run.startMonitor();
+      const totalPages = image.processes.reduce((n, p) => n + p.totalPages, 0);
+      session.emit(EventKind.RestoreStarted, 0, 0, session.initialLazyPages, total, totalPages, 0);
+      session.start(port);
+      run.spawnRunner();
+      if (run.runnerPid !== undefined) this.options.onRunnerStarted?.(run.runnerPid, dir);
+      const progressTimer = options.onProgress ? setInterval(progress, PROGRESS_EVERY_MS) : undefined;
+      try {
+        await run.wait();
+      } finally {
+        if (progressTimer) clearInterval(progressTimer);
+      }
+      this.lastStats = run.monitor.stats();
+      await run.close();
+      session.emit(EventKind.RestoreEnded, now(), 0, 0, 0, 0, 0);
+    } finally {
+      try {
+        await run?.close();
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    }
+  }
+}

@@ -1,0 +1,125 @@
+import * as fs from 'fs';
+import * as path from 'path';
+
+/**
+ * The only file that loads the native addon (build/Release/restorelab_native.node, built by
+ * scripts/build-native.js with the runner binary next to it). Everything else asks loadNative().
+ */
+
+export type MonitorMode = 'backend' | 'reference-fault' | 'reference-eager';
+
+export interface NativeMonitorConfig {
+  /** The run directory (plan.bin, pages.bin, trace-<i>.bin; the socket is created there). */
+  readonly dir: string;
+  /** CLOCK_MONOTONIC ns of the run start; event times are relative to it. */
+  readonly t0: number;
+  readonly mode?: MonitorMode;
+  /** Records in the event ring (power of two). */
+  readonly ringCapacity?: number;
+  /** Least ns between two wake-ups of JS for ordinary events (default 250 us). */
+  readonly notifyIntervalNs?: number;
+}
+
+export interface NativeMonitorStats {
+  readonly faults: number;
+  readonly faultNsTotal: number;
+  readonly spuriousFaults: number;
+  readonly precopyPages: number;
+  readonly precopyNs: number;
+  /** Absolute CLOCK_MONOTONIC ns when GO was sent, and of the last process's trace end. */
+  readonly goT: number;
+  readonly endT: number;
+  readonly ringOverflowed: number;
+  readonly copierCommands: number;
+}
+
+export interface NativeMonitor {
+  /** Listens on dir/monitor.sock and starts the control, fault and copier threads. */
+  start(onEvents: () => void): void;
+  stop(): void;
+  /** The event ring: records of 8 doubles (t, kind, pid, a, b, c, d, aux). */
+  ringBuffer(): ArrayBuffer;
+  /** Releases records before `consumed`; returns the end of the readable records. */
+  drain(consumed: number): number;
+  submitCopy(proc: number, page: number, count: number, cause: number, priority: number): void;
+  submitMadvise(proc: number, vma: number, advice: number): void;
+  releaseRunners(): void;
+  error(): string;
+  stats(): NativeMonitorStats;
+  osPid(proc: number): number;
+  uffdFeatures(): number;
+}
+
+export interface ErrnoInfo {
+  readonly ok: boolean;
+  readonly errno: number;
+  readonly code: string;
+  readonly message: string;
+}
+
+export interface NativeProbe {
+  readonly available: boolean;
+  readonly via: 'syscall' | 'syscall-user-mode-only' | 'device' | 'none';
+  readonly syscall: ErrnoInfo;
+  readonly userModeOnly: ErrnoInfo;
+  readonly device: ErrnoInfo;
+  readonly api: ErrnoInfo;
+  readonly features: number;
+  readonly ioctls: number;
+  readonly featureNames: readonly string[];
+}
+
+export interface KernelCosts {
+  readonly copyCallNs: number;
+  readonly copyPageNs: number;
+  readonly zeroPageNs: number;
+  readonly madviseNs: number;
+}
+
+export interface NativeBinding {
+  readonly Monitor: new (config: NativeMonitorConfig) => NativeMonitor;
+  now(): number;
+  probe(): NativeProbe;
+  measureKernelCosts(): KernelCosts;
+  readonly formatVersion: number;
+}
+
+export type NativeLoad =
+  | { readonly ok: true; readonly binding: NativeBinding; readonly addonPath: string; readonly runnerPath: string }
+  | { readonly ok: false; readonly reason: string; readonly addonPath: string; readonly runnerPath: string };
+
+/** The package root: src/ (tests) and dist/ (built) both sit one level below it. */
+export const packageRoot = path.resolve(__dirname, '..');
+export const buildDir = path.join(packageRoot, 'build', 'Release');
+/** Written by scripts/build-native.js when it skipped the build (no Linux, no compiler). */
+export const skipNoteFile = path.join(packageRoot, 'build', 'native-skipped.txt');
+
+let cached: NativeLoad | undefined;
+
+export function loadNative(): NativeLoad {
+  if (cached) return cached;
+  const addonPath = path.join(buildDir, 'restorelab_native.node');
+  const runnerPath = path.join(buildDir, 'restorelab-runner');
+  const no = (reason: string): NativeLoad => (cached = { ok: false, reason, addonPath, runnerPath });
+  if (process.platform !== 'linux') return no(`userfaultfd needs Linux (this is ${process.platform})`);
+  if (!fs.existsSync(addonPath)) {
+    let note = '';
+    try {
+      note = fs.readFileSync(skipNoteFile, 'utf8').trim();
+    } catch {
+      // no note: the build never ran
+    }
+    return no(
+      `the native addon is not built (${note || 'missing ' + path.relative(process.cwd(), addonPath)}); ` +
+        'build it with `npm run build:native -w @restorelab/backend-linux` (needs g++, make and python3)',
+    );
+  }
+  if (!fs.existsSync(runnerPath)) return no(`the workload runner is not built (missing ${runnerPath}); rebuild the native addon`);
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const binding = require(addonPath) as NativeBinding;
+    return (cached = { ok: true, binding, addonPath, runnerPath });
+  } catch (e) {
+    return no(`the native addon did not load: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+  }
+}

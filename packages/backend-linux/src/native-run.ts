@@ -1,0 +1,224 @@
+import { ChildProcess, spawn } from 'child_process';
+import { MonitorMode, NativeBinding, NativeMonitor } from './native-binding';
+
+/** Kinds >= 100 in the event ring are the backend's own (native/addon/event-ring.h). */
+export const InternalKind = { AllRegistered: 100, AllDone: 101, Failed: 102, ProcessDone: 103 } as const;
+
+export type EventCallback = (kind: number, t: number, pid: number, a: number, b: number, c: number, d: number) => void;
+
+export interface NativeRunConfig {
+  readonly binding: NativeBinding;
+  readonly runnerPath: string;
+  readonly dir: string;
+  /** CLOCK_MONOTONIC ns of the run start. */
+  readonly t0: number;
+  readonly mode: MonitorMode;
+  /** Every public event, in ring order, with its native time relative to t0. */
+  readonly onEvent: EventCallback;
+  readonly onProcessDone?: (pid: number) => void;
+  readonly signal?: AbortSignal;
+  /** Strategies react to events while the workload runs: hand them over promptly (default true). */
+  readonly reactive?: boolean;
+}
+
+const RECORD_DOUBLES = 8;
+/** How long a runner gets to exit after it was told to. */
+const EXIT_GRACE_MS = 5000;
+/** After the runner died, how long to wait for the monitor to learn why (its FAIL message). */
+const FAIL_REASON_WAIT_MS = 200;
+/**
+ * How promptly JS hears of events. The native side wakes JS at most once per notifyIntervalNs (a
+ * wake-up per fault would double the fault's cost) and JS also drains every drainEveryMs, so no
+ * event waits longer than that. With reactive strategies listening that is sub-millisecond; with
+ * none (nothing can act on an event before the end) events are collected in larger batches so the
+ * event loop takes as little CPU as possible from the restored process and its page server.
+ */
+const PROMPT = { notifyIntervalNs: 250_000, drainEveryMs: 1 };
+const BATCHED = { notifyIntervalNs: 20_000_000, drainEveryMs: 20 };
+
+/**
+ * One monitor and one runner process tree in a run directory. The monitor's threads push events
+ * into the ring; this drains it on the JS thread whenever the native side signals (batched), so
+ * reactive strategies see faults while the workload runs.
+ */
+export class NativeRun {
+  readonly monitor: NativeMonitor;
+  private view: Float64Array | undefined;
+  private mask = 0;
+  private consumed = 0;
+  private draining = false;
+  private runner: ChildProcess | undefined;
+  private runnerExit: Promise<void> | undefined;
+  private runnerAlive = false;
+  private settled = false;
+  private failure: Error | undefined;
+  private resolveDone!: () => void;
+  private rejectDone!: (e: Error) => void;
+  private readonly done: Promise<void>;
+  private readonly onAbort = () => this.fail(abortError());
+  private closed = false;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly pace: { readonly notifyIntervalNs: number; readonly drainEveryMs: number };
+
+  constructor(private readonly cfg: NativeRunConfig) {
+    this.pace = cfg.reactive === false ? BATCHED : PROMPT;
+    this.monitor = new cfg.binding.Monitor({ dir: cfg.dir, t0: cfg.t0, mode: cfg.mode, notifyIntervalNs: this.pace.notifyIntervalNs });
+    this.done = new Promise<void>((resolve, reject) => {
+      this.resolveDone = resolve;
+      this.rejectDone = reject;
+    });
+    this.done.catch(() => undefined);
+  }
+
+  /** Listens on the run directory's socket; commands may be submitted from now on. */
+  startMonitor(): void {
+    this.monitor.start(() => this.pump());
+    this.view = new Float64Array(this.monitor.ringBuffer());
+    this.mask = this.view.length / RECORD_DOUBLES - 1;
+    this.timer = setInterval(() => this.pump(), this.pace.drainEveryMs);
+    this.cfg.signal?.addEventListener('abort', this.onAbort);
+    if (this.cfg.signal?.aborted) this.onAbort();
+  }
+
+  /** Starts the restored process tree (its own process group, so teardown reaches every process). */
+  spawnRunner(): void {
+    const child = spawn(this.cfg.runnerPath, [this.cfg.dir], { stdio: ['ignore', 'ignore', 'inherit'], detached: true });
+    this.runner = child;
+    this.runnerAlive = true;
+    this.runnerExit = new Promise<void>((resolve) => {
+      child.once('exit', (code, signal) => {
+        this.runnerAlive = false;
+        resolve();
+        if (!this.settled) this.runnerDied(code, signal);
+      });
+      child.once('error', (e) => {
+        this.runnerAlive = false;
+        resolve();
+        this.fail(new Error(`cannot start the workload runner: ${e.message}`));
+      });
+    });
+  }
+
+  get runnerPid(): number | undefined {
+    return this.runner?.pid;
+  }
+
+  /** Resolves when every process reported its end; rejects when the run cannot complete. */
+  wait(): Promise<void> {
+    return this.done;
+  }
+
+  /** Drains the ring: every record is handed over in order, the internal ones acted upon. */
+  pump(): void {
+    if (this.draining || !this.view) return;
+    this.draining = true;
+    try {
+      const v = this.view;
+      let head = this.monitor.drain(this.consumed);
+      while (this.consumed < head) {
+        for (; this.consumed < head; this.consumed++) {
+          const o = (this.consumed & this.mask) * RECORD_DOUBLES;
+          const kind = v[o + 1];
+          if (kind < 100) this.cfg.onEvent(kind, v[o], v[o + 2], v[o + 3], v[o + 4], v[o + 5], v[o + 6]);
+          else this.internal(kind, v[o + 2]);
+        }
+        head = this.monitor.drain(this.consumed);
+      }
+    } catch (e) {
+      // a bug on the JS side must end the run, not the process (this runs from native callbacks)
+      this.fail(e instanceof Error ? e : new Error(String(e)));
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private internal(kind: number, pid: number): void {
+    if (kind === InternalKind.AllDone) this.settle();
+    else if (kind === InternalKind.Failed) this.fail(new Error(this.monitor.error() || 'the monitor failed'));
+    else if (kind === InternalKind.ProcessDone) this.cfg.onProcessDone?.(pid);
+  }
+
+  private settle(): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.resolveDone();
+  }
+
+  fail(e: Error): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.failure = e;
+    this.rejectDone(e);
+  }
+
+  private runnerDied(code: number | null, signal: NodeJS.Signals | null): void {
+    const deadline = Date.now() + FAIL_REASON_WAIT_MS;
+    const check = () => {
+      this.pump();
+      if (this.settled) return;
+      const why = this.monitor.error();
+      if (why || Date.now() >= deadline) {
+        const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+        this.fail(new Error(why || `the workload runner ${how} before the end of the restore`));
+      } else setTimeout(check, 10);
+    };
+    check();
+  }
+
+  /**
+   * Ends the run: after success the runners are told to exit and get a grace period; otherwise
+   * (or after it) the whole process group is killed. Then the monitor's threads and fds go.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.cfg.signal?.removeEventListener('abort', this.onAbort);
+    try {
+      if (this.runner && this.runnerAlive) {
+        if (!this.failure && this.settled) {
+          this.monitor.releaseRunners();
+          await Promise.race([this.runnerExit, delay(EXIT_GRACE_MS)]);
+        }
+        if (this.runnerAlive) {
+          killGroup(this.runner);
+          await this.runnerExit;
+        }
+      }
+    } finally {
+      if (this.timer) clearInterval(this.timer);
+      this.monitor.stop();
+      this.pump();
+    }
+  }
+
+  get exitCode(): number | null {
+    return this.runner?.exitCode ?? null;
+  }
+}
+
+/** Like the simulator's: callers tell an interruption from a failure by the name. */
+function abortError(): Error {
+  const e = new Error('restore interrupted');
+  e.name = 'AbortError';
+  return e;
+}
+
+function killGroup(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    try {
+      child.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    t.unref?.();
+  });
+}
