@@ -258,3 +258,11 @@ export function formatDoctorReport(r: DoctorReport): string {
   }
   return lines.join('\n') + '\n';
 }
+
+/** Why the real backend cannot run here (addon not loaded, userfaultfd refused), or undefined when it can. */
+export function linuxUnavailableReason(): string | undefined {
+  const native = loadNative();
+  if (!native.ok) return native.reason;
+  const probe = native.binding.probe();
+  return probe.available ? undefined : unavailableReason(probe);
+}

@@ -1,10 +1,6 @@
-import { unavailableReason } from '../doctor';
-import { loadNative } from '../native-binding';
+import { linuxUnavailableReason } from '../doctor';
 
 /** Why tests of the real backend cannot run here, or undefined when they can (tests only). */
 export function linuxSkipReason(): string | undefined {
-  const native = loadNative();
-  if (!native.ok) return native.reason;
-  const probe = native.binding.probe();
-  return probe.available ? undefined : unavailableReason(probe);
+  return linuxUnavailableReason();
 }
