@@ -8,15 +8,14 @@
 #include <cstring>
 
 #include "../common/uffd-compat.h"
+#include "event-codes.h"
 #include "monitor.h"
 
 namespace restorelab {
 
+using namespace codes;
+
 namespace {
-constexpr int kPagesCopied = 9;
-constexpr int kCopyRejected = 12;
-constexpr double kRejectEexist = 1;
-constexpr double kRejectEnoent = 2;
 constexpr uint64_t kMaxPagesPerCopy = 512;
 }  // namespace
 

@@ -11,22 +11,14 @@
 #include <cstring>
 
 #include "../common/uffd-compat.h"
+#include "event-codes.h"
 #include "monitor.h"
 
 namespace restorelab {
 
+using namespace codes;
+
 namespace {
-constexpr int kFaultRaised = 7;
-constexpr int kFaultResolved = 8;
-constexpr int kPagesCopied = 9;
-constexpr int kZeroPageMapped = 10;
-constexpr int kCopyRejected = 12;
-constexpr double kRejectEexist = 1;
-constexpr int kVmaRemapped = 14;
-constexpr int kVmaRemoved = 15;
-constexpr int kVmaUnmapped = 16;
-constexpr double kCauseDemand = 0;
-constexpr double kCausePrefetch = 1;
 constexpr int kMsgBatch = 32;
 
 void wakeRange(int uffd, uint64_t addr, uint64_t len) {

@@ -1,5 +1,6 @@
 // Monitor lifecycle and the control thread: the runner's connections, startup facts in protocol
 // order, precopy, GO, end reports and memory samples.
+#include "event-codes.h"
 #include "monitor.h"
 
 #include <fcntl.h>
@@ -24,6 +25,8 @@
 #include "../common/uffd-compat.h"
 
 namespace restorelab {
+
+using namespace codes;
 
 namespace {
 
@@ -88,17 +91,6 @@ MemorySample smapsRollup(int osPid) {
   return s;
 }
 
-constexpr int kEventKindWorkloadStarted = 19;
-constexpr int kEventKindWorkloadEnded = 20;
-constexpr int kEventKindPagesTouched = 21;
-constexpr int kEventKindMemorySampled = 22;
-constexpr int kEventKindPagesVerified = 23;
-constexpr int kEventKindPageMismatch = 24;
-constexpr int kEventKindPagesCopied = 9;
-constexpr int kEventKindMadviseApplied = 4;
-constexpr int kEventKindCopyRejected = 12;
-constexpr double kRejectEnoent = 2;
-constexpr int kCausePrecopy = 2;
 constexpr uint64_t kMaxPagesPerCopy = 512;
 constexpr int kFaultThreadNice = -10;
 
@@ -400,7 +392,7 @@ void Monitor::onMessage(int sock) {
           }
         }
         if (expected)
-          emit(m.t, kEventKindMadviseApplied, p.pid, static_cast<double>(m.arg0), static_cast<double>(m.arg1), m.status ? 1 : 0, 0);
+          emit(m.t, kMadviseApplied, p.pid, static_cast<double>(m.arg0), static_cast<double>(m.arg1), m.status ? 1 : 0, 0);
         break;
       }
       case RL_MSG_DONE:
@@ -508,7 +500,7 @@ void Monitor::onAllHello() {
     sentMadvise_.insert(sentMadvise_.end(), madv.begin(), madv.end());
   }
   copierCv_.notify_all();
-  for (auto& p : procs_) emit(go, kEventKindWorkloadStarted, p->pid, static_cast<double>(p->accesses), 0, 0, 0);
+  for (auto& p : procs_) emit(go, kWorkloadStarted, p->pid, static_cast<double>(p->accesses), 0, 0, 0);
   for (auto& m : madv) sendTo(*procs_[m.proc], RL_MSG_MADVISE, m.vma, m.advice);
   uint64_t one = 1;
   (void)!::write(faultWake_, &one, sizeof one);
@@ -558,7 +550,7 @@ bool Monitor::precopy(ProcState& p, uint64_t* pagesOut) {
           calls += static_cast<uint64_t>(c);
         }
         *pagesOut += copiedPages;
-        emit(now(), kEventKindPagesCopied, p.pid, static_cast<double>(runStart), static_cast<double>(copiedPages), kCausePrecopy,
+        emit(now(), kPagesCopied, p.pid, static_cast<double>(runStart), static_cast<double>(copiedPages), kCausePrecopy,
              static_cast<double>(calls));
       }
     }
@@ -614,21 +606,21 @@ void Monitor::onDone(ProcState& p) {
   std::vector<Record> out;
   out.reserve(4 + h.n_touched_runs + h.n_mismatch);
   const double pid = p.pid;
-  out.push_back(Record{rel(h.t_end), kEventKindWorkloadEnded, pid, static_cast<double>(h.accesses), 0, 0, 0, 0});
+  out.push_back(Record{rel(h.t_end), kWorkloadEnded, pid, static_cast<double>(h.accesses), 0, 0, 0, 0});
   const uint8_t* q = data.data() + sizeof h;
   for (uint64_t i = 0; i < h.n_touched_runs; i++) {
     uint64_t run[2];
     std::memcpy(run, q + i * 16, 16);
-    out.push_back(Record{rel(h.t_end), kEventKindPagesTouched, pid, static_cast<double>(run[0]), static_cast<double>(run[1]), 0, 0, 0});
+    out.push_back(Record{rel(h.t_end), kPagesTouched, pid, static_cast<double>(run[0]), static_cast<double>(run[1]), 0, 0, 0});
   }
   q += h.n_touched_runs * 16;
-  out.push_back(Record{rel(tSample), kEventKindMemorySampled, pid, mem.rss, mem.pss, mem.priv, 0, 0});
-  out.push_back(Record{rel(tSample), kEventKindPagesVerified, pid, static_cast<double>(h.checked), static_cast<double>(h.mismatched),
+  out.push_back(Record{rel(tSample), kMemorySampled, pid, mem.rss, mem.pss, mem.priv, 0, 0});
+  out.push_back(Record{rel(tSample), kPagesVerified, pid, static_cast<double>(h.checked), static_cast<double>(h.mismatched),
                        static_cast<double>(h.unrestored), 0, 0});
   for (uint64_t i = 0; i < h.n_mismatch; i++) {
     uint64_t page;
     std::memcpy(&page, q + i * 8, 8);
-    out.push_back(Record{rel(tSample), kEventKindPageMismatch, pid, static_cast<double>(page), 0, 0, 0, 0});
+    out.push_back(Record{rel(tSample), kPageMismatch, pid, static_cast<double>(page), 0, 0, 0, 0});
   }
   out.push_back(Record{rel(tSample), kProcessDone, pid, static_cast<double>(p.osPid), 0, 0, 0, 0});
   std::lock_guard<std::mutex> g(stateMu_);
@@ -640,12 +632,12 @@ void Monitor::onDone(ProcState& p) {
     const double t = rel(now());
     for (auto& q : queues_) {
       for (const CopyCommand& c : q)
-        out.push_back(Record{t, kEventKindCopyRejected, static_cast<double>(procs_[c.proc]->pid), static_cast<double>(c.page),
+        out.push_back(Record{t, kCopyRejected, static_cast<double>(procs_[c.proc]->pid), static_cast<double>(c.page),
                              static_cast<double>(c.count), kRejectEnoent, static_cast<double>(c.cause), 0});
       q.clear();
     }
     for (const PendingMadvise& m : sentMadvise_)
-      out.push_back(Record{t, kEventKindMadviseApplied, static_cast<double>(procs_[m.proc]->pid), static_cast<double>(m.vma),
+      out.push_back(Record{t, kMadviseApplied, static_cast<double>(procs_[m.proc]->pid), static_cast<double>(m.vma),
                            static_cast<double>(m.advice), 0, 0, 0});
     sentMadvise_.clear();
     out.push_back(Record{t, kAllDone, 0, 0, 0, 0, 0, 0});
