@@ -8,6 +8,7 @@
         "native/addon/fault-loop.cc",
         "native/addon/copier.cc",
         "native/addon/costs.cc",
+        "native/addon/thread-priority.cc",
         "native/common/uffd-open.c"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

@@ -1,5 +1,5 @@
 import * as os from 'os';
-import { doctor, DoctorReport, featureNames, formatDoctorReport, sysfsChoice, unavailableReason } from './doctor';
+import { doctor, DoctorReport, faultThreadWarning, featureNames, formatDoctorReport, sysfsChoice, unavailableReason } from './doctor';
 import { NativeProbe } from './native-binding';
 
 const denied: NativeProbe = {
@@ -63,5 +63,30 @@ describe('doctor', () => {
     expect(text).toMatch(/khugepaged: max_ptes_none=/);
     expect(text).toMatch(/- userfaultfd is not permitted/);
     expect(text).toMatch(/fix: sudo sysctl -w vm\.unprivileged_userfaultfd=1/);
+  });
+
+  test('says how the fault thread will be scheduled, and warns when it cannot be real-time', () => {
+    const r = doctor();
+    if (!r.addon.loaded) {
+      expect(r.faultThread).toBeNull();
+      return;
+    }
+    expect(['fifo', 'nice', 'default']).toContain(r.faultThread!.policy);
+    expect(r.faultThread!.fifo.ok).toBe(r.faultThread!.policy === 'fifo');
+    const warned = r.warnings.some((w) => /SCHED_FIFO/.test(w.what));
+    expect(warned).toBe(r.faultThread!.policy !== 'fifo');
+    expect(formatDoctorReport(r)).toMatch(/^fault thread +(SCHED_FIFO|nice -10|default priority)/m);
+  });
+
+  test('prints a refused real-time fault thread as a warning with its fix, not as a problem', () => {
+    const refused = {
+      policy: 'nice' as const,
+      fifo: { ok: false, errno: 1, code: 'EPERM', message: 'Operation not permitted' },
+    };
+    const r: DoctorReport = { ...doctor(), faultThread: refused, warnings: [faultThreadWarning(refused)] };
+    const text = formatDoctorReport(r);
+    expect(text).toMatch(/fault thread +nice -10 \(SCHED_FIFO refused\)/);
+    expect(text).toMatch(/warnings\n  - the fault thread cannot use SCHED_FIFO \(EPERM; it runs with nice -10\)/);
+    expect(text).toMatch(/fix: run as root, or grant CAP_SYS_NICE/);
   });
 });

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as os from 'os';
-import { ErrnoInfo, loadNative, NativeProbe } from './native-binding';
+import { ErrnoInfo, FaultThreadProbe, loadNative, NativeProbe } from './native-binding';
 
 /** What `restorelab doctor` reports: can this machine run the linux backend, and if not, why. */
 export interface DoctorReport {
@@ -32,6 +32,10 @@ export interface DoctorReport {
     /** MADV_COLLAPSE (Linux 6.1+), used to play khugepaged's part of seed 001. */
     readonly madvCollapse: boolean;
   };
+  /** How the fault thread will be scheduled; null when the addon did not load. */
+  readonly faultThread: FaultThreadProbe | null;
+  /** What makes Linux timings less trustworthy without stopping the backend, each with a fix. */
+  readonly warnings: readonly { readonly what: string; readonly fix: string }[];
   /** Everything that stops the backend or part of it, each with how to fix it. */
   readonly problems: readonly { readonly what: string; readonly fix: string }[];
   readonly ok: boolean;
@@ -153,8 +157,19 @@ export function describeHost(): Record<string, unknown> {
     uffdFeatures: probe ? featureNames(probe.features) : [],
     thp: sysfsChoice(readText(`${THP}/enabled`)),
     thpDefrag: sysfsChoice(readText(`${THP}/defrag`)),
+    faultThread: native.ok ? native.binding.probeFaultThread().policy : 'unknown',
     khugepagedMaxPtesNone: readNumber(`${THP}/khugepaged/max_ptes_none`),
     addon: native.ok ? 'loaded' : native.reason,
+  };
+}
+
+/** The fault thread cannot be real-time: fault latencies then include waiting for a CPU. */
+export function faultThreadWarning(f: FaultThreadProbe): { what: string; fix: string } {
+  return {
+    what:
+      `the fault thread cannot use SCHED_FIFO (${f.fifo.code || 'refused'}; it runs with ${f.policy === 'nice' ? 'nice -10' : 'the default priority'}): ` +
+      'on a busy machine fault latencies then include time spent waiting for a CPU, and the simulator (calibrate, fidelity) is compared with that',
+    fix: 'run as root, or grant CAP_SYS_NICE (`sudo setcap cap_sys_nice+ep "$(command -v node)"`), or allow a real-time priority (`rtprio 10` in /etc/security/limits.conf)',
   };
 }
 
@@ -195,6 +210,10 @@ export function doctor(): DoctorReport {
   if (isLinux && !madvCollapse)
     problems.push({ what: `Linux ${release} has no MADV_COLLAPSE: collapseBeforeRegister VMAs are not collapsed`, fix: 'use Linux 6.1 or newer' });
 
+  const faultThread = native.ok ? native.binding.probeFaultThread() : null;
+  const warnings: { what: string; fix: string }[] = [];
+  if (faultThread && faultThread.policy !== 'fifo') warnings.push(faultThreadWarning(faultThread));
+
   const available = !!probe?.available;
   return {
     platform: process.platform,
@@ -215,6 +234,8 @@ export function doctor(): DoctorReport {
       missingFeatures: missing,
     },
     thp: { enabled: thpEnabled, defrag: thpDefrag, khugepaged, madvCollapse },
+    faultThread,
+    warnings,
     problems,
     ok: available && native.ok,
   };
@@ -248,6 +269,15 @@ export function formatDoctorReport(r: DoctorReport): string {
       .map(([key, v]) => `${key}=${v ?? '?'}`)
       .join(' ')}`,
   );
+  if (r.faultThread) lines.push(`fault thread    ${r.faultThread.policy === 'fifo' ? 'SCHED_FIFO' : r.faultThread.policy === 'nice' ? 'nice -10 (SCHED_FIFO refused)' : 'default priority (SCHED_FIFO and nice refused)'}`);
+  if (r.warnings.length) {
+    lines.push('');
+    lines.push('warnings');
+    for (const w of r.warnings) {
+      lines.push(`  - ${w.what}`);
+      lines.push(`    fix: ${w.fix}`);
+    }
+  }
   if (r.problems.length) {
     lines.push('');
     lines.push('problems');

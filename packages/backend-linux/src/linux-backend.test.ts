@@ -16,6 +16,7 @@ import {
 } from '@restorelab/core';
 import { builtInStrategies } from '@restorelab/strategies';
 import { LinuxBackend } from './linux-backend';
+import { loadNative } from './native-binding';
 import { linuxSkipReason } from './testing/linux-availability';
 import { workloadFromSpec } from './testing/workloads';
 
@@ -233,5 +234,18 @@ describe('the linux backend', () => {
       /runner, pid 1: cannot (reserve|map)/,
     );
     expect(fs.existsSync(runDir)).toBe(false);
+  });
+});
+
+describe('the fault thread', () => {
+  linuxTest('is scheduled as the probe says it can be, and the run log says how', async () => {
+    const backend = new LinuxBackend();
+    const out = await run(backend, 'seq:pages=64', 'demand-only');
+    const native = loadNative();
+    if (!native.ok) throw new Error(native.reason);
+    const expected = native.binding.probeFaultThread().policy;
+    expect(backend.lastStats!.faultThreadPolicy).toBe(expected);
+    expect(backend.describe().faultThread).toBe(expected);
+    expect(out.result.metrics.demandFaults).toBe(64);
   });
 });

@@ -31,6 +31,7 @@ export interface NativeMonitorStats {
   readonly endT: number;
   readonly ringOverflowed: number;
   readonly copierCommands: number;
+  readonly faultThreadPolicy: FaultThreadPolicy;
 }
 
 export interface NativeMonitor {
@@ -69,6 +70,15 @@ export interface NativeProbe {
   readonly featureNames: readonly string[];
 }
 
+/** How the fault thread is scheduled: SCHED_FIFO, a raised nice, or as it was. */
+export type FaultThreadPolicy = 'fifo' | 'nice' | 'default';
+
+export interface FaultThreadProbe {
+  readonly policy: FaultThreadPolicy;
+  /** The SCHED_FIFO attempt (EPERM without root, CAP_SYS_NICE or an RLIMIT_RTPRIO). */
+  readonly fifo: ErrnoInfo;
+}
+
 export interface KernelCosts {
   readonly copyCallNs: number;
   readonly copyPageNs: number;
@@ -80,6 +90,7 @@ export interface NativeBinding {
   readonly Monitor: new (config: NativeMonitorConfig) => NativeMonitor;
   now(): number;
   probe(): NativeProbe;
+  probeFaultThread(): FaultThreadProbe;
   measureKernelCosts(): KernelCosts;
   readonly formatVersion: number;
 }

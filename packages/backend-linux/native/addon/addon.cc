@@ -16,6 +16,7 @@
 #include "../common/uffd-open.h"
 #include "costs.h"
 #include "monitor.h"
+#include "thread-priority.h"
 
 namespace restorelab {
 
@@ -137,6 +138,7 @@ class MonitorWrap : public Napi::ObjectWrap<MonitorWrap> {
     o.Set("endT", s.endT);
     o.Set("ringOverflowed", static_cast<double>(s.ringOverflowed));
     o.Set("copierCommands", static_cast<double>(s.copierCommands));
+    o.Set("faultThreadPolicy", faultThreadPolicyName(static_cast<FaultThreadPolicy>(s.faultThreadPolicy)));
     return o;
   }
 
@@ -217,6 +219,16 @@ Napi::Value Probe(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// How the fault thread would be scheduled in this process, and why SCHED_FIFO was refused.
+Napi::Value ProbeFaultThread(const Napi::CallbackInfo& info) {
+  int e = 0;
+  const FaultThreadPolicy p = probeFaultThreadPolicy(&e);
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("policy", faultThreadPolicyName(p));
+  o.Set("fifo", errnoInfo(info.Env(), p == FaultThreadPolicy::Fifo, e));
+  return o;
+}
+
 Napi::Value MeasureKernelCosts(const Napi::CallbackInfo& info) {
   Costs c;
   try {
@@ -236,6 +248,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Monitor", MonitorWrap::Init(env));
   exports.Set("now", Napi::Function::New(env, Now));
   exports.Set("probe", Napi::Function::New(env, Probe));
+  exports.Set("probeFaultThread", Napi::Function::New(env, ProbeFaultThread));
   exports.Set("measureKernelCosts", Napi::Function::New(env, MeasureKernelCosts));
   exports.Set("formatVersion", Napi::Number::New(env, RL_FORMAT_VERSION));
   return exports;

@@ -2,12 +2,12 @@
 // order, precopy, GO, end reports and memory samples.
 #include "event-codes.h"
 #include "monitor.h"
+#include "thread-priority.h"
 
 #include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -92,7 +92,6 @@ MemorySample smapsRollup(int osPid) {
 }
 
 constexpr uint64_t kMaxPagesPerCopy = 512;
-constexpr int kFaultThreadNice = -10;
 
 }  // namespace
 
@@ -178,9 +177,11 @@ void Monitor::start(std::function<void()> notify) {
 
   control_ = std::thread([this] { controlLoop(); });
   fault_ = std::thread([this] {
-    // the demand path goes before the event loop and the copier when they compete for a CPU
-    // (best effort: needs CAP_SYS_NICE, else the thread keeps the default priority)
-    (void)setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kFaultThreadNice);
+    const FaultThreadPolicy got = raiseFaultThread(nullptr);
+    {
+      std::lock_guard<std::mutex> g(stateMu_);
+      stats_.faultThreadPolicy = static_cast<int>(got);
+    }
     if (cfg_.mode == MonitorMode::ReferenceFault) referenceFaultLoop();
     else faultLoop();
   });

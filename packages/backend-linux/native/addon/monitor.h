@@ -94,6 +94,7 @@ struct MonitorStats {
   uint64_t ringOverflowed = 0;
   uint64_t spuriousFaults = 0;
   uint64_t copierCommands = 0;
+  int faultThreadPolicy = 0;  // FaultThreadPolicy the fault thread got
 };
 
 class Monitor {
