@@ -149,10 +149,12 @@ static void run_process(struct runner_proc *p) {
   /* map this process's image pages now, so checking a page during the replay costs a compare only */
   const size_t ps = g_files.hdr->page_size;
   (void)madvise((void *)(g_files.blob + (p->pp->blob_offset & ~(ps - 1))), p->pp->total_pages * ps, MADV_POPULATE_READ);
+  struct runner_trace trace;
+  runner_load_trace(p, &trace);
   runner_send_hello(p);
   runner_wait_go(p);
   runner_start_watcher(p);
-  runner_replay_and_verify(p);
+  runner_replay_and_verify(p, &trace);
   runner_send_done(p);
   runner_wait_exit(p);
 

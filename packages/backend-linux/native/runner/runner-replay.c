@@ -133,8 +133,9 @@ static void exercise_events(struct runner_proc *p, uint8_t *gone, uint8_t *disca
   gone[2] = 1;
 }
 
-void runner_replay_and_verify(struct runner_proc *p) {
-  char name[64];
+/* Maps and checks the trace, and times the spin loop: before GO, so none of it is workload time. */
+void runner_load_trace(struct runner_proc *p, struct runner_trace *tr) {
+  char name[4096];
   snprintf(name, sizeof name, "%s/trace-%u.bin", g_files.dir, p->idx);
   int fd = open(name, O_RDONLY | O_CLOEXEC);
   if (fd < 0) runner_fail(p, "cannot open %s: %s", name, strerror(errno));
@@ -147,12 +148,25 @@ void runner_replay_and_verify(struct runner_proc *p) {
   if (th->magic != RL_TRACE_MAGIC || th->version != RL_FORMAT_VERSION) runner_fail(p, "%s is not a restorelab trace", name);
   const uint64_t n = th->accesses;
   const uint32_t *page = (const uint32_t *)(base + th->page_off);
-  const uint32_t *gap = (const uint32_t *)(base + th->gap_off);
-  const uint8_t *write = base + th->write_off;
   const uint64_t total = p->pp->total_pages;
   for (uint64_t k = 0; k < n; k++)
     if (page[k] >= total) runner_fail(p, "trace access %llu touches page %u of %llu", (unsigned long long)k, page[k], (unsigned long long)total);
+  tr->base = base;
+  tr->bytes = (size_t)st.st_size;
+  tr->accesses = n;
+  tr->page = page;
+  tr->gap = (const uint32_t *)(base + th->gap_off);
+  tr->write = base + th->write_off;
+  calibrate_spin();
+}
 
+void runner_replay_and_verify(struct runner_proc *p, const struct runner_trace *tr) {
+  char name[64];
+  const uint64_t n = tr->accesses;
+  const uint32_t *page = tr->page;
+  const uint32_t *gap = tr->gap;
+  const uint8_t *write = tr->write;
+  const uint64_t total = p->pp->total_pages;
   const int verify = !(g_files.hdr->flags & RL_PLAN_NO_VERIFY);
   uint8_t *touched = calloc(total ? total : 1, 1);
   if (!touched) runner_fail(p, "out of memory");
@@ -162,7 +176,6 @@ void runner_replay_and_verify(struct runner_proc *p) {
   memset(&vs, 0, sizeof vs);
 
   volatile uint64_t *progress = map_progress(p);
-  calibrate_spin();
   for (uint64_t k = 0; k < n; k++) {
     if ((k & (RL_PROGRESS_EVERY - 1)) == 0 && progress) progress[p->idx] = k;
     if (gap[k]) spin_ns(gap[k]);
@@ -239,6 +252,6 @@ void runner_replay_and_verify(struct runner_proc *p) {
   free(touched);
   free(vma_writable);
   /* what the monitor samples next is the restored memory, not the runner's view of the image */
-  munmap((void *)base, (size_t)st.st_size);
+  munmap((void *)tr->base, tr->bytes);
   munmap((void *)g_files.blob, g_files.blob_bytes);
 }

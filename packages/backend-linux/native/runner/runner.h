@@ -76,6 +76,15 @@ void runner_write_file(struct runner_proc *p, const char *name, const void *a, s
                        const void *c, size_t clen);
 
 /* runner-replay.c */
-void runner_replay_and_verify(struct runner_proc *p);
+struct runner_trace {
+  const uint8_t *base;
+  size_t bytes;
+  uint64_t accesses;
+  const uint32_t *page;
+  const uint32_t *gap;
+  const uint8_t *write;
+};
+void runner_load_trace(struct runner_proc *p, struct runner_trace *tr);
+void runner_replay_and_verify(struct runner_proc *p, const struct runner_trace *tr);
 
 #endif
