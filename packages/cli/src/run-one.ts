@@ -9,6 +9,7 @@ import {
   Workload,
   WorkloadRegistry,
 } from '@restorelab/core';
+import { oneLine } from './errors';
 
 export interface RunOneRequest {
   readonly backend: string;
@@ -38,12 +39,17 @@ export function createWorkload(container: Container, spec: string, seed: number)
   return container.get<WorkloadRegistry>(WorkloadRegistry).create(workloadSpecWithSeed(container, spec, seed));
 }
 
+/** Why the backend cannot run here, in one line; undefined when it can. */
+export async function whyUnavailable(backend: RestoreBackend): Promise<string | undefined> {
+  const availability = await backend.availability();
+  return availability.available ? undefined : oneLine(availability.reason ?? '') || 'no reason given';
+}
+
 /** The backend by name, checked to be usable here (UsageError for an unknown name). */
 export async function availableBackend(container: Container, name: string): Promise<RestoreBackend> {
   const backend = container.get<BackendRegistry>(BackendRegistry).get(name);
-  const availability = await backend.availability();
-  if (!availability.available)
-    throw new Error(`backend ${name} is not available here: ${availability.reason ?? 'no reason given'}`);
+  const reason = await whyUnavailable(backend);
+  if (reason !== undefined) throw new Error(`backend ${name} is not available here: ${reason}`);
   return backend;
 }
 

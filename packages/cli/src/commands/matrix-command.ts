@@ -3,7 +3,7 @@ import { Argv, CommandModule } from 'yargs';
 import { UsageError } from '@restorelab/core';
 import { ExitError } from '../errors';
 import { MatrixProgress, matrixProgress } from '../experiment/matrix-progress';
-import { runLabel, runMatrix } from '../experiment/run-matrix';
+import { runLabel, runMatrix, UnavailableBackend } from '../experiment/run-matrix';
 import { parseShard } from '../experiment/shard';
 import { ContainerArgs, containerOptionsOf, print, printErr, withContainerOptions } from './common-options';
 
@@ -13,6 +13,7 @@ interface MatrixArgs extends ContainerArgs {
   jobs?: number;
   shard?: string;
   report: boolean;
+  'skip-unavailable': boolean;
 }
 
 function builder(y: Argv): Argv<MatrixArgs> {
@@ -22,11 +23,32 @@ function builder(y: Argv): Argv<MatrixArgs> {
     .option('jobs', { type: 'number', requiresArg: true, describe: 'simulator runs in parallel (default: the number of CPUs)' })
     .option('shard', { type: 'string', requiresArg: true, describe: 'run only slice I of N (e.g. 2/8); combine the slices with restorelab merge' })
     .option('report', { type: 'boolean', default: true, describe: 'write report.html (--no-report: results only)' })
+    .option('skip-unavailable', {
+      type: 'boolean',
+      default: false,
+      describe: 'run what this machine can and leave the runs of unavailable backends (e.g. linux without userfaultfd) for a later run',
+    })
     .check((a) => {
       if (a.jobs !== undefined && !(Number.isInteger(a.jobs) && a.jobs >= 1)) throw new UsageError(`--jobs must be a positive integer, got ${a.jobs}`);
       return true;
     });
   return withContainerOptions(withOptions) as unknown as Argv<MatrixArgs>;
+}
+
+function runs(n: number): string {
+  return `${n} run${n === 1 ? '' : 's'}`;
+}
+
+function skipLine(u: UnavailableBackend): string {
+  return `restorelab: skipping ${runs(u.runs)} on backend ${u.backend}: ${u.reason}`;
+}
+
+/** E.g. `18 skipped (backend linux unavailable)`; empty when nothing was skipped. */
+function unavailableNote(unavailable: readonly UnavailableBackend[]): string {
+  if (unavailable.length === 0) return '';
+  const count = unavailable.reduce((n, u) => n + u.runs, 0);
+  const names = unavailable.map((u) => u.backend).join(', ');
+  return `${count} skipped (backend${unavailable.length > 1 ? 's' : ''} ${names} unavailable)`;
 }
 
 /** Ctrl-C: the first stops cleanly (finished runs are kept), a second one exits at once. */
@@ -57,6 +79,8 @@ export async function runMatrixCommand(args: MatrixArgs): Promise<void> {
       signal: controller.signal,
       progress,
       noReport: !args.report,
+      skipUnavailable: args['skip-unavailable'],
+      onSkip: (u) => printErr(skipLine(u)),
     });
   } finally {
     release();
@@ -66,6 +90,7 @@ export async function runMatrixCommand(args: MatrixArgs): Promise<void> {
   const parts = [
     `${done}/${outcome.inShard} runs done`,
     outcome.skipped > 0 ? `${outcome.skipped} from before` : '',
+    unavailableNote(outcome.unavailable),
     outcome.failed.length > 0 ? `${outcome.failed.length} failed` : '',
     outcome.unverified.length > 0 ? `${outcome.unverified.length} not verified` : '',
   ].filter((p) => p !== '');

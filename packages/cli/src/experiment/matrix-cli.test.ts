@@ -28,9 +28,9 @@ interface Finished {
   stderr: string;
 }
 
-function cli(args: string[], onStderr?: (all: string, child: ChildProcess) => void): Promise<Finished> {
+function cli(args: string[], onStderr?: (all: string, child: ChildProcess) => void, env: NodeJS.ProcessEnv = {}): Promise<Finished> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', CLI, ...args], { env: { ...process.env, RL_DIST: DIST, CI: 'true' } });
+    const child = spawn(process.execPath, ['-e', CLI, ...args], { env: { ...process.env, RL_DIST: DIST, CI: 'true', ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -90,6 +90,38 @@ describe('restorelab matrix (command line)', () => {
     expect(resumed.stderr).toContain(`matrix: 24 runs, ${done.length} already done (resuming)`);
     expect(resumed.stdout).toContain(`matrix sweep: 24/24 runs done, ${done.length} from before`);
     expect(fs.readFileSync(path.join(out, 'results.csv'), 'utf8').trimEnd().split('\n')).toHaveLength(25);
+  });
+
+  it('leaves the runs of an unavailable backend for later with --skip-unavailable (exit 0), and refuses without it', async () => {
+    // the plugin's backend lab is the simulator, unavailable while this variable says why
+    const exp = path.resolve(__dirname, '__fixtures__/lab.yaml');
+    const reason = 'no lab bench attached (test fixture)';
+    const offline = { RESTORELAB_FIXTURE_LAB_UNAVAILABLE: reason };
+    const out = path.join(tmp, 'lab');
+    const args = ['matrix', exp, '--out', out, '--jobs', '2', '--no-report', '--plugin', path.resolve(__dirname, '__fixtures__/lab-backend.js')];
+    const rows = () => fs.readFileSync(path.join(out, 'results.csv'), 'utf8').trimEnd().split('\n').slice(1);
+
+    const refused = await cli(args, undefined, offline);
+    expect([refused.code, refused.stderr]).toEqual([
+      1,
+      `restorelab: backend lab is not available here: ${reason} (the experiment needs it; --skip-unavailable runs the rest)\n`,
+    ]);
+    expect(fs.existsSync(out)).toBe(false);
+
+    const skipping = await cli([...args, '--skip-unavailable'], undefined, offline);
+    expect(skipping.code).toBe(0);
+    expect(skipping.stderr.split('\n').filter((l) => l.startsWith('restorelab:'))).toEqual([`restorelab: skipping 4 runs on backend lab: ${reason}`]);
+    expect(skipping.stderr).toContain('matrix: 4 runs\n');
+    expect(skipping.stdout).toContain('matrix lab: 4/8 runs done, 4 skipped (backend lab unavailable)\n');
+    expect(rows().map((r) => r.split(',')[2])).toEqual(['sim', 'sim', 'sim', 'sim']);
+
+    const later = await cli([...args, '--skip-unavailable']);
+    expect(later.code).toBe(0);
+    expect(later.stderr).not.toContain('skipping');
+    expect(later.stderr.match(/^\[\d+\/8\] done lab /gm)).toHaveLength(4);
+    expect(later.stderr).not.toMatch(/^\[\d+\/8\] done sim /m);
+    expect(later.stdout).toContain('matrix lab: 8/8 runs done, 4 from before\n');
+    expect(rows().map((r) => r.split(',')[2])).toEqual(['sim', 'sim', 'lab', 'lab', 'sim', 'sim', 'lab', 'lab']);
   });
 
   it('reports a bad experiment file in one line, exit 2', async () => {

@@ -6,11 +6,16 @@ import { readArrowLog } from './arrow-log';
 import { mergeShards } from './merge-shards';
 import { MatrixProgress } from './matrix-progress';
 import { readPlan, readRecord, RunRecord } from './output-dir';
-import { runMatrix } from './run-matrix';
+import { MatrixOptions, runLabel, runMatrix, UnavailableBackend } from './run-matrix';
+import { shardRuns } from './shard';
 
 // The simulator runs go to worker threads that load the compiled worker: run `npx tsc -b` first.
 const QUICK = path.resolve(__dirname, '../../../../examples/quick.yaml');
 const QUICK_RUNS = 16;
+// sim and the plugin backend lab (the simulator under another name), 4 runs each
+const LAB = path.resolve(__dirname, '__fixtures__/lab.yaml');
+const LAB_PLUGIN = path.resolve(__dirname, '__fixtures__/lab-backend.js');
+const LAB_REASON = 'no lab bench attached (test fixture)';
 
 let tmp: string;
 beforeAll(() => {
@@ -170,5 +175,90 @@ describe('restorelab matrix on examples/quick.yaml', () => {
     await expect(runMatrix({ file: bad, out: path.join(tmp, 'bad'), jobs: 1 })).rejects.toThrow(
       /^sim seq:pages=4,vmas=8 demand-only #1: workload seq: parameter 'vmas' \(8\) must not exceed 'pages' \(4\)$/,
     );
+  });
+});
+
+/** Runs `body` while the fixture backend lab reports itself unavailable with LAB_REASON. */
+async function withLabUnavailable<T>(body: () => Promise<T>): Promise<T> {
+  process.env.RESTORELAB_FIXTURE_LAB_UNAVAILABLE = LAB_REASON;
+  try {
+    return await body();
+  } finally {
+    delete process.env.RESTORELAB_FIXTURE_LAB_UNAVAILABLE;
+  }
+}
+
+function csvRows(dir: string): string[] {
+  return fs.readFileSync(path.join(dir, 'results.csv'), 'utf8').trimEnd().split('\n').slice(1);
+}
+
+describe('restorelab matrix with a backend that is not available here', () => {
+  const lab = (opts: Partial<MatrixOptions> & { out: string }) =>
+    runMatrix({ file: LAB, jobs: 2, plugins: [LAB_PLUGIN], noReport: true, ...opts });
+  let complete: string;
+
+  it('refuses to start without skipUnavailable, naming the reason and the option, and writes nothing', async () => {
+    const dir = path.join(tmp, 'lab-refused');
+    await expect(withLabUnavailable(() => lab({ out: dir }))).rejects.toThrow(
+      new Error(`backend lab is not available here: ${LAB_REASON} (the experiment needs it; --skip-unavailable runs the rest)`),
+    );
+    expect(fs.existsSync(dir)).toBe(false);
+  });
+
+  it('with skipUnavailable runs the other backends, records none of its runs, and a later invocation runs exactly those', async () => {
+    complete = path.join(tmp, 'lab-skipped');
+    const skips: UnavailableBackend[] = [];
+    const progress = new RecordingProgress();
+    const first = await withLabUnavailable(() =>
+      lab({ out: complete, skipUnavailable: true, onSkip: (s) => skips.push(s), progress, noReport: false }),
+    );
+    expect(skips).toEqual([{ backend: 'lab', runs: 4, reason: LAB_REASON }]);
+    expect(first).toMatchObject({ planned: 8, inShard: 8, skipped: 0, ran: 4, unavailable: skips, interrupted: false });
+    expect(first.failed).toEqual([]);
+    expect([progress.total, progress.before]).toEqual([4, 0]);
+
+    const plan = readPlan(complete).runs;
+    const [simRuns, labRuns] = [plan.filter((r) => r.backend === 'sim'), plan.filter((r) => r.backend === 'lab')];
+    expect(progress.finished.sort()).toEqual(simRuns.map((r) => `ok ${runLabel(r)}`).sort());
+    expect(records(complete).map((r) => r.id)).toEqual(simRuns.map((r) => r.id));
+    expect(fs.readdirSync(path.join(complete, 'runs'))).toHaveLength(4);
+    expect(fs.readdirSync(path.join(complete, 'logs'))).toHaveLength(4);
+    expect(csvRows(complete).map((row) => row.split(',')[0])).toEqual(simRuns.map((r) => r.id));
+    const json = JSON.parse(fs.readFileSync(path.join(complete, 'results.json'), 'utf8')) as Record<string, unknown>[];
+    expect(json.map((r) => r.backend)).toEqual(['sim', 'sim', 'sim', 'sim']);
+    const report = fs.readFileSync(path.join(complete, 'report.html'), 'utf8');
+    expect(simRuns.every((r) => report.includes(r.id))).toBe(true);
+    expect(labRuns.some((r) => report.includes(r.id))).toBe(false);
+
+    const simMtimes = simRuns.map((r) => fs.statSync(path.join(complete, 'runs', `${r.id}.json`)).mtimeMs);
+    const later = new RecordingProgress();
+    const second = await lab({ out: complete, progress: later });
+    expect(second).toMatchObject({ skipped: 4, ran: 4, unavailable: [] });
+    expect([later.total, later.before]).toEqual([8, 4]);
+    expect(later.finished.sort()).toEqual(labRuns.map((r) => `ok ${runLabel(r)}`).sort());
+    expect(simRuns.map((r) => fs.statSync(path.join(complete, 'runs', `${r.id}.json`)).mtimeMs)).toEqual(simMtimes);
+    expect(csvRows(complete).map((row) => row.split(',')[0])).toEqual(plan.map((r) => r.id));
+  });
+
+  it('shards the whole run list, so each shard skips its own slice and they merge once the backend is back', async () => {
+    const plan = readPlan(complete).runs;
+    const shards = [1, 2, 3].map((index) => ({ index, count: 3, dir: path.join(tmp, `lab-shard-${index}`) }));
+    for (const shard of shards) {
+      const slice = shardRuns(plan, shard);
+      const [simIds, labIds] = ['sim', 'lab'].map((b) => slice.filter((r) => r.backend === b).map((r) => r.id));
+      const o = await withLabUnavailable(() => lab({ out: shard.dir, shard, skipUnavailable: true }));
+      expect(o).toMatchObject({ inShard: slice.length, ran: simIds.length, unavailable: [{ backend: 'lab', runs: labIds.length, reason: LAB_REASON }] });
+      expect(records(shard.dir).map((r) => r.id)).toEqual(simIds);
+    }
+    expect(shards.map((s) => shardRuns(plan, s).length)).toEqual([3, 3, 2]);
+    expect(mergeShards(shards.map((s) => s.dir), path.join(tmp, 'lab-merged-early'), { report: false })).toMatchObject({ finished: 4, missing: 4 });
+
+    for (const shard of shards) {
+      const o = await lab({ out: shard.dir, shard });
+      expect(o.ran).toBe(shardRuns(plan, shard).filter((r) => r.backend === 'lab').length);
+    }
+    const merged = mergeShards(shards.map((s) => s.dir), path.join(tmp, 'lab-merged'), { report: false });
+    expect(merged).toMatchObject({ planned: 8, finished: 8, missing: 0 });
+    expect(fs.readFileSync(path.join(merged.dir, 'results.csv'), 'utf8')).toBe(fs.readFileSync(path.join(complete, 'results.csv'), 'utf8'));
   });
 });

@@ -4,6 +4,7 @@ import * as path from 'path';
 import { BackendRegistry, StrategyRegistry, UsageError, WorkloadRegistry } from '@restorelab/core';
 import { loadCostModel } from '@restorelab/backend-sim';
 import { createContainer } from '../container';
+import { whyUnavailable } from '../run-one';
 import { executeRun, RunTask, taskOf, TaskResult } from './execute-run';
 import { expandExperiment, PlannedRun } from './expand-experiment';
 import { loadExperiment } from './load-experiment';
@@ -29,6 +30,18 @@ export interface MatrixOptions {
   readonly filter?: (run: PlannedRun) => boolean;
   /** Skip report.html (results are still written). */
   readonly noReport?: boolean;
+  /** Leave the runs of backends unavailable here for later instead of refusing to start. */
+  readonly skipUnavailable?: boolean;
+  /** Called for each backend whose runs are left for later, before any run starts. */
+  readonly onSkip?: (skip: UnavailableBackend) => void;
+}
+
+/** A backend this machine cannot use, and its runs that an invocation left for later. */
+export interface UnavailableBackend {
+  readonly backend: string;
+  readonly runs: number;
+  /** The backend's own one-line reason. */
+  readonly reason: string;
 }
 
 export interface MatrixOutcome {
@@ -42,6 +55,8 @@ export interface MatrixOutcome {
   readonly skipped: number;
   /** Finished by this invocation. */
   readonly ran: number;
+  /** Backends not available here whose runs were left for later (not recorded: a later invocation runs them). */
+  readonly unavailable: readonly UnavailableBackend[];
   readonly failed: readonly { readonly run: PlannedRun; readonly error: string }[];
   readonly unverified: readonly PlannedRun[];
   readonly interrupted: boolean;
@@ -52,6 +67,22 @@ export function runLabel(r: PlannedRun): string {
   return `${r.backend} ${r.workload.label} ${r.strategy.label} #${r.repetition + 1}`;
 }
 
+/**
+ * The backends of `runs` this machine cannot use. Without `skip`, the first one is an error that
+ * names the option that would run the rest.
+ */
+async function unavailableBackends(registry: BackendRegistry, runs: readonly PlannedRun[], skip: boolean): Promise<UnavailableBackend[]> {
+  const unavailable: UnavailableBackend[] = [];
+  for (const backend of new Set(runs.map((r) => r.backend))) {
+    const reason = await whyUnavailable(registry.get(backend));
+    if (reason === undefined) continue;
+    if (!skip)
+      throw new Error(`backend ${backend} is not available here: ${reason} (the experiment needs it; --skip-unavailable runs the rest)`);
+    unavailable.push({ backend, runs: runs.filter((r) => r.backend === backend).length, reason });
+  }
+  return unavailable;
+}
+
 export function planFingerprint(runs: readonly PlannedRun[]): string {
   return createHash('sha256')
     .update(runs.map((r) => r.id).join('\n'))
@@ -60,10 +91,11 @@ export function planFingerprint(runs: readonly PlannedRun[]): string {
 }
 
 /**
- * `restorelab matrix`: expands the experiment, skips the runs the output directory already holds,
- * runs the rest (simulator runs on worker threads, others one at a time on this thread), records
- * each run as it finishes, then writes results.csv, results.json and report.html. An abort
- * (Ctrl-C) stops the workers; the finished runs stay and the same command resumes.
+ * `restorelab matrix`: expands the experiment, skips the runs the output directory already holds
+ * (and, if told to, those of backends unavailable here), runs the rest (simulator runs on worker
+ * threads, others one at a time on this thread), records each run as it finishes, then writes
+ * results.csv, results.json and report.html. An abort (Ctrl-C) stops the workers; the finished
+ * runs stay and the same command resumes.
  */
 export async function runMatrix(opts: MatrixOptions): Promise<MatrixOutcome> {
   const loaded = loadExperiment(opts.file);
@@ -83,15 +115,12 @@ export async function runMatrix(opts: MatrixOptions): Promise<MatrixOutcome> {
   );
   const dir = path.resolve(opts.out ?? path.join('runs', loaded.name));
   const mine = shardRuns(runs, opts.shard);
-  const todo = mine.filter((r) => !isDone(readRecord(dir, r.id)) && (!opts.filter || opts.filter(r)));
+  const wanted = mine.filter((r) => !isDone(readRecord(dir, r.id)) && (!opts.filter || opts.filter(r)));
   const skipped = mine.filter((r) => isDone(readRecord(dir, r.id))).length;
 
   const registry = container.get<BackendRegistry>(BackendRegistry);
-  for (const name of new Set(todo.map((r) => r.backend))) {
-    const availability = await registry.get(name).availability();
-    if (!availability.available)
-      throw new Error(`backend ${name} is not available here: ${availability.reason ?? 'no reason given'} (the experiment needs it)`);
-  }
+  const unavailable = await unavailableBackends(registry, wanted, opts.skipUnavailable === true);
+  const todo = wanted.filter((r) => !unavailable.some((u) => u.backend === r.backend));
 
   ensureOutputDir(dir);
   const plan: MatrixPlan = {
@@ -103,8 +132,10 @@ export async function runMatrix(opts: MatrixOptions): Promise<MatrixOutcome> {
   };
   writePlan(dir, plan);
 
+  for (const u of unavailable) opts.onSkip?.(u);
   const progress = opts.progress;
-  progress?.start(mine.length, skipped);
+  const leftForLater = wanted.length - todo.length;
+  progress?.start(mine.length - leftForLater, skipped);
   const failed: { run: PlannedRun; error: string }[] = [];
   const unverified: PlannedRun[] = [];
   const byId = new Map(runs.map((r) => [r.id, r]));
@@ -159,6 +190,7 @@ export async function runMatrix(opts: MatrixOptions): Promise<MatrixOutcome> {
     inShard: mine.length,
     skipped,
     ran,
+    unavailable,
     failed,
     unverified,
     interrupted: controller.signal.aborted,
