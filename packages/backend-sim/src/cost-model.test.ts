@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { UsageError } from '@restorelab/core';
-import { copyCostNs, defaultCostModel, loadCostModel, parseCostModel } from './cost-model';
+import { copyCostNs, defaultCostModel, faultCopyCostNs, loadCostModel, parseCostModel } from './cost-model';
 
 describe('cost model', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cost-model-'));
@@ -12,18 +12,19 @@ describe('cost model', () => {
     return f;
   };
 
-  it('defaults reproduce the measured fault: ~13 us with a one-page copy', () => {
+  it('defaults reproduce the calibrated fault: ~3.5 us seen by the monitor, ~12 us waited by the process', () => {
     const m = defaultCostModel;
-    expect(m.faultOverheadNs + copyCostNs(m, 1)).toBe(13000);
-    expect(copyCostNs(m, 1)).toBe(4800);
-    // ~1.15 us/page for 8 pages or more per call
-    expect(copyCostNs(m, 8) / 8).toBeCloseTo(1562.5, 1);
-    expect(copyCostNs(m, 512) / 512).toBeLessThan(1150);
+    expect(m.faultOverheadNs + faultCopyCostNs(m, 1)).toBe(3550);
+    expect(m.faultOverheadNs + faultCopyCostNs(m, 1) + m.faultWakeNs).toBe(11850);
+    // a 9-page window: ~2 us a page more
+    expect(faultCopyCostNs(m, 9) - faultCopyCostNs(m, 1)).toBe(8 * 2050);
+    expect(copyCostNs(m, 512) / 512).toBeLessThan(2400);
   });
 
   it('adds link latency per call and transfer time per page', () => {
     const m = { ...defaultCostModel, linkLatencyNs: 20000, linkBytesPerSec: 4096e6 };
-    expect(copyCostNs(m, 10, 2)).toBe(2 * (3700 + 20000) + 10 * 1100 + 10 * 1000);
+    expect(copyCostNs(m, 10, 2)).toBe(2 * (m.copyCallNs + 20000) + 10 * m.copyPageNs + 10 * 1000);
+    expect(faultCopyCostNs(m, 10)).toBe(m.copyCallNs + 20000 + 10 * m.faultCopyPageNs + 10 * 1000);
   });
 
   it('loads a calibrated file: missing keys default, _comments are ignored', () => {

@@ -6,12 +6,23 @@ import { PAGE_SIZE, UsageError } from '@restorelab/core';
  * memory model). `restorelab calibrate` writes a JSON file with these keys.
  */
 export interface CostModel {
-  /** A demand fault without its copy: uffd message read by the monitor, wake of the faulting thread. */
+  /** A demand fault as the monitor sees it (message read to the copy's wake), without its copy. */
   readonly faultOverheadNs: number;
+  /**
+   * The rest of a fault's round trip, which the monitor does not see: the kernel delivering the
+   * fault and waking the monitor, then waking the faulting thread. The process stays blocked for
+   * it; a fault's logged latency does not include it (on Linux neither).
+   */
+  readonly faultWakeNs: number;
   /** Fixed cost of one UFFDIO_COPY call. */
   readonly copyCallNs: number;
-  /** Per-page cost of UFFDIO_COPY. */
+  /** Per-page cost of UFFDIO_COPY in the copier and in plan precopy (large calls). */
   readonly copyPageNs: number;
+  /**
+   * Per-page cost of the UFFDIO_COPY a fault makes (the demand page and its window): measured apart
+   * because inside a fault it costs more per page than in the copier's large calls.
+   */
+  readonly faultCopyPageNs: number;
   /** UFFDIO_ZEROPAGE of one page. */
   readonly zeroPageNs: number;
   readonly madviseNs: number;
@@ -34,16 +45,21 @@ export interface CostModel {
 export const SimCostModel = Symbol('SimCostModel');
 
 /**
- * Measured on a 2 vCPU VM with Linux 6.18 (DESIGN.md): a demand fault with a one-page UFFDIO_COPY
- * is ~13 us; UFFDIO_COPY is ~4.8 us for one page and ~1.15 us/page in calls of 8 pages or more.
- * madvise, prefill, register and fork are estimates until calibrated.
+ * `restorelab calibrate` on a 2 vCPU VM with Linux 6.18 (the linux backend's default placement:
+ * fault thread and process on one CPU, fault thread SCHED_FIFO). A one-page demand fault: the
+ * monitor logs ~3.5 us (read to wake), the process waits ~12 us in all; a page inside a fault's
+ * copy costs ~2 us, a page of the copier's large calls ~2.3 us (pages come from the image's file,
+ * land in fresh memory). fork, prefill and register are estimates; decision latency is what a JS
+ * strategy sees on Linux at the fastest (events are handed over every 250 us at most).
  */
 export const defaultCostModel: CostModel = Object.freeze({
-  faultOverheadNs: 8200,
-  copyCallNs: 3700,
-  copyPageNs: 1100,
-  zeroPageNs: 4000,
-  madviseNs: 2000,
+  faultOverheadNs: 1200,
+  faultWakeNs: 8300,
+  copyCallNs: 300,
+  copyPageNs: 2300,
+  faultCopyPageNs: 2050,
+  zeroPageNs: 450,
+  madviseNs: 460,
   decisionLatencyNs: 50000,
   prefillPageNs: 600,
   registerVmaNs: 3000,
@@ -88,6 +104,13 @@ export function loadCostModel(file: string): CostModel {
     throw new UsageError(`cost model ${file} is not valid JSON: ${(e as Error).message.split('\n')[0]}`);
   }
   return parseCostModel(value, file);
+}
+
+/** Time of the one UFFDIO_COPY call a fault makes for `pages` pages (link cost included). */
+export function faultCopyCostNs(m: CostModel, pages: number): number {
+  let ns = m.copyCallNs + m.linkLatencyNs + pages * m.faultCopyPageNs;
+  if (m.linkBytesPerSec > 0) ns += Math.round((pages * PAGE_SIZE * 1e9) / m.linkBytesPerSec);
+  return ns;
 }
 
 /** Time of `calls` UFFDIO_COPY calls moving `pages` pages in all (link cost included). */

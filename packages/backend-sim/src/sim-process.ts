@@ -46,7 +46,6 @@ export class SimProcess {
   k = 0;
   /** Time of access k (Running), or of the fault it waits for (Blocked). */
   t = 0;
-  faultRaisedAt = 0;
   /** Pages that mismatched the image at their first touch, and the first of them in touch order. */
   touchMismatches = 0;
   readonly firstMismatches: number[] = [];

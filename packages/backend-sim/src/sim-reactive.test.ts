@@ -4,7 +4,7 @@ import { defaultCostModel } from './cost-model';
 import { attached, events, handWorkload, ofKind, simulate } from './__fixtures__/hand-made';
 
 const m = defaultCostModel;
-const onePageFault = m.faultOverheadNs + m.copyCallNs + m.copyPageNs;
+const onePageFault = m.faultOverheadNs + m.copyCallNs + m.faultCopyPageNs;
 const oneCopy = m.copyCallNs + m.copyPageNs;
 const T0 = m.registerVmaNs; // one VMA: the workload starts when it is registered
 
@@ -23,7 +23,7 @@ describe('reactive commands', () => {
     const w = handWorkload([{ pid: 1, vmas: [8], accesses: [0, 1, ...new Array(1000).fill(0)] }]);
     const { store, result } = await simulate(w, [attached('next', nextPages(1))]);
     const f0 = T0 + 100;
-    const f1 = f0 + onePageFault + 100;
+    const f1 = f0 + onePageFault + m.faultWakeNs + 100;
     expect(copierFacts(events(store))).toEqual([
       ['CopyQueued', f0, 1, 1, 1, CopyPriority.Prefetch],
       ['CopyQueued', f1, 2, 1, 1, CopyPriority.Prefetch],
@@ -97,7 +97,7 @@ describe('reactive commands', () => {
       ['CopyQueued', tr, 1, 8, 1, CopyPriority.Prefetch],
       ['CopyRejected', tr, 1, 4, RejectReason.Eexist, 1],
       ['PagesCopied', tr + m.copyCallNs + 4 * m.copyPageNs, 5, 4, 1, 1],
-      ['PagesCopied', tr + m.faultOverheadNs + m.copyCallNs + 5 * m.copyPageNs, 1, 4, 1, 0],
+      ['PagesCopied', tr + m.faultOverheadNs + m.copyCallNs + 5 * m.faultCopyPageNs, 1, 4, 1, 0],
     ]);
     expect(result.verified).toBe(true);
   });
@@ -174,7 +174,7 @@ describe('reactive commands', () => {
       // the copier finishes while pid 1's fault keeps the monitor busy
       ['PagesCopied', t0 + oneCopy, 5, 1, 1],
       ['CopyRejected', t0 + 100 + onePageFault + m.faultOverheadNs, 5, 1, RejectReason.Eexist],
-      ['FaultResolved', t0 + 100 + onePageFault + m.faultOverheadNs, 5, onePageFault + m.faultOverheadNs, 0],
+      ['FaultResolved', t0 + 100 + onePageFault + m.faultOverheadNs, 5, m.faultOverheadNs, 0],
     ]);
     expect(result.metrics.latePrefetches).toBe(1);
     expect(result.verified).toBe(true);

@@ -15,7 +15,7 @@ import {
   vmaOfPage,
 } from '@restorelab/core';
 import { CopyQueue } from './copy-queue';
-import { CostModel, copyCostNs } from './cost-model';
+import { CostModel, copyCostNs, faultCopyCostNs } from './cost-model';
 import { forEachBitRun, MemoryModel } from './memory-model';
 import { ProcessHeap } from './process-heap';
 import { PageBit, RunState, SimProcess } from './sim-process';
@@ -77,6 +77,8 @@ export class SimRun {
   private serving: SimProcess | undefined;
   private service: Service = Service.Copy;
   private svcPage = 0;
+  /** When the monitor took the fault it serves: a fault's logged latency starts here, as on Linux. */
+  private svcStartedAt = 0;
   private svcLo = 0;
   private svcHi = 0;
 
@@ -419,7 +421,6 @@ export class SimRun {
   private raiseFault(p: SimProcess, page: number, write: number): void {
     this.clock.advance(p.t);
     p.state = RunState.Blocked;
-    p.faultRaisedAt = p.t;
     // The window is decided by the monitor before any strategy hears of the fault.
     if (this.serving === undefined && this.startup === undefined) this.beginService(p);
     else this.faultQueue.push(p);
@@ -432,6 +433,7 @@ export class SimRun {
     const m = this.cost;
     this.serving = p;
     this.svcPage = page;
+    this.svcStartedAt = this.clock.now;
     let cost: number;
     if (f[page] & PageBit.Present) {
       // a copier call made it present while the fault waited in the queue: UFFDIO_COPY says EEXIST
@@ -462,7 +464,7 @@ export class SimRun {
       for (let i = lo; i <= hi; i++) f[i] |= PageBit.Claimed;
       this.svcLo = lo;
       this.svcHi = hi;
-      cost = m.faultOverheadNs + copyCostNs(m, hi - lo + 1);
+      cost = m.faultOverheadNs + faultCopyCostNs(m, hi - lo + 1);
     }
     this.monitorDoneAt = this.clock.now + cost;
   }
@@ -491,16 +493,18 @@ export class SimRun {
       s.emit(EventKind.PagesCopied, now, pid, page, 1, CopyCause.Demand, 1);
       if (hi > page) s.emit(EventKind.PagesCopied, now, pid, page + 1, hi - page, CopyCause.Prefetch, 0);
     }
-    s.emit(EventKind.FaultResolved, now, pid, page, now - p.faultRaisedAt, 0, 0);
+    // the monitor's view (read to wake), what Linux logs; the wait behind other processes' faults is not in it
+    s.emit(EventKind.FaultResolved, now, pid, page, now - this.svcStartedAt, 0, 0);
     this.serving = undefined;
 
     p.flags[page] |= PageBit.Touched;
     p.k++;
     if (p.k === p.end) {
+      // ends at the copy: the clock cannot jump past what is scheduled before the last wake
       p.t = now;
       this.endWorkload(p);
     } else {
-      p.t = now + p.traceGap[p.k];
+      p.t = now + this.cost.faultWakeNs + p.traceGap[p.k];
       p.state = RunState.Running;
       this.runnable.push(p.index, p.t);
     }
