@@ -3,7 +3,6 @@ import {
   readImage,
   writeImage,
   canonicalSpec,
-  EventKind,
   EventStore,
   parseSpec,
   resolveParams,
@@ -16,6 +15,8 @@ import * as fs from 'fs';
 import { LinuxBackend, makeRunDir } from './linux-backend';
 import { KernelCosts, loadNative, MonitorMode, NativeMonitorStats } from './native-binding';
 import { NativeRun } from './native-run';
+import { faultSamples, FaultSample, fitFaultCost } from './fault-cost-fit';
+import { allowedCpus, DEFAULT_PLACEMENT, Placement, planCpus } from './placement';
 import { PlanFlag, writeRunFiles } from './run-files';
 
 export interface BenchOverheadOptions {
@@ -23,6 +24,8 @@ export interface BenchOverheadOptions {
   readonly pages?: number;
   /** Measured runs of each kind after one warm-up round; the best (fastest) is kept (default 5). */
   readonly repeat?: number;
+  /** The same for the reference handler and the backend (default shared). */
+  readonly placement?: Placement;
 }
 
 export interface BenchOverheadResult {
@@ -42,9 +45,14 @@ export interface BenchOverheadResult {
 }
 
 export interface MeasuredCosts {
-  /** A demand fault without its copy: round trip seen by the workload minus one one-page copy. */
+  /** A demand fault as the backend logs it (monitor read to wake), without its copy call. */
   readonly faultOverheadNs: number;
+  /** The rest of a fault's round trip as the workload sees it (delivery and wake-ups). */
+  readonly faultWakeNs: number;
+  /** Per page of the copy a fault makes. */
+  readonly faultCopyPageNs: number;
   readonly copyCallNs: number;
+  /** Per page of the copier's (precopy's) large calls. */
   readonly copyPageNs: number;
   readonly zeroPageNs: number;
   readonly madviseNs: number;
@@ -74,8 +82,9 @@ function requireNative() {
 }
 
 /** One run of the runner against a reference handler (no session, no events kept). */
-async function referenceRun(workload: Workload, mode: MonitorMode): Promise<NativeMonitorStats> {
+async function referenceRun(workload: Workload, mode: MonitorMode, placement: Placement): Promise<NativeMonitorStats> {
   const native = requireNative();
+  const cpus = planCpus(placement, allowedCpus());
   const session = new RestoreSession(workload, [], new EventStore());
   const dir = makeRunDir();
   let run: NativeRun | undefined;
@@ -86,6 +95,7 @@ async function referenceRun(workload: Workload, mode: MonitorMode): Promise<Nati
       traces: workload.traces,
       windowFor: () => ({ forward: 0, backward: 0 }),
       flags: PlanFlag.NoVerify | PlanFlag.Priority,
+      runnerCpuMask: cpus.runnerCpuMask,
     });
     run = new NativeRun({
       binding: native.binding,
@@ -95,6 +105,7 @@ async function referenceRun(workload: Workload, mode: MonitorMode): Promise<Nati
       mode,
       onEvent: () => undefined,
       reactive: false,
+      cpus,
     });
     run.startMonitor();
     run.spawnRunner();
@@ -108,8 +119,12 @@ async function referenceRun(workload: Workload, mode: MonitorMode): Promise<Nati
   }
 }
 
-async function backendRun(workload: Workload, strategy: Strategy | null): Promise<{ stats: NativeMonitorStats; workloadNs: number; faults: number }> {
-  const backend = new LinuxBackend({ noVerify: true });
+async function backendRun(
+  workload: Workload,
+  strategy: Strategy | null,
+  placement: Placement,
+): Promise<{ stats: NativeMonitorStats; workloadNs: number; faults: number }> {
+  const backend = new LinuxBackend({ noVerify: true, placement });
   const strategies = strategy ? [{ name: 'bench', spec: 'bench', instance: strategy }] : [];
   const out = await runRestore({ backend, workload, strategy: strategy ? 'bench' : 'demand-only', strategies, seed: 1, logPath: null });
   const stats = backend.lastStats;
@@ -120,11 +135,11 @@ async function backendRun(workload: Workload, strategy: Strategy | null): Promis
 const gbps = (pages: number, ns: number) => (ns > 0 ? (pages * 4096) / ns : 0);
 
 /**
- * The seq workload with its image written (and synced) once, so no run writes its pages file
+ * A built-in workload with its image written (and synced) once, so no run writes its pages file
  * while another one is measured: every run links to it.
  */
-async function withSeqOnDisk<T>(pages: number, fn: (w: Workload) => Promise<T>): Promise<T> {
-  const generated = builtIn(`seq:pages=${pages},gapNs=0,writeFraction=0`);
+async function withImageOnDisk<T>(spec: string, fn: (w: Workload) => Promise<T>): Promise<T> {
+  const generated = builtIn(spec);
   const dir = makeRunDir();
   try {
     writeImage(generated.image, dir);
@@ -147,10 +162,11 @@ async function withSeqOnDisk<T>(pages: number, fn: (w: Workload) => Promise<T>):
 export async function benchOverhead(opts: BenchOverheadOptions = {}): Promise<BenchOverheadResult> {
   const pages = opts.pages ?? 65536;
   const repeat = Math.max(1, opts.repeat ?? 5);
-  return withSeqOnDisk(pages, (workload) => benchOn(workload, repeat));
+  const placement = opts.placement ?? DEFAULT_PLACEMENT;
+  return withImageOnDisk(`seq:pages=${pages},gapNs=0,writeFraction=0`, (workload) => benchOn(workload, repeat, placement));
 }
 
-async function benchOn(workload: Workload, repeat: number): Promise<BenchOverheadResult> {
+async function benchOn(workload: Workload, repeat: number, placement: Placement): Promise<BenchOverheadResult> {
   let refFault = Infinity;
   let backFault = Infinity;
   let refCopy = 0;
@@ -162,19 +178,19 @@ async function benchOn(workload: Workload, repeat: number): Promise<BenchOverhea
     const refFirst = i % 2 === 0;
     const fault = async (ref: boolean) => {
       if (ref) {
-        const r = await referenceRun(workload, 'reference-fault');
+        const r = await referenceRun(workload, 'reference-fault', placement);
         if (counted && r.faults > 0) refFault = Math.min(refFault, (r.endT - r.goT) / r.faults);
       } else {
-        const b = await backendRun(workload, null);
+        const b = await backendRun(workload, null, placement);
         if (counted && b.faults > 0) backFault = Math.min(backFault, b.workloadNs / b.faults);
       }
     };
     const copy = async (ref: boolean) => {
       if (ref) {
-        const r = await referenceRun(workload, 'reference-eager');
+        const r = await referenceRun(workload, 'reference-eager', placement);
         if (counted) refCopy = Math.max(refCopy, gbps(r.precopyPages, r.precopyNs));
       } else {
-        const b = await backendRun(workload, precopyAll);
+        const b = await backendRun(workload, precopyAll, placement);
         if (counted) backCopy = Math.max(backCopy, gbps(b.stats.precopyPages, b.stats.precopyNs));
       }
     };
@@ -194,46 +210,92 @@ async function benchOn(workload: Workload, repeat: number): Promise<BenchOverhea
   };
 }
 
-/**
- * Mean demand-fault latency as the backend logs it (kernel message read to wake), the quantity the
- * simulator's stallNs models, on a demand-only restore.
- */
-async function meanFaultLatency(workload: Workload): Promise<number> {
-  const out = await runRestore({ backend: new LinuxBackend(), workload, strategy: 'demand-only', strategies: [], seed: 1, logPath: null });
-  const { store } = out;
-  let sum = 0;
-  let n = 0;
-  for (let i = 0; i < store.length; i++) {
-    if (store.kind[i] !== EventKind.FaultResolved) continue;
-    sum += store.b[i];
-    n++;
-  }
-  if (n === 0) throw new Error('the calibration restore raised no faults');
-  return sum / n;
+/** Every fault copies its page and up to `forward` lazy pages after it. */
+function windowOf(forward: number): Strategy {
+  return { plan: (ctx) => ctx.faultWindow({ forward, backward: 0 }) };
+}
+
+/** One logged restore: its demand faults (pages copied, latency) and its workload time. */
+async function loggedRestore(
+  workload: Workload,
+  strategy: Strategy | null,
+  placement: Placement,
+): Promise<{ faults: FaultSample[]; workloadNs: number; demandFaults: number }> {
+  const strategies = strategy ? [{ name: 'calibrate', spec: 'calibrate', instance: strategy }] : [];
+  const out = await runRestore({ backend: new LinuxBackend({ noVerify: true, placement }), workload, strategy: strategy ? 'calibrate' : 'demand-only', strategies, seed: 1, logPath: null });
+  return { faults: faultSamples(out.store), workloadNs: out.result.metrics.workloadNs, demandFaults: out.result.metrics.demandFaults };
+}
+
+function mean(xs: readonly number[]): number {
+  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0;
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** The compute gaps of the replayed (restore-phase) accesses. */
+function restoreGapNs(workload: Workload): number {
+  let ns = 0;
+  for (const t of workload.traces) for (let k = t.migrateAt; k < t.gapNs.length; k++) ns += t.gapNs[k];
+  return ns;
+}
+
+/** Fault windows the calibration restores use: 1, 2, 3, 5, 9 and 17 pages per fault. */
+const CALIBRATION_WINDOWS = [0, 1, 2, 4, 8, 16];
+
+export interface MeasureCostsOptions {
+  /** Pages of the seq image the restores use (default 2048). */
+  readonly pages?: number;
+  /** Rounds of restores (default 5): their faults are fitted together, the wake is their median. */
+  readonly rounds?: number;
+  /** Measure under this placement (default shared): the simulator then models runs made with it. */
+  readonly placement?: Placement;
 }
 
 /**
- * The kernel costs the simulator's cost model charges, measured here: UFFDIO_COPY per call and per
- * page, UFFDIO_ZEROPAGE, madvise (in this process, on a private registered region) and the fault
- * round trip as the backend logs it on a demand-only `seq` restore (minus its one-page copy).
+ * The costs the simulator's cost model charges, measured here. A fault's cost is fitted on the
+ * latencies the backend itself logs (monitor read to wake) on `seq` restores whose faults copy 1, 5
+ * and 17 pages: fixed part and per page, as the simulator charges them; what the workload waits on
+ * top of that (delivery, wake-ups) from the demand-only restore's workload time per fault. The copier's per-page cost
+ * comes from an eager restore's precopy; the per-call, zero-page and madvise costs from the kernel
+ * ioctls timed in this process.
  */
-export async function measureCosts(opts: { pages?: number } = {}): Promise<MeasuredCosts> {
+export async function measureCosts(opts: MeasureCostsOptions = {}): Promise<MeasuredCosts> {
   const native = requireNative();
   const k: KernelCosts = native.binding.measureKernelCosts();
-  const pages = opts.pages ?? 16384;
-  const perFault = await withSeqOnDisk(pages, async (workload) => {
-    let best = Infinity;
-    for (let i = 0; i < 4; i++) {
-      const mean = await meanFaultLatency(workload);
-      if (i > 0) best = Math.min(best, mean);
+  const pages = opts.pages ?? 2048;
+  const rounds = Math.max(1, opts.rounds ?? 5);
+  const placement = opts.placement ?? DEFAULT_PLACEMENT;
+  // the generator's own gaps and writes, as in the workloads the simulator is compared on
+  return withImageOnDisk(`seq:pages=${pages}`, async (workload) => {
+    const gapNs = restoreGapNs(workload);
+    await loggedRestore(workload, null, placement); // warm-up: page cache, JIT
+    const samples: FaultSample[] = [];
+    const wakes: number[] = [];
+    const bulk: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      for (const w of CALIBRATION_WINDOWS) {
+        const run = await loggedRestore(workload, w > 0 ? windowOf(w) : null, placement);
+        samples.push(...run.faults);
+        // every access of this seq faults: the workload is its gaps and the faults' round trips
+        if (w === 0 && run.demandFaults > 0) wakes.push((run.workloadNs - gapNs) / run.demandFaults - mean(run.faults.map((f) => f.latencyNs)));
+      }
+      const eager = await backendRun(workload, precopyAll, placement);
+      if (eager.stats.precopyPages > 0) bulk.push(eager.stats.precopyNs / eager.stats.precopyPages);
     }
-    return best;
+    const fit = fitFaultCost(samples);
+    const perCallShare = k.copyCallNs / 512;
+    return {
+      faultOverheadNs: Math.max(0, Math.round(fit.fixedNs - k.copyCallNs)),
+      faultWakeNs: Math.max(0, Math.round(median(wakes))),
+      faultCopyPageNs: Math.round(fit.perPageNs),
+      copyCallNs: Math.round(k.copyCallNs),
+      copyPageNs: Math.round(bulk.length ? Math.max(0, median(bulk) - perCallShare) : k.copyPageNs),
+      zeroPageNs: Math.round(k.zeroPageNs),
+      madviseNs: Math.round(k.madviseNs),
+    };
   });
-  return {
-    faultOverheadNs: Math.max(0, Math.round(perFault - k.copyCallNs - k.copyPageNs)),
-    copyCallNs: Math.round(k.copyCallNs),
-    copyPageNs: Math.round(k.copyPageNs),
-    zeroPageNs: Math.round(k.zeroPageNs),
-    madviseNs: Math.round(k.madviseNs),
-  };
 }

@@ -4,3 +4,5 @@ export * from './doctor';
 export * from './bench';
 export { loadNative } from './native-binding';
 export type { NativeLoad, NativeProbe, KernelCosts } from './native-binding';
+export { PLACEMENTS, DEFAULT_PLACEMENT, parsePlacement, planCpus, allowedCpus } from './placement';
+export type { Placement, CpuPlan } from './placement';

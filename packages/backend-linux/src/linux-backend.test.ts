@@ -249,3 +249,47 @@ describe('the fault thread', () => {
     expect(out.result.metrics.demandFaults).toBe(64);
   });
 });
+
+describe('placement', () => {
+  const cpusOf = (statusFile: string): string | undefined => {
+    try {
+      return /^Cpus_allowed_list:\s*(.+)$/m.exec(fs.readFileSync(statusFile, 'utf8'))?.[1];
+    } catch {
+      return undefined;
+    }
+  };
+  const listOf = (mask: number) => [...Array(53).keys()].filter((c) => Math.floor(mask / 2 ** c) % 2 === 1).join(',');
+  const threadCpus = (name: string): string | undefined => {
+    for (const tid of fs.readdirSync('/proc/self/task')) {
+      const status = `/proc/self/task/${tid}/status`;
+      if (new RegExp(`^Name:\\s*${name}$`, 'm').test(fs.readFileSync(status, 'utf8'))) return cpusOf(status);
+    }
+    return undefined;
+  };
+
+  for (const placement of ['shared', 'spread'] as const) {
+    linuxTest(`${placement}: the fault thread, the copier and the runner run where the plan says`, async () => {
+      const seen: { runner?: string; fault?: string; copier?: string } = {};
+      let watching = true;
+      const backend = new LinuxBackend({
+        placement,
+        onRunnerStarted: (pid) => {
+          const poll = () => {
+            seen.runner = cpusOf(`/proc/${pid}/status`) ?? seen.runner;
+            seen.fault = threadCpus('rl-fault') ?? seen.fault;
+            seen.copier = threadCpus('rl-copier') ?? seen.copier;
+            if (watching) setTimeout(poll, 1);
+          };
+          poll();
+        },
+      });
+      const plan = backend.cpuPlan();
+      const out = await run(backend, 'seq:pages=16384', 'demand-only');
+      watching = false;
+      expect(out.result.verified).toBe(true);
+      expect(backend.describe().placement).toBe(plan.description);
+      expect(plan.faultCpuMask).toBeGreaterThan(0);
+      expect(seen).toEqual({ runner: listOf(plan.runnerCpuMask), fault: listOf(plan.faultCpuMask), copier: listOf(plan.copierCpuMask) });
+    });
+  }
+});

@@ -17,6 +17,7 @@ import {
 import { describeHost, unavailableReason } from './doctor';
 import { loadNative, NativeMonitorStats } from './native-binding';
 import { NativeRun } from './native-run';
+import { allowedCpus, CpuPlan, DEFAULT_PLACEMENT, Placement, planCpus } from './placement';
 import { PlanFlag, processIndex, readProgress, writeRunFiles } from './run-files';
 
 /** How often onProgress is called while the workload runs. */
@@ -34,6 +35,8 @@ export interface LinuxBackendOptions {
   readonly exerciseEvents?: boolean;
   /** Told the runner's pid and the run directory once the runner is started (diagnostics, tests). */
   readonly onRunnerStarted?: (pid: number, dir: string) => void;
+  /** Which CPUs the fault thread, the copier and the restored processes use (default shared). */
+  readonly placement?: Placement;
 }
 
 /** A fresh run directory; the socket path inside must fit sun_path (108 bytes). */
@@ -63,8 +66,17 @@ export class LinuxBackend implements RestoreBackend {
     return { available: true };
   }
 
+  get placement(): Placement {
+    return this.options.placement ?? DEFAULT_PLACEMENT;
+  }
+
+  /** The CPU masks of this backend's placement on this machine, now. */
+  cpuPlan(): CpuPlan {
+    return planCpus(this.placement, allowedCpus());
+  }
+
   describe(): Readonly<Record<string, unknown>> {
-    return describeHost();
+    return { ...describeHost(), placement: this.cpuPlan().description };
   }
 
   async run(session: RestoreSession, options: BackendRunOptions): Promise<void> {
@@ -81,9 +93,11 @@ export class LinuxBackend implements RestoreBackend {
       return i;
     };
     const dir = makeRunDir(this.options.tmpDir);
+    const cpus = this.cpuPlan();
     let run: NativeRun | undefined;
     try {
       writeRunFiles(dir, {
+        runnerCpuMask: cpus.runnerCpuMask,
         image,
         plan: session.plan,
         traces: session.workload.traces,
@@ -106,6 +120,7 @@ export class LinuxBackend implements RestoreBackend {
         signal: options.signal,
         // only strategies with reactive pipelines can act on an event before the run ends
         reactive: session.strategies.some((s) => s.instance.attach !== undefined),
+        cpus,
       });
       const port: BackendPort = {
         scheduler: asyncScheduler,

@@ -18,6 +18,9 @@ export interface NativeMonitorConfig {
   readonly ringCapacity?: number;
   /** Least ns between two wake-ups of JS for ordinary events (default 250 us). */
   readonly notifyIntervalNs?: number;
+  /** CPUs of the fault thread and of the copier (bit i: CPU i, CPUs 0..52); 0 or absent: not pinned. */
+  readonly faultCpuMask?: number;
+  readonly copierCpuMask?: number;
 }
 
 export interface NativeMonitorStats {

@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'child_process';
 import { MonitorMode, NativeBinding, NativeMonitor } from './native-binding';
+import { CpuPlan } from './placement';
 
 /** Kinds >= 100 in the event ring are the backend's own (native/addon/event-ring.h). */
 export const InternalKind = { AllRegistered: 100, AllDone: 101, Failed: 102, ProcessDone: 103 } as const;
@@ -19,6 +20,8 @@ export interface NativeRunConfig {
   readonly signal?: AbortSignal;
   /** Strategies react to events while the workload runs: hand them over promptly (default true). */
   readonly reactive?: boolean;
+  /** Where the fault thread and the copier run (the runner's CPUs are in its plan). */
+  readonly cpus?: CpuPlan;
 }
 
 const RECORD_DOUBLES = 8;
@@ -62,7 +65,14 @@ export class NativeRun {
 
   constructor(private readonly cfg: NativeRunConfig) {
     this.pace = cfg.reactive === false ? BATCHED : PROMPT;
-    this.monitor = new cfg.binding.Monitor({ dir: cfg.dir, t0: cfg.t0, mode: cfg.mode, notifyIntervalNs: this.pace.notifyIntervalNs });
+    this.monitor = new cfg.binding.Monitor({
+      dir: cfg.dir,
+      t0: cfg.t0,
+      mode: cfg.mode,
+      notifyIntervalNs: this.pace.notifyIntervalNs,
+      faultCpuMask: cfg.cpus?.faultCpuMask ?? 0,
+      copierCpuMask: cfg.cpus?.copierCpuMask ?? 0,
+    });
     this.done = new Promise<void>((resolve, reject) => {
       this.resolveDone = resolve;
       this.rejectDone = reject;

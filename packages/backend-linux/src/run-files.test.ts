@@ -17,6 +17,7 @@ function readPlan(buf: Buffer) {
     counts: [u32(40), u32(44), u32(48), u32(52)],
     offsets: [56, 64, 72, 80, 88, 96, 104].map(u64),
     fileBytes: u64(112),
+    runnerCpuMask: u64(120),
     dv,
   };
 }
@@ -36,18 +37,26 @@ describe('run files', () => {
     { pid: 2, parent: 1, vmas: [4, 4], sourceAccesses: [1, 2], accesses: [7, 6] },
   ]);
   const session = new RestoreSession(workload, [{ name: 's', spec: 's', instance: strategy }], new EventStore());
-  const plan = encodePlan({ image: workload.image, plan: session.plan, traces: workload.traces, windowFor: (p, v) => session.windowFor(p, v) });
+  const plan = encodePlan({
+    image: workload.image,
+    plan: session.plan,
+    traces: workload.traces,
+    windowFor: (p, v) => session.windowFor(p, v),
+    runnerCpuMask: 0b1010,
+  });
 
   test('plan.bin has the header, processes, VMAs, flags and steps where the C side looks', () => {
     const h = readPlan(plan);
     expect(h.magic).toBe(0x4e4c5052);
-    expect(h.version).toBe(1);
+    expect(h.version).toBe(2);
     expect(h.pageSize).toBe(4096);
     expect(h.nprocs).toBe(2);
     expect(h.nvmas).toBe(4);
     expect(h.features).toBe(RUNNER_UFFD_FEATURES);
     expect(h.counts).toEqual([1, 1, 1, 1]);
     expect(h.fileBytes).toBe(plan.length);
+    expect(h.runnerCpuMask).toBe(0b1010);
+    expect(h.offsets[0]).toBe(128);
     const [procsOff, vmasOff, flagsOff, beforeOff, prefillOff, afterOff, precopyOff] = h.offsets;
     const dv = h.dv;
     // process 1: the child, parent index 0, its VMAs from index 2, 3 restore-phase accesses... of its own

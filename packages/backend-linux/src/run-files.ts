@@ -9,8 +9,8 @@ import { FaultWindowRule, FileImage, Image, PageFlag, ProcessTrace, RestorePlan,
 
 const PLAN_MAGIC = 0x4e4c5052;
 const TRACE_MAGIC = 0x43525452;
-export const FORMAT_VERSION = 1;
-const HEADER_BYTES = 120;
+export const FORMAT_VERSION = 2;
+const HEADER_BYTES = 128;
 const PROC_BYTES = 48;
 const VMA_BYTES = 40;
 const ADVICE_BYTES = 16;
@@ -47,6 +47,8 @@ export interface PlanInput {
   windowFor(pid: number, vma: number): FaultWindowRule;
   readonly flags?: number;
   readonly uffdFeatures?: number;
+  /** CPUs the runner and its forks run on (bit i: CPU i); 0 or absent: not pinned. */
+  readonly runnerCpuMask?: number;
 }
 
 const align8 = (n: number) => Math.ceil(n / 8) * 8;
@@ -103,6 +105,7 @@ export function encodePlan(input: PlanInput): Buffer {
   u64(96, adviseAfterOff);
   u64(104, precopyOff);
   u64(112, total);
+  u64(120, input.runnerCpuMask ?? 0);
 
   let vmaAt = 0;
   let flagAt = 0;

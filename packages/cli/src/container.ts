@@ -3,7 +3,7 @@ import { Container, ContainerModule } from 'inversify';
 import { coreModule, UsageError } from '@restorelab/core';
 import { strategiesModule } from '@restorelab/strategies';
 import { simBackendModule } from '@restorelab/backend-sim';
-import { linuxBackendModule } from '@restorelab/backend-linux';
+import { linuxBackendModule, LinuxPlacement, Placement } from '@restorelab/backend-linux';
 import { loadPlugin } from './plugins/load-plugin';
 import { costModelModule } from './cost-model';
 
@@ -12,6 +12,8 @@ export interface ContainerOptions {
   readonly plugins?: readonly string[];
   /** A JSON cost model for the simulator (`--cost-model`). */
   readonly costModelFile?: string;
+  /** Where the linux backend runs the restore (`--placement`). */
+  readonly placement?: Placement;
 }
 
 /** The application container: core, built-in strategies, both backends, then the plugins. */
@@ -19,6 +21,8 @@ export async function createContainer(opts: ContainerOptions = {}): Promise<Cont
   const container = new Container();
   await container.load(coreModule, strategiesModule, simBackendModule, linuxBackendModule);
   if (opts.costModelFile) await container.load(costModelModule(opts.costModelFile));
+  const placement = opts.placement;
+  if (placement) await container.load(new ContainerModule(({ rebindSync }) => void rebindSync<Placement>(LinuxPlacement).toConstantValue(placement)));
   for (const spec of opts.plugins ?? []) {
     const plugin = loadPlugin(spec);
     for (const m of plugin.modules) await loadModule(container, m, plugin.file);

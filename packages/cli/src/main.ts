@@ -15,7 +15,12 @@ export function usageMessage(msg: string, argv: readonly string[]): string {
   const first = argv.find((a) => !a.startsWith('-'));
   if (first !== undefined && argv[0] === first && !KNOWN_COMMANDS.includes(first) && msg.startsWith('Unknown argument'))
     return `unknown command '${first}' (commands: ${KNOWN_COMMANDS.join(', ')})`;
-  return msg;
+  // yargs puts the details of some messages (invalid choices) on further lines: keep them on one
+  return msg
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '')
+    .join(' ');
 }
 
 /** Parses argv and runs the command; resolves to the exit code. Never throws, never exits. */

@@ -58,6 +58,9 @@ class MonitorWrap : public Napi::ObjectWrap<MonitorWrap> {
     else if (mode == "reference-fault") c.mode = MonitorMode::ReferenceFault;
     else if (mode == "reference-eager") c.mode = MonitorMode::ReferenceEager;
     else throw Napi::Error::New(info.Env(), "unknown monitor mode " + mode);
+    // masks as numbers: CPUs 0..52 fit a double exactly
+    if (cfg.Has("faultCpuMask")) c.faultCpuMask = static_cast<uint64_t>(cfg.Get("faultCpuMask").As<Napi::Number>().DoubleValue());
+    if (cfg.Has("copierCpuMask")) c.copierCpuMask = static_cast<uint64_t>(cfg.Get("copierCpuMask").As<Napi::Number>().DoubleValue());
     if (cfg.Has("notifyIntervalNs")) c.notifyIntervalNs = cfg.Get("notifyIntervalNs").As<Napi::Number>().DoubleValue();
     if (cfg.Has("ringCapacity")) {
       uint64_t cap = static_cast<uint64_t>(cfg.Get("ringCapacity").As<Napi::Number>().Int64Value());

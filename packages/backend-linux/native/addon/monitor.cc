@@ -5,6 +5,7 @@
 #include "thread-priority.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -177,6 +178,8 @@ void Monitor::start(std::function<void()> notify) {
 
   control_ = std::thread([this] { controlLoop(); });
   fault_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "rl-fault");
+    pinThread(cfg_.faultCpuMask);
     const FaultThreadPolicy got = raiseFaultThread(nullptr);
     {
       std::lock_guard<std::mutex> g(stateMu_);
@@ -185,7 +188,12 @@ void Monitor::start(std::function<void()> notify) {
     if (cfg_.mode == MonitorMode::ReferenceFault) referenceFaultLoop();
     else faultLoop();
   });
-  if (cfg_.mode == MonitorMode::Backend) copier_ = std::thread([this] { copierLoop(); });
+  if (cfg_.mode == MonitorMode::Backend)
+    copier_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "rl-copier");
+      pinThread(cfg_.copierCpuMask);
+      copierLoop();
+    });
 }
 
 void Monitor::stop() {

@@ -32,6 +32,9 @@ struct MonitorConfig {
   uint64_t ringCapacity = 1u << 17;
   // Least time between two wake-ups of JS for ordinary events (each one costs the fault loop a syscall).
   double notifyIntervalNs = 250000;
+  // CPUs (bit i: CPU i) of the fault thread and of the copier; 0: not pinned.
+  uint64_t faultCpuMask = 0;
+  uint64_t copierCpuMask = 0;
 };
 
 struct VmaState {

@@ -35,6 +35,15 @@ FaultThreadPolicy probeFaultThreadPolicy(int* fifoErrno) {
   return got;
 }
 
+void pinThread(uint64_t mask) {
+  if (mask == 0) return;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  for (int i = 0; i < 64; i++)
+    if (mask >> i & 1) CPU_SET(i, &set);
+  (void)pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+}
+
 const char* faultThreadPolicyName(FaultThreadPolicy p) {
   switch (p) {
     case FaultThreadPolicy::Fifo:

@@ -1,9 +1,11 @@
-// The demand path's thread goes before everything else on its CPU: SCHED_FIFO when this process
+// Scheduling of the monitor's threads. The demand path's thread goes before everything else on its CPU: SCHED_FIFO when this process
 // may (root or CAP_SYS_NICE or an RLIMIT_RTPRIO), else the highest nice it may take. Without it, on
 // a small machine the fault thread waits behind the JavaScript event loop and the copier, and a
 // fault's latency measures the scheduler, not the restore.
 #ifndef RESTORELAB_THREAD_PRIORITY_H
 #define RESTORELAB_THREAD_PRIORITY_H
+
+#include <cstdint>
 
 namespace restorelab {
 
@@ -16,6 +18,9 @@ FaultThreadPolicy raiseFaultThread(int* fifoErrno);
 FaultThreadPolicy probeFaultThreadPolicy(int* fifoErrno);
 
 const char* faultThreadPolicyName(FaultThreadPolicy p);
+
+// Keeps the calling thread on the CPUs of `mask` (bit i: CPU i); 0 leaves it alone. Best effort.
+void pinThread(uint64_t mask);
 
 }  // namespace restorelab
 

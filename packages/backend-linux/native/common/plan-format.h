@@ -31,7 +31,7 @@
 #define RL_TRACE_MAGIC 0x43525452u /* "RTRC" */
 #define RL_START_MAGIC 0x54535452u /* "RTST" */
 #define RL_DONE_MAGIC 0x4e445452u  /* "RTDN" */
-#define RL_FORMAT_VERSION 1
+#define RL_FORMAT_VERSION 2
 
 #define RL_PLAN_FILE "plan.bin"
 #define RL_PAGES_FILE "pages.bin"
@@ -92,6 +92,8 @@ struct rl_plan_header {
   uint64_t advise_after_off;  /* struct rl_plan_advice[n_advise_after] */
   uint64_t precopy_off;     /* struct rl_plan_range[n_precopy] */
   uint64_t file_bytes;
+  /* CPUs the runner and every process it forks run on (bit i: CPU i); 0: wherever the kernel puts them. */
+  uint64_t runner_cpu_mask;
 };
 
 struct rl_plan_proc {
@@ -216,7 +218,7 @@ struct rl_msg {
 #else
 #define RL_STATIC_ASSERT(c, m) _Static_assert(c, m)
 #endif
-RL_STATIC_ASSERT(sizeof(struct rl_plan_header) == 120, "rl_plan_header is 120 bytes");
+RL_STATIC_ASSERT(sizeof(struct rl_plan_header) == 128, "rl_plan_header is 128 bytes");
 RL_STATIC_ASSERT(sizeof(struct rl_plan_proc) == 48, "rl_plan_proc is 48 bytes");
 RL_STATIC_ASSERT(sizeof(struct rl_plan_vma) == 40, "rl_plan_vma is 40 bytes");
 RL_STATIC_ASSERT(sizeof(struct rl_plan_advice) == 16, "rl_plan_advice is 16 bytes");

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -169,6 +170,15 @@ static void run_process(struct runner_proc *p) {
   _exit(code);
 }
 
+/* Best effort, like the priority: a CPU this process may not use leaves it where it is. */
+static void pin_to(uint64_t mask) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  for (int i = 0; i < 64; i++)
+    if (mask >> i & 1) CPU_SET(i, &set);
+  (void)sched_setaffinity(0, sizeof set, &set);
+}
+
 int main(int argc, char **argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: restorelab-runner RUN_DIR\n(started by the restorelab monitor, not by hand)\n");
@@ -179,6 +189,7 @@ int main(int argc, char **argv) {
   load_plan();
   /* best effort (needs CAP_SYS_NICE): the restored tree and the fault thread go before the monitor's event consumer */
   if (g_files.hdr->flags & RL_PLAN_PRIORITY) (void)setpriority(PRIO_PROCESS, 0, RUNNER_NICE);
+  if (g_files.hdr->runner_cpu_mask) pin_to(g_files.hdr->runner_cpu_mask);
   if (g_files.hdr->nprocs == 0 || g_files.procs[0].parent != -1) runner_fail(NULL, "plan has no root process");
   struct runner_proc *root = new_proc(0);
   runner_connect(root);

@@ -1,12 +1,13 @@
 import { Argv, CommandModule } from 'yargs';
-import { benchOverhead, BenchOverheadResult } from '@restorelab/backend-linux';
+import { benchOverhead, BenchOverheadResult, Placement } from '@restorelab/backend-linux';
 import { UsageError } from '@restorelab/core';
 import { renderTable } from '../format/table';
-import { JsonArgs, print, printJson, withJson } from './common-options';
+import { JsonArgs, print, printJson, withJson, withPlacement } from './common-options';
 
 interface BenchOverheadArgs extends JsonArgs {
   pages?: number;
   repeat?: number;
+  placement?: Placement;
 }
 
 const MEASURES: readonly { key: Exclude<keyof BenchOverheadResult, 'workload'>; unit: string; target: string }[] = [
@@ -38,7 +39,7 @@ export function formatBenchOverhead(r: BenchOverheadResult): string {
 
 /** The overhead benchmark of the Linux backend: a measurement, not a test. */
 export async function benchOverheadCommand(args: BenchOverheadArgs): Promise<void> {
-  const result = await benchOverhead({ pages: args.pages, repeat: args.repeat });
+  const result = await benchOverhead({ pages: args.pages, repeat: args.repeat, placement: args.placement });
   if (args.json) printJson(result);
   else print(formatBenchOverhead(result));
 }
@@ -48,7 +49,7 @@ const overhead: CommandModule<object, BenchOverheadArgs> = {
   describe: 'measure the Linux backend against a minimal C fault handler and raw UFFDIO_COPY',
   builder: (y: Argv) =>
     withJson(
-      y
+      withPlacement(y)
         .option('pages', { type: 'number', requiresArg: true, describe: 'pages of the seq workload (default 65536)' })
         .option('repeat', { type: 'number', requiresArg: true, describe: 'runs of each kind, the best is kept (default 3)' })
         .check((a) => {

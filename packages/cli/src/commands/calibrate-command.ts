@@ -1,15 +1,18 @@
 import * as fs from 'fs';
 import { Argv, CommandModule } from 'yargs';
 import { UsageError } from '@restorelab/core';
+import { defaultCostModel } from '@restorelab/backend-sim';
+import { DEFAULT_PLACEMENT, measureCosts, Placement } from '@restorelab/backend-linux';
 import { calibrate, MEASURED_KEYS } from '../experiment/calibrate';
-import { print, printErr } from './common-options';
+import { print, printErr, withPlacement } from './common-options';
 
 interface CalibrateArgs {
   out?: string;
+  placement?: Placement;
 }
 
 function builder(y: Argv): Argv<CalibrateArgs> {
-  return y.option('out', {
+  return withPlacement(y).option('out', {
     type: 'string',
     requiresArg: true,
     describe: 'write the cost-model profile here (default: print it); use it with --cost-model',
@@ -18,7 +21,8 @@ function builder(y: Argv): Argv<CalibrateArgs> {
 
 /** Measures the Linux costs the simulator models and writes a profile for --cost-model. */
 export async function runCalibrateCommand(args: CalibrateArgs): Promise<void> {
-  const profile = await calibrate();
+  const placement = args.placement ?? DEFAULT_PLACEMENT;
+  const profile = await calibrate(defaultCostModel, () => measureCosts({ placement }), placement);
   const text = JSON.stringify(profile, null, 2) + '\n';
   const summary = MEASURED_KEYS.map((k) => `${k}=${profile[k]}`).join(' ');
   if (args.out) {

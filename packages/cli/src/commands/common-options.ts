@@ -1,13 +1,24 @@
 import { Argv } from 'yargs';
+import { Placement, PLACEMENTS } from '@restorelab/backend-linux';
 
 export interface ContainerArgs {
   plugin?: string[];
   'cost-model'?: string;
+  placement?: Placement;
 }
 
-/** --plugin (repeatable) and --cost-model: what createContainer needs. */
+/** --placement: where the linux backend runs the fault thread, the copier and the restored processes. */
+export function withPlacement<T>(y: Argv<T>): Argv<T & { placement?: Placement }> {
+  return y.option('placement', {
+    choices: PLACEMENTS,
+    requiresArg: true,
+    describe: 'linux backend: shared (fault thread and processes on one CPU, the default), spread (on different CPUs) or none (unpinned)',
+  }) as Argv<T & { placement?: Placement }>;
+}
+
+/** --plugin (repeatable), --cost-model and --placement: what createContainer needs. */
 export function withContainerOptions<T>(y: Argv<T>): Argv<T & ContainerArgs> {
-  return y
+  return withPlacement(y)
     .option('plugin', {
       type: 'string',
       array: true,
@@ -21,8 +32,8 @@ export function withContainerOptions<T>(y: Argv<T>): Argv<T & ContainerArgs> {
     }) as Argv<T & ContainerArgs>;
 }
 
-export function containerOptionsOf(args: ContainerArgs): { plugins: string[]; costModelFile?: string } {
-  return { plugins: args.plugin ?? [], costModelFile: args['cost-model'] };
+export function containerOptionsOf(args: ContainerArgs): { plugins: string[]; costModelFile?: string; placement?: Placement } {
+  return { plugins: args.plugin ?? [], costModelFile: args['cost-model'], placement: args.placement };
 }
 
 export interface JsonArgs {

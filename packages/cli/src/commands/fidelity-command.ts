@@ -2,7 +2,7 @@ import { Argv, CommandModule } from 'yargs';
 import { UsageError } from '@restorelab/core';
 import { createContainer } from '../container';
 import { ExitError } from '../errors';
-import { FidelityPair, measureFidelity } from '../experiment/fidelity';
+import { DEFAULT_REPETITIONS, FidelityPair, measureFidelity } from '../experiment/fidelity';
 import { renderTable } from '../format/table';
 import { ContainerArgs, containerOptionsOf, JsonArgs, print, printErr, printJson, withContainerOptions, withJson } from './common-options';
 
@@ -18,7 +18,7 @@ function builder(y: Argv): Argv<FidelityArgs> {
   const withOptions = y
     .option('workload', { type: 'string', array: true, requiresArg: true, describe: 'workload spec (repeatable; default: every built-in workload, small)' })
     .option('strategy', { type: 'string', array: true, requiresArg: true, describe: 'strategy stack (repeatable; default: every deterministic strategy)' })
-    .option('repetitions', { type: 'number', default: 3, requiresArg: true, describe: 'Linux runs per pair (the median stall time counts)' })
+    .option('repetitions', { type: 'number', default: DEFAULT_REPETITIONS, requiresArg: true, describe: 'Linux runs per pair (the median stall time counts)' })
     .option('max-stall-error', { type: 'number', default: 0.15, requiresArg: true, describe: 'a pair is ok within this relative stall-time error' })
     .option('check', { type: 'boolean', default: false, describe: 'exit 1 when a pair is not ok' })
     .check((a) => {
@@ -33,6 +33,10 @@ function ms(ns: number): string {
   return (ns / 1e6).toFixed(3);
 }
 
+function percent(e: number | null): string {
+  return e === null ? '-' : `${e >= 0 ? '+' : ''}${(e * 100).toFixed(1)}%`;
+}
+
 export function renderFidelity(pairs: readonly FidelityPair[]): string {
   return renderTable(
     [
@@ -44,6 +48,8 @@ export function renderFidelity(pairs: readonly FidelityPair[]): string {
       { header: 'stall linux ms', align: 'right' },
       { header: 'stall sim ms', align: 'right' },
       { header: 'stall error', align: 'right' },
+      { header: 'linux runs min-max ms', align: 'right' },
+      { header: 'workload error', align: 'right' },
       { header: 'verified linux/sim', align: 'left' },
       { header: 'ok', align: 'left' },
     ],
@@ -55,10 +61,32 @@ export function renderFidelity(pairs: readonly FidelityPair[]): string {
       String(p.faultDifference),
       ms(p.linux.stallNs),
       ms(p.sim.stallNs),
-      p.stallError === null ? '-' : `${p.stallError >= 0 ? '+' : ''}${(p.stallError * 100).toFixed(1)}%`,
+      percent(p.stallError),
+      `${ms(Math.min(...p.linux.stallNsRuns))}-${ms(Math.max(...p.linux.stallNsRuns))}`,
+      percent(p.workloadError),
       `${p.linux.verified ? 'yes' : 'no'}/${p.sim.verified ? 'yes' : 'no'}`,
       p.ok ? '✓' : '✗',
     ]),
+  );
+}
+
+function medianOf(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? 0 : s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** One line: pairs ok, pairs whose faults differ, median and worst |error| of stall and workload time. */
+export function fidelitySummary(pairs: readonly FidelityPair[]): string {
+  const bad = pairs.filter((p) => !p.ok).length;
+  const faultsOff = pairs.filter((p) => p.faultDifference !== 0).length;
+  const abs = (xs: (number | null)[]) => xs.filter((x): x is number => x !== null).map(Math.abs);
+  const stall = abs(pairs.map((p) => p.stallError));
+  const workload = abs(pairs.map((p) => p.workloadError));
+  const pc = (x: number) => `${(x * 100).toFixed(1)}%`;
+  return (
+    `${pairs.length - bad}/${pairs.length} pairs ok; demand faults differ in ${faultsOff}; ` +
+    `|stall error| median ${pc(medianOf(stall))}, worst ${pc(stall.length ? Math.max(...stall) : 0)}; ` +
+    `|workload error| median ${pc(medianOf(workload))}, worst ${pc(workload.length ? Math.max(...workload) : 0)}`
   );
 }
 
@@ -76,8 +104,8 @@ export async function runFidelityCommand(args: FidelityArgs): Promise<void> {
       repetitions: args.repetitions,
       maxStallError: args['max-stall-error'],
       signal: controller.signal,
-      onPair: (p, i, n) => {
-        if (process.stderr.isTTY) process.stderr.write(`\r\x1b[2K[${i + 1}/${n}] ${p.workload} ${p.strategy}`);
+      onProgress: (done, total, label) => {
+        if (process.stderr.isTTY) process.stderr.write(`\r\x1b[2K[${done}/${total}] ${label}`);
       },
     });
   } finally {
@@ -87,11 +115,7 @@ export async function runFidelityCommand(args: FidelityArgs): Promise<void> {
   if (args.json) printJson(pairs);
   else {
     print(renderFidelity(pairs));
-    const bad = pairs.filter((p) => !p.ok).length;
-    const faultsOff = pairs.filter((p) => p.faultDifference !== 0).length;
-    const errors = pairs.map((p) => Math.abs(p.stallError ?? 0));
-    const worst = errors.length ? Math.max(...errors) : 0;
-    print(`${pairs.length - bad}/${pairs.length} pairs ok; demand faults differ in ${faultsOff}; worst stall error ${(worst * 100).toFixed(1)}%`);
+    print(fidelitySummary(pairs));
   }
   if (controller.signal.aborted) throw new ExitError(130, 'interrupted');
   if (args.check && pairs.some((p) => !p.ok)) {

@@ -22,6 +22,7 @@ describe('restorelab user mistakes (e2e)', () => {
     ['bad workload parameter', ['run', '--workload', 'zipf:pages=many'], /workload zipf: parameter 'pages' must be an integer, got 'many'/],
     ['unknown backend', ['run', '--workload', SMALL, '--backend', 'qemu'], /unknown backend 'qemu' \(known: sim, linux\)/],
     ['unknown flag', ['run', '--strategyy', 'eager'], /Unknown argument: strategyy/],
+    ['a choice that is not one', ['run', '--placement', 'pinned'], /Invalid values: Argument: placement, Given: "pinned", Choices: "shared", "spread", "none"$/],
     ['unknown command', ['rnu'], /^restorelab: unknown command 'rnu' \(commands: run, replay, /],
     ['no command', [], /no command given \(try restorelab --help\)/],
     ['flag without its value', ['run', '--workload'], /Not enough arguments following: workload/],

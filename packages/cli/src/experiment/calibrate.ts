@@ -1,9 +1,9 @@
 import * as os from 'os';
-import { measureCosts, MeasuredCosts } from '@restorelab/backend-linux';
+import { DEFAULT_PLACEMENT, measureCosts, MeasuredCosts, Placement } from '@restorelab/backend-linux';
 import { CostModel, costModelKeys, defaultCostModel, parseCostModel } from '@restorelab/backend-sim';
 
 /** The cost-model keys backend-linux's measureCosts() measures; the others keep their defaults. */
-export const MEASURED_KEYS = ['faultOverheadNs', 'copyCallNs', 'copyPageNs', 'zeroPageNs', 'madviseNs'] as const satisfies readonly (keyof MeasuredCosts & keyof CostModel)[];
+export const MEASURED_KEYS = ['faultOverheadNs', 'faultWakeNs', 'faultCopyPageNs', 'copyCallNs', 'copyPageNs', 'zeroPageNs', 'madviseNs'] as const satisfies readonly (keyof MeasuredCosts & keyof CostModel)[];
 
 /** A cost-model profile: the simulator's keys (comments start with '_', which the loader skips). */
 export type CostProfile = CostModel & { readonly _comment: string; readonly _measured: readonly string[] };
@@ -12,6 +12,7 @@ export type CostProfile = CostModel & { readonly _comment: string; readonly _mea
 export async function calibrate(
   base: CostModel = defaultCostModel,
   measure: () => Promise<MeasuredCosts> = () => measureCosts(),
+  placement: Placement = DEFAULT_PLACEMENT,
 ): Promise<CostProfile> {
   const measured = await measure();
   const model: Record<string, number> = { ...base };
@@ -21,7 +22,7 @@ export async function calibrate(
     model[k] = Math.round(v);
   }
   const profile = {
-    _comment: `measured by restorelab calibrate on ${os.hostname()} (Linux ${os.release()}, ${os.cpus().length} CPUs) at ${new Date().toISOString()}; keys not in _measured keep their defaults`,
+    _comment: `measured by restorelab calibrate on ${os.hostname()} (Linux ${os.release()}, ${os.cpus().length} CPUs, placement ${placement}) at ${new Date().toISOString()}; keys not in _measured keep their defaults`,
     _measured: [...MEASURED_KEYS],
     ...Object.fromEntries(costModelKeys.map((k) => [k, model[k]])),
   };

@@ -2,7 +2,8 @@ import { loadNative, unavailableReason } from '@restorelab/backend-linux';
 import { parseCostModel } from '@restorelab/backend-sim';
 import { createContainer } from '../container';
 import { calibrate, MEASURED_KEYS } from './calibrate';
-import { measureFidelity } from './fidelity';
+import { fidelitySummary, renderFidelity } from '../commands/fidelity-command';
+import { FidelityPair, measureFidelity } from './fidelity';
 
 function linuxSkipReason(): string | undefined {
   const native = loadNative();
@@ -15,7 +16,7 @@ const reason = linuxSkipReason();
 if (reason) console.warn(`fidelity.test: Linux tests SKIPPED: ${reason}`);
 const linuxIt = reason ? it.skip : it;
 
-const fake = { faultOverheadNs: 5000.4, copyCallNs: 250, copyPageNs: 1200, zeroPageNs: 500, madviseNs: 600, extra: 7 };
+const fake = { faultOverheadNs: 5000.4, faultWakeNs: 9000, faultCopyPageNs: 2100, copyCallNs: 250, copyPageNs: 1200, zeroPageNs: 500, madviseNs: 600, extra: 7 };
 
 describe('calibrate', () => {
   it('writes the measured keys over the defaults, as a profile --cost-model reads', async () => {
@@ -46,15 +47,18 @@ describe('fidelity (simulator vs Linux)', () => {
     const pairs = await measureFidelity(container, {
       workloads: ['zipf:pages=512,accesses=2000', 'forktree:pages=256'],
       strategies: ['demand-only', 'neighbor-prefetch:window=4'],
-      repetitions: 1,
-      onPair: (p, i, n) => seen.push(`${i + 1}/${n} ${p.workload} ${p.strategy}`),
+      repetitions: 2,
+      onProgress: (done, total, label) => seen.push(`${done}/${total} ${label}`),
     });
-    expect(seen).toEqual([
-      '1/4 zipf:pages=512,accesses=2000 demand-only',
-      '2/4 zipf:pages=512,accesses=2000 neighbor-prefetch:window=4',
-      '3/4 forktree:pages=256 demand-only',
-      '4/4 forktree:pages=256 neighbor-prefetch:window=4',
-    ]);
+    // round by round: every pair once, then every pair again
+    const labels = [
+      'zipf:pages=512,accesses=2000 demand-only',
+      'zipf:pages=512,accesses=2000 neighbor-prefetch:window=4',
+      'forktree:pages=256 demand-only',
+      'forktree:pages=256 neighbor-prefetch:window=4',
+    ];
+    expect(seen).toEqual([...labels, ...labels].map((l, i) => `${i + 1}/8 ${l}`));
+    expect(pairs.map((p) => `${p.workload} ${p.strategy}`)).toEqual(labels);
     for (const p of pairs) {
       expect({ pair: `${p.workload} ${p.strategy}`, faultDifference: p.faultDifference, verified: [p.linux.verified, p.sim.verified] }).toEqual({
         pair: `${p.workload} ${p.strategy}`,
@@ -62,6 +66,34 @@ describe('fidelity (simulator vs Linux)', () => {
         verified: [true, true],
       });
       expect(p.linux.demandFaults).toBeGreaterThan(0);
+      expect(p.linux.stallNsRuns).toHaveLength(2);
+      expect(p.linux.stallNs).toBe((p.linux.stallNsRuns[0] + p.linux.stallNsRuns[1]) / 2);
+      expect(p.workloadError).toBeCloseTo((p.sim.workloadNs - p.linux.workloadNs) / p.linux.workloadNs, 9);
     }
+  });
+});
+
+describe('the fidelity table', () => {
+  const pair = (stallError: number | null, workloadError: number | null, faultDifference = 0): FidelityPair => ({
+    workload: 'seq:pages=8',
+    strategy: 'demand-only',
+    linux: { demandFaults: 8, stallNs: 40000, workloadNs: 100000, verified: true, stallNsRuns: [30000, 40000, 90000] },
+    sim: { demandFaults: 8 + faultDifference, stallNs: 40000 * (1 + (stallError ?? 0)), workloadNs: 100000, verified: true },
+    faultDifference,
+    stallError,
+    workloadError,
+    ok: faultDifference === 0 && stallError !== null && Math.abs(stallError) <= 0.15,
+  });
+
+  it('shows the spread of the Linux runs and the workload error', () => {
+    const text = renderFidelity([pair(0.1, -0.25)]);
+    expect(text).toMatch(/linux runs min-max ms/);
+    expect(text).toMatch(/\+10\.0% +0\.030-0\.090 +-25\.0%/);
+  });
+
+  it('sums up in one line: ok pairs, fault differences, median and worst errors', () => {
+    expect(fidelitySummary([pair(0.1, -0.25), pair(-0.3, 0.05), pair(0.02, null, 1)])).toBe(
+      '1/3 pairs ok; demand faults differ in 1; |stall error| median 10.0%, worst 30.0%; |workload error| median 15.0%, worst 25.0%',
+    );
   });
 });

@@ -10,13 +10,23 @@ export const FIDELITY_ACCESSES = 4000;
 export interface FidelityPair {
   readonly workload: string;
   readonly strategy: string;
-  readonly linux: { readonly demandFaults: number; readonly stallNs: number; readonly verified: boolean };
-  readonly sim: { readonly demandFaults: number; readonly stallNs: number; readonly verified: boolean };
+  /** Linux: the medians over the repetitions; stallNsRuns: every repetition's stall time, in run order. */
+  readonly linux: BackendFigures & { readonly stallNsRuns: readonly number[] };
+  readonly sim: BackendFigures;
   /** sim - linux */
   readonly faultDifference: number;
   /** (sim - linux) / linux stall time; null when Linux stalled 0 ns. */
   readonly stallError: number | null;
+  /** (sim - linux) / linux workload time: reported, not part of `ok`. */
+  readonly workloadError: number | null;
   readonly ok: boolean;
+}
+
+export interface BackendFigures {
+  readonly demandFaults: number;
+  readonly stallNs: number;
+  readonly workloadNs: number;
+  readonly verified: boolean;
 }
 
 export interface FidelityOptions {
@@ -24,12 +34,13 @@ export interface FidelityOptions {
   readonly workloads?: readonly string[];
   /** Strategy stacks; default: every deterministic strategy on its own. */
   readonly strategies?: readonly string[];
-  /** Linux runs per pair (the median stall time is used). */
+  /** Linux runs per pair, in rounds over all pairs (the median stall time is used). */
   readonly repetitions?: number;
   readonly seed?: number;
   /** A pair is ok when the faults and the verdicts match and |stall error| <= this. */
   readonly maxStallError?: number;
-  readonly onPair?: (pair: FidelityPair, index: number, total: number) => void;
+  /** After each Linux run: runs done, runs in all, the pair it was for. */
+  readonly onProgress?: (done: number, total: number, label: string) => void;
   readonly signal?: AbortSignal;
 }
 
@@ -47,6 +58,11 @@ export function smallWorkloadSpecs(container: Container): string[] {
     });
 }
 
+/** Linux runs per pair: the median of 5 stands a slow moment of a shared machine in two of them. */
+export const DEFAULT_REPETITIONS = 5;
+
+const relativeError = (sim: number, linux: number): number | null => (linux > 0 ? (sim - linux) / linux : sim === 0 ? 0 : null);
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -62,7 +78,7 @@ export async function measureFidelity(container: Container, opts: FidelityOption
   await availableBackend(container, 'sim');
   const registry = container.get<StrategyRegistry>(StrategyRegistry);
   const seed = opts.seed ?? 1;
-  const reps = Math.max(1, opts.repetitions ?? 3);
+  const reps = Math.max(1, opts.repetitions ?? DEFAULT_REPETITIONS);
   const maxErr = opts.maxStallError ?? 0.15;
   const specs = opts.workloads && opts.workloads.length > 0 ? [...opts.workloads] : smallWorkloadSpecs(container);
   const plan: { workload: string; strategy: string }[] = [];
@@ -77,35 +93,48 @@ export async function measureFidelity(container: Container, opts: FidelityOption
             .map((c) => c.name);
     for (const strategy of stacks) plan.push({ workload: spec, strategy });
   }
-  const pairs: FidelityPair[] = [];
-  for (const [i, p] of plan.entries()) {
+  const workloads = new Map(specs.map((spec) => [spec, createWorkload(container, spec, seed)]));
+  const run = async (p: { workload: string; strategy: string }, backend: string): Promise<RunResult> =>
+    (await runOne(container, { backend, workload: workloads.get(p.workload)!, strategy: p.strategy, seed, logPath: null, signal: opts.signal })).result;
+  const sims: RunResult[] = [];
+  for (const p of plan) {
     if (opts.signal?.aborted) break;
-    const workload = createWorkload(container, p.workload, seed);
-    const run = async (backend: string): Promise<RunResult> =>
-      (await runOne(container, { backend, workload, strategy: p.strategy, seed, logPath: null, signal: opts.signal })).result;
-    const sim = await run('sim');
-    const linuxRuns: RunResult[] = [];
-    for (let r = 0; r < reps; r++) linuxRuns.push(await run('linux'));
-    const linuxStall = median(linuxRuns.map((x) => x.metrics.stallNs));
-    const linuxFaults = linuxRuns[0].metrics.demandFaults;
+    sims.push(await run(p, 'sim'));
+  }
+  // Round by round over all pairs, so the repetitions of a pair fall in different moments of a
+  // shared machine (a slow spell of a few seconds then moves one run of many pairs, not a median).
+  const linuxRuns: RunResult[][] = plan.map(() => []);
+  const total = sims.length * reps;
+  let done = 0;
+  for (let r = 0; r < reps && !opts.signal?.aborted; r++) {
+    for (let i = 0; i < sims.length && !opts.signal?.aborted; i++) {
+      linuxRuns[i].push(await run(plan[i], 'linux'));
+      opts.onProgress?.(++done, total, `${plan[i].workload} ${plan[i].strategy}`);
+    }
+  }
+  const pairs: FidelityPair[] = [];
+  for (const [i, sim] of sims.entries()) {
+    const p = plan[i];
+    const runs = linuxRuns[i];
+    if (runs.length === 0) break;
+    const stallNsRuns = runs.map((x) => x.metrics.stallNs);
+    const linuxStall = median(stallNsRuns);
+    const linuxWorkload = median(runs.map((x) => x.metrics.workloadNs));
+    const linuxFaults = runs[0].metrics.demandFaults;
+    const linuxVerified = runs.every((x) => x.verified);
     const faultDifference = sim.metrics.demandFaults - linuxFaults;
-    const stallError = linuxStall > 0 ? (sim.metrics.stallNs - linuxStall) / linuxStall : sim.metrics.stallNs === 0 ? 0 : null;
-    const pair: FidelityPair = {
+    const stallError = relativeError(sim.metrics.stallNs, linuxStall);
+    pairs.push({
       workload: p.workload,
       strategy: p.strategy,
-      linux: { demandFaults: linuxFaults, stallNs: linuxStall, verified: linuxRuns.every((x) => x.verified) },
-      sim: { demandFaults: sim.metrics.demandFaults, stallNs: sim.metrics.stallNs, verified: sim.verified },
+      linux: { demandFaults: linuxFaults, stallNs: linuxStall, workloadNs: linuxWorkload, verified: linuxVerified, stallNsRuns },
+      sim: { demandFaults: sim.metrics.demandFaults, stallNs: sim.metrics.stallNs, workloadNs: sim.metrics.workloadNs, verified: sim.verified },
       faultDifference,
       stallError,
+      workloadError: relativeError(sim.metrics.workloadNs, linuxWorkload),
       // Both backends must reach the same verdict (a workload that shows a bug fails on both).
-      ok:
-        faultDifference === 0 &&
-        stallError !== null &&
-        Math.abs(stallError) <= maxErr &&
-        sim.verified === linuxRuns.every((x) => x.verified),
-    };
-    pairs.push(pair);
-    opts.onPair?.(pair, i, plan.length);
+      ok: faultDifference === 0 && stallError !== null && Math.abs(stallError) <= maxErr && sim.verified === linuxVerified,
+    });
   }
   return pairs;
 }

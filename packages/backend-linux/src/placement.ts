@@ -1,0 +1,94 @@
+import * as fs from 'fs';
+import { UsageError } from '@restorelab/core';
+
+/**
+ * Where the restore runs. On a VM a wake-up across CPUs costs tens of microseconds and the
+ * scheduler picks the CPUs afresh for every run, so without pinning the same restore's fault
+ * latencies vary 2-3x from run to run.
+ *   shared  the fault thread and the restored processes on one CPU (the last one allowed), the
+ *           copier on the others: a fault is served where it was raised (the default)
+ *   spread  the fault thread on the first allowed CPU, the restored processes on the others
+ *   none    wherever the kernel puts them
+ */
+export const PLACEMENTS = ['shared', 'spread', 'none'] as const;
+export type Placement = (typeof PLACEMENTS)[number];
+export const DEFAULT_PLACEMENT: Placement = 'shared';
+
+/** CPU masks (bit i: CPU i; 0: not pinned) for the monitor's threads and the runner. */
+export interface CpuPlan {
+  readonly placement: Placement;
+  readonly faultCpuMask: number;
+  readonly copierCpuMask: number;
+  readonly runnerCpuMask: number;
+  /** e.g. "shared: fault thread and processes on CPU 1, copier on CPU 0". */
+  readonly description: string;
+}
+
+/** Thread masks travel as doubles: CPUs 0..52 only. */
+export const MAX_PINNED_CPU = 52;
+
+export function parsePlacement(value: string): Placement {
+  if ((PLACEMENTS as readonly string[]).includes(value)) return value as Placement;
+  throw new UsageError(`unknown placement '${value}' (known: ${PLACEMENTS.join(', ')})`);
+}
+
+/** Parses a kernel CPU list such as "0-3,8,10-11". */
+export function parseCpuList(text: string): number[] {
+  const out: number[] = [];
+  for (const part of text.trim().split(',')) {
+    if (part === '') continue;
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (!m) throw new Error(`not a CPU list: '${text.trim()}'`);
+    const a = Number(m[1]);
+    const b = m[2] === undefined ? a : Number(m[2]);
+    for (let c = a; c <= b; c++) out.push(c);
+  }
+  return out;
+}
+
+/** The CPUs this process may run on (Cpus_allowed_list), or null where /proc does not say. */
+export function allowedCpus(): number[] | null {
+  try {
+    const status = fs.readFileSync('/proc/self/status', 'utf8');
+    const m = /^Cpus_allowed_list:\s*(.+)$/m.exec(status);
+    return m ? parseCpuList(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+const maskOf = (cpus: readonly number[]) => cpus.reduce((m, c) => m + 2 ** c, 0);
+const list = (cpus: readonly number[]) => (cpus.length === 1 ? `CPU ${cpus[0]}` : `CPUs ${cpus.join(',')}`);
+
+function unpinned(placement: Placement, why: string): CpuPlan {
+  return { placement, faultCpuMask: 0, copierCpuMask: 0, runnerCpuMask: 0, description: `${placement}: not pinned (${why})` };
+}
+
+/** The masks of a placement over the allowed CPUs. */
+export function planCpus(placement: Placement, cpus: readonly number[] | null): CpuPlan {
+  if (placement === 'none') return unpinned(placement, 'as asked');
+  if (!cpus || cpus.length === 0) return unpinned(placement, 'the allowed CPUs are unknown');
+  const usable = cpus.filter((c) => c <= MAX_PINNED_CPU);
+  if (usable.length === 0) return unpinned(placement, `no allowed CPU below ${MAX_PINNED_CPU + 1}`);
+  if (placement === 'shared') {
+    const home = usable[usable.length - 1];
+    const others = usable.filter((c) => c !== home);
+    const copier = others.length > 0 ? others : [home];
+    return {
+      placement,
+      faultCpuMask: maskOf([home]),
+      copierCpuMask: maskOf(copier),
+      runnerCpuMask: maskOf([home]),
+      description: `shared: fault thread and processes on ${list([home])}, copier on ${list(copier)}`,
+    };
+  }
+  const fault = usable[0];
+  const rest = usable.length > 1 ? usable.slice(1) : [fault];
+  return {
+    placement,
+    faultCpuMask: maskOf([fault]),
+    copierCpuMask: maskOf(rest),
+    runnerCpuMask: maskOf(rest),
+    description: `spread: fault thread on ${list([fault])}, processes and copier on ${list(rest)}`,
+  };
+}
