@@ -15,7 +15,7 @@ import * as fs from 'fs';
 import { LinuxBackend, makeRunDir } from './linux-backend';
 import { KernelCosts, loadNative, MonitorMode, NativeMonitorStats } from './native-binding';
 import { NativeRun } from './native-run';
-import { faultSamples, FaultSample, fitFaultCost } from './fault-cost-fit';
+import { FaultCostFit, faultSamples, FaultSample, fitFaultCost } from './fault-cost-fit';
 import { allowedCpus, DEFAULT_PLACEMENT, Placement, planCpus } from './placement';
 import { PlanFlag, writeRunFiles } from './run-files';
 
@@ -56,6 +56,12 @@ export interface MeasuredCosts {
   readonly copyPageNs: number;
   readonly zeroPageNs: number;
   readonly madviseNs: number;
+  /** A forked child's write fault that copies a page it shared with its parent. */
+  readonly cowPageNs: number;
+  /** A first access to a present page (TLB miss, page walk, cache misses), from an eager restore. */
+  readonly touchPageNs: number;
+  /** CPUs the restored processes may use under the placement measured. */
+  readonly processCpus: number;
 }
 
 function builtIn(spec: string): Workload {
@@ -236,6 +242,13 @@ function median(xs: readonly number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+/** CPUs in a mask (bit i: CPU i). */
+function cpusOf(mask: number): number {
+  let n = 0;
+  for (let m = mask; m > 0; m = Math.floor(m / 2)) n += m % 2;
+  return n;
+}
+
 /** The compute gaps of the replayed (restore-phase) accesses. */
 function restoreGapNs(workload: Workload): number {
   let ns = 0;
@@ -249,7 +262,7 @@ const CALIBRATION_WINDOWS = [0, 1, 2, 4, 8, 16];
 export interface MeasureCostsOptions {
   /** Pages of the seq image the restores use (default 2048). */
   readonly pages?: number;
-  /** Rounds of restores (default 5): their faults are fitted together, the wake is their median. */
+  /** Rounds of restores (default 7): each is fitted on its own, the median round's costs count. */
   readonly rounds?: number;
   /** Measure under this placement (default shared): the simulator then models runs made with it. */
   readonly placement?: Placement;
@@ -259,7 +272,8 @@ export interface MeasureCostsOptions {
  * The costs the simulator's cost model charges, measured here. A fault's cost is fitted on the
  * latencies the backend itself logs (monitor read to wake) on `seq` restores whose faults copy 1, 5
  * and 17 pages: fixed part and per page, as the simulator charges them; what the workload waits on
- * top of that (delivery, wake-ups) from the demand-only restore's workload time per fault. The copier's per-page cost
+ * top of that (delivery, wake-ups) from the demand-only restore's workload time per fault; a first
+ * access to a present page from the eager restore's workload time per page. The copier's per-page cost
  * comes from an eager restore's precopy; the per-call, zero-page and madvise costs from the kernel
  * ioctls timed in this process.
  */
@@ -267,26 +281,32 @@ export async function measureCosts(opts: MeasureCostsOptions = {}): Promise<Meas
   const native = requireNative();
   const k: KernelCosts = native.binding.measureKernelCosts();
   const pages = opts.pages ?? 2048;
-  const rounds = Math.max(1, opts.rounds ?? 5);
+  const rounds = Math.max(1, opts.rounds ?? 7);
   const placement = opts.placement ?? DEFAULT_PLACEMENT;
   // the generator's own gaps and writes, as in the workloads the simulator is compared on
   return withImageOnDisk(`seq:pages=${pages}`, async (workload) => {
     const gapNs = restoreGapNs(workload);
     await loggedRestore(workload, null, placement); // warm-up: page cache, JIT
-    const samples: FaultSample[] = [];
+    const fits: FaultCostFit[] = [];
     const wakes: number[] = [];
     const bulk: number[] = [];
+    const touches: number[] = [];
     for (let r = 0; r < rounds; r++) {
+      const samples: FaultSample[] = [];
       for (const w of CALIBRATION_WINDOWS) {
         const run = await loggedRestore(workload, w > 0 ? windowOf(w) : null, placement);
         samples.push(...run.faults);
         // every access of this seq faults: the workload is its gaps and the faults' round trips
         if (w === 0 && run.demandFaults > 0) wakes.push((run.workloadNs - gapNs) / run.demandFaults - mean(run.faults.map((f) => f.latencyNs)));
       }
+      fits.push(fitFaultCost(samples));
       const eager = await backendRun(workload, precopyAll, placement);
       if (eager.stats.precopyPages > 0) bulk.push(eager.stats.precopyNs / eager.stats.precopyPages);
+      // nothing faults: the workload is its gaps and one first access to each page
+      touches.push((eager.workloadNs - gapNs) / pages);
     }
-    const fit = fitFaultCost(samples);
+    // the median round: a busy spell of a shared machine spoils some rounds, not the result
+    const fit = { fixedNs: median(fits.map((f) => f.fixedNs)), perPageNs: median(fits.map((f) => f.perPageNs)) };
     const perCallShare = k.copyCallNs / 512;
     return {
       faultOverheadNs: Math.max(0, Math.round(fit.fixedNs - k.copyCallNs)),
@@ -296,6 +316,9 @@ export async function measureCosts(opts: MeasureCostsOptions = {}): Promise<Meas
       copyPageNs: Math.round(bulk.length ? Math.max(0, median(bulk) - perCallShare) : k.copyPageNs),
       zeroPageNs: Math.round(k.zeroPageNs),
       madviseNs: Math.round(k.madviseNs),
+      cowPageNs: Math.round(k.cowPageNs),
+      touchPageNs: Math.max(0, Math.round(median(touches))),
+      processCpus: cpusOf(planCpus(placement, allowedCpus()).runnerCpuMask) || (allowedCpus()?.length ?? 0),
     };
   });
 }

@@ -87,6 +87,7 @@ export interface KernelCosts {
   readonly copyPageNs: number;
   readonly zeroPageNs: number;
   readonly madviseNs: number;
+  readonly cowPageNs: number;
 }
 
 export interface NativeBinding {

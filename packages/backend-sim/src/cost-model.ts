@@ -39,6 +39,19 @@ export interface CostModel {
   readonly linkBytesPerSec: number;
   /** The workload runner's own PSS, added to every process's memory sample. */
   readonly processBaseBytes: number;
+  /**
+   * A process's first access to a page that is already present (a TLB miss with its page walk,
+   * nested on a VM, and cache misses). A page that faulted pays this inside the fault's wake.
+   */
+  readonly touchPageNs: number;
+  /** A write to a page shared with the parent after fork: the kernel's copy-on-write fault. */
+  readonly cowPageNs: number;
+  /**
+   * CPUs the restored processes share: with more running processes than this, their compute
+   * stretches in proportion (the Linux backend's placement puts them on one CPU by default);
+   * 0: every process has a CPU of its own.
+   */
+  readonly processCpus: number;
 }
 
 /** Rebind this to use another cost model (the CLI's --cost-model FILE). */
@@ -49,8 +62,10 @@ export const SimCostModel = Symbol('SimCostModel');
  * fault thread and process on one CPU, fault thread SCHED_FIFO). A one-page demand fault: the
  * monitor logs ~3.5 us (read to wake), the process waits ~12 us in all; a page inside a fault's
  * copy costs ~2 us, a page of the copier's large calls ~2.3 us (pages come from the image's file,
- * land in fresh memory). fork, prefill and register are estimates; decision latency is what a JS
- * strategy sees on Linux at the fastest (events are handed over every 250 us at most).
+ * land in fresh memory); a first access to a present page ~0.3 us (nested page walk), a child's
+ * copy-on-write fault ~3 us; the processes share one CPU (the default placement). fork, prefill
+ * and register are estimates; decision latency is what a JS strategy sees on Linux at the fastest
+ * (events are handed over every 250 us at most).
  */
 export const defaultCostModel: CostModel = Object.freeze({
   faultOverheadNs: 1200,
@@ -67,6 +82,9 @@ export const defaultCostModel: CostModel = Object.freeze({
   linkLatencyNs: 0,
   linkBytesPerSec: 0,
   processBaseBytes: 0,
+  touchPageNs: 280,
+  cowPageNs: 3100,
+  processCpus: 1,
 });
 
 export const costModelKeys = Object.keys(defaultCostModel) as (keyof CostModel)[];

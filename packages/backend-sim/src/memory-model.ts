@@ -109,9 +109,9 @@ export class MemoryModel {
 
   /**
    * The first touch of a present page compares it to the image (before any write); a write to a
-   * shared page breaks the sharing.
+   * shared page breaks the sharing. Returns whether it did (a copy-on-write fault).
    */
-  touch(p: SimProcess, i: number, write: boolean, limit: number): void {
+  touch(p: SimProcess, i: number, write: boolean, limit: number): boolean {
     const f = p.flags;
     const x = f[i];
     if (!(x & PageBit.Touched)) {
@@ -120,7 +120,9 @@ export class MemoryModel {
       }
       f[i] = x | PageBit.Touched;
     }
-    if (write && x & PageBit.Shared) this.unshare(p, i);
+    if (!(write && x & PageBit.Shared)) return false;
+    this.unshare(p, i);
+    return true;
   }
 
   /**

@@ -217,6 +217,64 @@ describe('the fault round trip', () => {
   });
 });
 
+describe('the cost of running', () => {
+  const precopied = (i: number) => PageFlag.Content | (i >= 0 ? PageFlag.Precopied : 0);
+
+  it('charges the first access to a present page, not the later ones', async () => {
+    const w = handWorkload([{ pid: 1, vmas: [4], flags: precopied, accesses: [0, 1, 1, 2, 0, 3] }]);
+    const plain = (await simulate(w, [], { touchPageNs: 0 })).result.metrics.workloadNs;
+    const touched = (await simulate(w, [], { touchPageNs: 700 })).result.metrics.workloadNs;
+    expect(plain).toBe(6 * 100);
+    expect(touched - plain).toBe(4 * 700);
+  });
+
+  it("charges a child's writes to pages it shares with its parent (copy-on-write), once a page", async () => {
+    const w = handWorkload([
+      { pid: 1, vmas: [4], flags: precopied, accesses: [] },
+      { pid: 2, parent: 1, vmas: [4], flags: () => PageFlag.Content | PageFlag.SharedWithParent, accesses: [[0, 'w'], [1, 'w'], [1, 'w'], 2, [3, 'w']] },
+    ]);
+    const child = async (cowPageNs: number) => {
+      const { store } = await simulate(w, [], { cowPageNs, touchPageNs: 0 });
+      const started = ofKind(store, 'WorkloadStarted').find((e) => e.pid === 2)!.t;
+      return ofKind(store, 'WorkloadEnded').find((e) => e.pid === 2)!.t - started;
+    };
+    expect(await child(0)).toBe(5 * 100);
+    expect((await child(3000)) - (await child(0))).toBe(3 * 3000);
+  });
+
+  it('keeps the log in time order when an access costs more than the time to the next event', async () => {
+    // pid 1's one access (a first touch) lasts past pid 2's fault and its service
+    const w = handWorkload([
+      { pid: 1, vmas: [4], flags: precopied, accesses: [0] },
+      { pid: 2, vmas: [4], accesses: [0] },
+    ]);
+    const { store, result } = await simulate(w, [], { touchPageNs: 1_000_000, processCpus: 0 });
+    for (let i = 1; i < store.length; i++) expect(store.t[i]).toBeGreaterThanOrEqual(store.t[i - 1]);
+    const started = ofKind(store, 'WorkloadStarted')[0].t;
+    expect(ofKind(store, 'WorkloadEnded').map((e) => [e.pid, e.t - started])).toEqual([
+      [2, 100 + onePageFault],
+      [1, 100 + 1_000_000],
+    ]);
+    expect(result.verified).toBe(true);
+  });
+
+  it('stretches the compute of processes that share fewer CPUs than they are', async () => {
+    const w = handWorkload([
+      { pid: 1, vmas: [4], flags: precopied, accesses: new Array(100).fill(0) },
+      { pid: 2, vmas: [4], flags: precopied, accesses: new Array(100).fill(1) },
+    ]);
+    const workloadNs = async (processCpus: number) => (await simulate(w, [], { processCpus, touchPageNs: 0 })).result.metrics.workloadNs;
+    const own = await workloadNs(0);
+    const two = await workloadNs(2);
+    const one = await workloadNs(1);
+    expect(own).toBe(100 * 100);
+    expect(two).toBe(own);
+    // both run all the time: each at half speed, the first gap at full speed (they start one by one)
+    expect(one).toBeGreaterThan(1.95 * own);
+    expect(one).toBeLessThanOrEqual(2 * own);
+  });
+});
+
 describe('precopy', () => {
   it('precopy of everything (eager) leaves no fault, in calls of at most 512 pages', async () => {
     const w = generated('zipf:pages=2000,accesses=5000,vmas=3,seed=3');

@@ -203,9 +203,17 @@ export class SimRun {
     const gaps = p.traceGap;
     const flags = p.flags;
     const end = p.end;
+    const stretch = this.cpuStretch();
+    const touchNs = this.cost.touchPageNs * stretch;
+    const cowNs = this.cost.cowPageNs * stretch;
     let k = p.k;
     let t = p.t;
     let left = this.progressLeft;
+    if (k === end) {
+      // its last access ended past the horizon of the slice that ran it
+      this.endWorkload(p);
+      return;
+    }
     for (;;) {
       const pg = pages[k];
       const x = flags[pg];
@@ -218,7 +226,8 @@ export class SimRun {
       }
       // the common case: touched before, private, right content
       if ((x & (PageBit.Touched | PageBit.Shared | PageBit.Bad)) !== PageBit.Touched) {
-        this.memory.touch(p, pg, writes[k] !== 0, MISMATCH_REPORT_LIMIT);
+        if ((x & PageBit.Touched) === 0) t += touchNs;
+        if (this.memory.touch(p, pg, writes[k] !== 0, MISMATCH_REPORT_LIMIT)) t += cowNs;
       }
       k++;
       left--;
@@ -226,15 +235,26 @@ export class SimRun {
         p.k = k;
         p.t = t;
         this.progressLeft = left;
-        this.endWorkload(p);
+        // the access's own cost may end it after something else due: the clock must not jump past that
+        if (t <= horizon) this.endWorkload(p);
         return;
       }
-      t += gaps[k];
+      t += stretch === 1 ? gaps[k] : gaps[k] * stretch;
       if (t >= horizon || left <= 0) break;
     }
     p.k = k;
     p.t = t;
     this.progressLeft = left;
+  }
+
+  /**
+   * How much slower compute runs now: running processes over the CPUs they share (at least 1).
+   * `resuming`: processes about to run that are not in the runnable heap yet.
+   */
+  private cpuStretch(resuming = 0): number {
+    const cpus = this.cost.processCpus;
+    const running = this.runnable.size + resuming;
+    return cpus > 0 && running > cpus ? running / cpus : 1;
   }
 
   private arrivals(): void {
@@ -504,7 +524,7 @@ export class SimRun {
       p.t = now;
       this.endWorkload(p);
     } else {
-      p.t = now + this.cost.faultWakeNs + p.traceGap[p.k];
+      p.t = now + (this.cost.faultWakeNs + p.traceGap[p.k]) * this.cpuStretch(1);
       p.state = RunState.Running;
       this.runnable.push(p.index, p.t);
     }

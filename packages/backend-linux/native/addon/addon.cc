@@ -244,6 +244,7 @@ Napi::Value MeasureKernelCosts(const Napi::CallbackInfo& info) {
   o.Set("copyPageNs", c.copyPageNs);
   o.Set("zeroPageNs", c.zeroPageNs);
   o.Set("madviseNs", c.madviseNs);
+  o.Set("cowPageNs", c.cowPageNs);
   return o;
 }
 

@@ -1,11 +1,12 @@
 // Measurements of the kernel operations the simulator's cost model charges, done in this process
 // on a private registered region (no faults involved): UFFDIO_COPY per call and per page,
-// UFFDIO_ZEROPAGE, and THP madvise.
+// UFFDIO_ZEROPAGE, THP madvise, and the copy-on-write fault of a forked child.
 #include "costs.h"
 
 #include <fcntl.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -73,6 +74,45 @@ double copyCall(uint64_t pages, int calls, const uint8_t* src) {
   return (Monitor::now() - t0) / calls;
 }
 
+// ns per page of a child's first write to each of `pages` pages its parent populated before fork.
+double cowWrite(uint64_t pages) {
+  const size_t ps = 4096, bytes = pages * ps;
+  void* m = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (m == MAP_FAILED) throw std::runtime_error(std::string("mmap: ") + std::strerror(errno));
+  uint8_t* base = static_cast<uint8_t*>(m);
+  madvise(base, bytes, MADV_NOHUGEPAGE);
+  for (size_t i = 0; i < bytes; i += ps) base[i] = 1;
+  int fds[2];
+  if (pipe(fds) != 0) {
+    munmap(m, bytes);
+    throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+  }
+  const pid_t child = fork();
+  if (child == 0) {
+    // only async-signal-safe calls from here: this process has one thread of many
+    const double t0 = Monitor::now();
+    for (size_t i = 0; i < bytes; i += ps) base[i] = 2;
+    const double ns = (Monitor::now() - t0) / static_cast<double>(pages);
+    (void)!::write(fds[1], &ns, sizeof ns);
+    _exit(0);
+  }
+  ::close(fds[1]);
+  double ns = -1;
+  const bool got = child > 0 && ::read(fds[0], &ns, sizeof ns) == static_cast<ssize_t>(sizeof ns);
+  ::close(fds[0]);
+  if (child > 0) waitpid(child, nullptr, 0);
+  munmap(m, bytes);
+  if (!got) throw std::runtime_error(child < 0 ? std::string("fork: ") + std::strerror(errno) : "the COW measurement's child reported nothing");
+  return ns;
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t m = v.size() / 2;
+  return v.size() % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
 }  // namespace
 
 Costs measureKernelCosts() {
@@ -81,7 +121,7 @@ Costs measureKernelCosts() {
   const int rounds = 9;
   std::vector<uint8_t> src(big * ps);
   for (size_t i = 0; i < src.size(); i++) src[i] = static_cast<uint8_t>(i * 131 + 7);
-  std::vector<double> one, many, zp, md;
+  std::vector<double> one, many, zp, md, cow;
   const size_t mlen = 16u << 20;
   void* m = mmap(nullptr, mlen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (m == MAP_FAILED) throw std::runtime_error(std::string("mmap: ") + std::strerror(errno));
@@ -108,6 +148,7 @@ Costs measureKernelCosts() {
     double t0 = Monitor::now();
     for (int i = 0; i < n; i++) madvise(m, mlen, (i & 1) ? MADV_NOHUGEPAGE : MADV_HUGEPAGE);
     md.push_back((Monitor::now() - t0) / n);
+    cow.push_back(cowWrite(512));
   }
   munmap(m, mlen);
   Costs c;
@@ -116,6 +157,7 @@ Costs measureKernelCosts() {
   c.copyCallNs = std::max(0.0, o - c.copyPageNs);
   c.zeroPageNs = best(zp);
   c.madviseNs = best(md);
+  c.cowPageNs = median(cow);
   return c;
 }
 

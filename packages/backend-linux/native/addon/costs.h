@@ -7,6 +7,7 @@ struct Costs {
   double copyPageNs = 0;
   double zeroPageNs = 0;
   double madviseNs = 0;
+  double cowPageNs = 0;  // a write fault that copies a page shared with the parent after fork
 };
 
 // Throws std::runtime_error when userfaultfd cannot be used.
