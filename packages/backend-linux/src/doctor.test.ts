@@ -1,5 +1,5 @@
 import * as os from 'os';
-import { doctor, DoctorReport, faultThreadWarning, featureNames, formatDoctorReport, sysfsChoice, unavailableReason } from './doctor';
+import { doctor, DoctorReport, faultThreadWarning, featureNames, formatDoctorReport, hasFeatureBit, sysfsChoice, unavailableReason } from './doctor';
 import { NativeProbe } from './native-binding';
 
 const denied: NativeProbe = {
@@ -88,5 +88,12 @@ describe('doctor', () => {
     expect(text).toMatch(/fault thread +nice -10 \(SCHED_FIFO refused\)/);
     expect(text).toMatch(/warnings\n  - the fault thread cannot use SCHED_FIFO \(EPERM; it runs with nice -10\)/);
     expect(text).toMatch(/fix: run as root, or grant CAP_SYS_NICE/);
+  });
+
+  test('reads virtio feature bits, bit 0 first', () => {
+    const balloon = '0110010100000000000000000000000010000000\n';
+    expect([1, 2, 5, 7, 32].map((b) => hasFeatureBit(balloon, b))).toEqual([true, true, true, true, true]);
+    expect([0, 3, 4, 6, 8, 200].map((b) => hasFeatureBit(balloon, b))).toEqual([false, false, false, false, false, false]);
+    expect(hasFeatureBit(null, 5)).toBe(false);
   });
 });

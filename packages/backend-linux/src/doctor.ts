@@ -163,6 +163,37 @@ export function describeHost(): Record<string, unknown> {
   };
 }
 
+const VIRTIO_DEVICES = '/sys/bus/virtio/devices';
+const VIRTIO_ID_BALLOON = 5;
+const VIRTIO_BALLOON_F_REPORTING = 5;
+
+/** `features` of a virtio device: one character per feature bit, bit 0 first. */
+export function hasFeatureBit(features: string | null, bit: number): boolean {
+  return features !== null && features.trim().charAt(bit) === '1';
+}
+
+/** A virtio balloon on this VM hands freed guest pages back to the host (free page reporting). */
+function balloonReportsFreePages(): boolean {
+  let devices: string[];
+  try {
+    devices = fs.readdirSync(VIRTIO_DEVICES);
+  } catch {
+    return false;
+  }
+  return devices.some(
+    (d) =>
+      Number(readText(`${VIRTIO_DEVICES}/${d}/device`)) === VIRTIO_ID_BALLOON &&
+      hasFeatureBit(readText(`${VIRTIO_DEVICES}/${d}/features`), VIRTIO_BALLOON_F_REPORTING),
+  );
+}
+
+export const FREE_PAGE_REPORTING_WARNING = {
+  what:
+    'this VM reports free pages to its host (virtio balloon free page reporting): a page the restore allocates may first fault in the host, ' +
+    'so copy and fault costs vary with what was freed recently; compare runs made close together, with repetitions, and calibrate on the same machine',
+  fix: "disable free page reporting for this VM on the host (e.g. Firecracker's balloon free_page_reporting: false), or measure on bare metal",
+} as const;
+
 /** The fault thread cannot be real-time: fault latencies then include waiting for a CPU. */
 export function faultThreadWarning(f: FaultThreadProbe): { what: string; fix: string } {
   return {
@@ -213,6 +244,7 @@ export function doctor(): DoctorReport {
   const faultThread = native.ok ? native.binding.probeFaultThread() : null;
   const warnings: { what: string; fix: string }[] = [];
   if (faultThread && faultThread.policy !== 'fifo') warnings.push(faultThreadWarning(faultThread));
+  if (isLinux && balloonReportsFreePages()) warnings.push(FREE_PAGE_REPORTING_WARNING);
 
   const available = !!probe?.available;
   return {

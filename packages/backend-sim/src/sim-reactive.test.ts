@@ -1,4 +1,4 @@
-import { delay, filter, from, map, mergeMap, timer } from 'rxjs';
+import { delay, filter, from, ignoreElements, interval, map, mergeMap, timer } from 'rxjs';
 import { copyPages, CopyPriority, madvise, RejectReason, Strategy } from '@restorelab/core';
 import { defaultCostModel } from './cost-model';
 import { attached, events, handWorkload, ofKind, simulate } from './__fixtures__/hand-made';
@@ -194,6 +194,19 @@ describe('reactive commands', () => {
       [t0 + m.decisionLatencyNs, 1, 2, 3, RejectReason.Enoent, 3],
     ]);
     expect(ofKind(store, 'RestoreEnded')[0].t).toBeGreaterThan(t0 + m.decisionLatencyNs);
+    expect(result.verified).toBe(true);
+  });
+
+  it('detaches a strategy whose timer never lets time pass (interval(0)) instead of hanging', async () => {
+    const w = handWorkload([{ pid: 1, vmas: [8], accesses: [0, 1, 2, 3] }]);
+    const spin: Strategy = { attach: (ctx) => interval(0, ctx.scheduler).pipe(ignoreElements()) };
+    const { store, result } = await simulate(w, [attached('spin', spin), attached('next', nextPages(1))], { decisionLatencyNs: 0 });
+    const failed = ofKind(store, 'StrategyFailed');
+    expect(failed.map((e) => store.string(e.a))).toEqual(['spin']);
+    expect(store.string(failed[0].b)).toMatch(/ran 1000000 times at one instant without the clock moving \(interval\(0\)\?\)/);
+    expect(result.metrics.strategyFailures).toBe(1);
+    // the other strategy kept working: its copies of the next page saved the later faults
+    expect(result.metrics.pagesCopied.prefetch).toBeGreaterThan(0);
     expect(result.verified).toBe(true);
   });
 });
