@@ -15,6 +15,7 @@ import * as fs from 'fs';
 import { LinuxBackend, makeRunDir } from './linux-backend';
 import { KernelCosts, loadNative, MonitorMode, NativeMonitorStats } from './native-binding';
 import { NativeRun } from './native-run';
+import { decisionLatencies, nextPageOnFault } from './decision-latency';
 import { FaultCostFit, faultSamples, FaultSample, fitFaultCost } from './fault-cost-fit';
 import { allowedCpus, DEFAULT_PLACEMENT, Placement, planCpus } from './placement';
 import { PlanFlag, writeRunFiles } from './run-files';
@@ -60,6 +61,11 @@ export interface MeasuredCosts {
   readonly cowPageNs: number;
   /** A first access to a present page (TLB miss, page walk, cache misses), from an eager restore. */
   readonly touchPageNs: number;
+  /**
+   * From a fault to the session handling a reactive strategy's command for it (median), with
+   * faults 100 us apart: the hand-off when the event loop keeps up.
+   */
+  readonly decisionLatencyNs: number;
   /** CPUs the restored processes may use under the placement measured. */
   readonly processCpus: number;
 }
@@ -226,10 +232,11 @@ async function loggedRestore(
   workload: Workload,
   strategy: Strategy | null,
   placement: Placement,
-): Promise<{ faults: FaultSample[]; workloadNs: number; demandFaults: number }> {
+): Promise<{ faults: FaultSample[]; workloadNs: number; demandFaults: number; decisions: number[] }> {
   const strategies = strategy ? [{ name: 'calibrate', spec: 'calibrate', instance: strategy }] : [];
   const out = await runRestore({ backend: new LinuxBackend({ noVerify: true, placement }), workload, strategy: strategy ? 'calibrate' : 'demand-only', strategies, seed: 1, logPath: null });
-  return { faults: faultSamples(out.store), workloadNs: out.result.metrics.workloadNs, demandFaults: out.result.metrics.demandFaults };
+  const m = out.result.metrics;
+  return { faults: faultSamples(out.store), workloadNs: m.workloadNs, demandFaults: m.demandFaults, decisions: decisionLatencies(out.store) };
 }
 
 function mean(xs: readonly number[]): number {
@@ -256,6 +263,8 @@ function restoreGapNs(workload: Workload): number {
   return ns;
 }
 
+const DECISION_WORKLOAD = 'seq:pages=512,gapNs=100000';
+
 /** Fault windows the calibration restores use: 1, 2, 3, 5, 9 and 17 pages per fault. */
 const CALIBRATION_WINDOWS = [0, 1, 2, 4, 8, 16];
 
@@ -273,7 +282,8 @@ export interface MeasureCostsOptions {
  * latencies the backend itself logs (monitor read to wake) on `seq` restores whose faults copy 1, 5
  * and 17 pages: fixed part and per page, as the simulator charges them; what the workload waits on
  * top of that (delivery, wake-ups) from the demand-only restore's workload time per fault; a first
- * access to a present page from the eager restore's workload time per page. The copier's per-page cost
+ * access to a present page from the eager restore's workload time per page; the decision latency of
+ * a reactive strategy from one that answers every fault. The copier's per-page cost
  * comes from an eager restore's precopy; the per-call, zero-page and madvise costs from the kernel
  * ioctls timed in this process.
  */
@@ -286,11 +296,14 @@ export async function measureCosts(opts: MeasureCostsOptions = {}): Promise<Meas
   // the generator's own gaps and writes, as in the workloads the simulator is compared on
   return withImageOnDisk(`seq:pages=${pages}`, async (workload) => {
     const gapNs = restoreGapNs(workload);
+    // faults 100 us apart: the hand-off itself, not a backlog of an event loop that cannot keep up
+    const sparse = builtIn(DECISION_WORKLOAD);
     await loggedRestore(workload, null, placement); // warm-up: page cache, JIT
     const fits: FaultCostFit[] = [];
     const wakes: number[] = [];
     const bulk: number[] = [];
     const touches: number[] = [];
+    const decisions: number[] = [];
     for (let r = 0; r < rounds; r++) {
       const samples: FaultSample[] = [];
       for (const w of CALIBRATION_WINDOWS) {
@@ -304,6 +317,8 @@ export async function measureCosts(opts: MeasureCostsOptions = {}): Promise<Meas
       if (eager.stats.precopyPages > 0) bulk.push(eager.stats.precopyNs / eager.stats.precopyPages);
       // nothing faults: the workload is its gaps and one first access to each page
       touches.push((eager.workloadNs - gapNs) / pages);
+      const reactive = await loggedRestore(sparse, nextPageOnFault, placement);
+      if (reactive.decisions.length > 0) decisions.push(median(reactive.decisions));
     }
     // the median round: a busy spell of a shared machine spoils some rounds, not the result
     const fit = { fixedNs: median(fits.map((f) => f.fixedNs)), perPageNs: median(fits.map((f) => f.perPageNs)) };
@@ -318,6 +333,7 @@ export async function measureCosts(opts: MeasureCostsOptions = {}): Promise<Meas
       madviseNs: Math.round(k.madviseNs),
       cowPageNs: Math.round(k.cowPageNs),
       touchPageNs: Math.max(0, Math.round(median(touches))),
+      decisionLatencyNs: Math.round(median(decisions)),
       processCpus: cpusOf(planCpus(placement, allowedCpus()).runnerCpuMask) || (allowedCpus()?.length ?? 0),
     };
   });

@@ -95,6 +95,7 @@ export class LinuxBackend implements RestoreBackend {
     const dir = makeRunDir(this.options.tmpDir);
     const cpus = this.cpuPlan();
     let run: NativeRun | undefined;
+    let eventLoopMask = 0;
     try {
       writeRunFiles(dir, {
         runnerCpuMask: cpus.runnerCpuMask,
@@ -130,6 +131,8 @@ export class LinuxBackend implements RestoreBackend {
         submitMadvise: (pid: number, vma: number, advice: ThpAdvice) => run!.monitor.submitMadvise(procOf(pid), vma, ThpAdviceCode[advice]),
       };
       run.startMonitor();
+      // only during the run: the event loop keeps off the restored processes' CPU
+      eventLoopMask = b.pinCurrentThread(cpus.eventLoopCpuMask);
       const totalPages = image.processes.reduce((n, p) => n + p.totalPages, 0);
       session.emit(EventKind.RestoreStarted, 0, 0, session.initialLazyPages, total, totalPages, 0);
       session.start(port);
@@ -145,6 +148,7 @@ export class LinuxBackend implements RestoreBackend {
       await run.close();
       session.emit(EventKind.RestoreEnded, now(), 0, 0, 0, 0, 0);
     } finally {
+      if (cpus.eventLoopCpuMask !== 0 && eventLoopMask !== 0) b.pinCurrentThread(eventLoopMask);
       try {
         await run?.close();
       } finally {

@@ -95,6 +95,8 @@ export interface NativeBinding {
   now(): number;
   probe(): NativeProbe;
   probeFaultThread(): FaultThreadProbe;
+  /** Pins the calling JS thread to a CPU mask (0: leaves it alone); returns the mask it had (0: unknown). */
+  pinCurrentThread(mask: number): number;
   measureKernelCosts(): KernelCosts;
   readonly formatVersion: number;
 }

@@ -14,7 +14,8 @@ describe('placement', () => {
       faultCpuMask: 2,
       copierCpuMask: 1,
       runnerCpuMask: 2,
-      description: 'shared: fault thread and processes on CPU 1, copier on CPU 0',
+      eventLoopCpuMask: 1,
+      description: 'shared: fault thread and processes on CPU 1, copier and event loop on CPU 0',
     });
     expect(planCpus('shared', [3])).toMatchObject({ faultCpuMask: 8, copierCpuMask: 8, runnerCpuMask: 8 });
   });
@@ -25,12 +26,13 @@ describe('placement', () => {
       faultCpuMask: 4,
       copierCpuMask: 48,
       runnerCpuMask: 48,
-      description: 'spread: fault thread on CPU 2, processes and copier on CPUs 4,5',
+      eventLoopCpuMask: 4,
+      description: 'spread: fault thread and event loop on CPU 2, processes and copier on CPUs 4,5',
     });
   });
 
   test('pins nothing when asked not to, or when it cannot', () => {
-    expect(planCpus('none', [0, 1])).toMatchObject({ faultCpuMask: 0, copierCpuMask: 0, runnerCpuMask: 0 });
+    expect(planCpus('none', [0, 1])).toMatchObject({ faultCpuMask: 0, copierCpuMask: 0, runnerCpuMask: 0, eventLoopCpuMask: 0 });
     expect(planCpus('shared', null).description).toBe('shared: not pinned (the allowed CPUs are unknown)');
     expect(planCpus('shared', [60, 61]).description).toBe('shared: not pinned (no allowed CPU below 53)');
     expect(planCpus('shared', [1, 60]).faultCpuMask).toBe(2);

@@ -6,8 +6,10 @@ import { UsageError } from '@restorelab/core';
  * scheduler picks the CPUs afresh for every run, so without pinning the same restore's fault
  * latencies vary 2-3x from run to run.
  *   shared  the fault thread and the restored processes on one CPU (the last one allowed), the
- *           copier on the others: a fault is served where it was raised (the default)
- *   spread  the fault thread on the first allowed CPU, the restored processes on the others
+ *           copier and the JavaScript event loop on the others: a fault is served where it was
+ *           raised, and the strategies do not compete with the process (the default)
+ *   spread  the fault thread (and the event loop) on the first allowed CPU, the restored processes
+ *           and the copier on the others
  *   none    wherever the kernel puts them
  */
 export const PLACEMENTS = ['shared', 'spread', 'none'] as const;
@@ -20,6 +22,8 @@ export interface CpuPlan {
   readonly faultCpuMask: number;
   readonly copierCpuMask: number;
   readonly runnerCpuMask: number;
+  /** Where the JavaScript event loop (the strategies) runs during the restore. */
+  readonly eventLoopCpuMask: number;
   /** e.g. "shared: fault thread and processes on CPU 1, copier on CPU 0". */
   readonly description: string;
 }
@@ -61,7 +65,7 @@ const maskOf = (cpus: readonly number[]) => cpus.reduce((m, c) => m + 2 ** c, 0)
 const list = (cpus: readonly number[]) => (cpus.length === 1 ? `CPU ${cpus[0]}` : `CPUs ${cpus.join(',')}`);
 
 function unpinned(placement: Placement, why: string): CpuPlan {
-  return { placement, faultCpuMask: 0, copierCpuMask: 0, runnerCpuMask: 0, description: `${placement}: not pinned (${why})` };
+  return { placement, faultCpuMask: 0, copierCpuMask: 0, runnerCpuMask: 0, eventLoopCpuMask: 0, description: `${placement}: not pinned (${why})` };
 }
 
 /** The masks of a placement over the allowed CPUs. */
@@ -79,7 +83,8 @@ export function planCpus(placement: Placement, cpus: readonly number[] | null): 
       faultCpuMask: maskOf([home]),
       copierCpuMask: maskOf(copier),
       runnerCpuMask: maskOf([home]),
-      description: `shared: fault thread and processes on ${list([home])}, copier on ${list(copier)}`,
+      eventLoopCpuMask: maskOf(copier),
+      description: `shared: fault thread and processes on ${list([home])}, copier and event loop on ${list(copier)}`,
     };
   }
   const fault = usable[0];
@@ -89,6 +94,7 @@ export function planCpus(placement: Placement, cpus: readonly number[] | null): 
     faultCpuMask: maskOf([fault]),
     copierCpuMask: maskOf(rest),
     runnerCpuMask: maskOf(rest),
-    description: `spread: fault thread on ${list([fault])}, processes and copier on ${list(rest)}`,
+    eventLoopCpuMask: maskOf([fault]),
+    description: `spread: fault thread and event loop on ${list([fault])}, processes and copier on ${list(rest)}`,
   };
 }

@@ -63,9 +63,9 @@ export const SimCostModel = Symbol('SimCostModel');
  * monitor logs ~3.5 us (read to wake), the process waits ~12 us in all; a page inside a fault's
  * copy costs ~2 us, a page of the copier's large calls ~2.3 us (pages come from the image's file,
  * land in fresh memory); a first access to a present page ~0.3 us (nested page walk), a child's
- * copy-on-write fault ~3 us; the processes share one CPU (the default placement). fork, prefill
- * and register are estimates; decision latency is what a JS strategy sees on Linux at the fastest
- * (events are handed over every 250 us at most).
+ * copy-on-write fault ~3 us; the processes share one CPU (the default placement); a reactive
+ * strategy's command comes back ~130 us after the fault when the event loop keeps up. fork,
+ * prefill and register are estimates.
  */
 export const defaultCostModel: CostModel = Object.freeze({
   faultOverheadNs: 1200,
@@ -75,7 +75,7 @@ export const defaultCostModel: CostModel = Object.freeze({
   faultCopyPageNs: 2050,
   zeroPageNs: 450,
   madviseNs: 460,
-  decisionLatencyNs: 50000,
+  decisionLatencyNs: 130000,
   prefillPageNs: 600,
   registerVmaNs: 3000,
   forkNs: 100000,

@@ -21,15 +21,16 @@ const copierFacts = (evs: ReturnType<typeof events>) =>
 describe('reactive commands', () => {
   it('a prefetch that arrives after the fault: late prefetch, then EEXIST', async () => {
     const w = handWorkload([{ pid: 1, vmas: [8], accesses: [0, 1, ...new Array(1000).fill(0)] }]);
-    const { store, result } = await simulate(w, [attached('next', nextPages(1))]);
+    // the workload lasts past the second copy's arrival
+    const { store, result } = await simulate(w, [attached('next', nextPages(1))], { decisionLatencyNs: 50_000 });
     const f0 = T0 + 100;
     const f1 = f0 + onePageFault + m.faultWakeNs + 100;
     expect(copierFacts(events(store))).toEqual([
       ['CopyQueued', f0, 1, 1, 1, CopyPriority.Prefetch],
       ['CopyQueued', f1, 2, 1, 1, CopyPriority.Prefetch],
       // page 1 was faulted in while its copy waited for the decision latency
-      ['CopyRejected', f0 + m.decisionLatencyNs, 1, 1, RejectReason.Eexist, 1],
-      ['PagesCopied', f1 + m.decisionLatencyNs + oneCopy, 2, 1, 1, 1],
+      ['CopyRejected', f0 + 50_000, 1, 1, RejectReason.Eexist, 1],
+      ['PagesCopied', f1 + 50_000 + oneCopy, 2, 1, 1, 1],
     ]);
     const x = result.metrics;
     expect(x.demandFaults).toBe(2);

@@ -222,6 +222,14 @@ Napi::Value Probe(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// Pins the calling (JavaScript) thread to the CPUs of a mask (0: leaves it); returns the mask it had.
+Napi::Value PinCurrentThread(const Napi::CallbackInfo& info) {
+  const uint64_t before = threadCpuMask();
+  const uint64_t mask = static_cast<uint64_t>(info[0].As<Napi::Number>().DoubleValue());
+  pinThread(mask);
+  return Napi::Number::New(info.Env(), static_cast<double>(before));
+}
+
 // How the fault thread would be scheduled in this process, and why SCHED_FIFO was refused.
 Napi::Value ProbeFaultThread(const Napi::CallbackInfo& info) {
   int e = 0;
@@ -253,6 +261,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("now", Napi::Function::New(env, Now));
   exports.Set("probe", Napi::Function::New(env, Probe));
   exports.Set("probeFaultThread", Napi::Function::New(env, ProbeFaultThread));
+  exports.Set("pinCurrentThread", Napi::Function::New(env, PinCurrentThread));
   exports.Set("measureKernelCosts", Napi::Function::New(env, MeasureKernelCosts));
   exports.Set("formatVersion", Napi::Number::New(env, RL_FORMAT_VERSION));
   return exports;

@@ -44,6 +44,16 @@ void pinThread(uint64_t mask) {
   (void)pthread_setaffinity_np(pthread_self(), sizeof set, &set);
 }
 
+uint64_t threadCpuMask() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (pthread_getaffinity_np(pthread_self(), sizeof set, &set) != 0) return 0;
+  uint64_t mask = 0;
+  for (int i = 0; i < 64; i++)
+    if (CPU_ISSET(i, &set)) mask |= 1ull << i;
+  return mask;
+}
+
 const char* faultThreadPolicyName(FaultThreadPolicy p) {
   switch (p) {
     case FaultThreadPolicy::Fifo:

@@ -22,6 +22,9 @@ const char* faultThreadPolicyName(FaultThreadPolicy p);
 // Keeps the calling thread on the CPUs of `mask` (bit i: CPU i); 0 leaves it alone. Best effort.
 void pinThread(uint64_t mask);
 
+// The CPUs (up to 64) the calling thread may run on now, as a mask; 0 if unknown.
+uint64_t threadCpuMask();
+
 }  // namespace restorelab
 
 #endif
