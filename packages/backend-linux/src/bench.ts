@@ -13,10 +13,8 @@ import {
 } from '@restorelab/core';
 import * as fs from 'fs';
 import { LinuxBackend, makeRunDir } from './linux-backend';
-import { KernelCosts, loadNative, MonitorMode, NativeMonitorStats } from './native-binding';
+import { loadNative, MonitorMode, NativeMonitorStats } from './native-binding';
 import { NativeRun } from './native-run';
-import { decisionLatencies, nextPageOnFault } from './decision-latency';
-import { FaultCostFit, faultSamples, FaultSample, fitFaultCost } from './fault-cost-fit';
 import { allowedCpus, DEFAULT_PLACEMENT, Placement, planCpus } from './placement';
 import { PlanFlag, writeRunFiles } from './run-files';
 
@@ -45,32 +43,8 @@ export interface BenchOverheadResult {
   readonly copyRatio: number;
 }
 
-export interface MeasuredCosts {
-  /** A demand fault as the backend logs it (monitor read to wake), without its copy call. */
-  readonly faultOverheadNs: number;
-  /** The rest of a fault's round trip as the workload sees it (delivery and wake-ups). */
-  readonly faultWakeNs: number;
-  /** Per page of the copy a fault makes. */
-  readonly faultCopyPageNs: number;
-  readonly copyCallNs: number;
-  /** Per page of the copier's (precopy's) large calls. */
-  readonly copyPageNs: number;
-  readonly zeroPageNs: number;
-  readonly madviseNs: number;
-  /** A forked child's write fault that copies a page it shared with its parent. */
-  readonly cowPageNs: number;
-  /** A first access to a present page (TLB miss, page walk, cache misses), from an eager restore. */
-  readonly touchPageNs: number;
-  /**
-   * From a fault to the session handling a reactive strategy's command for it (median), with
-   * faults 100 us apart: the hand-off when the event loop keeps up.
-   */
-  readonly decisionLatencyNs: number;
-  /** CPUs the restored processes may use under the placement measured. */
-  readonly processCpus: number;
-}
 
-function builtIn(spec: string): Workload {
+export function builtIn(spec: string): Workload {
   const parsed = parseSpec(spec, 'workload');
   const c = builtInWorkloads.find((w) => w.name === parsed.name);
   if (!c) throw new Error(`no built-in workload '${parsed.name}'`);
@@ -79,13 +53,13 @@ function builtIn(spec: string): Workload {
 }
 
 /** Precopies every page: the eager baseline, without depending on the strategies package. */
-const precopyAll: Strategy = {
+export const precopyAll: Strategy = {
   plan(ctx) {
     for (const p of ctx.image.processes) ctx.precopy({ pid: p.pid, page: 0, count: p.totalPages });
   },
 };
 
-function requireNative() {
+export function requireNative() {
   const native = loadNative();
   if (!native.ok) throw new Error(`the linux backend is unavailable: ${native.reason}`);
   const probe = native.binding.probe();
@@ -131,7 +105,7 @@ async function referenceRun(workload: Workload, mode: MonitorMode, placement: Pl
   }
 }
 
-async function backendRun(
+export async function backendRun(
   workload: Workload,
   strategy: Strategy | null,
   placement: Placement,
@@ -146,23 +120,41 @@ async function backendRun(
 
 const gbps = (pages: number, ns: number) => (ns > 0 ? (pages * 4096) / ns : 0);
 
+/** A built-in workload whose image is on disk, written once; close() removes it. */
+export interface WorkloadOnDisk {
+  readonly workload: Workload;
+  close(): void;
+}
+
 /**
- * A built-in workload with its image written (and synced) once, so no run writes its pages file
- * while another one is measured: every run links to it.
+ * Writes (and syncs) a built-in workload's image once, so no run writes its pages file while
+ * another one is measured: every run links to it.
  */
-async function withImageOnDisk<T>(spec: string, fn: (w: Workload) => Promise<T>): Promise<T> {
+export function imageOnDisk(spec: string): WorkloadOnDisk {
   const generated = builtIn(spec);
   const dir = makeRunDir();
   try {
     writeImage(generated.image, dir);
     const image = readImage(dir, { verifyChecksum: false });
-    try {
-      return await fn({ ...generated, image });
-    } finally {
-      image.close();
-    }
-  } finally {
+    return {
+      workload: { ...generated, image },
+      close: () => {
+        image.close();
+        fs.rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (e) {
     fs.rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+async function withImageOnDisk<T>(spec: string, fn: (w: Workload) => Promise<T>): Promise<T> {
+  const disk = imageOnDisk(spec);
+  try {
+    return await fn(disk.workload);
+  } finally {
+    disk.close();
   }
 }
 
@@ -222,119 +214,3 @@ async function benchOn(workload: Workload, repeat: number, placement: Placement)
   };
 }
 
-/** Every fault copies its page and up to `forward` lazy pages after it. */
-function windowOf(forward: number): Strategy {
-  return { plan: (ctx) => ctx.faultWindow({ forward, backward: 0 }) };
-}
-
-/** One logged restore: its demand faults (pages copied, latency) and its workload time. */
-async function loggedRestore(
-  workload: Workload,
-  strategy: Strategy | null,
-  placement: Placement,
-): Promise<{ faults: FaultSample[]; workloadNs: number; demandFaults: number; decisions: number[] }> {
-  const strategies = strategy ? [{ name: 'calibrate', spec: 'calibrate', instance: strategy }] : [];
-  const out = await runRestore({ backend: new LinuxBackend({ noVerify: true, placement }), workload, strategy: strategy ? 'calibrate' : 'demand-only', strategies, seed: 1, logPath: null });
-  const m = out.result.metrics;
-  return { faults: faultSamples(out.store), workloadNs: m.workloadNs, demandFaults: m.demandFaults, decisions: decisionLatencies(out.store) };
-}
-
-function mean(xs: readonly number[]): number {
-  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0;
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-/** CPUs in a mask (bit i: CPU i). */
-function cpusOf(mask: number): number {
-  let n = 0;
-  for (let m = mask; m > 0; m = Math.floor(m / 2)) n += m % 2;
-  return n;
-}
-
-/** The compute gaps of the replayed (restore-phase) accesses. */
-function restoreGapNs(workload: Workload): number {
-  let ns = 0;
-  for (const t of workload.traces) for (let k = t.migrateAt; k < t.gapNs.length; k++) ns += t.gapNs[k];
-  return ns;
-}
-
-const DECISION_WORKLOAD = 'seq:pages=512,gapNs=100000';
-
-/** Fault windows the calibration restores use: 1, 2, 3, 5, 9 and 17 pages per fault. */
-const CALIBRATION_WINDOWS = [0, 1, 2, 4, 8, 16];
-
-export interface MeasureCostsOptions {
-  /** Pages of the seq image the restores use (default 2048). */
-  readonly pages?: number;
-  /** Rounds of restores (default 7): each is fitted on its own, the median round's costs count. */
-  readonly rounds?: number;
-  /** Measure under this placement (default shared): the simulator then models runs made with it. */
-  readonly placement?: Placement;
-}
-
-/**
- * The costs the simulator's cost model charges, measured here. A fault's cost is fitted on the
- * latencies the backend itself logs (monitor read to wake) on `seq` restores whose faults copy 1, 5
- * and 17 pages: fixed part and per page, as the simulator charges them; what the workload waits on
- * top of that (delivery, wake-ups) from the demand-only restore's workload time per fault; a first
- * access to a present page from the eager restore's workload time per page; the decision latency of
- * a reactive strategy from one that answers every fault. The copier's per-page cost
- * comes from an eager restore's precopy; the per-call, zero-page and madvise costs from the kernel
- * ioctls timed in this process.
- */
-export async function measureCosts(opts: MeasureCostsOptions = {}): Promise<MeasuredCosts> {
-  const native = requireNative();
-  const k: KernelCosts = native.binding.measureKernelCosts();
-  const pages = opts.pages ?? 2048;
-  const rounds = Math.max(1, opts.rounds ?? 7);
-  const placement = opts.placement ?? DEFAULT_PLACEMENT;
-  // the generator's own gaps and writes, as in the workloads the simulator is compared on
-  return withImageOnDisk(`seq:pages=${pages}`, async (workload) => {
-    const gapNs = restoreGapNs(workload);
-    // faults 100 us apart: the hand-off itself, not a backlog of an event loop that cannot keep up
-    const sparse = builtIn(DECISION_WORKLOAD);
-    await loggedRestore(workload, null, placement); // warm-up: page cache, JIT
-    const fits: FaultCostFit[] = [];
-    const wakes: number[] = [];
-    const bulk: number[] = [];
-    const touches: number[] = [];
-    const decisions: number[] = [];
-    for (let r = 0; r < rounds; r++) {
-      const samples: FaultSample[] = [];
-      for (const w of CALIBRATION_WINDOWS) {
-        const run = await loggedRestore(workload, w > 0 ? windowOf(w) : null, placement);
-        samples.push(...run.faults);
-        // every access of this seq faults: the workload is its gaps and the faults' round trips
-        if (w === 0 && run.demandFaults > 0) wakes.push((run.workloadNs - gapNs) / run.demandFaults - mean(run.faults.map((f) => f.latencyNs)));
-      }
-      fits.push(fitFaultCost(samples));
-      const eager = await backendRun(workload, precopyAll, placement);
-      if (eager.stats.precopyPages > 0) bulk.push(eager.stats.precopyNs / eager.stats.precopyPages);
-      // nothing faults: the workload is its gaps and one first access to each page
-      touches.push((eager.workloadNs - gapNs) / pages);
-      const reactive = await loggedRestore(sparse, nextPageOnFault, placement);
-      if (reactive.decisions.length > 0) decisions.push(median(reactive.decisions));
-    }
-    // the median round: a busy spell of a shared machine spoils some rounds, not the result
-    const fit = { fixedNs: median(fits.map((f) => f.fixedNs)), perPageNs: median(fits.map((f) => f.perPageNs)) };
-    const perCallShare = k.copyCallNs / 512;
-    return {
-      faultOverheadNs: Math.max(0, Math.round(fit.fixedNs - k.copyCallNs)),
-      faultWakeNs: Math.max(0, Math.round(median(wakes))),
-      faultCopyPageNs: Math.round(fit.perPageNs),
-      copyCallNs: Math.round(k.copyCallNs),
-      copyPageNs: Math.round(bulk.length ? Math.max(0, median(bulk) - perCallShare) : k.copyPageNs),
-      zeroPageNs: Math.round(k.zeroPageNs),
-      madviseNs: Math.round(k.madviseNs),
-      cowPageNs: Math.round(k.cowPageNs),
-      touchPageNs: Math.max(0, Math.round(median(touches))),
-      decisionLatencyNs: Math.round(median(decisions)),
-      processCpus: cpusOf(planCpus(placement, allowedCpus()).runnerCpuMask) || (allowedCpus()?.length ?? 0),
-    };
-  });
-}

@@ -6,3 +6,4 @@ export { loadNative } from './native-binding';
 export type { NativeLoad, NativeProbe, KernelCosts } from './native-binding';
 export { PLACEMENTS, DEFAULT_PLACEMENT, parsePlacement, planCpus, allowedCpus } from './placement';
 export type { Placement, CpuPlan } from './placement';
+export * from './cost-meter';

@@ -14,6 +14,11 @@ export interface CostModel {
    * it; a fault's logged latency does not include it (on Linux neither).
    */
   readonly faultWakeNs: number;
+  /**
+   * Added to a fault that finds the monitor idle for FAULT_IDLE_FULL_NS or more (caches gone cold
+   * while the process ran), in proportion to the idle time below that.
+   */
+  readonly faultIdleNs: number;
   /** Fixed cost of one UFFDIO_COPY call. */
   readonly copyCallNs: number;
   /** Per-page cost of UFFDIO_COPY in the copier and in plan precopy (large calls). */
@@ -54,6 +59,14 @@ export interface CostModel {
   readonly processCpus: number;
 }
 
+/** Idle time of the monitor after which a fault pays all of faultIdleNs. */
+export const FAULT_IDLE_FULL_NS = 100_000;
+
+/** The cold-cache part of a fault that finds the monitor idle for `idleNs`. */
+export function faultIdleCostNs(m: CostModel, idleNs: number): number {
+  return idleNs <= 0 ? 0 : Math.round((m.faultIdleNs * Math.min(idleNs, FAULT_IDLE_FULL_NS)) / FAULT_IDLE_FULL_NS);
+}
+
 /** Rebind this to use another cost model (the CLI's --cost-model FILE). */
 export const SimCostModel = Symbol('SimCostModel');
 
@@ -70,6 +83,7 @@ export const SimCostModel = Symbol('SimCostModel');
 export const defaultCostModel: CostModel = Object.freeze({
   faultOverheadNs: 1200,
   faultWakeNs: 8300,
+  faultIdleNs: 700,
   copyCallNs: 300,
   copyPageNs: 2300,
   faultCopyPageNs: 2050,

@@ -217,6 +217,19 @@ describe('the fault round trip', () => {
   });
 });
 
+describe('an idle monitor', () => {
+  it('serves a fault slower the longer it idled, up to faultIdleNs after 100 us', async () => {
+    const latencies = async (gapNs: number) => {
+      const w = handWorkload([{ pid: 1, vmas: [4], accesses: [0, 1, 2], gapNs }]);
+      const { store } = await simulate(w, [], { faultIdleNs: 1000, faultWakeNs: 0 });
+      return ofKind(store, 'FaultResolved').map((e) => e.b - onePageFault);
+    };
+    expect(await latencies(50_000)).toEqual([500, 500, 500]);
+    expect(await latencies(200_000)).toEqual([1000, 1000, 1000]);
+    expect(await latencies(100)).toEqual([1, 1, 1]);
+  });
+});
+
 describe('the cost of running', () => {
   const precopied = (i: number) => PageFlag.Content | (i >= 0 ? PageFlag.Precopied : 0);
 

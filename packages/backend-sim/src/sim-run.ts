@@ -15,7 +15,7 @@ import {
   vmaOfPage,
 } from '@restorelab/core';
 import { CopyQueue } from './copy-queue';
-import { CostModel, copyCostNs, faultCopyCostNs } from './cost-model';
+import { CostModel, copyCostNs, faultCopyCostNs, faultIdleCostNs } from './cost-model';
 import { forEachBitRun, MemoryModel } from './memory-model';
 import { ProcessHeap } from './process-heap';
 import { PageBit, RunState, SimProcess } from './sim-process';
@@ -75,6 +75,8 @@ export class SimRun {
   private readonly faultQueue: SimProcess[] = [];
   private faultQueueHead = 0;
   private serving: SimProcess | undefined;
+  /** When the monitor last finished serving a fault (its idle time cools its caches). */
+  private monitorIdleSince = 0;
   private service: Service = Service.Copy;
   private svcPage = 0;
   /** When the monitor took the fault it serves: a fault's logged latency starts here, as on Linux. */
@@ -420,6 +422,7 @@ export class SimRun {
 
   private startWorkloads(): void {
     const now = this.clock.now;
+    this.monitorIdleSince = now;
     for (const p of this.procs) this.session.emit(EventKind.WorkloadStarted, now, p.pid, p.accesses, 0, 0, 0);
     this.running = this.procs.length;
     for (const p of this.procs) {
@@ -486,7 +489,7 @@ export class SimRun {
       this.svcHi = hi;
       cost = m.faultOverheadNs + faultCopyCostNs(m, hi - lo + 1);
     }
-    this.monitorDoneAt = this.clock.now + cost;
+    this.monitorDoneAt = this.clock.now + cost + faultIdleCostNs(m, this.clock.now - this.monitorIdleSince);
   }
 
   private monitorDone(): void {
@@ -516,6 +519,7 @@ export class SimRun {
     // the monitor's view (read to wake), what Linux logs; the wait behind other processes' faults is not in it
     s.emit(EventKind.FaultResolved, now, pid, page, now - this.svcStartedAt, 0, 0);
     this.serving = undefined;
+    this.monitorIdleSince = now;
 
     p.flags[page] |= PageBit.Touched;
     p.k++;

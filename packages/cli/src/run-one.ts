@@ -12,7 +12,8 @@ import {
 import { oneLine } from './errors';
 
 export interface RunOneRequest {
-  readonly backend: string;
+  /** A backend's name, or a backend (e.g. a simulator with a cost model measured just now). */
+  readonly backend: string | RestoreBackend;
   /** A workload spec (`zipf:pages=4096`), or a workload already generated (to run it several times). */
   readonly workload: string | Workload;
   /** A strategy stack, e.g. `thp-guard,neighbor-prefetch:window=16`. */
@@ -57,7 +58,7 @@ export async function availableBackend(container: Container, name: string): Prom
 export async function runOne(container: Container, req: RunOneRequest): Promise<RunOutcome> {
   const strategies = container.get<StrategyRegistry>(StrategyRegistry).instantiate(req.strategy);
   const workload = typeof req.workload === 'string' ? createWorkload(container, req.workload, req.seed) : req.workload;
-  const backend = await availableBackend(container, req.backend);
+  const backend = typeof req.backend === 'string' ? await availableBackend(container, req.backend) : req.backend;
   return runRestore({
     backend,
     workload,

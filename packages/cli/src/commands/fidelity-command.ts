@@ -1,5 +1,9 @@
+import * as fs from 'fs';
 import { Argv, CommandModule } from 'yargs';
+import { DEFAULT_PLACEMENT } from '@restorelab/backend-linux';
 import { UsageError } from '@restorelab/core';
+import { MEASURED_KEYS } from '../experiment/calibrate';
+import { InlineCalibrator } from '../experiment/inline-calibrator';
 import { createContainer } from '../container';
 import { ExitError } from '../errors';
 import { DEFAULT_REPETITIONS, FidelityPair, measureFidelity } from '../experiment/fidelity';
@@ -12,6 +16,8 @@ interface FidelityArgs extends ContainerArgs, JsonArgs {
   repetitions: number;
   'max-stall-error': number;
   check: boolean;
+  calibrate: boolean;
+  out?: string;
 }
 
 function builder(y: Argv): Argv<FidelityArgs> {
@@ -21,12 +27,28 @@ function builder(y: Argv): Argv<FidelityArgs> {
     .option('repetitions', { type: 'number', default: DEFAULT_REPETITIONS, requiresArg: true, describe: 'Linux runs per pair (the median stall time counts)' })
     .option('max-stall-error', { type: 'number', default: 0.15, requiresArg: true, describe: 'a pair is ok within this relative stall-time error' })
     .option('check', { type: 'boolean', default: false, describe: 'exit 1 when a pair is not ok' })
+    .option('calibrate', {
+      type: 'boolean',
+      default: false,
+      describe: 'measure the cost model during the comparison (a calibration round before each round of Linux runs) and simulate with it',
+    })
+    .option('out', { type: 'string', requiresArg: true, describe: 'with --calibrate: write the cost model measured to this file' })
     .check((a) => {
+      if (a.calibrate && a['cost-model'] !== undefined) throw new UsageError('give --cost-model FILE or --calibrate, not both');
+      if (a.out !== undefined && !a.calibrate) throw new UsageError('--out writes the cost model --calibrate measures: add --calibrate');
       if (!(Number.isInteger(a.repetitions) && a.repetitions >= 1)) throw new UsageError(`--repetitions must be a positive integer, got ${a.repetitions}`);
       if (!(a['max-stall-error'] >= 0)) throw new UsageError(`--max-stall-error must be >= 0, got ${a['max-stall-error']}`);
       return true;
     });
   return withJson(withContainerOptions(withOptions), 'print the pairs as JSON') as unknown as Argv<FidelityArgs>;
+}
+
+function writeProfile(file: string, profile: object): void {
+  try {
+    fs.writeFileSync(file, JSON.stringify(profile, null, 2) + '\n');
+  } catch (e) {
+    throw new UsageError(`cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
 }
 
 function ms(ns: number): string {
@@ -93,6 +115,7 @@ export function fidelitySummary(pairs: readonly FidelityPair[]): string {
 /** Simulator vs Linux on small built-in workloads, per deterministic strategy. */
 export async function runFidelityCommand(args: FidelityArgs): Promise<void> {
   const container = await createContainer(containerOptionsOf(args));
+  const calibrator = args.calibrate ? InlineCalibrator.open(args.placement ?? DEFAULT_PLACEMENT) : undefined;
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   process.once('SIGINT', onSigint);
@@ -107,13 +130,18 @@ export async function runFidelityCommand(args: FidelityArgs): Promise<void> {
       onProgress: (done, total, label) => {
         if (process.stderr.isTTY) process.stderr.write(`\r\x1b[2K[${done}/${total}] ${label}`);
       },
+      calibrator,
     });
   } finally {
     process.off('SIGINT', onSigint);
     if (process.stderr.isTTY) process.stderr.write('\r\x1b[2K');
+    calibrator?.close();
   }
-  if (args.json) printJson(pairs);
+  const profile = calibrator && calibrator.rounds > 0 ? calibrator.profile() : undefined;
+  if (profile && args.out) writeProfile(args.out, profile);
+  if (args.json) printJson(profile ? { costModel: profile, pairs } : pairs);
   else {
+    if (profile) print(`cost model measured during the comparison (${calibrator!.rounds} rounds): ${MEASURED_KEYS.map((k) => `${k}=${profile[k]}`).join(' ')}`);
     print(renderFidelity(pairs));
     print(fidelitySummary(pairs));
   }

@@ -22,6 +22,8 @@ describe('restorelab user mistakes (e2e)', () => {
     ['bad workload parameter', ['run', '--workload', 'zipf:pages=many'], /workload zipf: parameter 'pages' must be an integer, got 'many'/],
     ['unknown backend', ['run', '--workload', SMALL, '--backend', 'qemu'], /unknown backend 'qemu' \(known: sim, linux\)/],
     ['unknown flag', ['run', '--strategyy', 'eager'], /Unknown argument: strategyy/],
+    ['fidelity with two cost models', ['fidelity', '--calibrate', '--cost-model', 'x.json'], /give --cost-model FILE or --calibrate, not both/],
+    ['fidelity --out without --calibrate', ['fidelity', '--out', 'x.json'], /--out writes the cost model --calibrate measures: add --calibrate/],
     ['a choice that is not one', ['run', '--placement', 'pinned'], /Invalid values: Argument: placement, Given: "pinned", Choices: "shared", "spread", "none"$/],
     ['unknown command', ['rnu'], /^restorelab: unknown command 'rnu' \(commands: run, replay, /],
     ['no command', [], /no command given \(try restorelab --help\)/],

@@ -3,7 +3,7 @@ import { DEFAULT_PLACEMENT, measureCosts, MeasuredCosts, Placement } from '@rest
 import { CostModel, costModelKeys, defaultCostModel, parseCostModel } from '@restorelab/backend-sim';
 
 /** The cost-model keys backend-linux's measureCosts() measures; the others keep their defaults. */
-export const MEASURED_KEYS = ['faultOverheadNs', 'faultWakeNs', 'faultCopyPageNs', 'copyCallNs', 'copyPageNs', 'zeroPageNs', 'madviseNs', 'cowPageNs', 'touchPageNs', 'decisionLatencyNs', 'processCpus'] as const satisfies readonly (keyof MeasuredCosts & keyof CostModel)[];
+export const MEASURED_KEYS = ['faultOverheadNs', 'faultWakeNs', 'faultIdleNs', 'faultCopyPageNs', 'copyCallNs', 'copyPageNs', 'zeroPageNs', 'madviseNs', 'cowPageNs', 'touchPageNs', 'decisionLatencyNs', 'processCpus'] as const satisfies readonly (keyof MeasuredCosts & keyof CostModel)[];
 
 /** A cost-model profile: the simulator's keys (comments start with '_', which the loader skips). */
 export type CostProfile = CostModel & { readonly _comment: string; readonly _measured: readonly string[] };
@@ -14,7 +14,11 @@ export async function calibrate(
   measure: () => Promise<MeasuredCosts> = () => measureCosts(),
   placement: Placement = DEFAULT_PLACEMENT,
 ): Promise<CostProfile> {
-  const measured = await measure();
+  return costProfile(await measure(), base, placement);
+}
+
+/** The measured keys over `base`, with a comment saying where and when (throws on a bad measurement). */
+export function costProfile(measured: MeasuredCosts, base: CostModel = defaultCostModel, placement: Placement = DEFAULT_PLACEMENT): CostProfile {
   const model: Record<string, number> = { ...base };
   for (const k of MEASURED_KEYS) {
     const v = measured[k];

@@ -1,5 +1,5 @@
 import { loadNative, unavailableReason } from '@restorelab/backend-linux';
-import { parseCostModel } from '@restorelab/backend-sim';
+import { defaultCostModel, parseCostModel } from '@restorelab/backend-sim';
 import { createContainer } from '../container';
 import { calibrate, MEASURED_KEYS } from './calibrate';
 import { fidelitySummary, renderFidelity } from '../commands/fidelity-command';
@@ -16,7 +16,7 @@ const reason = linuxSkipReason();
 if (reason) console.warn(`fidelity.test: Linux tests SKIPPED: ${reason}`);
 const linuxIt = reason ? it.skip : it;
 
-const fake = { faultOverheadNs: 5000.4, faultWakeNs: 9000, faultCopyPageNs: 2100, touchPageNs: 300, cowPageNs: 3000, decisionLatencyNs: 200000, processCpus: 1, copyCallNs: 250, copyPageNs: 1200, zeroPageNs: 500, madviseNs: 600, extra: 7 };
+const fake = { faultOverheadNs: 5000.4, faultWakeNs: 9000, faultIdleNs: 500, faultCopyPageNs: 2100, touchPageNs: 300, cowPageNs: 3000, decisionLatencyNs: 200000, processCpus: 1, copyCallNs: 250, copyPageNs: 1200, zeroPageNs: 500, madviseNs: 600, extra: 7 };
 
 describe('calibrate', () => {
   it('writes the measured keys over the defaults, as a profile --cost-model reads', async () => {
@@ -70,6 +70,31 @@ describe('fidelity (simulator vs Linux)', () => {
       expect(p.linux.stallNs).toBe((p.linux.stallNsRuns[0] + p.linux.stallNsRuns[1]) / 2);
       expect(p.workloadError).toBeCloseTo((p.sim.workloadNs - p.linux.workloadNs) / p.linux.workloadNs, 9);
     }
+  });
+});
+
+describe('fidelity with a calibration during the comparison', () => {
+  linuxIt('measures a round before each round of Linux runs, then simulates with the model measured', async () => {
+    const container = await createContainer();
+    const calls: string[] = [];
+    const slow = { ...defaultCostModel, faultOverheadNs: 1_000_000 };
+    const pairs = await measureFidelity(container, {
+      workloads: ['seq:pages=64'],
+      strategies: ['demand-only', 'eager'],
+      repetitions: 3,
+      onProgress: (done) => calls.push(`run ${done}`),
+      calibrator: {
+        round: async () => void calls.push('round'),
+        model: () => {
+          calls.push('model');
+          return slow;
+        },
+      },
+    });
+    expect(calls).toEqual(['round', 'run 1', 'run 2', 'round', 'run 3', 'run 4', 'round', 'run 5', 'run 6', 'model']);
+    // the simulator ran with the model the calibrator gave: a millisecond a fault
+    expect(pairs[0].sim.stallNs).toBeGreaterThanOrEqual(64 * 1_000_000);
+    expect(pairs[1].sim.demandFaults).toBe(0);
   });
 });
 

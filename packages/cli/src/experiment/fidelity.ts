@@ -1,5 +1,6 @@
 import { Container } from 'inversify';
-import { RunResult, StrategyRegistry, WorkloadRegistry } from '@restorelab/core';
+import { RestoreBackend, RunResult, StrategyRegistry, WorkloadRegistry } from '@restorelab/core';
+import { CostModel, SimBackend } from '@restorelab/backend-sim';
 import { appliesTo } from '@restorelab/strategies';
 import { availableBackend, createWorkload, runOne } from '../run-one';
 
@@ -42,6 +43,18 @@ export interface FidelityOptions {
   /** After each Linux run: runs done, runs in all, the pair it was for. */
   readonly onProgress?: (done: number, total: number, label: string) => void;
   readonly signal?: AbortSignal;
+  /**
+   * Calibrate during the comparison: a round before each round of Linux runs, then the simulator
+   * runs with the model measured over the same minutes (a shared machine drifts between a
+   * `calibrate` and a later `fidelity`). Without it the container's simulator (its cost model) runs.
+   */
+  readonly calibrator?: Calibrator;
+}
+
+/** Measures the cost model a round at a time (backend-linux's CostMeter, as a profile). */
+export interface Calibrator {
+  round(): Promise<void>;
+  model(): CostModel;
 }
 
 /** The built-in workloads at the fidelity sizes (only the size parameters a generator has are set). */
@@ -94,23 +107,26 @@ export async function measureFidelity(container: Container, opts: FidelityOption
     for (const strategy of stacks) plan.push({ workload: spec, strategy });
   }
   const workloads = new Map(specs.map((spec) => [spec, createWorkload(container, spec, seed)]));
-  const run = async (p: { workload: string; strategy: string }, backend: string): Promise<RunResult> =>
+  const run = async (p: { workload: string; strategy: string }, backend: string | RestoreBackend): Promise<RunResult> =>
     (await runOne(container, { backend, workload: workloads.get(p.workload)!, strategy: p.strategy, seed, logPath: null, signal: opts.signal })).result;
-  const sims: RunResult[] = [];
-  for (const p of plan) {
-    if (opts.signal?.aborted) break;
-    sims.push(await run(p, 'sim'));
-  }
   // Round by round over all pairs, so the repetitions of a pair fall in different moments of a
   // shared machine (a slow spell of a few seconds then moves one run of many pairs, not a median).
+  const calibrator = opts.calibrator;
   const linuxRuns: RunResult[][] = plan.map(() => []);
-  const total = sims.length * reps;
+  const total = plan.length * reps;
   let done = 0;
   for (let r = 0; r < reps && !opts.signal?.aborted; r++) {
-    for (let i = 0; i < sims.length && !opts.signal?.aborted; i++) {
+    if (calibrator) await calibrator.round();
+    for (let i = 0; i < plan.length && !opts.signal?.aborted; i++) {
       linuxRuns[i].push(await run(plan[i], 'linux'));
       opts.onProgress?.(++done, total, `${plan[i].workload} ${plan[i].strategy}`);
     }
+  }
+  const simBackend: string | RestoreBackend = calibrator && linuxRuns[0]?.length ? new SimBackend(calibrator.model()) : 'sim';
+  const sims: RunResult[] = [];
+  for (const [i, p] of plan.entries()) {
+    if (opts.signal?.aborted || linuxRuns[i].length === 0) break;
+    sims.push(await run(p, simBackend));
   }
   const pairs: FidelityPair[] = [];
   for (const [i, sim] of sims.entries()) {

@@ -1,0 +1,197 @@
+import { runRestore, Strategy, Workload } from '@restorelab/core';
+import { backendRun, builtIn, imageOnDisk, precopyAll, requireNative, WorkloadOnDisk } from './bench';
+import { decisionLatencies, nextPageOnFault } from './decision-latency';
+import { FaultCostFit, faultSamples, FaultSample, fitFaultCost } from './fault-cost-fit';
+import { LinuxBackend } from './linux-backend';
+import { KernelCosts } from './native-binding';
+import { allowedCpus, DEFAULT_PLACEMENT, Placement, planCpus } from './placement';
+
+export interface MeasuredCosts {
+  /** A demand fault as the backend logs it (monitor read to wake), without its copy call. */
+  readonly faultOverheadNs: number;
+  /** The rest of a fault's round trip as the workload sees it (delivery and wake-ups). */
+  readonly faultWakeNs: number;
+  /** What a one-page fault costs more when faults come 100 us apart (the monitor's caches cold). */
+  readonly faultIdleNs: number;
+  /** Per page of the copy a fault makes. */
+  readonly faultCopyPageNs: number;
+  readonly copyCallNs: number;
+  /** Per page of the copier's (precopy's) large calls. */
+  readonly copyPageNs: number;
+  readonly zeroPageNs: number;
+  readonly madviseNs: number;
+  /** A forked child's write fault that copies a page it shared with its parent. */
+  readonly cowPageNs: number;
+  /** A first access to a present page (TLB miss, page walk, cache misses), from an eager restore. */
+  readonly touchPageNs: number;
+  /**
+   * From a fault to the session handling a reactive strategy's command for it (median), with
+   * faults 100 us apart: the hand-off when the event loop keeps up.
+   */
+  readonly decisionLatencyNs: number;
+  /** CPUs the restored processes may use under the placement measured. */
+  readonly processCpus: number;
+}
+
+/** Every fault copies its page and up to `forward` lazy pages after it. */
+function windowOf(forward: number): Strategy {
+  return { plan: (ctx) => ctx.faultWindow({ forward, backward: 0 }) };
+}
+
+/** One logged restore: its demand faults (pages copied, latency), its workload time, its decisions. */
+async function loggedRestore(
+  workload: Workload,
+  strategy: Strategy | null,
+  placement: Placement,
+): Promise<{ faults: FaultSample[]; workloadNs: number; demandFaults: number; decisions: number[] }> {
+  const strategies = strategy ? [{ name: 'calibrate', spec: 'calibrate', instance: strategy }] : [];
+  const out = await runRestore({ backend: new LinuxBackend({ noVerify: true, placement }), workload, strategy: strategy ? 'calibrate' : 'demand-only', strategies, seed: 1, logPath: null });
+  const m = out.result.metrics;
+  return { faults: faultSamples(out.store), workloadNs: m.workloadNs, demandFaults: m.demandFaults, decisions: decisionLatencies(out.store) };
+}
+
+function mean(xs: readonly number[]): number {
+  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0;
+}
+
+function median(xs: readonly number[]): number {
+  if (xs.length === 0) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** CPUs in a mask (bit i: CPU i). */
+function cpusOf(mask: number): number {
+  let n = 0;
+  for (let m = mask; m > 0; m = Math.floor(m / 2)) n += m % 2;
+  return n;
+}
+
+/** The compute gaps of the replayed (restore-phase) accesses. */
+function restoreGapNs(workload: Workload): number {
+  let ns = 0;
+  for (const t of workload.traces) for (let k = t.migrateAt; k < t.gapNs.length; k++) ns += t.gapNs[k];
+  return ns;
+}
+
+/** Faults 100 us apart: the hand-off itself, not the backlog of an event loop that cannot keep up. */
+const DECISION_WORKLOAD = 'seq:pages=512,gapNs=100000';
+
+/** Fault windows the calibration restores use: 1, 2, 3, 5, 9 and 17 pages per fault. */
+const CALIBRATION_WINDOWS = [0, 1, 2, 4, 8, 16];
+
+export interface MeasureCostsOptions {
+  /** Pages of the seq image the restores use (default 2048). */
+  readonly pages?: number;
+  /** Rounds of restores (default 7): each is fitted on its own, the median round's costs count. */
+  readonly rounds?: number;
+  /** Measure under this placement (default shared): the simulator then models runs made with it. */
+  readonly placement?: Placement;
+}
+
+/**
+ * Measures the costs the simulator's cost model charges, a round at a time, so that rounds can be
+ * spread over the same minutes as the runs the model is compared with (a shared machine drifts).
+ * A fault's cost is fitted on the latencies the backend itself logs (monitor read to wake) on `seq`
+ * restores whose faults copy 1 to 17 pages: fixed part and per page, as the simulator charges
+ * them, and what a fault costs more after the monitor idled 100 us (a sparse restore's one-page
+ * faults against the fit); what the workload waits on top of that (delivery, wake-ups) from the demand-only restore's
+ * workload time per fault; a first access to a present page from an eager restore's workload time
+ * per page, and the copier's per-page cost from its precopy; the decision latency of a reactive
+ * strategy from one that answers every fault; per-call, zero-page, madvise and copy-on-write costs
+ * from the kernel operations timed in this process.
+ */
+export class CostMeter {
+  private readonly fits: FaultCostFit[] = [];
+  private readonly wakes: number[] = [];
+  private readonly bulk: number[] = [];
+  private readonly touches: number[] = [];
+  private readonly decisions: number[] = [];
+  private readonly idles: number[] = [];
+  private warm = false;
+
+  private constructor(
+    private readonly kernel: KernelCosts,
+    private readonly image: WorkloadOnDisk,
+    private readonly sparse: Workload,
+    private readonly placement: Placement,
+  ) {}
+
+  static open(opts: Pick<MeasureCostsOptions, 'pages' | 'placement'> = {}): CostMeter {
+    const kernel = requireNative().binding.measureKernelCosts();
+    // the generator's own gaps and writes, as in the workloads the simulator is compared on
+    const image = imageOnDisk(`seq:pages=${opts.pages ?? 2048}`);
+    return new CostMeter(kernel, image, builtIn(DECISION_WORKLOAD), opts.placement ?? DEFAULT_PLACEMENT);
+  }
+
+  get rounds(): number {
+    return this.fits.length;
+  }
+
+  /** One round of restores (the first one is preceded by a warm-up: page cache, JIT). */
+  async round(): Promise<void> {
+    const workload = this.image.workload;
+    const placement = this.placement;
+    if (!this.warm) {
+      await loggedRestore(workload, null, placement);
+      this.warm = true;
+    }
+    const gapNs = restoreGapNs(workload);
+    const samples: FaultSample[] = [];
+    for (const w of CALIBRATION_WINDOWS) {
+      const run = await loggedRestore(workload, w > 0 ? windowOf(w) : null, placement);
+      samples.push(...run.faults);
+      // every access of this seq faults: the workload is its gaps and the faults' round trips
+      if (w === 0 && run.demandFaults > 0) this.wakes.push((run.workloadNs - gapNs) / run.demandFaults - mean(run.faults.map((f) => f.latencyNs)));
+    }
+    const fit = fitFaultCost(samples);
+    this.fits.push(fit);
+    const eager = await backendRun(workload, precopyAll, placement);
+    if (eager.stats.precopyPages > 0) this.bulk.push(eager.stats.precopyNs / eager.stats.precopyPages);
+    // nothing faults: the workload is its gaps and one first access to each page
+    this.touches.push((eager.workloadNs - gapNs) / workload.image.processes[0].totalPages);
+    const reactive = await loggedRestore(this.sparse, nextPageOnFault, placement);
+    if (reactive.decisions.length > 0) this.decisions.push(median(reactive.decisions));
+    const sparseOnePage = reactive.faults.filter((f) => f.pages === 1).map((f) => f.latencyNs);
+    if (sparseOnePage.length > 0) this.idles.push(mean(sparseOnePage) - (fit.fixedNs + fit.perPageNs));
+  }
+
+  /** The costs of the median round (a busy spell of a shared machine spoils some rounds, not the result). */
+  result(): MeasuredCosts {
+    if (this.fits.length === 0) throw new Error('no calibration round was measured');
+    const k = this.kernel;
+    const fixedNs = median(this.fits.map((f) => f.fixedNs));
+    const perCallShare = k.copyCallNs / 512;
+    const cpus = allowedCpus();
+    return {
+      faultOverheadNs: Math.max(0, Math.round(fixedNs - k.copyCallNs)),
+      faultWakeNs: Math.max(0, Math.round(median(this.wakes))),
+      faultIdleNs: Math.max(0, Math.round(median(this.idles))),
+      faultCopyPageNs: Math.round(median(this.fits.map((f) => f.perPageNs))),
+      copyCallNs: Math.round(k.copyCallNs),
+      copyPageNs: Math.round(this.bulk.length ? Math.max(0, median(this.bulk) - perCallShare) : k.copyPageNs),
+      zeroPageNs: Math.round(k.zeroPageNs),
+      madviseNs: Math.round(k.madviseNs),
+      cowPageNs: Math.round(k.cowPageNs),
+      touchPageNs: Math.max(0, Math.round(median(this.touches))),
+      decisionLatencyNs: Math.round(median(this.decisions)),
+      processCpus: cpusOf(planCpus(this.placement, cpus).runnerCpuMask) || (cpus?.length ?? 0),
+    };
+  }
+
+  close(): void {
+    this.image.close();
+  }
+}
+
+/** The cost model of this machine: `rounds` rounds of a CostMeter in a row. */
+export async function measureCosts(opts: MeasureCostsOptions = {}): Promise<MeasuredCosts> {
+  const meter = CostMeter.open(opts);
+  try {
+    for (let r = 0; r < Math.max(1, opts.rounds ?? 7); r++) await meter.round();
+    return meter.result();
+  } finally {
+    meter.close();
+  }
+}
