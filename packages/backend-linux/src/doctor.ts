@@ -302,23 +302,14 @@ export function formatDoctorReport(r: DoctorReport): string {
       .join(' ')}`,
   );
   if (r.faultThread) lines.push(`fault thread    ${r.faultThread.policy === 'fifo' ? 'SCHED_FIFO' : r.faultThread.policy === 'nice' ? 'nice -10 (SCHED_FIFO refused)' : 'default priority (SCHED_FIFO and nice refused)'}`);
-  if (r.warnings.length) {
-    lines.push('');
-    lines.push('warnings');
-    for (const w of r.warnings) {
-      lines.push(`  - ${w.what}`);
-      lines.push(`    fix: ${w.fix}`);
-    }
-  }
-  if (r.problems.length) {
-    lines.push('');
-    lines.push('problems');
-    for (const p of r.problems) {
-      lines.push(`  - ${p.what}`);
-      lines.push(`    fix: ${p.fix}`);
-    }
-  }
+  lines.push(...listWithFixes('warnings', r.warnings), ...listWithFixes('problems', r.problems));
   return lines.join('\n') + '\n';
+}
+
+/** A titled list of findings, each with its fix, after a blank line; nothing when there are none. */
+function listWithFixes(title: string, items: readonly { what: string; fix: string }[]): string[] {
+  if (items.length === 0) return [];
+  return ['', title, ...items.flatMap((x) => [`  - ${x.what}`, `    fix: ${x.fix}`])];
 }
 
 /** Why the real backend cannot run here (addon not loaded, userfaultfd refused), or undefined when it can. */
