@@ -13,6 +13,8 @@ export interface MeasuredCosts {
   readonly faultWakeNs: number;
   /** What a one-page fault costs more when faults come 100 us apart (the monitor's caches cold). */
   readonly faultIdleNs: number;
+  /** What a one-page fault costs more in random order than next to the previous one. */
+  readonly faultJumpNs: number;
   /** Per page of the copy a fault makes. */
   readonly faultCopyPageNs: number;
   readonly copyCallNs: number;
@@ -93,14 +95,16 @@ export interface MeasureCostsOptions {
 /**
  * Measures the costs the simulator's cost model charges, a round at a time, so that rounds can be
  * spread over the same minutes as the runs the model is compared with (a shared machine drifts).
- * A fault's cost is fitted on the latencies the backend itself logs (monitor read to wake) on `seq`
- * restores whose faults copy 1 to 17 pages: fixed part and per page, as the simulator charges
- * them, and what a fault costs more after the monitor idled 100 us (a sparse restore's one-page
- * faults against the fit); what the workload waits on top of that (delivery, wake-ups) from the demand-only restore's
- * workload time per fault; a first access to a present page from an eager restore's workload time
- * per page, and the copier's per-page cost from its precopy; the decision latency of a reactive
- * strategy from one that answers every fault; per-call, zero-page, madvise and copy-on-write costs
- * from the kernel operations timed in this process.
+ * - a fault: fitted on the latencies the backend itself logs (monitor read to wake) on `seq`
+ *   restores whose faults copy 1 to 17 pages, fixed part and per page, as the simulator charges it;
+ * - what a one-page fault costs more after the monitor idled 100 us (a sparse restore) and in
+ *   random order (a uniform restore), each against that fit;
+ * - what the workload waits on top (delivery, wake-ups): the demand-only restore's workload time
+ *   per fault minus its gaps and latency;
+ * - a first access to a present page: an eager restore's workload time per page; the copier's
+ *   per-page cost: its precopy;
+ * - the decision latency of a reactive strategy: one that answers every fault of the sparse restore;
+ * - per-call, zero-page, madvise and copy-on-write costs: the kernel operations timed in this process.
  */
 export class CostMeter {
   private readonly fits: FaultCostFit[] = [];
@@ -109,11 +113,13 @@ export class CostMeter {
   private readonly touches: number[] = [];
   private readonly decisions: number[] = [];
   private readonly idles: number[] = [];
+  private readonly jumps: number[] = [];
   private warm = false;
 
   private constructor(
     private readonly kernel: KernelCosts,
     private readonly image: WorkloadOnDisk,
+    private readonly random: WorkloadOnDisk,
     private readonly sparse: Workload,
     private readonly placement: Placement,
   ) {}
@@ -121,8 +127,16 @@ export class CostMeter {
   static open(opts: Pick<MeasureCostsOptions, 'pages' | 'placement'> = {}): CostMeter {
     const kernel = requireNative().binding.measureKernelCosts();
     // the generator's own gaps and writes, as in the workloads the simulator is compared on
-    const image = imageOnDisk(`seq:pages=${opts.pages ?? 2048}`);
-    return new CostMeter(kernel, image, builtIn(DECISION_WORKLOAD), opts.placement ?? DEFAULT_PLACEMENT);
+    const pages = opts.pages ?? 2048;
+    const image = imageOnDisk(`seq:pages=${pages}`);
+    let random: WorkloadOnDisk;
+    try {
+      random = imageOnDisk(`uniform:pages=${pages},accesses=${4 * pages}`);
+    } catch (e) {
+      image.close();
+      throw e;
+    }
+    return new CostMeter(kernel, image, random, builtIn(DECISION_WORKLOAD), opts.placement ?? DEFAULT_PLACEMENT);
   }
 
   get rounds(): number {
@@ -155,6 +169,8 @@ export class CostMeter {
     if (reactive.decisions.length > 0) this.decisions.push(median(reactive.decisions));
     const sparseOnePage = reactive.faults.filter((f) => f.pages === 1).map((f) => f.latencyNs);
     if (sparseOnePage.length > 0) this.idles.push(mean(sparseOnePage) - (fit.fixedNs + fit.perPageNs));
+    const random = await loggedRestore(this.random.workload, null, placement);
+    if (random.faults.length > 0) this.jumps.push(mean(random.faults.map((f) => f.latencyNs)) - (fit.fixedNs + fit.perPageNs));
   }
 
   /** The costs of the median round (a busy spell of a shared machine spoils some rounds, not the result). */
@@ -168,6 +184,7 @@ export class CostMeter {
       faultOverheadNs: Math.max(0, Math.round(fixedNs - k.copyCallNs)),
       faultWakeNs: Math.max(0, Math.round(median(this.wakes))),
       faultIdleNs: Math.max(0, Math.round(median(this.idles))),
+      faultJumpNs: Math.max(0, Math.round(median(this.jumps))),
       faultCopyPageNs: Math.round(median(this.fits.map((f) => f.perPageNs))),
       copyCallNs: Math.round(k.copyCallNs),
       copyPageNs: Math.round(this.bulk.length ? Math.max(0, median(this.bulk) - perCallShare) : k.copyPageNs),
@@ -182,6 +199,7 @@ export class CostMeter {
 
   close(): void {
     this.image.close();
+    this.random.close();
   }
 }
 

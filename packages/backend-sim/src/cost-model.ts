@@ -19,6 +19,12 @@ export interface CostModel {
    * while the process ran), in proportion to the idle time below that.
    */
   readonly faultIdleNs: number;
+  /**
+   * Added to a copying fault more than FAULT_NEAR_PAGES pages away from what the process's previous
+   * copying fault brought in: the page tables and kernel metadata it touches are not in the cache
+   * (measured: a random-order restore's faults against a sequential one's).
+   */
+  readonly faultJumpNs: number;
   /** Fixed cost of one UFFDIO_COPY call. */
   readonly copyCallNs: number;
   /** Per-page cost of UFFDIO_COPY in the copier and in plan precopy (large calls). */
@@ -59,6 +65,9 @@ export interface CostModel {
   readonly processCpus: number;
 }
 
+/** A fault within this many pages of the previous fault's copy is near it (8 PTEs share a cache line). */
+export const FAULT_NEAR_PAGES = 8;
+
 /** Idle time of the monitor after which a fault pays all of faultIdleNs. */
 export const FAULT_IDLE_FULL_NS = 100_000;
 
@@ -84,6 +93,7 @@ export const defaultCostModel: CostModel = Object.freeze({
   faultOverheadNs: 1200,
   faultWakeNs: 8300,
   faultIdleNs: 700,
+  faultJumpNs: 600,
   copyCallNs: 300,
   copyPageNs: 2300,
   faultCopyPageNs: 2050,

@@ -46,6 +46,9 @@ export class SimProcess {
   k = 0;
   /** Time of access k (Running), or of the fault it waits for (Blocked). */
   t = 0;
+  /** The pages its last copying fault brought in (a fault far from them costs faultJumpNs more). */
+  lastFaultLo = -Infinity;
+  lastFaultHi = -Infinity;
   /** Pages that mismatched the image at their first touch, and the first of them in touch order. */
   touchMismatches = 0;
   readonly firstMismatches: number[] = [];

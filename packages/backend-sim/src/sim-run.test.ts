@@ -230,6 +230,23 @@ describe('an idle monitor', () => {
   });
 });
 
+describe('a far fault', () => {
+  it('costs faultJumpNs more when it is not within 8 pages of the previous fault of its process', async () => {
+    const w = handWorkload([{ pid: 1, vmas: [64], accesses: [0, 1, 9, 18, 40, 39, 20] }]);
+    const { store } = await simulate(w, [], { faultJumpNs: 1000 });
+    // the first fault has no previous one: far
+    expect(ofKind(store, 'FaultResolved').map((e) => [e.a, e.b - onePageFault])).toEqual([
+      [0, 1000],
+      [1, 0],
+      [9, 0],
+      [18, 1000],
+      [40, 1000],
+      [39, 0],
+      [20, 1000],
+    ]);
+  });
+});
+
 describe('the cost of running', () => {
   const precopied = (i: number) => PageFlag.Content | (i >= 0 ? PageFlag.Precopied : 0);
 

@@ -15,7 +15,7 @@ import {
   vmaOfPage,
 } from '@restorelab/core';
 import { CopyQueue } from './copy-queue';
-import { CostModel, copyCostNs, faultCopyCostNs, faultIdleCostNs } from './cost-model';
+import { CostModel, copyCostNs, FAULT_NEAR_PAGES, faultCopyCostNs, faultIdleCostNs } from './cost-model';
 import { forEachBitRun, MemoryModel } from './memory-model';
 import { ProcessHeap } from './process-heap';
 import { PageBit, RunState, SimProcess } from './sim-process';
@@ -488,6 +488,9 @@ export class SimRun {
       this.svcLo = lo;
       this.svcHi = hi;
       cost = m.faultOverheadNs + faultCopyCostNs(m, hi - lo + 1);
+      if (page < p.lastFaultLo - FAULT_NEAR_PAGES || page > p.lastFaultHi + FAULT_NEAR_PAGES) cost += m.faultJumpNs;
+      p.lastFaultLo = lo;
+      p.lastFaultHi = hi;
     }
     this.monitorDoneAt = this.clock.now + cost + faultIdleCostNs(m, this.clock.now - this.monitorIdleSince);
   }

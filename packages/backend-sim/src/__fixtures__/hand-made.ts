@@ -112,8 +112,8 @@ export async function simulate(
   cost: Partial<CostModel> = {},
 ): Promise<RunOutcome> {
   return runRestore({
-    // exact-timing tests leave out the idle monitor's cold-cache cost unless they ask for it
-    backend: new SimBackend({ ...defaultCostModel, faultIdleNs: 0, ...cost }),
+    // exact-timing tests leave out the idle monitor's and the far fault's cache costs unless they ask
+    backend: new SimBackend({ ...defaultCostModel, faultIdleNs: 0, faultJumpNs: 0, ...cost }),
     workload,
     strategy: strategies.map((s) => s.spec).join(','),
     strategies,

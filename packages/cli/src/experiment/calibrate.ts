@@ -3,7 +3,7 @@ import { DEFAULT_PLACEMENT, measureCosts, MeasuredCosts, Placement } from '@rest
 import { CostModel, costModelKeys, defaultCostModel, parseCostModel } from '@restorelab/backend-sim';
 
 /** The cost-model keys backend-linux's measureCosts() measures; the others keep their defaults. */
-export const MEASURED_KEYS = ['faultOverheadNs', 'faultWakeNs', 'faultIdleNs', 'faultCopyPageNs', 'copyCallNs', 'copyPageNs', 'zeroPageNs', 'madviseNs', 'cowPageNs', 'touchPageNs', 'decisionLatencyNs', 'processCpus'] as const satisfies readonly (keyof MeasuredCosts & keyof CostModel)[];
+export const MEASURED_KEYS = ['faultOverheadNs', 'faultWakeNs', 'faultIdleNs', 'faultJumpNs', 'faultCopyPageNs', 'copyCallNs', 'copyPageNs', 'zeroPageNs', 'madviseNs', 'cowPageNs', 'touchPageNs', 'decisionLatencyNs', 'processCpus'] as const satisfies readonly (keyof MeasuredCosts & keyof CostModel)[];
 
 /** A cost-model profile: the simulator's keys (comments start with '_', which the loader skips). */
 export type CostProfile = CostModel & { readonly _comment: string; readonly _measured: readonly string[] };
