@@ -95,10 +95,11 @@ export interface MeasureCostsOptions {
 /**
  * Measures the costs the simulator's cost model charges, a round at a time, so that rounds can be
  * spread over the same minutes as the runs the model is compared with (a shared machine drifts).
- * - a fault: fitted on the latencies the backend itself logs (monitor read to wake) on `seq`
- *   restores whose faults copy 1 to 17 pages, fixed part and per page, as the simulator charges it;
+ * - a fault, from the latencies the backend itself logs (monitor read to wake) on `seq` restores:
+ *   per page, the slope of a fit over faults copying 1 to 17 pages; the fixed part, what leaves
+ *   the demand-only restore's one-page faults (most faults copy one page);
  * - what a one-page fault costs more after the monitor idled 100 us (a sparse restore) and in
- *   random order (a uniform restore), each against that fit;
+ *   random order (a uniform restore), each against the sequential one-page faults of the round;
  * - what the workload waits on top (delivery, wake-ups): the demand-only restore's workload time
  *   per fault minus its gaps and latency;
  * - a first access to a present page: an eager restore's workload time per page; the copier's
@@ -114,6 +115,7 @@ export class CostMeter {
   private readonly decisions: number[] = [];
   private readonly idles: number[] = [];
   private readonly jumps: number[] = [];
+  private readonly onePage: number[] = [];
   private warm = false;
 
   private constructor(
@@ -153,31 +155,38 @@ export class CostMeter {
     }
     const gapNs = restoreGapNs(workload);
     const samples: FaultSample[] = [];
+    let onePage = 0;
     for (const w of CALIBRATION_WINDOWS) {
       const run = await loggedRestore(workload, w > 0 ? windowOf(w) : null, placement);
       samples.push(...run.faults);
-      // every access of this seq faults: the workload is its gaps and the faults' round trips
-      if (w === 0 && run.demandFaults > 0) this.wakes.push((run.workloadNs - gapNs) / run.demandFaults - mean(run.faults.map((f) => f.latencyNs)));
+      if (w === 0 && run.demandFaults > 0) {
+        onePage = mean(run.faults.map((f) => f.latencyNs));
+        // every access of this seq faults: the workload is its gaps and the faults' round trips
+        this.wakes.push((run.workloadNs - gapNs) / run.demandFaults - onePage);
+      }
     }
-    const fit = fitFaultCost(samples);
-    this.fits.push(fit);
+    this.fits.push(fitFaultCost(samples));
+    this.onePage.push(onePage);
     const eager = await backendRun(workload, precopyAll, placement);
     if (eager.stats.precopyPages > 0) this.bulk.push(eager.stats.precopyNs / eager.stats.precopyPages);
     // nothing faults: the workload is its gaps and one first access to each page
     this.touches.push((eager.workloadNs - gapNs) / workload.image.processes[0].totalPages);
+    // one-page faults against the sequential ones of this round: 100 us apart, then in random order
     const reactive = await loggedRestore(this.sparse, nextPageOnFault, placement);
     if (reactive.decisions.length > 0) this.decisions.push(median(reactive.decisions));
     const sparseOnePage = reactive.faults.filter((f) => f.pages === 1).map((f) => f.latencyNs);
-    if (sparseOnePage.length > 0) this.idles.push(mean(sparseOnePage) - (fit.fixedNs + fit.perPageNs));
+    if (sparseOnePage.length > 0) this.idles.push(mean(sparseOnePage) - onePage);
     const random = await loggedRestore(this.random.workload, null, placement);
-    if (random.faults.length > 0) this.jumps.push(mean(random.faults.map((f) => f.latencyNs)) - (fit.fixedNs + fit.perPageNs));
+    if (random.faults.length > 0) this.jumps.push(mean(random.faults.map((f) => f.latencyNs)) - onePage);
   }
 
   /** The costs of the median round (a busy spell of a shared machine spoils some rounds, not the result). */
   result(): MeasuredCosts {
     if (this.fits.length === 0) throw new Error('no calibration round was measured');
     const k = this.kernel;
-    const fixedNs = median(this.fits.map((f) => f.fixedNs));
+    // the slope from the windows, the one-page fault as measured: most faults copy one page
+    const perPageNs = median(this.fits.map((f) => f.perPageNs));
+    const fixedNs = median(this.onePage) - perPageNs;
     const perCallShare = k.copyCallNs / 512;
     const cpus = allowedCpus();
     return {
@@ -185,7 +194,7 @@ export class CostMeter {
       faultWakeNs: Math.max(0, Math.round(median(this.wakes))),
       faultIdleNs: Math.max(0, Math.round(median(this.idles))),
       faultJumpNs: Math.max(0, Math.round(median(this.jumps))),
-      faultCopyPageNs: Math.round(median(this.fits.map((f) => f.perPageNs))),
+      faultCopyPageNs: Math.round(perPageNs),
       copyCallNs: Math.round(k.copyCallNs),
       copyPageNs: Math.round(this.bulk.length ? Math.max(0, median(this.bulk) - perCallShare) : k.copyPageNs),
       zeroPageNs: Math.round(k.zeroPageNs),

@@ -12,13 +12,13 @@ describe('cost model', () => {
     return f;
   };
 
-  it('defaults reproduce the calibrated fault: ~3.5 us seen by the monitor, ~12 us waited by the process', () => {
+  it('defaults reproduce the calibrated fault: ~3 us seen by the monitor, ~10.5 us waited by the process', () => {
     const m = defaultCostModel;
-    expect(m.faultOverheadNs + faultCopyCostNs(m, 1)).toBe(3550);
-    expect(m.faultOverheadNs + faultCopyCostNs(m, 1) + m.faultWakeNs).toBe(11850);
-    // a 9-page window: ~2 us a page more
-    expect(faultCopyCostNs(m, 9) - faultCopyCostNs(m, 1)).toBe(8 * 2050);
-    expect(copyCostNs(m, 512) / 512).toBeLessThan(2400);
+    expect(m.faultOverheadNs + faultCopyCostNs(m, 1)).toBe(2950);
+    expect(m.faultOverheadNs + faultCopyCostNs(m, 1) + m.faultWakeNs).toBe(10650);
+    // a 9-page window: ~1.5 us a page more
+    expect(faultCopyCostNs(m, 9) - faultCopyCostNs(m, 1)).toBe(8 * 1500);
+    expect(copyCostNs(m, 512) / 512).toBeLessThan(1700);
   });
 
   it('adds link latency per call and transfer time per page', () => {

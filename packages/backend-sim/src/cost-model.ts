@@ -80,34 +80,35 @@ export function faultIdleCostNs(m: CostModel, idleNs: number): number {
 export const SimCostModel = Symbol('SimCostModel');
 
 /**
- * `restorelab calibrate` on a 2 vCPU VM with Linux 6.18 (the linux backend's default placement:
- * fault thread and process on one CPU, fault thread SCHED_FIFO). A one-page demand fault: the
- * monitor logs ~3.5 us (read to wake), the process waits ~12 us in all; a page inside a fault's
- * copy costs ~2 us, a page of the copier's large calls ~2.3 us (pages come from the image's file,
- * land in fresh memory); a first access to a present page ~0.3 us (nested page walk), a child's
- * copy-on-write fault ~3 us; the processes share one CPU (the default placement); a reactive
- * strategy's command comes back ~130 us after the fault when the event loop keeps up. fork,
- * prefill and register are estimates.
+ * `restorelab fidelity --calibrate` on a 2 vCPU VM with Linux 6.18 (the linux backend's default
+ * placement: fault thread, SCHED_FIFO, and process on one CPU). A one-page demand fault: the
+ * monitor logs ~3 us (read to wake), the process waits ~10.5 us in all; a page inside a fault's
+ * copy ~1.5 us, a page of the copier's large calls ~1.6 us (pages from the image's file into fresh
+ * memory); ~1 us more after the monitor idled 100 us; a first access to a present page ~0.25 us
+ * (nested page walk), a child's copy-on-write fault ~3.2 us; the processes share one CPU; a
+ * reactive strategy's command comes back ~145 us after the fault when the event loop keeps up.
+ * These moved by 20-40% between minutes on that VM (see docs/experiments.md). fork, prefill and
+ * register are estimates.
  */
 export const defaultCostModel: CostModel = Object.freeze({
   faultOverheadNs: 1200,
-  faultWakeNs: 8300,
-  faultIdleNs: 700,
-  faultJumpNs: 600,
-  copyCallNs: 300,
-  copyPageNs: 2300,
-  faultCopyPageNs: 2050,
+  faultWakeNs: 7700,
+  faultIdleNs: 1000,
+  faultJumpNs: 50,
+  copyCallNs: 250,
+  copyPageNs: 1600,
+  faultCopyPageNs: 1500,
   zeroPageNs: 450,
-  madviseNs: 460,
-  decisionLatencyNs: 130000,
+  madviseNs: 450,
+  decisionLatencyNs: 145000,
   prefillPageNs: 600,
   registerVmaNs: 3000,
   forkNs: 100000,
   linkLatencyNs: 0,
   linkBytesPerSec: 0,
   processBaseBytes: 0,
-  touchPageNs: 280,
-  cowPageNs: 3100,
+  touchPageNs: 250,
+  cowPageNs: 3200,
   processCpus: 1,
 });
 

@@ -15,7 +15,7 @@ describe('qemu-postcopy on the simulator', () => {
     const base = await simMetrics('seq:pages=16384', 'demand-only');
     const qemu = await simRun('seq:pages=16384', 'qemu-postcopy');
     expect(qemu.verified).toBe(true);
-    // most: fewer than half the pages fault (about 30% with the measured ~130 us decision latency)
+    // most: fewer than half the pages fault (about 30% with the measured ~145 us decision latency)
     expect(qemu.metrics.demandFaults).toBeLessThan(0.5 * base.demandFaults);
   });
 });
