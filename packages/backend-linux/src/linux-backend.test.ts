@@ -131,7 +131,9 @@ describe('the linux backend', () => {
           map((e): StrategyCommand => copyPages(e.pid, 0, 4096, 'background')),
         ),
     };
-    const out = await run(new LinuxBackend(), 'seq:pages=4096,gapNs=0', { name: 'push-all', instance: strategy });
+    // long enough (~100 ms) that the strategy hears of the start before the end even when the
+    // event loop is late (a command after the end is dropped, on both backends)
+    const out = await run(new LinuxBackend(), 'seq:pages=4096,gapNs=20000', { name: 'push-all', instance: strategy });
     const m = out.result.metrics;
     expect(out.result.verified).toBe(true);
     const s = out.store;

@@ -27,6 +27,8 @@ void Monitor::submitCopy(uint32_t proc, uint64_t page, uint64_t count, uint32_t 
   {
     std::lock_guard<std::mutex> g(stateMu_);
     p.inFlight.setRange(page, count);
+    // after every process ended nothing is sent back: a strategy that asks again on each answer
+    // would never stop (the simulator drops these too)
     if (finished_) return;
     queues_[std::min<uint32_t>(priority, 2)].push_back(CopyCommand{proc, page, count, cause});
     stats_.copierCommands++;
@@ -47,8 +49,16 @@ void Monitor::copierLoop() {
       int q = !queues_[0].empty() ? 0 : !queues_[1].empty() ? 1 : 2;
       c = queues_[q].front();
       queues_[q].pop_front();
+      copierBusy_ = true;
     }
     runCopyCommand(c);
+    std::lock_guard<std::mutex> g(stateMu_);
+    copierBusy_ = false;
+    if (allDonePending_) {
+      allDonePending_ = false;
+      Record r{rel(now()), kAllDone, 0, 0, 0, 0, 0, 0};
+      emitBatch(&r, 1);
+    }
   }
 }
 

@@ -176,7 +176,10 @@ void Monitor::start(std::function<void()> notify) {
   ev.data.u64 = UINT64_MAX;
   epoll_ctl(faultEpoll_, EPOLL_CTL_ADD, faultWake_, &ev);
 
-  control_ = std::thread([this] { controlLoop(); });
+  control_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "rl-control");
+    controlLoop();
+  });
   fault_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "rl-fault");
     pinThread(cfg_.faultCpuMask);
@@ -649,7 +652,9 @@ void Monitor::onDone(ProcState& p) {
       out.push_back(Record{t, kMadviseApplied, static_cast<double>(procs_[m.proc]->pid), static_cast<double>(m.vma),
                            static_cast<double>(m.advice), 0, 0, 0});
     sentMadvise_.clear();
-    out.push_back(Record{t, kAllDone, 0, 0, 0, 0, 0, 0});
+    // a command the copier is in reports its rest (ENOENT) after this: it sends AllDone then
+    if (copierBusy_) allDonePending_ = true;
+    else out.push_back(Record{t, kAllDone, 0, 0, 0, 0, 0, 0});
   }
   emitBatch(out.data(), out.size());
 }

@@ -195,6 +195,9 @@ class Monitor {
   std::vector<PendingMadvise> pendingMadvise_;  // asked before GO
   std::vector<PendingMadvise> sentMadvise_;     // sent, not answered yet
   bool finished_ = false;                       // every process ended
+  // the copier is inside a command; AllDone waits for it, so no event of that command comes after
+  bool copierBusy_ = false;
+  bool allDonePending_ = false;
   std::string error_;
   MonitorStats stats_;
   std::atomic<uint64_t> refFaults_{0};
