@@ -1,6 +1,6 @@
 import { CopyCause, EventKind, PageFlag } from '@restorelab/core';
 import { attached, ScriptedRestore } from '../testing/scripted-restore';
-import { tinyWorkload } from '../testing/tiny-workload';
+import { tinyWorkload } from '../../../core/src/testing/tiny-workload';
 import { eager } from './eager';
 
 describe('eager', () => {

@@ -3,11 +3,11 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { EventKind, EventLogWriter, EventStore, PageFlag, RunMeta, UsageError } from '@restorelab/core';
 import { attached, ScriptedRestore } from '../testing/scripted-restore';
-import { tinyWorkload } from '../testing/tiny-workload';
+import { tinyWorkload } from '../../../core/src/testing/tiny-workload';
 import { hotFirstPrecopy } from './hot-first-precopy';
 
 const precopyOf = (source: number[], params: Record<string, string | number>, pages = 32) =>
-  new ScriptedRestore(tinyWorkload([{ pid: 1, vmas: [pages], source }]), [attached(hotFirstPrecopy, params)]).session.plan.precopy;
+  new ScriptedRestore(tinyWorkload([{ pid: 1, vmas: [pages], sourceAccesses: source }]), [attached(hotFirstPrecopy, params)]).session.plan.precopy;
 
 describe('hot-first-precopy', () => {
   it('precopies the most accessed pages of the source phase', () => {
@@ -31,7 +31,7 @@ describe('hot-first-precopy', () => {
 
   it('reads a budget below 1 as a fraction of the lazy pages and skips pre-dumped pages', () => {
     const w = tinyWorkload([
-      { pid: 1, vmas: [10], flags: (i) => PageFlag.Content | (i < 2 ? PageFlag.Precopied : 0), source: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] },
+      { pid: 1, vmas: [10], flags: (i) => PageFlag.Content | (i < 2 ? PageFlag.Precopied : 0), sourceAccesses: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] },
     ]);
     const run = new ScriptedRestore(w, [attached(hotFirstPrecopy, { budget: 0.5, order: 'first-access' })]);
     expect(run.session.plan.precopy).toEqual([{ pid: 1, page: 2, count: 4 }]);
@@ -39,8 +39,8 @@ describe('hot-first-precopy', () => {
 
   it('ranks pages of every process together and leaves the rest lazy', () => {
     const w = tinyWorkload([
-      { pid: 1, vmas: [16], source: [1, 1, 1, 2] },
-      { pid: 2, parent: 1, vmas: [16], source: [4, 4, 6] },
+      { pid: 1, vmas: [16], sourceAccesses: [1, 1, 1, 2] },
+      { pid: 2, parent: 1, vmas: [16], sourceAccesses: [4, 4, 6] },
     ]);
     const run = new ScriptedRestore(w, [attached(hotFirstPrecopy, { budget: 2 })]).setUp().startWorkload();
     expect(run.session.plan.precopy).toEqual([

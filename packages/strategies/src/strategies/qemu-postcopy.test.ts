@@ -1,6 +1,6 @@
 import { CopyCause } from '@restorelab/core';
 import { attached, ScriptedRestore } from '../testing/scripted-restore';
-import { tinyWorkload } from '../testing/tiny-workload';
+import { tinyWorkload } from '../../../core/src/testing/tiny-workload';
 import { qemuPostcopy } from './qemu-postcopy';
 
 const chunks = (run: ScriptedRestore) => run.submitted.map((c) => [c.page, c.count]);
