@@ -1,11 +1,9 @@
 import {
   builtInWorkloads,
+  DefaultWorkloadRegistry,
   readImage,
   writeImage,
-  canonicalSpec,
   EventStore,
-  parseSpec,
-  resolveParams,
   RestoreSession,
   runRestore,
   Strategy,
@@ -44,12 +42,11 @@ export interface BenchOverheadResult {
 }
 
 
+const builtInRegistry = new DefaultWorkloadRegistry({ getContributions: () => builtInWorkloads });
+
+/** A built-in workload from its spec, e.g. `seq:pages=4096`. */
 export function builtIn(spec: string): Workload {
-  const parsed = parseSpec(spec, 'workload');
-  const c = builtInWorkloads.find((w) => w.name === parsed.name);
-  if (!c) throw new Error(`no built-in workload '${parsed.name}'`);
-  const params = resolveParams(c.params, parsed.raw, `workload ${c.name}`);
-  return c.create(params, canonicalSpec(c.name, params));
+  return builtInRegistry.create(spec);
 }
 
 /** Precopies every page: the eager baseline, without depending on the strategies package. */

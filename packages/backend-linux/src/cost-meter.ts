@@ -1,10 +1,10 @@
-import { runRestore, Strategy, Workload } from '@restorelab/core';
+import { mean, median, runRestore, Strategy, Workload } from '@restorelab/core';
 import { backendRun, builtIn, imageOnDisk, precopyAll, requireNative, WorkloadOnDisk } from './bench';
 import { decisionLatencies, nextPageOnFault } from './decision-latency';
 import { FaultCostFit, faultSamples, FaultSample, fitFaultCost } from './fault-cost-fit';
 import { LinuxBackend } from './linux-backend';
 import { KernelCosts } from './native-binding';
-import { allowedCpus, DEFAULT_PLACEMENT, Placement, planCpus } from './placement';
+import { allowedCpus, DEFAULT_PLACEMENT, Placement, processCpuCount } from './placement';
 
 export interface MeasuredCosts {
   /** A demand fault as the backend logs it (monitor read to wake), without its copy call. */
@@ -50,24 +50,6 @@ async function loggedRestore(
   const out = await runRestore({ backend: new LinuxBackend({ noVerify: true, placement }), workload, strategy: strategy ? 'calibrate' : 'demand-only', strategies, seed: 1, logPath: null });
   const m = out.result.metrics;
   return { faults: faultSamples(out.store), workloadNs: m.workloadNs, demandFaults: m.demandFaults, decisions: decisionLatencies(out.store) };
-}
-
-function mean(xs: readonly number[]): number {
-  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0;
-}
-
-function median(xs: readonly number[]): number {
-  if (xs.length === 0) return 0;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-/** CPUs in a mask (bit i: CPU i). */
-function cpusOf(mask: number): number {
-  let n = 0;
-  for (let m = mask; m > 0; m = Math.floor(m / 2)) n += m % 2;
-  return n;
 }
 
 /** The compute gaps of the replayed (restore-phase) accesses. */
@@ -188,7 +170,6 @@ export class CostMeter {
     const perPageNs = median(this.fits.map((f) => f.perPageNs));
     const fixedNs = median(this.onePage) - perPageNs;
     const perCallShare = k.copyCallNs / 512;
-    const cpus = allowedCpus();
     return {
       faultOverheadNs: Math.max(0, Math.round(fixedNs - k.copyCallNs)),
       faultWakeNs: Math.max(0, Math.round(median(this.wakes))),
@@ -202,7 +183,7 @@ export class CostMeter {
       cowPageNs: Math.round(k.cowPageNs),
       touchPageNs: Math.max(0, Math.round(median(this.touches))),
       decisionLatencyNs: Math.round(median(this.decisions)),
-      processCpus: cpusOf(planCpus(this.placement, cpus).runnerCpuMask) || (cpus?.length ?? 0),
+      processCpus: processCpuCount(this.placement, allowedCpus()),
     };
   }
 

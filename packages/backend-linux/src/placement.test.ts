@@ -1,4 +1,4 @@
-import { allowedCpus, parseCpuList, parsePlacement, planCpus } from './placement';
+import { allowedCpus, parseCpuList, parsePlacement, planCpus, processCpuCount } from './placement';
 
 describe('placement', () => {
   test('parses kernel CPU lists', () => {
@@ -46,5 +46,12 @@ describe('placement', () => {
   test('reads the CPUs this process may use', () => {
     const cpus = allowedCpus();
     if (process.platform === 'linux') expect(cpus!.length).toBeGreaterThan(0);
+  });
+
+  test('counts the CPUs the restored processes share', () => {
+    expect(processCpuCount('shared', [0, 1, 2, 3])).toBe(1);
+    expect(processCpuCount('spread', [0, 1, 2, 3])).toBe(3);
+    expect(processCpuCount('none', [0, 1, 2, 3])).toBe(4);
+    expect(processCpuCount('shared', null)).toBe(0);
   });
 });

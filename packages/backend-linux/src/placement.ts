@@ -98,3 +98,12 @@ export function planCpus(placement: Placement, cpus: readonly number[] | null): 
     description: `spread: fault thread and event loop on ${list([fault])}, processes and copier on ${list(rest)}`,
   };
 }
+
+/** CPUs the restored processes share under a placement (every allowed one when not pinned). */
+export function processCpuCount(placement: Placement, cpus: readonly number[] | null): number {
+  let mask = planCpus(placement, cpus).runnerCpuMask;
+  if (mask === 0) return cpus?.length ?? 0;
+  let n = 0;
+  for (; mask > 0; mask = Math.floor(mask / 2)) n += mask % 2;
+  return n;
+}

@@ -24,6 +24,7 @@ export * from './session/isolated-observable';
 export * from './session/restore-session';
 export * from './metrics/run-metrics';
 export * from './metrics/compute-metrics';
+export * from './metrics/statistics';
 export * from './run/run-restore';
 export * from './workloads/workload-contribution';
 export * from './workloads/workload-registry';

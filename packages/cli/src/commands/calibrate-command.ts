@@ -1,9 +1,7 @@
-import * as fs from 'fs';
 import { Argv, CommandModule } from 'yargs';
-import { UsageError } from '@restorelab/core';
 import { defaultCostModel } from '@restorelab/backend-sim';
 import { DEFAULT_PLACEMENT, measureCosts, Placement } from '@restorelab/backend-linux';
-import { calibrate, MEASURED_KEYS } from '../experiment/calibrate';
+import { calibrate, costProfileText, measuredSummary, writeCostProfile } from '../experiment/calibrate';
 import { print, printErr, withPlacement } from './common-options';
 
 interface CalibrateArgs {
@@ -23,18 +21,13 @@ function builder(y: Argv): Argv<CalibrateArgs> {
 export async function runCalibrateCommand(args: CalibrateArgs): Promise<void> {
   const placement = args.placement ?? DEFAULT_PLACEMENT;
   const profile = await calibrate(defaultCostModel, () => measureCosts({ placement }), placement);
-  const text = JSON.stringify(profile, null, 2) + '\n';
-  const summary = MEASURED_KEYS.map((k) => `${k}=${profile[k]}`).join(' ');
+  const summary = measuredSummary(profile);
   if (args.out) {
-    try {
-      fs.writeFileSync(args.out, text);
-    } catch (e) {
-      throw new UsageError(`cannot write ${args.out}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-    }
+    writeCostProfile(args.out, profile);
     print(`measured ${summary}\nwrote ${args.out} (use it with --cost-model ${args.out})`);
   } else {
     printErr(`measured ${summary}`);
-    print(text);
+    print(costProfileText(profile));
   }
 }
 

@@ -1,8 +1,7 @@
-import * as fs from 'fs';
 import { Argv, CommandModule } from 'yargs';
 import { DEFAULT_PLACEMENT } from '@restorelab/backend-linux';
-import { UsageError } from '@restorelab/core';
-import { MEASURED_KEYS } from '../experiment/calibrate';
+import { median, UsageError } from '@restorelab/core';
+import { measuredSummary, writeCostProfile } from '../experiment/calibrate';
 import { InlineCalibrator } from '../experiment/inline-calibrator';
 import { createContainer } from '../container';
 import { ExitError } from '../errors';
@@ -41,14 +40,6 @@ function builder(y: Argv): Argv<FidelityArgs> {
       return true;
     });
   return withJson(withContainerOptions(withOptions), 'print the pairs as JSON') as unknown as Argv<FidelityArgs>;
-}
-
-function writeProfile(file: string, profile: object): void {
-  try {
-    fs.writeFileSync(file, JSON.stringify(profile, null, 2) + '\n');
-  } catch (e) {
-    throw new UsageError(`cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  }
 }
 
 function ms(ns: number): string {
@@ -92,10 +83,6 @@ export function renderFidelity(pairs: readonly FidelityPair[]): string {
   );
 }
 
-function medianOf(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? 0 : s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
 
 /** One line: pairs ok, pairs whose faults differ, median and worst |error| of stall and workload time. */
 export function fidelitySummary(pairs: readonly FidelityPair[]): string {
@@ -107,8 +94,8 @@ export function fidelitySummary(pairs: readonly FidelityPair[]): string {
   const pc = (x: number) => `${(x * 100).toFixed(1)}%`;
   return (
     `${pairs.length - bad}/${pairs.length} pairs ok; demand faults differ in ${faultsOff}; ` +
-    `|stall error| median ${pc(medianOf(stall))}, worst ${pc(stall.length ? Math.max(...stall) : 0)}; ` +
-    `|workload error| median ${pc(medianOf(workload))}, worst ${pc(workload.length ? Math.max(...workload) : 0)}`
+    `|stall error| median ${pc(median(stall))}, worst ${pc(stall.length ? Math.max(...stall) : 0)}; ` +
+    `|workload error| median ${pc(median(workload))}, worst ${pc(workload.length ? Math.max(...workload) : 0)}`
   );
 }
 
@@ -138,10 +125,10 @@ export async function runFidelityCommand(args: FidelityArgs): Promise<void> {
     calibrator?.close();
   }
   const profile = calibrator && calibrator.rounds > 0 ? calibrator.profile() : undefined;
-  if (profile && args.out) writeProfile(args.out, profile);
+  if (profile && args.out) writeCostProfile(args.out, profile);
   if (args.json) printJson(profile ? { costModel: profile, pairs } : pairs);
   else {
-    if (profile) print(`cost model measured during the comparison (${calibrator!.rounds} rounds): ${MEASURED_KEYS.map((k) => `${k}=${profile[k]}`).join(' ')}`);
+    if (profile) print(`cost model measured during the comparison (${calibrator!.rounds} rounds): ${measuredSummary(profile)}`);
     print(renderFidelity(pairs));
     print(fidelitySummary(pairs));
   }

@@ -1,6 +1,8 @@
+import * as fs from 'fs';
 import * as os from 'os';
 import { DEFAULT_PLACEMENT, measureCosts, MeasuredCosts, Placement } from '@restorelab/backend-linux';
 import { CostModel, costModelKeys, defaultCostModel, parseCostModel } from '@restorelab/backend-sim';
+import { UsageError } from '@restorelab/core';
 
 /** The cost-model keys backend-linux's measureCosts() measures; the others keep their defaults. */
 export const MEASURED_KEYS = ['faultOverheadNs', 'faultWakeNs', 'faultIdleNs', 'faultJumpNs', 'faultCopyPageNs', 'copyCallNs', 'copyPageNs', 'zeroPageNs', 'madviseNs', 'cowPageNs', 'touchPageNs', 'decisionLatencyNs', 'processCpus'] as const satisfies readonly (keyof MeasuredCosts & keyof CostModel)[];
@@ -32,4 +34,23 @@ export function costProfile(measured: MeasuredCosts, base: CostModel = defaultCo
   };
   parseCostModel(profile, 'calibrate');
   return profile as unknown as CostProfile;
+}
+
+/** The profile as the JSON file `--cost-model` reads. */
+export function costProfileText(profile: CostProfile): string {
+  return JSON.stringify(profile, null, 2) + '\n';
+}
+
+/** Writes the profile; a file that cannot be written is a one-line UsageError. */
+export function writeCostProfile(file: string, profile: CostProfile): void {
+  try {
+    fs.writeFileSync(file, costProfileText(profile));
+  } catch (e) {
+    throw new UsageError(`cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+}
+
+/** `key=value` of every measured key, on one line. */
+export function measuredSummary(profile: CostProfile): string {
+  return MEASURED_KEYS.map((k) => `${k}=${profile[k]}`).join(' ');
 }

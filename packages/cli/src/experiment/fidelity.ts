@@ -1,5 +1,5 @@
 import { Container } from 'inversify';
-import { RestoreBackend, RunResult, StrategyRegistry, WorkloadRegistry } from '@restorelab/core';
+import { median, RestoreBackend, RunResult, StrategyRegistry, WorkloadRegistry } from '@restorelab/core';
 import { CostModel, SimBackend } from '@restorelab/backend-sim';
 import { appliesTo } from '@restorelab/strategies';
 import { availableBackend, createWorkload, runOne } from '../run-one';
@@ -76,11 +76,6 @@ export const DEFAULT_REPETITIONS = 5;
 
 const relativeError = (sim: number, linux: number): number | null => (linux > 0 ? (sim - linux) / linux : sim === 0 ? 0 : null);
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 /**
  * Runs every (workload, strategy) pair on the simulator and on Linux and compares demand faults
