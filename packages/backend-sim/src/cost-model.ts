@@ -151,14 +151,16 @@ export function loadCostModel(file: string): CostModel {
 
 /** Time of the one UFFDIO_COPY call a fault makes for `pages` pages (link cost included). */
 export function faultCopyCostNs(m: CostModel, pages: number): number {
-  let ns = m.copyCallNs + m.linkLatencyNs + pages * m.faultCopyPageNs;
-  if (m.linkBytesPerSec > 0) ns += Math.round((pages * PAGE_SIZE * 1e9) / m.linkBytesPerSec);
-  return ns;
+  return callsAndPagesNs(m, 1, pages, m.faultCopyPageNs);
 }
 
 /** Time of `calls` UFFDIO_COPY calls moving `pages` pages in all (link cost included). */
 export function copyCostNs(m: CostModel, pages: number, calls = 1): number {
-  let ns = calls * (m.copyCallNs + m.linkLatencyNs) + pages * m.copyPageNs;
+  return callsAndPagesNs(m, calls, pages, m.copyPageNs);
+}
+
+function callsAndPagesNs(m: CostModel, calls: number, pages: number, pageNs: number): number {
+  let ns = calls * (m.copyCallNs + m.linkLatencyNs) + pages * pageNs;
   if (m.linkBytesPerSec > 0) ns += Math.round((pages * PAGE_SIZE * 1e9) / m.linkBytesPerSec);
   return ns;
 }

@@ -8,6 +8,8 @@
 
 #include <thread>
 
+#include "../common/cpu-mask.h"
+
 namespace restorelab {
 
 namespace {
@@ -38,9 +40,7 @@ FaultThreadPolicy probeFaultThreadPolicy(int* fifoErrno) {
 void pinThread(uint64_t mask) {
   if (mask == 0) return;
   cpu_set_t set;
-  CPU_ZERO(&set);
-  for (int i = 0; i < 64; i++)
-    if (mask >> i & 1) CPU_SET(i, &set);
+  rl_cpu_set_of_mask(mask, &set);
   (void)pthread_setaffinity_np(pthread_self(), sizeof set, &set);
 }
 

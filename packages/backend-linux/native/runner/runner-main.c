@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/cpu-mask.h"
 #include "runner.h"
 
 #ifndef MADV_POPULATE_READ
@@ -173,9 +174,7 @@ static void run_process(struct runner_proc *p) {
 /* Best effort, like the priority: a CPU this process may not use leaves it where it is. */
 static void pin_to(uint64_t mask) {
   cpu_set_t set;
-  CPU_ZERO(&set);
-  for (int i = 0; i < 64; i++)
-    if (mask >> i & 1) CPU_SET(i, &set);
+  rl_cpu_set_of_mask(mask, &set);
   (void)sched_setaffinity(0, sizeof set, &set);
 }
 
