@@ -113,7 +113,8 @@ describe('the linux backend', () => {
           map((e): StrategyCommand => madvise(e.pid, 0, 'hugepage')),
         ),
     };
-    const out = await run(new LinuxBackend(), 'seq:pages=1024', { name: 'advise-once', instance: strategy });
+    // ~100 ms, so the strategy hears of the start before the end even when the event loop is late
+    const out = await run(new LinuxBackend(), 'seq:pages=1024,gapNs=100000', { name: 'advise-once', instance: strategy });
     const s = out.store;
     const applied = [];
     for (let i = 0; i < s.length; i++) if (s.kind[i] === EventKind.MadviseApplied) applied.push([s.a[i], s.b[i], s.c[i]]);
