@@ -36,12 +36,15 @@ export class CopyQueue {
   count = new Uint32Array(1024);
   cause = new Uint8Array(1024);
   priority = new Uint8Array(1024);
+  /** CopyLanded's fields: the event the command answers and its CopyQueued event. */
+  reactsTo = new Float64Array(1024);
+  queuedSeq = new Float64Array(1024);
   private arrival = new Float64Array(1024);
   private submitted = 0;
   private arrived = 0;
   private readonly fifos = Array.from({ length: PRIORITIES }, () => new IndexFifo());
 
-  submit(proc: number, page: number, count: number, cause: number, priority: number, arrival: number): void {
+  submit(proc: number, page: number, count: number, cause: number, priority: number, arrival: number, reactsTo = -1, queuedSeq = -1): void {
     const i = this.submitted;
     if (i === this.proc.length) this.grow();
     this.proc[i] = proc;
@@ -50,6 +53,8 @@ export class CopyQueue {
     this.cause[i] = cause;
     this.priority[i] = priority < 0 || priority >= PRIORITIES ? PRIORITIES - 1 : priority;
     this.arrival[i] = arrival;
+    this.reactsTo[i] = reactsTo;
+    this.queuedSeq[i] = queuedSeq;
     this.submitted = i + 1;
   }
 
@@ -58,11 +63,17 @@ export class CopyQueue {
     return this.arrived < this.submitted ? this.arrival[this.arrived] : Infinity;
   }
 
-  /** Moves every command that has reached the copier by `now` into its priority FIFO. */
-  admit(now: number): void {
+  /** When the last submitted command reaches the copier (-Infinity before the first). */
+  lastArrival(): number {
+    return this.submitted > 0 ? this.arrival[this.submitted - 1] : -Infinity;
+  }
+
+  /** Moves every command that has reached the copier by `now` into its priority FIFO, telling `landed`. */
+  admit(now: number, landed?: (i: number) => void): void {
     while (this.arrived < this.submitted && this.arrival[this.arrived] <= now) {
       const i = this.arrived++;
       this.fifos[this.priority[i]].push(i);
+      landed?.(i);
     }
   }
 
@@ -94,5 +105,7 @@ export class CopyQueue {
     this.cause = g(this.cause, (n) => new Uint8Array(n));
     this.priority = g(this.priority, (n) => new Uint8Array(n));
     this.arrival = g(this.arrival, (n) => new Float64Array(n));
+    this.reactsTo = g(this.reactsTo, (n) => new Float64Array(n));
+    this.queuedSeq = g(this.queuedSeq, (n) => new Float64Array(n));
   }
 }

@@ -37,8 +37,10 @@ export interface CostModel {
   /** UFFDIO_ZEROPAGE of one page. */
   readonly zeroPageNs: number;
   readonly madviseNs: number;
-  /** From a fact to a strategy's reactive command reaching the copier (event batch to JS and back). */
+  /** From a fact to a strategy's reactive command reaching the copy queue when nothing waits before it. */
   readonly decisionLatencyNs: number;
+  /** Least time between two commands landing: the strategies' thread's time per command (a burst queues). */
+  readonly decisionServiceNs: number;
   /** Writing one page before uffd registration (plan prefill). */
   readonly prefillPageNs: number;
   /** UFFDIO_REGISTER of one VMA. */
@@ -101,6 +103,7 @@ export const defaultCostModel: CostModel = Object.freeze({
   zeroPageNs: 450,
   madviseNs: 450,
   decisionLatencyNs: 145000,
+  decisionServiceNs: 0,
   prefillPageNs: 600,
   registerVmaNs: 3000,
   forkNs: 100000,

@@ -116,11 +116,11 @@ export class SimRun {
     this.port = {
       scheduler: clock.scheduler,
       now: () => clock.now,
-      submitCopy: (pid, page, count, cause, priority) => {
+      submitCopy: (pid, page, count, cause, priority, reactsTo, queuedSeq) => {
         if (this.finished) return;
         const p = this.byPid.get(pid);
         if (!p) throw new Error(`copy for unknown pid ${pid}`);
-        this.copies.submit(p.index, page, count, cause, priority, clock.now + cost.decisionLatencyNs);
+        this.copies.submit(p.index, page, count, cause, priority, this.landingTime(), reactsTo, queuedSeq);
       },
       submitMadvise: (pid, vma, advice) => {
         if (this.finished) return;
@@ -259,6 +259,21 @@ export class SimRun {
     return cpus > 0 && running > cpus ? running / cpus : 1;
   }
 
+  /**
+   * When a command asked for now reaches the copy queue: the hand-off (decisionLatencyNs) after
+   * now, and no sooner than decisionServiceNs after the previous command landed: the strategies'
+   * thread handles one command at a time, so a burst queues up and lands late, as on Linux.
+   */
+  private landingTime(): number {
+    const m = this.cost;
+    return Math.max(this.clock.now + m.decisionLatencyNs, this.copies.lastArrival() + m.decisionServiceNs);
+  }
+
+  private readonly landed = (i: number): void => {
+    const q = this.copies;
+    this.session.emit(EventKind.CopyLanded, this.clock.now, this.procs[q.proc[i]].pid, q.page[i], q.count[i], q.reactsTo[i], q.queuedSeq[i]);
+  };
+
   private arrivals(): void {
     const now = this.clock.now;
     while (this.madviseHead < this.madvises.length && this.madvises[this.madviseHead].at <= now) {
@@ -269,7 +284,7 @@ export class SimRun {
       this.madvises.length = 0;
       this.madviseHead = 0;
     }
-    this.copies.admit(now);
+    this.copies.admit(now, this.landed);
     this.startCopier();
   }
 

@@ -12,6 +12,8 @@ function metrics(faults: number): RunMetrics {
     latePrefetches: 1,
     stallNs: faults * 1000,
     faultLatencyNs: { p50: 1, p90: 2, p99: 3, max: 4 },
+    decisions: 2,
+    decisionLatencyNs: { p50: 5, p90: 6, p99: 7, max: 8 },
     restoreNs: 5,
     workloadNs: 6,
     pagesCopied: { demand: faults, prefetch: 7, precopy: 0, background: 0 },

@@ -18,6 +18,9 @@ describe('run table', () => {
       backgr: '0',
       accuracy: '-',
       coverage: '0.0%',
+      late: '0',
+      'decide p50 us': '-',
+      'decide p99 us': '-',
       dups: '0',
       'PSS MiB': '12.5',
       failed: '0',
@@ -29,6 +32,12 @@ describe('run table', () => {
     const row = runRow(runResult({ verified: false }, { prefetchAccuracy: 0.8766, coverage: 0.5, strategyFailures: 1 }));
     const cell = (h: string) => row[RUN_COLUMNS.findIndex((c) => c.header === h)];
     expect([cell('accuracy'), cell('coverage'), cell('failed'), cell('verified')]).toEqual(['87.7%', '50.0%', '1', '✗']);
+  });
+
+  it('shows late prefetches and decision latency in their own columns', () => {
+    const row = runRow(runResult({}, { latePrefetches: 7, duplicateCopies: 3, decisions: 40, decisionLatencyNs: { p50: 12_340, p90: 20_000, p99: 88_000, max: 90_000 } }));
+    const cell = (h: string) => row[RUN_COLUMNS.findIndex((c) => c.header === h)];
+    expect([cell('late'), cell('decide p50 us'), cell('decide p99 us'), cell('dups')]).toEqual(['7', '12.3', '88.0', '3']);
   });
 
   it('renders a header row and one aligned row per run', () => {

@@ -14,6 +14,8 @@ export function runResult(overrides: Partial<RunResult> = {}, metrics: Partial<R
       latePrefetches: 0,
       stallNs: 41_730_000,
       faultLatencyNs: { p50: 13_000, p90: 13_500, p99: 25_250, max: 40_000 },
+      decisions: 0,
+      decisionLatencyNs: { p50: 0, p90: 0, p99: 0, max: 0 },
       restoreNs: 812_345_678,
       workloadNs: 830_000_000,
       pagesCopied: { demand: 3210, prefetch: 0, precopy: 0, background: 0 },

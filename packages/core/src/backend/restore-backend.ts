@@ -17,9 +17,11 @@ export interface BackendPort {
   /**
    * Queue an asynchronous copy (the core has already dropped pages present or in flight and
    * emitted CopyQueued). The backend emits PagesCopied, or CopyRejected(EEXIST) for pages a demand
-   * fault copied first, when the copy happens.
+   * fault copied first, when the copy happens. When the command reaches the backend's copy queue
+   * the backend emits CopyLanded with `reactsTo` (the seq of the event the strategy had last been
+   * given when it asked, -1 if none) and `queuedSeq` (the command's CopyQueued event).
    */
-  submitCopy(pid: number, page: number, count: number, cause: CopyCause, priority: CopyPriority): void;
+  submitCopy(pid: number, page: number, count: number, cause: CopyCause, priority: CopyPriority, reactsTo: number, queuedSeq: number): void;
   submitMadvise(pid: number, vma: number, advice: ThpAdvice): void;
 }
 

@@ -30,6 +30,7 @@
  * PagesVerified        checked      mismatched   unrestored           -
  * PageMismatch         page         -            -                    -        (first mismatches, for diagnosis)
  * FaultRuleLate        page         -            -                    -        (a fault-time answer missed its deadline)
+ * CopyLanded           page         count        reactsTo(seq, -1)    queued(seq)  (a command reached the backend's copy queue)
  */
 export const EventKind = {
   RestoreStarted: 1,
@@ -57,9 +58,10 @@ export const EventKind = {
   PagesVerified: 23,
   PageMismatch: 24,
   FaultRuleLate: 25,
+  CopyLanded: 26,
 } as const;
 export type EventKind = (typeof EventKind)[keyof typeof EventKind];
-export const EVENT_KIND_COUNT = 26;
+export const EVENT_KIND_COUNT = 27;
 
 export const EventKindName: Readonly<Record<number, string>> = Object.fromEntries(
   Object.entries(EventKind).map(([k, v]) => [v, k]),

@@ -84,6 +84,8 @@ describe('computeMetrics', () => {
       latePrefetches: 1,
       stallNs: 62, // 10.4 + 2 + 30 + 20
       faultLatencyNs: { p50: 10, p90: 30, p99: 30, max: 30 },
+      decisions: 0,
+      decisionLatencyNs: { p50: 0, p90: 0, p99: 0, max: 0 },
       restoreNs: 800, // the collapse at 900 is the last page made present; start 100
       workloadNs: 1290, // pid 2: 1500 - 210
       pagesCopied: { demand: 2, prefetch: 6, precopy: 2, background: 0 },
@@ -141,6 +143,22 @@ describe('computeMetrics', () => {
     expect(m.duplicateCopies).toBe(3);
     expect(m.coverage).toBe(0);
     expect(m.prefetchAccuracy).toBe(0);
+  });
+
+  it('measures decision latency from the event a landed command reacted to', () => {
+    const store = new EventStore();
+    const e = (kind: number, t: number, a = 0, b = 0, c = 0, d = 0) => store.append(kind, t, 1, a, b, c, d);
+    const f1 = e(K.FaultRaised, 1000, 10, 1, 0);
+    const q1 = e(K.CopyQueued, 1500, 11, 1, CopyCause.Prefetch, CopyPriority.Prefetch);
+    e(K.CopyLanded, 3000, 11, 1, f1, q1); // 2000 after its fault
+    const f2 = e(K.FaultRaised, 4000, 20, 1, 0);
+    const q2 = e(K.CopyQueued, 4100, 21, 1, CopyCause.Prefetch, CopyPriority.Prefetch);
+    e(K.CopyLanded, 4500, 21, 1, f2, q2); // 500
+    const q3 = e(K.CopyQueued, 4600, 30, 1, CopyCause.Background, CopyPriority.Background);
+    e(K.CopyLanded, 4700, 30, 1, -1, q3); // reacted to nothing: counted, no latency
+    const m = computeMetrics(store);
+    expect(m.decisions).toBe(3);
+    expect(m.decisionLatencyNs).toEqual({ p50: 500, p90: 2000, p99: 2000, max: 2000 });
   });
 
   it('uses nearest-rank percentiles', () => {

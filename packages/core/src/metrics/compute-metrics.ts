@@ -1,7 +1,7 @@
 import { CopyCause, EventKind, FaultFlag, PrefillSource, RejectReason } from '../events/event-kind';
 import { EventStore } from '../events/event-store';
 import { PAGE_SIZE } from '../model/page';
-import { RunMetrics } from './run-metrics';
+import { Percentiles, RunMetrics } from './run-metrics';
 
 /** Largest page index a bitmap grows to (a sanity bound against nonsense in a log). */
 const MAX_PAGES = 2 ** 31;
@@ -84,8 +84,9 @@ export function computeMetrics(store: EventStore): RunMetrics {
   let demandFaults = 0;
   let latePrefetches = 0;
   let stallNs = 0;
-  let latencies = new Float64Array(1024);
-  let faults = 0;
+  const latencies = new GrowingSamples();
+  const decisionLatencies = new GrowingSamples();
+  let decisions = 0;
   const pages = [0, 0, 0, 0];
   let copyCalls = 0;
   let zeroPages = 0;
@@ -117,13 +118,14 @@ export function computeMetrics(store: EventStore): RunMetrics {
       }
       case EventKind.FaultResolved:
         stallNs += b[i];
-        if (faults === latencies.length) {
-          const grown = new Float64Array(faults * 2);
-          grown.set(latencies);
-          latencies = grown;
-        }
-        latencies[faults++] = b[i];
+        latencies.push(b[i]);
         break;
+      case EventKind.CopyLanded: {
+        decisions++;
+        const cause = c[i];
+        if (Number.isInteger(cause) && cause >= 0 && cause < i) decisionLatencies.push(t[i] - t[cause]);
+        break;
+      }
       case EventKind.PagesCopied: {
         const cause = c[i];
         if (Number.isInteger(cause) && cause >= 0 && cause < pages.length) pages[cause] += b[i];
@@ -205,22 +207,14 @@ export function computeMetrics(store: EventStore): RunMetrics {
     pssBytes += f.pss;
   }
 
-  const lat = latencies.subarray(0, faults);
-  const p50 = nearestRank(lat, 50, 0);
-  const p90 = nearestRank(lat, 90, rankIndex(faults, 50));
-  const p99 = nearestRank(lat, 99, rankIndex(faults, 90));
-  const max = nearestRank(lat, 100, rankIndex(faults, 99));
   const start = Number.isNaN(restoreStart) ? 0 : restoreStart;
   return {
     demandFaults,
     latePrefetches,
     stallNs: ns(stallNs),
-    faultLatencyNs: {
-      p50: ns(p50),
-      p90: ns(p90),
-      p99: ns(p99),
-      max: ns(max),
-    },
+    faultLatencyNs: percentiles(latencies.values()),
+    decisions,
+    decisionLatencyNs: percentiles(decisionLatencies.values()),
     restoreNs: Number.isNaN(lastPresentT) ? 0 : ns(Math.max(0, lastPresentT - start)),
     workloadNs: ns(workloadNs),
     pagesCopied: {
@@ -279,6 +273,33 @@ export function isVerified(store: EventStore, metrics: RunMetrics): boolean {
 
 function maxT(m: number, t: number): number {
   return Number.isNaN(m) || t > m ? t : m;
+}
+
+/** A growable column of samples. */
+class GrowingSamples {
+  private buf = new Float64Array(1024);
+  private n = 0;
+  push(x: number): void {
+    if (this.n === this.buf.length) {
+      const grown = new Float64Array(this.n * 2);
+      grown.set(this.buf);
+      this.buf = grown;
+    }
+    this.buf[this.n++] = x;
+  }
+  values(): Float64Array {
+    return this.buf.subarray(0, this.n);
+  }
+}
+
+/** p50, p90, p99 and max by nearest rank, whole ns (reorders `v`). */
+function percentiles(v: Float64Array): Percentiles {
+  const n = v.length;
+  const p50 = nearestRank(v, 50, 0);
+  const p90 = nearestRank(v, 90, rankIndex(n, 50));
+  const p99 = nearestRank(v, 99, rankIndex(n, 90));
+  const max = nearestRank(v, 100, rankIndex(n, 99));
+  return { p50: ns(p50), p90: ns(p90), p99: ns(p99), max: ns(max) };
 }
 
 /** Index of the nearest-rank p-th percentile among n values (0 when n is 0). */

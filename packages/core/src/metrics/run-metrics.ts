@@ -1,3 +1,10 @@
+export interface Percentiles {
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
 /** Every metric of a run, computed only from its event log (so replay reproduces it exactly). */
 export interface RunMetrics {
   /** Missing-page faults raised by the workload. */
@@ -6,7 +13,11 @@ export interface RunMetrics {
   latePrefetches: number;
   /** Sum of fault latencies, ns. */
   stallNs: number;
-  faultLatencyNs: { p50: number; p90: number; p99: number; max: number };
+  faultLatencyNs: Percentiles;
+  /** Strategy commands that reached the backend's copy queue (CopyLanded). */
+  decisions: number;
+  /** From the event a landed command reacted to, to its landing, ns (commands reacting to none are left out). */
+  decisionLatencyNs: Percentiles;
   /** RestoreStarted to the last page made present, ns. */
   restoreNs: number;
   /** WorkloadStarted to WorkloadEnded (the longest process), ns. */

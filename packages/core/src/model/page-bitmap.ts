@@ -13,11 +13,12 @@ export class PageBitmap {
   clear(i: number): void {
     this.words[i >>> 5] &= ~(1 << (i & 31));
   }
+  /** Bits outside [0, size) are ignored. */
   setRange(start: number, count: number): void {
-    for (let i = start, e = start + count; i < e; i++) this.words[i >>> 5] |= 1 << (i & 31);
+    for (let i = Math.max(0, start), e = Math.min(this.size, start + count); i < e; i++) this.words[i >>> 5] |= 1 << (i & 31);
   }
   clearRange(start: number, count: number): void {
-    for (let i = start, e = start + count; i < e; i++) this.words[i >>> 5] &= ~(1 << (i & 31));
+    for (let i = Math.max(0, start), e = Math.min(this.size, start + count); i < e; i++) this.words[i >>> 5] &= ~(1 << (i & 31));
   }
   count(): number {
     let n = 0;

@@ -44,7 +44,7 @@ class ScriptedPort implements BackendPort {
   tick(): number {
     return (this.clock += 1000);
   }
-  submitCopy(pid: number, page: number, count: number, cause: CopyCause, priority: CopyPriority): void {
+  submitCopy(pid: number, page: number, count: number, cause: CopyCause, priority: CopyPriority, _reactsTo: number, _queuedSeq: number): void {
     this.copies.push({ pid, page, count, cause, priority });
   }
   submitMadvise(pid: number, vma: number, advice: ThpAdvice): void {
@@ -346,6 +346,34 @@ describe('RestoreSession', () => {
   });
 
   describe('plan', () => {
+    it('shows strategies the source phase only: no trace, no spec, no view past the migrate marker', () => {
+      const workload = tinyWorkload([{ pid: 1, vmas: [8], sourceAccesses: [1, 2, 3], accesses: [7, 6, 5, 4] }]);
+      const views: unknown[] = [];
+      const { session, backend } = setup(
+        attached([
+          'peek',
+          {
+            plan: (ctx) => {
+              const phase = ctx.sourcePhase(1);
+              views.push(Array.from(phase.page));
+              // the buffer behind the view holds the source phase only
+              views.push(Array.from(new Uint32Array(phase.page.buffer)));
+              views.push(Object.keys(ctx.workload));
+              phase.page[0] = 99;
+            },
+            attach: (ctx) => {
+              views.push(Object.keys(ctx.workload));
+            },
+          },
+        ]),
+        workload,
+      );
+      backend.startup();
+      expect(views).toEqual([[1, 2, 3], [1, 2, 3], ['name'], ['name']]);
+      expect(Array.from(workload.traces[0].page)).toEqual([1, 2, 3, 7, 6, 5, 4]);
+      expect(session.isFailed(0)).toBe(false);
+    });
+
     it('combines the fault windows of live strategies as the maximum, per scope', () => {
       const window = (forward: number, backward: number, scope?: { pid?: number; vma?: number }): Strategy => ({
         plan: (ctx) => ctx.faultWindow({ forward, backward }, scope),
@@ -418,6 +446,75 @@ describe('RestoreSession', () => {
   });
 
   describe('streams', () => {
+    it('delivers every stream in log order when a strategy copies inside its handler', () => {
+      const seen: number[] = [];
+      const faultSeen: number[] = [];
+      const { backend, session, store } = setup(
+        attached(
+          ['copier', { attach: (ctx) => ctx.faults$.pipe(map((f) => copyPages(f.pid, f.page + 1, 1))) }],
+          [
+            'watcher',
+            {
+              attach: (ctx) => {
+                ctx.all$.subscribe((e) => seen.push(e.seq));
+                ctx.faults$.subscribe((e) => faultSeen.push(e.seq));
+              },
+            },
+          ],
+        ),
+      );
+      backend.startup();
+      const from = store.length;
+      backend.fault(1, 2);
+      backend.fault(1, 5);
+      const logged = Array.from({ length: store.length - from }, (_, i) => from + i);
+      expect(seen.filter((q) => q >= from)).toEqual(logged);
+      expect(rows(store, from).map((r) => r[0])).toEqual([
+        'FaultRaised',
+        'CopyQueued',
+        'PagesCopied',
+        'FaultResolved',
+        'FaultRaised',
+        'CopyQueued',
+        'PagesCopied',
+        'FaultResolved',
+      ]);
+      expect(faultSeen).toEqual([from, from + 4]);
+      void session;
+    });
+
+    it('tells the port which event a command reacted to and its CopyQueued event', () => {
+      const reacts: [number, number][] = [];
+      const { backend, store, session } = setup(
+        attached(['copier', { attach: (ctx) => ctx.faults$.pipe(map((f) => copyPages(f.pid, f.page + 1, 1))) }]),
+      );
+      backend.startup();
+      const port = backend.port;
+      const orig = port.submitCopy.bind(port);
+      port.submitCopy = (pid, page, count, cause, priority, reactsTo, queuedSeq) => {
+        reacts.push([reactsTo, queuedSeq]);
+        orig(pid, page, count, cause, priority, reactsTo, queuedSeq);
+      };
+      const from = store.length;
+      backend.fault(1, 2);
+      expect(reacts).toEqual([[from, from + 1]]);
+      expect(EventKindName[store.kind[from]]).toBe('FaultRaised');
+      expect(EventKindName[store.kind[from + 1]]).toBe('CopyQueued');
+      void session;
+    });
+
+    it('keeps other commands in flight when a copy is rejected as out of range', () => {
+      const { backend, session } = setup(attached(['none', {}]));
+      backend.startup();
+      expect(session.copy(1, 10, 4, CopyCause.Prefetch, CopyPriority.Prefetch)).toBe(4);
+      expect(session.copy(1, 12, 10, CopyCause.Prefetch, CopyPriority.Prefetch)).toBe(0);
+      expect(session.state.isInFlight(1, 12)).toBe(true);
+      expect(session.state.isInFlight(1, 13)).toBe(true);
+      // a huge range is refused at once, without walking its pages
+      expect(session.copy(1, 0, 1e12, CopyCause.Prefetch, CopyPriority.Prefetch)).toBe(0);
+      expect(session.state.isInFlight(1, 10)).toBe(true);
+    });
+
     it('decodes events for strategies only while somebody listens, and faults carry their flags', () => {
       const faults: { page: number; write: boolean; wp: boolean }[] = [];
       const { backend, session } = setup(

@@ -11,12 +11,12 @@ import {
 import { EventSink } from '../events/event-sink';
 import { EventStore } from '../events/event-store';
 import { decodeEvent, RestoreEvent } from '../events/restore-event';
-import { Image, PageFlag, ThpAdvice, vmaOfPage } from '../model/image';
+import { Image, PageFlag, ProcessImage, ThpAdvice, vmaOfPage } from '../model/image';
 import { PageRange } from '../model/page';
 import { AdviceStep, FaultWindowRule, PrefillRange, RestorePlan } from '../model/plan';
 import { Workload } from '../model/workload';
 import { PageState } from '../state/page-state';
-import { PlanContext, Strategy, StrategyContext } from '../strategy/strategy';
+import { PlanContext, Strategy, StrategyContext, WorkloadInfo } from '../strategy/strategy';
 import { StrategyCommand } from '../strategy/strategy-command';
 import { guardedScheduler } from './guarded-scheduler';
 import { IsolatedObservable } from './isolated-observable';
@@ -65,6 +65,12 @@ export class RestoreSession implements EventSink {
   private readonly planFailures: PlanFailure[] = [];
   private port: BackendPort | undefined;
   private listeners = 0;
+  private readonly pending = new SeqQueue();
+  private delivering = false;
+  /** The latest event handed to the strategies' streams: what a command can be reacting to. */
+  private lastDelivered = -1;
+  private readonly procByPid = new Map<number, ProcessImage>();
+  private readonly workloadInfo: WorkloadInfo;
 
   constructor(
     readonly workload: Workload,
@@ -72,6 +78,8 @@ export class RestoreSession implements EventSink {
     readonly store: EventStore,
   ) {
     this.image = workload.image;
+    this.workloadInfo = Object.freeze({ name: workload.name });
+    for (const p of this.image.processes) this.procByPid.set(p.pid, p);
     this.state = new PageState(this.image);
     this.detached = strategies.map(() => new Subject<void>());
     this.failed = strategies.map(() => false);
@@ -96,12 +104,32 @@ export class RestoreSession implements EventSink {
       const s = this.subjects[kind];
       const all = this.allSubject;
       if ((s && s.observed) || (all && all.observed)) {
-        const ev = decodeEvent(seq, kind, t, pid, a, b, c, d);
-        s?.next(ev);
-        all?.next(ev);
+        this.pending.push(seq);
+        if (!this.delivering) this.deliver();
       }
     }
     return seq;
+  }
+
+  /**
+   * Hands the pending events to the streams in log order. An event emitted while one is being
+   * delivered (a strategy copying inside its handler) waits until every subscriber had the earlier
+   * one, so every stream sees the log's order.
+   */
+  private deliver(): void {
+    this.delivering = true;
+    const st = this.store;
+    try {
+      for (let seq = this.pending.shift(); seq >= 0; seq = this.pending.shift()) {
+        const kind = st.kind[seq];
+        const ev = decodeEvent(seq, kind, st.t[seq], st.pid[seq], st.a[seq], st.b[seq], st.c[seq], st.d[seq]);
+        this.lastDelivered = seq;
+        this.subjects[kind]?.next(ev);
+        this.allSubject?.next(ev);
+      }
+    } finally {
+      this.delivering = false;
+    }
   }
 
   // ---- plan ---------------------------------------------------------------------------------
@@ -139,12 +167,8 @@ export class RestoreSession implements EventSink {
       };
       const ctx: PlanContext = {
         image: this.image,
-        workload: this.workload,
-        sourcePhase: (pid) => {
-          const tr = this.workload.traces.find((x) => x.pid === pid);
-          if (!tr) throw new Error(`no trace for pid ${pid}`);
-          return { page: tr.page.subarray(0, tr.migrateAt), write: tr.write.subarray(0, tr.migrateAt) };
-        },
+        workload: this.workloadInfo,
+        sourcePhase: (pid) => this.sourcePhase(pid),
         adviseBeforeFill: (pid, vma, advice) => mine.adviseBeforeFill.push({ pid, vma, advice: checkAdvice(advice) }),
         adviseAfterRegister: (pid, vma, advice) =>
           mine.adviseAfterRegister.push({ pid, vma, advice: checkAdvice(advice) }),
@@ -183,6 +207,18 @@ export class RestoreSession implements EventSink {
       }
     }
     return { adviseBeforeFill, prefill: mergePrefill(prefill), adviseAfterRegister, precopy };
+  }
+
+  /**
+   * A process's accesses before the migrate marker, copied for each caller: a view of the trace's
+   * buffer would let a strategy read past the marker into the restore phase (and writes to a
+   * shared copy would reach other strategies).
+   */
+  private sourcePhase(pid: number): { readonly page: Uint32Array; readonly write: Uint8Array } {
+    const tr = this.workload.traces.find((x) => x.pid === pid);
+    if (!tr) throw new Error(`no trace for pid ${pid}`);
+    const end = Math.min(tr.migrateAt, tr.page.length);
+    return { page: tr.page.slice(0, end), write: tr.write.slice(0, end) };
   }
 
   private countInitialLazy(): number {
@@ -259,7 +295,7 @@ export class RestoreSession implements EventSink {
       IsolatedObservable.from(this.subject(kind).pipe(takeUntil(this.detached[i])), guard) as unknown as Observable<T>;
     return {
       image: this.image,
-      workload: this.workload,
+      workload: this.workloadInfo,
       state: this.state,
       scheduler: guardedScheduler(port.scheduler, guard),
       now: () => port.now(),
@@ -296,7 +332,13 @@ export class RestoreSession implements EventSink {
 
   private execute(i: number, cmd: StrategyCommand): void {
     if (this.failed[i] || !this.port) return;
-    if (cmd.type === 'copy') this.copy(cmd.pid, cmd.page, cmd.count, CopyCause[capital(cmd.cause)], CopyPriority[capital(cmd.priority)]);
+    if (cmd.type === 'copy') {
+      const cause = CAUSE_CODE[cmd.cause];
+      const priority = PRIORITY_CODE[cmd.priority];
+      if (cause === undefined || cause === CopyCause.Demand) throw new Error(`unknown copy cause '${cmd.cause}'`);
+      if (priority === undefined) throw new Error(`unknown copy priority '${cmd.priority}'`);
+      this.copy(cmd.pid, cmd.page, cmd.count, cause, priority);
+    }
     else if (cmd.type === 'madvise') this.port.submitMadvise(cmd.pid, cmd.vma, checkAdvice(cmd.advice));
     else throw new Error(`unknown command ${(cmd as { type: string }).type}`);
   }
@@ -309,8 +351,8 @@ export class RestoreSession implements EventSink {
     const port = this.port;
     if (!port) return 0;
     const t = port.now();
-    const proc = this.image.processes.find((p) => p.pid === pid);
-    if (!proc || !(count > 0) || page < 0 || page + count > proc.totalPages || !Number.isInteger(page)) {
+    const proc = this.procByPid.get(pid);
+    if (!proc || !(count > 0) || page < 0 || page + count > proc.totalPages || !Number.isInteger(page) || !Number.isInteger(count)) {
       this.emit(EventKind.CopyRejected, t, pid, page, count, RejectReason.OutOfRange, cause);
       return 0;
     }
@@ -325,8 +367,8 @@ export class RestoreSession implements EventSink {
         let j = i + 1;
         while (j < vEnd && this.state.isLazy(pid, j) === lazy) j++;
         if (lazy) {
-          this.emit(EventKind.CopyQueued, t, pid, i, j - i, cause, priority);
-          port.submitCopy(pid, i, j - i, cause, priority);
+          const queuedSeq = this.emit(EventKind.CopyQueued, t, pid, i, j - i, cause, priority);
+          port.submitCopy(pid, i, j - i, cause, priority, this.lastDelivered, queuedSeq);
           queued += j - i;
         } else {
           this.emit(EventKind.CopyRejected, t, pid, i, j - i, RejectReason.Duplicate, cause);
@@ -338,8 +380,35 @@ export class RestoreSession implements EventSink {
   }
 }
 
-function capital<S extends string>(s: S): Capitalize<S> {
-  return (s.charAt(0).toUpperCase() + s.slice(1)) as Capitalize<S>;
+const CAUSE_CODE: Readonly<Record<string, CopyCause>> = { prefetch: CopyCause.Prefetch, precopy: CopyCause.Precopy, background: CopyCause.Background, demand: CopyCause.Demand };
+const PRIORITY_CODE: Readonly<Record<string, CopyPriority>> = { urgent: CopyPriority.Urgent, prefetch: CopyPriority.Prefetch, background: CopyPriority.Background };
+
+/** A FIFO of event sequence numbers that allocates only when it grows. */
+class SeqQueue {
+  private buf = new Int32Array(64);
+  private head = 0;
+  private tail = 0;
+  push(seq: number): void {
+    if (this.tail === this.buf.length) {
+      const live = this.tail - this.head;
+      if (live * 2 > this.buf.length) {
+        const next = new Int32Array(this.buf.length * 2);
+        next.set(this.buf.subarray(this.head, this.tail));
+        this.buf = next;
+      } else this.buf.copyWithin(0, this.head, this.tail);
+      this.head = 0;
+      this.tail = live;
+    }
+    this.buf[this.tail++] = seq;
+  }
+  /** The oldest, or -1 when empty. */
+  shift(): number {
+    if (this.head === this.tail) {
+      this.head = this.tail = 0;
+      return -1;
+    }
+    return this.buf[this.head++];
+  }
 }
 
 function checkAdvice(a: ThpAdvice): ThpAdvice {

@@ -81,7 +81,8 @@ export class PageState implements PageStateView {
         p.inFlight.setRange(a, b);
         break;
       case EventKind.CopyRejected:
-        if (c !== RejectReason.Duplicate) p.inFlight.clearRange(a, b);
+        // duplicates and out-of-range requests were never queued: the pages in flight are others'
+        if (c === RejectReason.Eexist || c === RejectReason.Enoent) p.inFlight.clearRange(a, b);
         break;
       case EventKind.VmaRemoved:
       case EventKind.VmaUnmapped:

@@ -2,7 +2,7 @@ import { Observable, SchedulerLike } from 'rxjs';
 import { Image, ThpAdvice } from '../model/image';
 import { PageRange } from '../model/page';
 import { FaultWindowRule } from '../model/plan';
-import { ProcessTrace, Workload } from '../model/workload';
+import { ProcessTrace } from '../model/workload';
 import {
   FaultRaisedEvent,
   FaultResolvedEvent,
@@ -30,11 +30,19 @@ export interface PageStateView {
   lazyPageCount(pid: number): number;
 }
 
+/**
+ * What a strategy may know of the workload: its generator's name. Not its spec, parameters or
+ * traces: the restore-phase accesses are the future, and a spec with its seed would regenerate it.
+ */
+export interface WorkloadInfo {
+  readonly name: string;
+}
+
 /** Plan time: before the restored process runs (DESIGN.md, three moments). */
 export interface PlanContext {
   readonly image: Image;
-  readonly workload: Workload;
-  /** The accesses before the migrate marker: what a source-side profiler saw. */
+  readonly workload: WorkloadInfo;
+  /** The accesses before the migrate marker: what a source-side profiler saw (copies of them). */
   sourcePhase(pid: number): { readonly page: Uint32Array; readonly write: Uint8Array };
   adviseBeforeFill(pid: number, vma: number, advice: ThpAdvice): void;
   adviseAfterRegister(pid: number, vma: number, advice: ThpAdvice): void;
@@ -49,7 +57,7 @@ export interface PlanContext {
 /** Reactive time: streams, state, a scheduler. Commands are returned as an Observable (saga style). */
 export interface StrategyContext {
   readonly image: Image;
-  readonly workload: Workload;
+  readonly workload: WorkloadInfo;
   readonly state: PageStateView;
   /** Virtual time in the simulator, the real clock on Linux; time unit ms as everywhere in RxJS. */
   readonly scheduler: SchedulerLike;

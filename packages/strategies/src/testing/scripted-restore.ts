@@ -74,10 +74,11 @@ export class ScriptedRestore {
     const port: BackendPort = {
       scheduler: queueScheduler,
       now: () => this.t,
-      submitCopy: (pid, page, count, cause, priority) => {
+      submitCopy: (pid, page, count, cause, priority, reactsTo, queuedSeq) => {
         const c = { pid, page, count, cause, priority };
         this.submitted.push(c);
         this.queues[priority].push(c);
+        this.emit(EventKind.CopyLanded, pid, page, count, reactsTo, queuedSeq);
       },
       submitMadvise: (pid, vma, advice) => {
         this.madvised.push({ pid, vma, advice });
