@@ -126,8 +126,8 @@ export class LinuxBackend implements RestoreBackend {
       const port: BackendPort = {
         scheduler: asyncScheduler,
         now,
-        submitCopy: (pid: number, page: number, count: number, cause: CopyCause, priority: CopyPriority) =>
-          run!.monitor.submitCopy(procOf(pid), page, count, cause, priority),
+        submitCopy: (pid: number, page: number, count: number, cause: CopyCause, priority: CopyPriority, reactsTo: number, queuedSeq: number) =>
+          run!.monitor.submitCopy(procOf(pid), page, count, cause, priority, reactsTo, queuedSeq),
         submitMadvise: (pid: number, vma: number, advice: ThpAdvice) => run!.monitor.submitMadvise(procOf(pid), vma, ThpAdviceCode[advice]),
       };
       run.startMonitor();

@@ -21,6 +21,8 @@ export interface NativeMonitorConfig {
   /** CPUs of the fault thread and of the copier (bit i: CPU i, CPUs 0..52); 0 or absent: not pinned. */
   readonly faultCpuMask?: number;
   readonly copierCpuMask?: number;
+  /** The JS thread runs urgent and prefetch copies itself when it waits for events (waitEvents). */
+  readonly inlineCopies?: boolean;
 }
 
 export interface NativeMonitorStats {
@@ -45,7 +47,14 @@ export interface NativeMonitor {
   ringBuffer(): ArrayBuffer;
   /** Releases records before `consumed`; returns the end of the readable records. */
   drain(consumed: number): number;
-  submitCopy(proc: number, page: number, count: number, cause: number, priority: number): void;
+  /**
+   * Blocks the JS thread until records past `consumed` are readable: spins (yielding the CPU) for
+   * up to spinNs, then sleeps for up to blockNs. Returns whether there are records. First it runs
+   * the urgent and prefetch copies queued since (with inlineCopies).
+   */
+  waitEvents(consumed: number, spinNs: number, blockNs: number): boolean;
+  /** Emits CopyLanded (reactsTo, queuedSeq: see BackendPort.submitCopy) when it is queued. */
+  submitCopy(proc: number, page: number, count: number, cause: number, priority: number, reactsTo: number, queuedSeq: number): void;
   submitMadvise(proc: number, vma: number, advice: number): void;
   releaseRunners(): void;
   error(): string;

@@ -30,13 +30,16 @@ const EXIT_GRACE_MS = 5000;
 /** After the runner died, how long to wait for the monitor to learn why (its FAIL message). */
 const FAIL_REASON_WAIT_MS = 200;
 /**
- * How promptly JS hears of events. The native side wakes JS at most once per notifyIntervalNs (a
- * wake-up per fault would double the fault's cost) and JS also drains every drainEveryMs, so no
- * event waits longer than that. With reactive strategies listening that is sub-millisecond; with
- * none (nothing can act on an event before the end) events are collected in larger batches so the
- * event loop takes as little CPU as possible from the restored process and its page server.
+ * How promptly JS hears of events. With reactive strategies listening, the JS thread waits for
+ * the ring itself (EventRing::waitFor: it spins, yielding its CPU to any runnable thread, then
+ * sleeps until a record comes) in slices of HOT.sliceMs, and gives the event loop a turn between
+ * slices (timers, the runner's exit, signals). An event reaches the strategies about a
+ * microsecond after the native side published it, and the fault loop never pays for a wake-up
+ * while events keep coming. With none listening (nothing can act on an event before the end)
+ * events are collected in large batches, woken from the native side at most every
+ * notifyIntervalNs, so the event loop takes as little CPU as possible.
  */
-const PROMPT = { notifyIntervalNs: 250_000, drainEveryMs: 1 };
+const HOT = { sliceMs: 1, spinNs: 200_000, blockNs: 500_000, notifyIntervalNs: 20_000_000 };
 const BATCHED = { notifyIntervalNs: 20_000_000, drainEveryMs: 20 };
 
 /**
@@ -61,15 +64,17 @@ export class NativeRun {
   private readonly onAbort = () => this.fail(abortError());
   private closed = false;
   private timer: NodeJS.Timeout | undefined;
-  private readonly pace: { readonly notifyIntervalNs: number; readonly drainEveryMs: number };
+  private hot: NodeJS.Immediate | undefined;
+  private readonly reactive: boolean;
 
   constructor(private readonly cfg: NativeRunConfig) {
-    this.pace = cfg.reactive === false ? BATCHED : PROMPT;
+    this.reactive = cfg.reactive !== false;
     this.monitor = new cfg.binding.Monitor({
       dir: cfg.dir,
       t0: cfg.t0,
       mode: cfg.mode,
-      notifyIntervalNs: this.pace.notifyIntervalNs,
+      notifyIntervalNs: this.reactive ? HOT.notifyIntervalNs : BATCHED.notifyIntervalNs,
+      inlineCopies: this.reactive,
       faultCpuMask: cfg.cpus?.faultCpuMask ?? 0,
       copierCpuMask: cfg.cpus?.copierCpuMask ?? 0,
     });
@@ -82,10 +87,12 @@ export class NativeRun {
 
   /** Listens on the run directory's socket; commands may be submitted from now on. */
   startMonitor(): void {
-    this.monitor.start(() => this.pump());
+    // reactive: the hot loop drains; a wake-up from the native side has nothing more to do
+    this.monitor.start(() => (this.reactive ? undefined : this.pump()));
     this.view = new Float64Array(this.monitor.ringBuffer());
     this.mask = this.view.length / RECORD_DOUBLES - 1;
-    this.timer = setInterval(() => this.pump(), this.pace.drainEveryMs);
+    if (this.reactive) this.hot = setImmediate(this.hotSlice);
+    else this.timer = setInterval(() => this.pump(), BATCHED.drainEveryMs);
     this.cfg.signal?.addEventListener('abort', this.onAbort);
     if (this.cfg.signal?.aborted) this.onAbort();
   }
@@ -118,8 +125,11 @@ export class NativeRun {
     return this.done;
   }
 
-  /** Drains the ring: every record is handed over in order, the internal ones acted upon. */
-  pump(): void {
+  /**
+   * Drains the ring: every record is handed over in order, the internal ones acted upon. `once`:
+   * only what was readable on entry, so that the hot loop serves the commands it caused first.
+   */
+  pump(once = false): void {
     if (this.draining || !this.view) return;
     this.draining = true;
     try {
@@ -132,6 +142,7 @@ export class NativeRun {
           if (kind < 100) this.cfg.onEvent(kind, v[o], v[o + 2], v[o + 3], v[o + 4], v[o + 5], v[o + 6]);
           else this.internal(kind, v[o + 2]);
         }
+        if (once) break;
         head = this.monitor.drain(this.consumed);
       }
     } catch (e) {
@@ -141,6 +152,17 @@ export class NativeRun {
       this.draining = false;
     }
   }
+
+  /** One slice of the reactive drain: wait for the ring and drain it, then let the event loop run. */
+  private readonly hotSlice = (): void => {
+    this.hot = undefined;
+    if (this.closed || this.settled) return;
+    const until = performance.now() + HOT.sliceMs;
+    do {
+      if (this.monitor.waitEvents(this.consumed, HOT.spinNs, HOT.blockNs)) this.pump(true);
+    } while (!this.settled && !this.closed && performance.now() < until);
+    if (!this.settled && !this.closed) this.hot = setImmediate(this.hotSlice);
+  };
 
   private internal(kind: number, pid: number): void {
     if (kind === InternalKind.AllDone) this.settle();
@@ -196,6 +218,7 @@ export class NativeRun {
       }
     } finally {
       if (this.timer) clearInterval(this.timer);
+      if (this.hot) clearImmediate(this.hot);
       this.monitor.stop();
       this.pump();
     }

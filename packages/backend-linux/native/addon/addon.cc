@@ -41,6 +41,7 @@ class MonitorWrap : public Napi::ObjectWrap<MonitorWrap> {
     return DefineClass(env, "Monitor",
                        {InstanceMethod("start", &MonitorWrap::Start), InstanceMethod("stop", &MonitorWrap::Stop),
                         InstanceMethod("ringBuffer", &MonitorWrap::RingBuffer), InstanceMethod("drain", &MonitorWrap::Drain),
+                        InstanceMethod("waitEvents", &MonitorWrap::WaitEvents),
                         InstanceMethod("submitCopy", &MonitorWrap::SubmitCopy),
                         InstanceMethod("submitMadvise", &MonitorWrap::SubmitMadvise),
                         InstanceMethod("releaseRunners", &MonitorWrap::ReleaseRunners), InstanceMethod("error", &MonitorWrap::Error),
@@ -61,6 +62,7 @@ class MonitorWrap : public Napi::ObjectWrap<MonitorWrap> {
     // masks as numbers: CPUs 0..52 fit a double exactly
     if (cfg.Has("faultCpuMask")) c.faultCpuMask = static_cast<uint64_t>(cfg.Get("faultCpuMask").As<Napi::Number>().DoubleValue());
     if (cfg.Has("copierCpuMask")) c.copierCpuMask = static_cast<uint64_t>(cfg.Get("copierCpuMask").As<Napi::Number>().DoubleValue());
+    if (cfg.Has("inlineCopies")) c.inlineCopies = cfg.Get("inlineCopies").As<Napi::Boolean>().Value();
     if (cfg.Has("notifyIntervalNs")) c.notifyIntervalNs = cfg.Get("notifyIntervalNs").As<Napi::Number>().DoubleValue();
     if (cfg.Has("ringCapacity")) {
       uint64_t cap = static_cast<uint64_t>(cfg.Get("ringCapacity").As<Napi::Number>().Int64Value());
@@ -109,10 +111,20 @@ class MonitorWrap : public Napi::ObjectWrap<MonitorWrap> {
     return Napi::Number::New(info.Env(), static_cast<double>(monitor_->drain(consumed)));
   }
 
+  // Blocks the calling (JS) thread: see EventRing::waitFor.
+  Napi::Value WaitEvents(const Napi::CallbackInfo& info) {
+    uint64_t consumed = static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value());
+    const double spinNs = info[1].As<Napi::Number>().DoubleValue();
+    const double blockNs = info[2].As<Napi::Number>().DoubleValue();
+    monitor_->serveInline();
+    return Napi::Boolean::New(info.Env(), monitor_->ring()->waitFor(consumed, spinNs, blockNs));
+  }
+
   Napi::Value SubmitCopy(const Napi::CallbackInfo& info) {
     monitor_->submitCopy(info[0].As<Napi::Number>().Uint32Value(), static_cast<uint64_t>(info[1].As<Napi::Number>().Int64Value()),
                          static_cast<uint64_t>(info[2].As<Napi::Number>().Int64Value()), info[3].As<Napi::Number>().Uint32Value(),
-                         info[4].As<Napi::Number>().Uint32Value());
+                         info[4].As<Napi::Number>().Uint32Value(), info[5].As<Napi::Number>().DoubleValue(),
+                         info[6].As<Napi::Number>().DoubleValue());
     return info.Env().Undefined();
   }
 

@@ -19,46 +19,78 @@ namespace {
 constexpr uint64_t kMaxPagesPerCopy = 512;
 }  // namespace
 
-void Monitor::submitCopy(uint32_t proc, uint64_t page, uint64_t count, uint32_t cause, uint32_t priority) {
+void Monitor::submitCopy(uint32_t proc, uint64_t page, uint64_t count, uint32_t cause, uint32_t priority, double reactsTo,
+                         double queuedSeq) {
   if (proc >= procs_.size() || count == 0) return;
   ProcState& p = *procs_[proc];
   if (page >= p.totalPages) return;
   count = std::min(count, p.totalPages - page);
+  const uint32_t q = std::min<uint32_t>(priority, 2);
   {
-    std::lock_guard<std::mutex> g(stateMu_);
+    std::lock_guard<HybridMutex> g(stateMu_);
     p.inFlight.setRange(page, count);
     // after every process ended nothing is sent back: a strategy that asks again on each answer
     // would never stop (the simulator drops these too)
     if (finished_) return;
-    queues_[std::min<uint32_t>(priority, 2)].push_back(CopyCommand{proc, page, count, cause});
+    queues_[q].push_back(CopyCommand{proc, page, count, cause});
     stats_.copierCommands++;
+    Record r{rel(now()), kCopyLanded, static_cast<double>(p.pid), static_cast<double>(page), static_cast<double>(count), reactsTo,
+             queuedSeq, 0};
+    emitBatch(&r, 1);
   }
-  copierCv_.notify_one();
+  // the JS thread serves urgent and prefetch commands itself when it next waits for events
+  if (!(cfg_.inlineCopies && q < kBackgroundQueue)) copierCv_.notify_one();
+}
+
+bool Monitor::takeCommand(uint32_t maxQueue, CopyCommand* out) {
+  if (!copierReady_ || finished_) return false;
+  for (uint32_t q = 0; q <= maxQueue; q++) {
+    if (queues_[q].empty()) continue;
+    *out = queues_[q].front();
+    queues_[q].pop_front();
+    copierBusy_++;
+    return true;
+  }
+  return false;
+}
+
+void Monitor::commandDone() {
+  std::lock_guard<HybridMutex> g(stateMu_);
+  copierBusy_--;
+  if (allDonePending_ && copierBusy_ == 0) {
+    allDonePending_ = false;
+    Record r{rel(now()), kAllDone, 0, 0, 0, 0, 0, 0};
+    emitBatch(&r, 1);
+  }
 }
 
 void Monitor::copierLoop() {
   for (;;) {
     CopyCommand c;
     {
-      std::unique_lock<std::mutex> g(stateMu_);
+      std::unique_lock<HybridMutex> g(stateMu_);
       copierCv_.wait(g, [&] {
-        return stopping_.load() || (copierReady_ && (!queues_[0].empty() || !queues_[1].empty() || !queues_[2].empty()));
+        return stopping_.load() || (copierReady_ && !finished_ && (!queues_[0].empty() || !queues_[1].empty() || !queues_[2].empty()));
       });
       if (stopping_.load()) return;
-      if (finished_) continue;
-      int q = !queues_[0].empty() ? 0 : !queues_[1].empty() ? 1 : 2;
-      c = queues_[q].front();
-      queues_[q].pop_front();
-      copierBusy_ = true;
+      if (!takeCommand(kBackgroundQueue, &c)) continue;
     }
     runCopyCommand(c);
-    std::lock_guard<std::mutex> g(stateMu_);
-    copierBusy_ = false;
-    if (allDonePending_) {
-      allDonePending_ = false;
-      Record r{rel(now()), kAllDone, 0, 0, 0, 0, 0, 0};
-      emitBatch(&r, 1);
+    commandDone();
+  }
+}
+
+uint64_t Monitor::serveInline() {
+  uint64_t served = 0;
+  for (;;) {
+    CopyCommand c;
+    {
+      std::lock_guard<HybridMutex> g(stateMu_);
+      if (!takeCommand(kBackgroundQueue - 1, &c)) return served;
     }
+    runCopyCommand(c);
+    commandDone();
+    served++;
   }
 }
 
@@ -80,7 +112,7 @@ void Monitor::runCopyCommand(const CopyCommand& c) {
     while (at < vEnd) {
       uint64_t run = at;
       {
-        std::lock_guard<std::mutex> g(stateMu_);
+        std::lock_guard<HybridMutex> g(stateMu_);
         if (p.done) {
           // the process has ended its workload: nothing left to restore into
           p.inFlight.clearRange(at, end - at);
@@ -111,7 +143,7 @@ void Monitor::runCopyCommand(const CopyCommand& c) {
       const int64_t calls = copyRange(
           p, v, at, run - at, false,
           [&](uint64_t a, uint64_t k) {
-            std::lock_guard<std::mutex> g(stateMu_);
+            std::lock_guard<HybridMutex> g(stateMu_);
             p.present.setRange(a, k);
             p.inFlight.clearRange(a, k);
             Record r{rel(now()), kPagesCopied, pid, static_cast<double>(a), static_cast<double>(k), cause, 1, 0};
@@ -120,14 +152,14 @@ void Monitor::runCopyCommand(const CopyCommand& c) {
           },
           [&](uint64_t q) {
             // a demand fault copied it first
-            std::lock_guard<std::mutex> g(stateMu_);
+            std::lock_guard<HybridMutex> g(stateMu_);
             p.present.set(q);
             p.inFlight.clear(q);
             Record r{rel(now()), kCopyRejected, pid, static_cast<double>(q), 1, kRejectEexist, cause, 0};
             emitBatch(&r, 1);
           });
       if (calls < 0) {
-        std::lock_guard<std::mutex> g(stateMu_);
+        std::lock_guard<HybridMutex> g(stateMu_);
         p.inFlight.clearRange(at, end - at);
         Record r{rel(now()), kCopyRejected, pid, static_cast<double>(at), static_cast<double>(end - at), kRejectEnoent, cause, 0};
         emitBatch(&r, 1);

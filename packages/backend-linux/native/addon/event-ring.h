@@ -4,7 +4,12 @@
 // releases space, so the fault loop never waits for the event loop.
 #pragma once
 
+#include <sched.h>
+#include <time.h>
+
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -12,6 +17,8 @@
 #include <memory>
 #include <mutex>
 #include <vector>
+
+#include "hybrid-mutex.h"
 
 namespace restorelab {
 
@@ -50,7 +57,7 @@ class EventRing {
   // Appends n records; returns true when JS should be told (nobody told it since its last drain).
   bool push(const Record* r, size_t n) {
     {
-      std::lock_guard<std::mutex> g(mu_);
+      std::lock_guard<HybridMutex> g(mu_);
       for (size_t i = 0; i < n; i++) {
         if (overflow_.empty() && head_ - tail_ < cap_) {
           mem_[head_ & mask_] = r[i];
@@ -61,14 +68,34 @@ class EventRing {
         }
       }
       published_.store(head_, std::memory_order_release);
+      if (sleepers_ > 0) wakeCv_.notify_all();
     }
     return !notifyPending_.exchange(true, std::memory_order_acq_rel);
+  }
+
+  // The JS thread's wait for records past `consumed`: spins (yielding the CPU to any runnable
+  // thread, e.g. the copier) for up to spinNs, then sleeps for up to blockNs. Producers pay a
+  // wake-up only while it sleeps, so a busy restore costs the fault loop nothing. Returns
+  // whether records are there.
+  bool waitFor(uint64_t consumed, double spinNs, double blockNs) {
+    if (published() > consumed) return true;
+    const double until = monotonicNs() + spinNs;
+    while (monotonicNs() < until) {
+      if (published() > consumed) return true;
+      sched_yield();
+    }
+    if (blockNs <= 0) return published() > consumed;
+    std::unique_lock<HybridMutex> g(mu_);
+    sleepers_++;
+    wakeCv_.wait_for(g, std::chrono::nanoseconds(static_cast<int64_t>(blockNs)), [&] { return head_ > consumed; });
+    sleepers_--;
+    return head_ > consumed;
   }
 
   // JS has consumed everything before `consumed`; returns the new end of what it may read.
   uint64_t drain(uint64_t consumed) {
     notifyPending_.store(false, std::memory_order_release);
-    std::lock_guard<std::mutex> g(mu_);
+    std::lock_guard<HybridMutex> g(mu_);
     if (consumed > tail_ && consumed <= head_) tail_ = consumed;
     size_t moved = 0;
     while (moved < overflow_.size() && head_ - tail_ < cap_) {
@@ -86,17 +113,25 @@ class EventRing {
   uint64_t published() const { return published_.load(std::memory_order_acquire); }
   uint64_t overflowed() const { return overflowed_; }
 
+  static double monotonicNs() {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
+  }
+
  private:
   const uint64_t cap_;
   const uint64_t mask_;
   Record* mem_;
-  std::mutex mu_;
+  HybridMutex mu_;
   uint64_t head_ = 0;
   uint64_t tail_ = 0;
   std::vector<Record> overflow_;
   uint64_t overflowed_ = 0;
   std::atomic<uint64_t> published_{0};
   std::atomic<bool> notifyPending_{false};
+  std::condition_variable_any wakeCv_;
+  int sleepers_ = 0;
 };
 
 }  // namespace restorelab

@@ -119,7 +119,7 @@ void Monitor::handleFault(ProcState& p, const struct uffd_msg& m, double tRaise)
     (void)ioctl(p.uffd, UFFDIO_WRITEPROTECT, &wp);
     const double tRes = now();
     ev[ne++] = Record{rel(tRes), kFaultResolved, pid, static_cast<double>(page), tRes - tRaise, 0, 0, 0};
-    std::lock_guard<std::mutex> g(stateMu_);
+    std::lock_guard<HybridMutex> g(stateMu_);
     emitBatch(ev, ne);
     return;
   }
@@ -127,7 +127,7 @@ void Monitor::handleFault(ProcState& p, const struct uffd_msg& m, double tRaise)
   bool present, lazy;
   uint64_t lo = page, hi = page;
   {
-    std::lock_guard<std::mutex> g(stateMu_);
+    std::lock_guard<HybridMutex> g(stateMu_);
     present = p.present.get(page);
     const bool content = (p.flags[page] & RL_PAGE_CONTENT) != 0;
     lazy = !present && content && p.registered.get(page);
@@ -147,7 +147,7 @@ void Monitor::handleFault(ProcState& p, const struct uffd_msg& m, double tRaise)
     const double tRes = now();
     ev[ne++] = Record{rel(tRes), kCopyRejected, pid, static_cast<double>(page), 1, kRejectEexist, kCauseDemand, 0};
     ev[ne++] = Record{rel(tRes), kFaultResolved, pid, static_cast<double>(page), tRes - tRaise, 0, 0, 0};
-    std::lock_guard<std::mutex> g(stateMu_);
+    std::lock_guard<HybridMutex> g(stateMu_);
     stats_.faults++;
     stats_.spuriousFaults++;
     emitBatch(ev, ne);
@@ -163,7 +163,7 @@ void Monitor::handleFault(ProcState& p, const struct uffd_msg& m, double tRaise)
     bool mapped = ioctl(p.uffd, UFFDIO_ZEROPAGE, &z) == 0;
     if (!mapped) wakeRange(p.uffd, addr, pageSize_);
     const double tRes = now();
-    std::lock_guard<std::mutex> g(stateMu_);
+    std::lock_guard<HybridMutex> g(stateMu_);
     p.present.set(page);
     if (mapped) ev[ne++] = Record{rel(tRes), kZeroPageMapped, pid, static_cast<double>(page), 1, 0, 0, 0};
     ev[ne++] = Record{rel(tRes), kFaultResolved, pid, static_cast<double>(page), tRes - tRaise, 0, 0, 0};
@@ -193,13 +193,13 @@ void Monitor::handleFault(ProcState& p, const struct uffd_msg& m, double tRaise)
   const double tRes = now();
   if (calls < 0 && !demandExisted) {
     {
-      std::lock_guard<std::mutex> g(stateMu_);
+      std::lock_guard<HybridMutex> g(stateMu_);
       emitBatch(ev, ne);
     }
     fail("pid " + std::to_string(p.pid) + ": UFFDIO_COPY of page " + std::to_string(page) + " failed: " + std::strerror(static_cast<int>(-calls)));
     return;
   }
-  std::lock_guard<std::mutex> g(stateMu_);
+  std::lock_guard<HybridMutex> g(stateMu_);
   bool demandCopied = false;
   double restCalls = static_cast<double>(calls > 0 ? calls : 0);
   for (int r = 0; r < runs; r++) {
@@ -230,7 +230,7 @@ void Monitor::handleFault(ProcState& p, const struct uffd_msg& m, double tRaise)
 
 // Non-cooperative events: the runner moved, discarded or unmapped registered memory.
 void Monitor::handleEvent(ProcState& p, const struct uffd_msg& m, double t) {
-  std::lock_guard<std::mutex> g(stateMu_);
+  std::lock_guard<HybridMutex> g(stateMu_);
   switch (m.event) {
     case UFFD_EVENT_FORK:
       // each process of the tree opens its own uffd; a fork inside the workload is not restored lazily
@@ -279,7 +279,7 @@ void Monitor::handleEvent(ProcState& p, const struct uffd_msg& m, double t) {
 void Monitor::referenceFaultLoop() {
   for (;;) {
     {
-      std::lock_guard<std::mutex> g(stateMu_);
+      std::lock_guard<HybridMutex> g(stateMu_);
       if (copierReady_) break;
     }
     struct pollfd w = {faultWake_, POLLIN, 0};

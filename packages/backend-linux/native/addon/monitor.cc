@@ -96,11 +96,7 @@ constexpr uint64_t kMaxPagesPerCopy = 512;
 
 }  // namespace
 
-double Monitor::now() {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
-}
+double Monitor::now() { return EventRing::monotonicNs(); }
 
 Monitor::Monitor(MonitorConfig cfg) : cfg_(std::move(cfg)), ring_(std::make_shared<EventRing>(cfg_.ringCapacity)) {}
 
@@ -185,7 +181,7 @@ void Monitor::start(std::function<void()> notify) {
     pinThread(cfg_.faultCpuMask);
     const FaultThreadPolicy got = raiseFaultThread(nullptr);
     {
-      std::lock_guard<std::mutex> g(stateMu_);
+      std::lock_guard<HybridMutex> g(stateMu_);
       stats_.faultThreadPolicy = static_cast<int>(got);
     }
     if (cfg_.mode == MonitorMode::ReferenceFault) referenceFaultLoop();
@@ -207,7 +203,7 @@ void Monitor::stop() {
   if (controlWake_ >= 0) (void)!::write(controlWake_, &one, sizeof one);
   if (faultWake_ >= 0) (void)!::write(faultWake_, &one, sizeof one);
   {
-    std::lock_guard<std::mutex> g(stateMu_);
+    std::lock_guard<HybridMutex> g(stateMu_);
     copierReady_ = true;
   }
   copierCv_.notify_all();
@@ -249,7 +245,7 @@ void Monitor::emitBatch(const Record* r, size_t n) {
 
 void Monitor::fail(const std::string& why) {
   {
-    std::lock_guard<std::mutex> g(stateMu_);
+    std::lock_guard<HybridMutex> g(stateMu_);
     if (!error_.empty()) return;
     error_ = why;
   }
@@ -257,12 +253,12 @@ void Monitor::fail(const std::string& why) {
 }
 
 std::string Monitor::error() const {
-  std::lock_guard<std::mutex> g(stateMu_);
+  std::lock_guard<HybridMutex> g(stateMu_);
   return error_;
 }
 
 MonitorStats Monitor::stats() const {
-  std::lock_guard<std::mutex> g(stateMu_);
+  std::lock_guard<HybridMutex> g(stateMu_);
   MonitorStats s = stats_;
   s.faults += refFaults_.load(std::memory_order_relaxed);
   s.ringOverflowed = ring_->overflowed();
@@ -394,7 +390,7 @@ void Monitor::onMessage(int sock) {
       case RL_MSG_MADVISE_DONE: {
         bool expected = false;
         {
-          std::lock_guard<std::mutex> g(stateMu_);
+          std::lock_guard<HybridMutex> g(stateMu_);
           for (auto it = sentMadvise_.begin(); it != sentMadvise_.end(); ++it) {
             if (it->proc == p.idx && it->vma == m.arg0 && it->advice == m.arg1) {
               sentMadvise_.erase(it);
@@ -456,7 +452,7 @@ void Monitor::onHello(ProcState& p, int uffd, int osPid) {
 void Monitor::onAllHello() {
   auto* procs = reinterpret_cast<const rl_plan_proc*>(plan_ + hdr_->procs_off);
   {
-    std::lock_guard<std::mutex> g(stateMu_);
+    std::lock_guard<HybridMutex> g(stateMu_);
     for (auto& p : procs_) {
       for (const rl_fact& f : p->facts) {
         uint64_t a = static_cast<uint64_t>(f.a), b = static_cast<uint64_t>(f.b), c = static_cast<uint64_t>(f.c);
@@ -503,7 +499,7 @@ void Monitor::onAllHello() {
   double go = now();
   std::vector<PendingMadvise> madv;
   {
-    std::lock_guard<std::mutex> g(stateMu_);
+    std::lock_guard<HybridMutex> g(stateMu_);
     stats_.goT = go;
     stats_.precopyNs += precopyNs;
     stats_.precopyPages += precopyPages;
@@ -537,7 +533,7 @@ bool Monitor::precopy(ProcState& p, uint64_t* pagesOut) {
       while (page < vEnd) {
         uint64_t runStart, runEnd;
         {
-          std::lock_guard<std::mutex> g(stateMu_);
+          std::lock_guard<HybridMutex> g(stateMu_);
           while (page < vEnd && p.present.get(page)) page++;
           runStart = page;
           while (page < vEnd && !p.present.get(page)) page++;
@@ -550,7 +546,7 @@ bool Monitor::precopy(ProcState& p, uint64_t* pagesOut) {
           const int64_t c = copyRange(
               p, v, at, n, false,
               [&](uint64_t a, uint64_t k) {
-                std::lock_guard<std::mutex> g(stateMu_);
+                std::lock_guard<HybridMutex> g(stateMu_);
                 p.present.setRange(a, k);
                 copiedPages += k;
               },
@@ -592,7 +588,7 @@ void Monitor::referenceEager() {
       }
     }
   }
-  std::lock_guard<std::mutex> g(stateMu_);
+  std::lock_guard<HybridMutex> g(stateMu_);
   stats_.precopyNs += now() - t0;
   stats_.precopyPages += pages;
 }
@@ -635,7 +631,7 @@ void Monitor::onDone(ProcState& p) {
     out.push_back(Record{rel(tSample), kPageMismatch, pid, static_cast<double>(page), 0, 0, 0, 0});
   }
   out.push_back(Record{rel(tSample), kProcessDone, pid, static_cast<double>(p.osPid), 0, 0, 0, 0});
-  std::lock_guard<std::mutex> g(stateMu_);
+  std::lock_guard<HybridMutex> g(stateMu_);
   p.done = true;
   stats_.endT = std::max(stats_.endT, h.t_end);
   if (++doneCount_ == procs_.size()) {
@@ -666,7 +662,7 @@ void Monitor::releaseRunners() {
 void Monitor::submitMadvise(uint32_t proc, uint32_t vma, uint32_t advice) {
   if (proc >= procs_.size()) return;
   {
-    std::lock_guard<std::mutex> g(stateMu_);
+    std::lock_guard<HybridMutex> g(stateMu_);
     if (finished_) return;
     if (!copierReady_) {
       pendingMadvise_.push_back({proc, vma, advice});

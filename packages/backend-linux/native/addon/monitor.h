@@ -16,6 +16,7 @@
 
 #include "../common/plan-format.h"
 #include "event-ring.h"
+#include "hybrid-mutex.h"
 
 namespace restorelab {
 
@@ -35,7 +36,13 @@ struct MonitorConfig {
   // CPUs (bit i: CPU i) of the fault thread and of the copier; 0: not pinned.
   uint64_t faultCpuMask = 0;
   uint64_t copierCpuMask = 0;
+  // The JS thread serves urgent and prefetch commands in its waits (serveInline); the copier
+  // thread is woken for background ones only.
+  bool inlineCopies = false;
 };
+
+// queues_ by priority: urgent, prefetch, background
+constexpr uint32_t kBackgroundQueue = 2;
 
 struct VmaState {
   uint64_t addr = 0;  // where it is in the runner
@@ -113,7 +120,10 @@ class Monitor {
   std::shared_ptr<EventRing> ring() const { return ring_; }
   uint64_t drain(uint64_t consumed) { return ring_->drain(consumed); }
 
-  void submitCopy(uint32_t proc, uint64_t page, uint64_t count, uint32_t cause, uint32_t priority);
+  // reactsTo: the seq of the event the command answers (-1: none); queuedSeq: its CopyQueued event.
+  void submitCopy(uint32_t proc, uint64_t page, uint64_t count, uint32_t cause, uint32_t priority, double reactsTo, double queuedSeq);
+  // Runs the queued urgent and prefetch commands on the calling thread; returns how many.
+  uint64_t serveInline();
   void submitMadvise(uint32_t proc, uint32_t vma, uint32_t advice);
   // Tells every process the run is over (after the end events were drained).
   void releaseRunners();
@@ -145,6 +155,10 @@ class Monitor {
   void handleFault(ProcState& p, const struct uffd_msg& m, double tRaise);
   void handleEvent(ProcState& p, const struct uffd_msg& m, double t);
   void runCopyCommand(const CopyCommand& c);
+  // Under stateMu_: pops the first command of queues 0..maxQueue once GO went out; counts it busy.
+  bool takeCommand(uint32_t maxQueue, CopyCommand* out);
+  // A taken command finished: sends a pending AllDone once no command is running.
+  void commandDone();
 
   // UFFDIO_COPY of [page, page+n) of p, skipping pages that already exist. Reports each copied
   // run and each page found present; returns the ioctl calls made, or -errno on a hard error.
@@ -183,8 +197,8 @@ class Monitor {
   uint32_t helloCount_ = 0;
   uint32_t doneCount_ = 0;
 
-  mutable std::mutex stateMu_;  // bitmaps, copier queues, error, pending madvise
-  std::condition_variable copierCv_;
+  mutable HybridMutex stateMu_;  // bitmaps, copier queues, error, pending madvise
+  std::condition_variable_any copierCv_;
   std::deque<CopyCommand> queues_[3];
   bool copierReady_ = false;
   struct PendingMadvise {
@@ -195,8 +209,9 @@ class Monitor {
   std::vector<PendingMadvise> pendingMadvise_;  // asked before GO
   std::vector<PendingMadvise> sentMadvise_;     // sent, not answered yet
   bool finished_ = false;                       // every process ended
-  // the copier is inside a command; AllDone waits for it, so no event of that command comes after
-  bool copierBusy_ = false;
+  // commands being run (copier thread and JS thread); AllDone waits for them, so no event of a
+  // command comes after it
+  int copierBusy_ = 0;
   bool allDonePending_ = false;
   std::string error_;
   MonitorStats stats_;
