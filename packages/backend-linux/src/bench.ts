@@ -65,7 +65,7 @@ export function requireNative() {
 }
 
 /** One run of the runner against a reference handler (no session, no events kept). */
-async function referenceRun(workload: Workload, mode: MonitorMode, placement: Placement): Promise<NativeMonitorStats> {
+export async function referenceRun(workload: Workload, mode: MonitorMode, placement: Placement): Promise<NativeMonitorStats> {
   const native = requireNative();
   const cpus = planCpus(placement, allowedCpus());
   const session = new RestoreSession(workload, [], new EventStore());

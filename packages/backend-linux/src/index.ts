@@ -7,3 +7,4 @@ export type { NativeLoad, NativeProbe, KernelCosts } from './native-binding';
 export { PLACEMENTS, DEFAULT_PLACEMENT, parsePlacement, planCpus, allowedCpus } from './placement';
 export type { Placement, CpuPlan } from './placement';
 export * from './cost-meter';
+export * from './bench-decision-latency';

@@ -105,6 +105,35 @@ describe('the linux backend', () => {
     expect(count(s, EventKind.CopyRejected, (i) => s.c[i] === RejectReason.OutOfRange)).toBe(0);
   });
 
+  linuxTest('logs each reactive command landing in the native queue, after the fault it answers, before its copy', async () => {
+    const echo: Strategy = { attach: (ctx) => ctx.faults$.pipe(map((f) => copyPages(f.pid, f.page + 1, 1))) };
+    // faults 50 us apart: every command is asked for while its page is still lazy
+    const out = await run(new LinuxBackend(), 'seq:pages=256,gapNs=50000', { name: 'echo', instance: echo });
+    const s = out.store;
+    expect(out.result.verified).toBe(true);
+    const landed: number[] = [];
+    for (let i = 0; i < s.length; i++) if (s.kind[i] === EventKind.CopyLanded) landed.push(i);
+    expect(landed.length).toBeGreaterThan(0);
+    expect(out.result.metrics.decisions).toBe(landed.length);
+    for (const i of landed) {
+      const reactsTo = s.c[i];
+      const queued = s.d[i];
+      expect(s.kind[reactsTo]).toBe(EventKind.FaultRaised);
+      expect(s.a[reactsTo]).toBe(s.a[i] - 1);
+      expect([s.kind[queued], s.a[queued], s.b[queued]]).toEqual([EventKind.CopyQueued, s.a[i], s.b[i]]);
+      expect(queued).toBeLessThan(i);
+      expect(s.t[i]).toBeGreaterThanOrEqual(s.t[reactsTo]);
+      // what the command did (copied, or refused by the copier) comes after it landed
+      const outcome = (j: number) =>
+        s.a[j] === s.a[i] &&
+        ((s.kind[j] === EventKind.PagesCopied && s.c[j] === CopyCause.Prefetch) ||
+          (s.kind[j] === EventKind.CopyRejected && (s.c[j] === RejectReason.Eexist || s.c[j] === RejectReason.Enoent)));
+      let first = -1;
+      for (let j = queued + 1; j < s.length && first < 0; j++) if (outcome(j)) first = j;
+      expect(first).toBeGreaterThan(i);
+    }
+  });
+
   linuxTest('applies a strategy madvise command in the restored process', async () => {
     const strategy: Strategy = {
       attach: (ctx) =>

@@ -41,6 +41,22 @@ describe('reactive commands', () => {
     expect(result.verified).toBe(true);
   });
 
+  it('logs when each command lands: the decision latency after its fault, and a burst queues', async () => {
+    const w = handWorkload([{ pid: 1, vmas: [16], accesses: [0, ...new Array(3000).fill(0)] }]);
+    const burst: Strategy = { attach: (ctx) => ctx.faults$.pipe(mergeMap((f) => from([copyPages(f.pid, 4, 1), copyPages(f.pid, 8, 1), copyPages(f.pid, 12, 1)]))) };
+    const { store, result } = await simulate(w, [attached('burst', burst)], { decisionLatencyNs: 20_000, decisionServiceNs: 3_000 });
+    const fault = ofKind(store, 'FaultRaised')[0];
+    const landed = ofKind(store, 'CopyLanded');
+    const queued = ofKind(store, 'CopyQueued');
+    expect(landed.map((e) => [e.t, e.a, e.c, e.d])).toEqual([
+      [fault.t + 20_000, 4, fault.seq, queued[0].seq],
+      [fault.t + 23_000, 8, fault.seq, queued[1].seq],
+      [fault.t + 26_000, 12, fault.seq, queued[2].seq],
+    ]);
+    expect(result.metrics.decisions).toBe(3);
+    expect(result.metrics.decisionLatencyNs).toEqual({ p50: 23_000, p90: 26_000, p99: 26_000, max: 26_000 });
+  });
+
   it('the decision latency delays a reactive copy', async () => {
     const w = handWorkload([{ pid: 1, vmas: [16], accesses: new Array(2000).fill(0) }]);
     const s: Strategy = { attach: (ctx) => ctx.workloadStarted$.pipe(map(() => copyPages(1, 4, 6))) };

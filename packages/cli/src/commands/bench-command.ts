@@ -1,5 +1,5 @@
 import { Argv, CommandModule } from 'yargs';
-import { benchOverhead, BenchOverheadResult, Placement } from '@restorelab/backend-linux';
+import { benchDecisionLatency, BenchDecisionLatencyResult, benchOverhead, BenchOverheadResult, Placement } from '@restorelab/backend-linux';
 import { UsageError } from '@restorelab/core';
 import { renderTable } from '../format/table';
 import { JsonArgs, print, printJson, withJson, withPlacement } from './common-options';
@@ -63,9 +63,69 @@ const overhead: CommandModule<object, BenchOverheadArgs> = {
   handler: benchOverheadCommand,
 };
 
+interface BenchDecisionArgs extends JsonArgs {
+  pages?: number;
+  runs?: number;
+  placement?: Placement;
+}
+
+const us = (ns: number) => (ns / 1000).toFixed(1);
+
+/** One row per echo restore (the first is the process's first restore), then the ratios. */
+export function formatBenchDecisionLatency(r: BenchDecisionLatencyResult): string {
+  const table = renderTable(
+    [
+      { header: 'run', align: 'right' },
+      { header: 'faults', align: 'right' },
+      { header: 'decisions', align: 'right' },
+      { header: 'p50 us', align: 'right' },
+      { header: 'p90 us', align: 'right' },
+      { header: 'p99 us', align: 'right' },
+      { header: 'max us', align: 'right' },
+    ],
+    r.runs.map((x, i) => [
+      i === 0 ? '1 (fresh)' : String(i + 1),
+      String(x.demandFaults),
+      String(x.decisions),
+      us(x.decisionLatencyNs.p50),
+      us(x.decisionLatencyNs.p90),
+      us(x.decisionLatencyNs.p99),
+      us(x.decisionLatencyNs.max),
+    ]),
+  );
+  return [
+    `workload ${r.workload} · echo strategy (the page after each fault) · fault to command landed`,
+    table,
+    `C reference fault round trip ${us(r.referenceNsPerFault)} us; first run p50 ${r.p50Ratio.toFixed(2)}x, p99 ${r.p99Ratio.toFixed(2)}x of it (targets: p50 <= 20 us, p99 <= 100 us)`,
+  ].join('\n');
+}
+
+const decisionLatency: CommandModule<object, BenchDecisionArgs> = {
+  command: 'decision-latency',
+  describe: 'how soon a reactive strategy\'s command lands after the fault it answers, against the C fault round trip',
+  builder: (y: Argv) =>
+    withJson(
+      withPlacement(y)
+        .option('pages', { type: 'number', requiresArg: true, describe: 'pages of the seq workload (default 16384)' })
+        .option('runs', { type: 'number', requiresArg: true, describe: 'echo restores in this process; the first is fresh (default 1)' })
+        .check((a) => {
+          for (const k of ['pages', 'runs'] as const) {
+            const v = a[k];
+            if (v !== undefined && !(Number.isInteger(v) && v >= 1)) throw new UsageError(`--${k} must be a positive integer, got ${v}`);
+          }
+          return true;
+        }),
+    ) as unknown as Argv<BenchDecisionArgs>,
+  handler: async (args) => {
+    const result = await benchDecisionLatency({ pages: args.pages, runs: args.runs, placement: args.placement });
+    if (args.json) printJson(result);
+    else print(formatBenchDecisionLatency(result));
+  },
+};
+
 export const benchCommandModule: CommandModule = {
   command: 'bench',
   describe: 'benchmarks',
-  builder: (y: Argv) => y.command(overhead).demandCommand(1, 'say which benchmark: restorelab bench overhead'),
+  builder: (y: Argv) => y.command(overhead).command(decisionLatency).demandCommand(1, 'say which benchmark: restorelab bench overhead | decision-latency'),
   handler: () => undefined,
 };

@@ -17,6 +17,29 @@ const reason = linuxUnavailable();
 if (reason) console.warn(`skipping the linux e2e tests: ${reason}`);
 const linuxIt = reason ? it.skip : it;
 
+describe('restorelab bench decision-latency (e2e)', () => {
+  linuxIt('prints each echo restore and the ratios to the C fault round trip', async () => {
+    const r = await cli(['bench', 'decision-latency', '--pages', '512', '--runs', '2', '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { workload: string; runs: { demandFaults: number; decisions: number; decisionLatencyNs: { p50: number; p99: number } }[]; referenceNsPerFault: number; p50Ratio: number };
+    expect(out.workload).toBe('seq:pages=512');
+    expect(out.runs).toHaveLength(2);
+    for (const x of out.runs) {
+      expect(x.demandFaults).toBeGreaterThan(0);
+      expect(x.decisions).toBeGreaterThan(0);
+      expect(x.decisionLatencyNs.p99).toBeGreaterThanOrEqual(x.decisionLatencyNs.p50);
+    }
+    expect(out.referenceNsPerFault).toBeGreaterThan(0);
+    expect(out.p50Ratio).toBeCloseTo(out.runs[0].decisionLatencyNs.p50 / out.referenceNsPerFault, 6);
+    const text = await cli(['bench', 'decision-latency', '--pages', '256']);
+    expect(text.code).toBe(0);
+    expect(text.stdout.split('\n')[0]).toBe('workload seq:pages=256 · echo strategy (the page after each fault) · fault to command landed');
+    expect(text.stdout).toMatch(/^1 \(fresh\)\s+\d+\s+\d+\s+[\d.]+/m);
+    expect(text.stdout).toMatch(/^C reference fault round trip [\d.]+ us; first run p50 [\d.]+x, p99 [\d.]+x of it/m);
+  });
+});
+
 describe('restorelab run --backend linux (e2e)', () => {
   linuxIt('verifies on real userfaultfd, and replay reproduces each log', async () => {
     const dir = tempDir('e2e-linux');
