@@ -8,6 +8,7 @@
         "native/addon/fault-loop.cc",
         "native/addon/copier.cc",
         "native/addon/costs.cc",
+        "native/addon/fault-rules.cc",
         "native/addon/thread-priority.cc",
         "native/common/uffd-open.c"
       ],

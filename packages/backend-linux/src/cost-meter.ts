@@ -4,7 +4,7 @@ import { decisionLatencies, nextPageOnFault } from './decision-latency';
 import { FaultCostFit, faultSamples, FaultSample, fitFaultCost } from './fault-cost-fit';
 import { LinuxBackend } from './linux-backend';
 import { KernelCosts } from './native-binding';
-import { allowedCpus, DEFAULT_PLACEMENT, Placement, processCpuCount } from './placement';
+import { allowedCpus, DEFAULT_PLACEMENT, Placement, planCpus, processCpuCount } from './placement';
 
 export interface MeasuredCosts {
   /** A demand fault as the backend logs it (monitor read to wake), without its copy call. */
@@ -33,6 +33,8 @@ export interface MeasuredCosts {
   readonly decisionLatencyNs: number;
   /** CPUs the restored processes may use under the placement measured. */
   readonly processCpus: number;
+  /** 1 when the fault thread shares the restored processes' CPU under the placement measured. */
+  readonly monitorSharesCpu: number;
 }
 
 /** Every fault copies its page and up to `forward` lazy pages after it. */
@@ -184,6 +186,7 @@ export class CostMeter {
       touchPageNs: Math.max(0, Math.round(median(this.touches))),
       decisionLatencyNs: Math.round(median(this.decisions)),
       processCpus: processCpuCount(this.placement, allowedCpus()),
+      monitorSharesCpu: monitorSharesCpu(this.placement),
     };
   }
 
@@ -202,4 +205,10 @@ export async function measureCosts(opts: MeasureCostsOptions = {}): Promise<Meas
   } finally {
     meter.close();
   }
+}
+
+/** 1 when the placement puts the fault thread on the restored processes' CPU. */
+function monitorSharesCpu(placement: Placement): number {
+  const plan = planCpus(placement, allowedCpus());
+  return plan.faultCpuMask !== 0 && plan.faultCpuMask === plan.runnerCpuMask ? 1 : 0;
 }

@@ -9,6 +9,7 @@ import {
   EventStore,
   madvise,
   RejectReason,
+  setFaultRules,
   RestoreBackend,
   runRestore,
   Strategy,
@@ -132,6 +133,37 @@ describe('the linux backend', () => {
       for (let j = queued + 1; j < s.length && first < 0; j++) if (outcome(j)) first = j;
       expect(first).toBeGreaterThan(i);
     }
+  });
+
+  linuxTest('applies a plan-time stride rule inside each fault, with the simulator\'s demand faults', async () => {
+    const stride: Strategy = { plan: (ctx) => ctx.faultRules(ctx.image.processes[0].pid, { stride: { stride: 2, count: 6 } }) };
+    const linux = await run(new LinuxBackend(), 'stride:pages=2048,stride=2', { name: 'stride-rule', instance: stride });
+    const sim = await run(new SimBackend(), 'stride:pages=2048,stride=2', { name: 'stride-rule', instance: stride });
+    expect(linux.result.verified).toBe(true);
+    expect(linux.result.metrics.demandFaults).toBe(sim.result.metrics.demandFaults);
+    expect(linux.result.metrics.pagesCopied).toEqual(sim.result.metrics.pagesCopied);
+    const demandOnly = await run(new SimBackend(), 'stride:pages=2048,stride=2', 'demand-only');
+    expect(linux.result.metrics.demandFaults * 4).toBeLessThan(demandOnly.result.metrics.demandFaults);
+  });
+
+  linuxTest('replaces fault-time rules while the restore runs and logs when they took effect', async () => {
+    const later: Strategy = {
+      attach: (ctx) => ctx.workloadStarted$.pipe(map((e) => setFaultRules(e.pid, { stride: { stride: 1, count: 7 } }))),
+    };
+    const out = await run(new LinuxBackend(), 'seq:pages=4096,gapNs=2000', { name: 'later', instance: later });
+    const s = out.store;
+    expect(out.result.verified).toBe(true);
+    const set: number[] = [];
+    for (let i = 0; i < s.length; i++) if (s.kind[i] === EventKind.FaultRulesSet) set.push(i);
+    expect(set).toHaveLength(1);
+    const at = set[0];
+    expect([s.a[at], s.b[at], s.c[at]]).toEqual([1, 7, 0]);
+    expect(s.kind[s.d[at]]).toBe(EventKind.WorkloadStarted);
+    // after it, faults come one in eight pages
+    let after = 0;
+    for (let i = at; i < s.length; i++) if (s.kind[i] === EventKind.FaultRaised) after++;
+    expect(after).toBeLessThanOrEqual(Math.ceil(4096 / 8) + 2);
+    expect(out.result.metrics.pagesCopied.prefetch).toBeGreaterThan(3000);
   });
 
   linuxTest('applies a strategy madvise command in the restored process', async () => {

@@ -9,6 +9,7 @@ import {
   CopyCause,
   CopyPriority,
   EventKind,
+  FaultRules,
   RestoreBackend,
   RestoreSession,
   ThpAdvice,
@@ -37,6 +38,11 @@ export interface LinuxBackendOptions {
   readonly onRunnerStarted?: (pid: number, dir: string) => void;
   /** Which CPUs the fault thread, the copier and the restored processes use (default shared). */
   readonly placement?: Placement;
+}
+
+function setRules(run: NativeRun, proc: number, rules: FaultRules, reactsTo: number, log: boolean): void {
+  const s = rules.successors;
+  run.monitor.setFaultRules(proc, rules.stride?.stride ?? 0, rules.stride?.count ?? 0, s?.offsets ?? null, s?.targets ?? null, reactsTo, log);
 }
 
 /** A fresh run directory; the socket path inside must fit sun_path (108 bytes). */
@@ -129,8 +135,10 @@ export class LinuxBackend implements RestoreBackend {
         submitCopy: (pid: number, page: number, count: number, cause: CopyCause, priority: CopyPriority, reactsTo: number, queuedSeq: number) =>
           run!.monitor.submitCopy(procOf(pid), page, count, cause, priority, reactsTo, queuedSeq),
         submitMadvise: (pid: number, vma: number, advice: ThpAdvice) => run!.monitor.submitMadvise(procOf(pid), vma, ThpAdviceCode[advice]),
+        submitFaultRules: (pid: number, rules: FaultRules, reactsTo: number) => setRules(run!, procOf(pid), rules, reactsTo, true),
       };
       run.startMonitor();
+      for (const r of session.plan.faultRules) setRules(run, procOf(r.pid), r, -1, false);
       // only during the run: the event loop keeps off the restored processes' CPU
       eventLoopMask = b.pinCurrentThread(cpus.eventLoopCpuMask);
       const totalPages = image.processes.reduce((n, p) => n + p.totalPages, 0);

@@ -56,6 +56,8 @@ export interface NativeMonitor {
   /** Emits CopyLanded (reactsTo, queuedSeq: see BackendPort.submitCopy) when it is queued. */
   submitCopy(proc: number, page: number, count: number, cause: number, priority: number, reactsTo: number, queuedSeq: number): void;
   submitMadvise(proc: number, vma: number, advice: number): void;
+  /** Replaces a process's fault-time rules; `log`: FaultRulesSet goes into the ring (reactsTo in d). */
+  setFaultRules(proc: number, stride: number, strideCount: number, offsets: Uint32Array | null, targets: Uint32Array | null, reactsTo: number, log: boolean): void;
   releaseRunners(): void;
   error(): string;
   stats(): NativeMonitorStats;

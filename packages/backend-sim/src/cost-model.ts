@@ -65,6 +65,11 @@ export interface CostModel {
    * 0: every process has a CPU of its own.
    */
   readonly processCpus: number;
+  /**
+   * 1 when the monitor's fault thread runs on the restored processes' CPU (placement shared): a
+   * woken process resumes only once the monitor has copied its fault's rule pages too.
+   */
+  readonly monitorSharesCpu: number;
 }
 
 /** A fault within this many pages of the previous fault's copy is near it (8 PTEs share a cache line). */
@@ -113,6 +118,7 @@ export const defaultCostModel: CostModel = Object.freeze({
   touchPageNs: 250,
   cowPageNs: 3200,
   processCpus: 1,
+  monitorSharesCpu: 1,
 });
 
 export const costModelKeys = Object.keys(defaultCostModel) as (keyof CostModel)[];

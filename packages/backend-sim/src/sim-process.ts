@@ -1,4 +1,6 @@
-import { ProcessImage, ProcessTrace, ThpAdviceCode } from '@restorelab/core';
+import { FaultRules, ProcessImage, ProcessTrace, ThpAdviceCode } from '@restorelab/core';
+
+const NO_RULES: FaultRules = { stride: null, successors: null };
 
 /** Bits of SimProcess.flags, one byte per page. */
 export const PageBit = {
@@ -52,6 +54,8 @@ export class SimProcess {
   /** Pages that mismatched the image at their first touch, and the first of them in touch order. */
   touchMismatches = 0;
   readonly firstMismatches: number[] = [];
+  /** Fault-time rules beyond the window (model/plan.ts), as the monitor applies them. */
+  rules: FaultRules = NO_RULES;
 
   constructor(
     readonly index: number,

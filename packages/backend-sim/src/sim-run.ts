@@ -4,6 +4,8 @@ import {
   CopyCause,
   EventKind,
   FaultFlag,
+  FaultRules,
+  MAX_RULE_PAGES,
   PageFlag,
   PAGES_PER_HUGE_PAGE,
   PAGE_SIZE,
@@ -34,7 +36,7 @@ const LAZY_MASK = PageBit.Present | PageBit.Registered | PageBit.Claimed;
 const TAKEN = PageBit.Present | PageBit.Claimed;
 
 /** What the monitor is doing for the fault it serves. */
-const Service = { Copy: 0, Zero: 1, Stale: 2 } as const;
+const Service = { Copy: 0, Zero: 1, Stale: 2, Rules: 3 } as const;
 type Service = (typeof Service)[keyof typeof Service];
 
 interface PendingMadvise {
@@ -64,6 +66,15 @@ export class SimRun {
   private readonly memory: MemoryModel;
   private readonly copies = new CopyQueue();
   private readonly madvises: PendingMadvise[] = [];
+  private readonly ruleChanges: { proc: SimProcess; rules: FaultRules; reactsTo: number; at: number }[] = [];
+  private ruleChangeHead = 0;
+  /** The pages the served fault's rules add (copied after its wake), and the next run of them. */
+  private readonly rulePages = new Uint32Array(MAX_RULE_PAGES);
+  private ruleCount = 0;
+  private ruleAt = 0;
+  private ruleRunEnd = 0;
+  /** What copying all of them costs the monitor. */
+  private ruleCostNs = 0;
   private madviseHead = 0;
   private readonly port: BackendPort;
   /** Running processes by the time of their next access. */
@@ -109,6 +120,10 @@ export class SimRun {
       return new SimProcess(i, proc, trace);
     });
     for (const p of this.procs) this.byPid.set(p.pid, p);
+    for (const r of session.plan.faultRules) {
+      const p = this.byPid.get(r.pid);
+      if (p) p.rules = r;
+    }
     this.runnable = new ProcessHeap(this.procs.length);
     this.memory = new MemoryModel(this.procs, cost.processBaseBytes);
     this.totalAccesses = this.procs.reduce((n, p) => n + p.accesses, 0);
@@ -121,6 +136,12 @@ export class SimRun {
         const p = this.byPid.get(pid);
         if (!p) throw new Error(`copy for unknown pid ${pid}`);
         this.copies.submit(p.index, page, count, cause, priority, this.landingTime(), reactsTo, queuedSeq);
+      },
+      submitFaultRules: (pid, rules, reactsTo) => {
+        if (this.finished) return;
+        const p = this.byPid.get(pid);
+        if (!p) throw new Error(`fault rules for unknown pid ${pid}`);
+        this.ruleChanges.push({ proc: p, rules, reactsTo, at: clock.now + cost.decisionLatencyNs });
       },
       submitMadvise: (pid, vma, advice) => {
         if (this.finished) return;
@@ -169,7 +190,10 @@ export class SimRun {
     while (!this.finished) {
       const tSched = clock.nextDue();
       const tCopy = this.copies.nextArrival();
-      const tMadvise = this.madviseHead < this.madvises.length ? this.madvises[this.madviseHead].at : Infinity;
+      const tMadvise = Math.min(
+        this.madviseHead < this.madvises.length ? this.madvises[this.madviseHead].at : Infinity,
+        this.ruleChangeHead < this.ruleChanges.length ? this.ruleChanges[this.ruleChangeHead].at : Infinity,
+      );
       const tMonitor = this.monitorDoneAt;
       const tCall = this.callDoneAt;
       const top = runnable.top();
@@ -283,6 +307,17 @@ export class SimRun {
     if (this.madviseHead === this.madvises.length) {
       this.madvises.length = 0;
       this.madviseHead = 0;
+    }
+    while (this.ruleChangeHead < this.ruleChanges.length && this.ruleChanges[this.ruleChangeHead].at <= now) {
+      const r = this.ruleChanges[this.ruleChangeHead++];
+      r.proc.rules = r.rules;
+      const stride = r.rules.stride;
+      const entries = r.rules.successors?.targets.length ?? 0;
+      this.session.emit(EventKind.FaultRulesSet, now, r.proc.pid, stride?.stride ?? 0, stride?.count ?? 0, entries, r.reactsTo);
+    }
+    if (this.ruleChangeHead === this.ruleChanges.length) {
+      this.ruleChanges.length = 0;
+      this.ruleChangeHead = 0;
     }
     this.copies.admit(now, this.landed);
     this.startCopier();
@@ -472,6 +507,8 @@ export class SimRun {
     this.serving = p;
     this.svcPage = page;
     this.svcStartedAt = this.clock.now;
+    this.ruleCount = 0;
+    this.ruleCostNs = 0;
     let cost: number;
     if (f[page] & PageBit.Present) {
       // a copier call made it present while the fault waited in the queue: UFFDIO_COPY says EEXIST
@@ -488,12 +525,7 @@ export class SimRun {
       const vma = vmaOfPage(p.image, page)!;
       const w = this.session.windowFor(p.pid, vma.index);
       if (w.backward > 0 || w.forward > 0) {
-        const content = p.image.pageFlags;
-        const inFlight = this.session.state.inFlightBitmap(p.pid)!.words;
-        const lazy = (i: number) =>
-          (f[i] & LAZY_MASK) === PageBit.Registered &&
-          (content[i] & PageFlag.Content) !== 0 &&
-          (inFlight[i >>> 5] & (1 << (i & 31))) === 0;
+        const lazy = (i: number) => this.isWindowable(p, i);
         const loLimit = Math.max(vma.firstPage, page - w.backward);
         while (lo > loLimit && lazy(lo - 1)) lo--;
         const hiLimit = Math.min(vma.firstPage + vma.pages - 1, page + w.forward);
@@ -502,6 +534,7 @@ export class SimRun {
       for (let i = lo; i <= hi; i++) f[i] |= PageBit.Claimed;
       this.svcLo = lo;
       this.svcHi = hi;
+      this.collectRulePages(p, page, lo, hi);
       cost = m.faultOverheadNs + faultCopyCostNs(m, hi - lo + 1);
       if (page < p.lastFaultLo - FAULT_NEAR_PAGES || page > p.lastFaultHi + FAULT_NEAR_PAGES) cost += m.faultJumpNs;
       p.lastFaultLo = lo;
@@ -510,10 +543,82 @@ export class SimRun {
     this.monitorDoneAt = this.clock.now + cost + faultIdleCostNs(m, this.clock.now - this.monitorIdleSince);
   }
 
+  /** Lazy, with content, not claimed by the monitor and not in flight: the window or a rule may take it. */
+  private isWindowable(p: SimProcess, i: number): boolean {
+    const inFlight = this.session.state.inFlightBitmap(p.pid)!.words;
+    return (p.flags[i] & LAZY_MASK) === PageBit.Registered && (p.image.pageFlags[i] & PageFlag.Content) !== 0 && (inFlight[i >>> 5] & (1 << (i & 31))) === 0;
+  }
+
+  /** As the native collectRulePages: stride pages, then successors, lazy ones outside the window, claimed. */
+  private collectRulePages(p: SimProcess, page: number, lo: number, hi: number): void {
+    const { stride, successors } = p.rules;
+    const out = this.rulePages;
+    let n = 0;
+    const take = (q: number) => {
+      if (q >= p.image.totalPages || (q >= lo && q <= hi) || !this.isWindowable(p, q)) return;
+      p.flags[q] |= PageBit.Claimed;
+      out[n++] = q;
+    };
+    if (stride) {
+      for (let i = 1; i <= stride.count && n < MAX_RULE_PAGES; i++) {
+        const q = page + stride.stride * i;
+        if (q < 0) break;
+        take(q);
+      }
+    }
+    if (successors) {
+      const { offsets, targets } = successors;
+      for (let k = offsets[page]; k < offsets[page + 1] && n < MAX_RULE_PAGES; k++) take(targets[k]);
+    }
+    this.ruleCount = n;
+    this.ruleAt = 0;
+    let cost = 0;
+    for (let a = 0; a < n; ) {
+      const e = this.ruleRunFrom(p, a);
+      cost += faultCopyCostNs(this.cost, e - a);
+      a = e;
+    }
+    this.ruleCostNs = cost;
+  }
+
+  /** End of the run of rule pages from index a: consecutive ascending pages of one VMA. */
+  private ruleRunFrom(p: SimProcess, a: number): number {
+    const pages = this.rulePages;
+    const vma = vmaOfPage(p.image, pages[a])!;
+    const vEnd = vma.firstPage + vma.pages;
+    let j = a + 1;
+    while (j < this.ruleCount && pages[j] === pages[j - 1] + 1 && pages[j] < vEnd) j++;
+    return j;
+  }
+
+  /** The next call of the rules' pages: consecutive ascending pages of one VMA. */
+  private startRuleRun(p: SimProcess): void {
+    const a = this.ruleAt;
+    const j = this.ruleRunFrom(p, a);
+    this.ruleRunEnd = j;
+    this.service = Service.Rules;
+    this.monitorDoneAt = this.clock.now + faultCopyCostNs(this.cost, j - a);
+  }
+
+  private ruleRunDone(p: SimProcess): void {
+    const a = this.ruleAt;
+    const n = this.ruleRunEnd - a;
+    const first = this.rulePages[a];
+    this.memory.fill(p, first, n);
+    this.session.emit(EventKind.PagesCopied, this.clock.now, p.pid, first, n, CopyCause.Prefetch, 1);
+    this.ruleAt = this.ruleRunEnd;
+    if (this.ruleAt < this.ruleCount) this.startRuleRun(p);
+    else this.serveNextFault();
+  }
+
   private monitorDone(): void {
     this.monitorDoneAt = Infinity;
     if (this.startup !== undefined) {
       this.stepStartup();
+      return;
+    }
+    if (this.service === Service.Rules) {
+      this.ruleRunDone(this.serving!);
       return;
     }
     const p = this.serving!;
@@ -547,10 +652,24 @@ export class SimRun {
       this.endWorkload(p);
     } else {
       p.t = now + (this.cost.faultWakeNs + p.traceGap[p.k]) * this.cpuStretch(1);
+      // a monitor on the process's CPU copies the rules' pages before the process gets it back
+      if (this.service === Service.Copy && this.cost.monitorSharesCpu) p.t += this.ruleCostNs;
       p.state = RunState.Running;
       this.runnable.push(p.index, p.t);
     }
-    if (this.serving === undefined && this.faultQueueHead < this.faultQueue.length) {
+    if (this.service === Service.Copy && this.ruleCount > 0) {
+      // the faulting thread runs again; the monitor copies the rules' pages before its next fault
+      this.serving = p;
+      this.startRuleRun(p);
+      return;
+    }
+    this.serveNextFault();
+  }
+
+  private serveNextFault(): void {
+    this.serving = undefined;
+    this.monitorIdleSince = this.clock.now;
+    if (this.faultQueueHead < this.faultQueue.length) {
       const next = this.faultQueue[this.faultQueueHead++];
       if (this.faultQueueHead === this.faultQueue.length) {
         this.faultQueue.length = 0;

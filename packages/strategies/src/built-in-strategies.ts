@@ -8,6 +8,7 @@ import { hotFirstPrecopy } from './strategies/hot-first-precopy';
 import { leapTrend } from './strategies/leap-trend';
 import { neighborPrefetch } from './strategies/neighbor-prefetch';
 import { qemuPostcopy } from './strategies/qemu-postcopy';
+import { successorPrefetch } from './strategies/successor-prefetch';
 import { thpGuard } from './strategies/thp-guard';
 
 /** Every built-in strategy, in the order comparisons list them: baselines first. */
@@ -21,6 +22,7 @@ export const builtInStrategies: readonly BuiltInStrategy[] = [
   criuLazy,
   qemuPostcopy,
   leapTrend,
+  successorPrefetch,
 ];
 
 /** The strategies worth comparing on a workload: all of them but those that cannot change anything there. */

@@ -23,6 +23,7 @@ describe('strategiesModule', () => {
       'criu-lazy',
       'qemu-postcopy',
       'leap-trend',
+      'successor-prefetch',
     ]);
   });
 
@@ -72,7 +73,7 @@ describe('built-in contributions', () => {
 
   it('the default comparison leaves out strategies that cannot act on the workload', () => {
     const names = (spec: string) => comparisonSet(workload(spec), builtInStrategies).map((s) => s.name);
-    expect(names('seq:pages=1024')).toEqual(['demand-only', 'eager', 'neighbor-prefetch', 'hot-first-precopy', 'criu-lazy', 'qemu-postcopy', 'leap-trend']);
+    expect(names('seq:pages=1024')).toEqual(['demand-only', 'eager', 'neighbor-prefetch', 'hot-first-precopy', 'criu-lazy', 'qemu-postcopy', 'leap-trend', 'successor-prefetch']);
     expect(names('thp-predump:pages=1024')).toContain('thp-guard');
     expect(names('thp-predump:pages=1024')).not.toContain('cow-aware');
     expect(names('forktree:pages=1024')).toContain('cow-aware');

@@ -44,6 +44,7 @@ class MonitorWrap : public Napi::ObjectWrap<MonitorWrap> {
                         InstanceMethod("waitEvents", &MonitorWrap::WaitEvents),
                         InstanceMethod("submitCopy", &MonitorWrap::SubmitCopy),
                         InstanceMethod("submitMadvise", &MonitorWrap::SubmitMadvise),
+                        InstanceMethod("setFaultRules", &MonitorWrap::SetFaultRules),
                         InstanceMethod("releaseRunners", &MonitorWrap::ReleaseRunners), InstanceMethod("error", &MonitorWrap::Error),
                         InstanceMethod("stats", &MonitorWrap::Stats), InstanceMethod("osPid", &MonitorWrap::OsPid),
                         InstanceMethod("uffdFeatures", &MonitorWrap::UffdFeatures)});
@@ -125,6 +126,25 @@ class MonitorWrap : public Napi::ObjectWrap<MonitorWrap> {
                          static_cast<uint64_t>(info[2].As<Napi::Number>().Int64Value()), info[3].As<Napi::Number>().Uint32Value(),
                          info[4].As<Napi::Number>().Uint32Value(), info[5].As<Napi::Number>().DoubleValue(),
                          info[6].As<Napi::Number>().DoubleValue());
+    return info.Env().Undefined();
+  }
+
+  // (proc, stride, strideCount, offsets: Uint32Array | null, targets: Uint32Array | null, reactsTo, log)
+  Napi::Value SetFaultRules(const Napi::CallbackInfo& info) {
+    const uint32_t* offsets = nullptr;
+    const uint32_t* targets = nullptr;
+    size_t nOffsets = 0, nTargets = 0;
+    if (info[3].IsTypedArray() && info[4].IsTypedArray()) {
+      auto o = info[3].As<Napi::Uint32Array>();
+      auto t = info[4].As<Napi::Uint32Array>();
+      offsets = o.Data();
+      nOffsets = o.ElementLength();
+      targets = t.Data();
+      nTargets = t.ElementLength();
+    }
+    monitor_->setFaultRules(info[0].As<Napi::Number>().Uint32Value(), info[1].As<Napi::Number>().Int64Value(),
+                            info[2].As<Napi::Number>().Uint32Value(), offsets, nOffsets, targets, nTargets,
+                            info[5].As<Napi::Number>().DoubleValue(), info[6].As<Napi::Boolean>().Value());
     return info.Env().Undefined();
   }
 

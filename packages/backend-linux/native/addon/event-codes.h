@@ -21,6 +21,7 @@ constexpr int kMemorySampled = 22;
 constexpr int kPagesVerified = 23;
 constexpr int kPageMismatch = 24;
 constexpr int kCopyLanded = 26;
+constexpr int kFaultRulesSet = 27;
 
 constexpr double kCauseDemand = 0;
 constexpr double kCausePrefetch = 1;

@@ -126,6 +126,8 @@ void Monitor::handleFault(ProcState& p, const struct uffd_msg& m, double tRaise)
 
   bool present, lazy;
   uint64_t lo = page, hi = page;
+  uint64_t extra[RL_MAX_RULE_PAGES];
+  size_t nExtra = 0;
   {
     std::lock_guard<HybridMutex> g(stateMu_);
     present = p.present.get(page);
@@ -138,6 +140,7 @@ void Monitor::handleFault(ProcState& p, const struct uffd_msg& m, double tRaise)
       const uint64_t vEnd = v.firstPage + v.pages;
       while (lo > v.firstPage && page - lo < v.backward && windowable(lo - 1)) lo--;
       while (hi + 1 < vEnd && hi - page < v.forward && windowable(hi + 1)) hi++;
+      nExtra = collectRulePages(p, page, lo, hi, extra);
     }
   }
 
@@ -194,11 +197,13 @@ void Monitor::handleFault(ProcState& p, const struct uffd_msg& m, double tRaise)
   if (calls < 0 && !demandExisted) {
     {
       std::lock_guard<HybridMutex> g(stateMu_);
+      for (size_t i = 0; i < nExtra; i++) p.inFlight.clear(extra[i]);
       emitBatch(ev, ne);
     }
     fail("pid " + std::to_string(p.pid) + ": UFFDIO_COPY of page " + std::to_string(page) + " failed: " + std::strerror(static_cast<int>(-calls)));
     return;
   }
+  {
   std::lock_guard<HybridMutex> g(stateMu_);
   bool demandCopied = false;
   double restCalls = static_cast<double>(calls > 0 ? calls : 0);
@@ -226,6 +231,9 @@ void Monitor::handleFault(ProcState& p, const struct uffd_msg& m, double tRaise)
   stats_.faults++;
   stats_.faultNsTotal += static_cast<uint64_t>(tRes - tRaise);
   emitBatch(ev, ne);
+  }
+  // the faulting thread runs again; the rules' pages follow
+  copyRulePages(p, extra, nExtra);
 }
 
 // Non-cooperative events: the runner moved, discarded or unmapped registered memory.

@@ -66,6 +66,14 @@ struct Bitmap {
   }
 };
 
+// Fault-time rules beyond the window (core's model/plan.ts FaultRules), under stateMu_.
+struct FaultRuleSet {
+  int64_t stride = 0;  // 0: no stride rule
+  uint32_t strideCount = 0;
+  std::vector<uint32_t> offsets;  // empty: no successor table; else totalPages + 1 entries
+  std::vector<uint32_t> targets;
+};
+
 struct ProcState {
   uint32_t idx = 0;
   int32_t pid = 0;
@@ -84,6 +92,7 @@ struct ProcState {
   uint64_t uffdFeatures = 0;
   uint32_t uffdVia = 0;
   std::vector<rl_fact> facts;
+  FaultRuleSet rules;
   std::atomic<int> faultBusy{0};
 };
 
@@ -122,6 +131,10 @@ class Monitor {
 
   // reactsTo: the seq of the event the command answers (-1: none); queuedSeq: its CopyQueued event.
   void submitCopy(uint32_t proc, uint64_t page, uint64_t count, uint32_t cause, uint32_t priority, double reactsTo, double queuedSeq);
+  // Replaces process proc's fault-time rules (checked by the core). With `log`, FaultRulesSet goes
+  // into the ring (a change during the run); plan-time rules are not logged.
+  void setFaultRules(uint32_t proc, int64_t stride, uint32_t strideCount, const uint32_t* offsets, size_t nOffsets,
+                     const uint32_t* targets, size_t nTargets, double reactsTo, bool log);
   // Runs the queued urgent and prefetch commands on the calling thread; returns how many.
   uint64_t serveInline();
   void submitMadvise(uint32_t proc, uint32_t vma, uint32_t advice);
@@ -155,6 +168,11 @@ class Monitor {
   void handleFault(ProcState& p, const struct uffd_msg& m, double tRaise);
   void handleEvent(ProcState& p, const struct uffd_msg& m, double t);
   void runCopyCommand(const CopyCommand& c);
+  // Under stateMu_: the lazy pages p's rules add to a fault at `page` whose window is [lo, hi],
+  // marked in flight, in rule order; returns how many (at most RL_MAX_RULE_PAGES).
+  size_t collectRulePages(ProcState& p, uint64_t page, uint64_t lo, uint64_t hi, uint64_t* out);
+  // Copies what collectRulePages chose (without waking), then logs it as prefetch copies.
+  void copyRulePages(ProcState& p, const uint64_t* pages, size_t n);
   // Under stateMu_: pops the first command of queues 0..maxQueue once GO went out; counts it busy.
   bool takeCommand(uint32_t maxQueue, CopyCommand* out);
   // A taken command finished: sends a pending AllDone once no command is running.

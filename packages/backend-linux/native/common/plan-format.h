@@ -190,6 +190,8 @@ struct rl_done_header {
 };
 
 #define RL_MAX_REPORTED_MISMATCHES 64
+/* Most pages the fault-time rules (stride, successors) add to one fault: core's MAX_RULE_PAGES. */
+#define RL_MAX_RULE_PAGES 64
 
 enum rl_msg_type {
   RL_MSG_HELLO = 1,         /* runner: proc, os_pid, uffd attached */

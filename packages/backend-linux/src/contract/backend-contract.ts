@@ -44,6 +44,9 @@ export const contractCases: readonly ContractCase[] = [
   { workload: 'thp-predump:pages=2048', strategy: 'thp-guard', expect: { verified: true } },
   { workload: 'forktree:procs=3,pages=2048', strategy: 'demand-only', expect: { verified: true } },
   { workload: 'forktree:procs=3,pages=2048', strategy: 'cow-aware', expect: { verified: true } },
+  { workload: 'ptrchase:pages=4096', strategy: 'successor-prefetch', expect: { verified: true } },
+  { workload: 'zipf:pages=4096,accesses=20000', strategy: 'successor-prefetch:depth=4,fanout=3', expect: { verified: true } },
+  { workload: 'forktree:procs=3,pages=2048', strategy: 'successor-prefetch:depth=8', expect: { verified: true } },
 ];
 
 const registry = new DefaultStrategyRegistry({ getContributions: () => [...builtInStrategies] });

@@ -82,6 +82,9 @@ export function formatBenchDecisionLatency(r: BenchDecisionLatencyResult): strin
       { header: 'p90 us', align: 'right' },
       { header: 'p99 us', align: 'right' },
       { header: 'max us', align: 'right' },
+      { header: 'landed', align: 'right' },
+      { header: 'landed p50 us', align: 'right' },
+      { header: 'landed p99 us', align: 'right' },
     ],
     r.runs.map((x, i) => [
       i === 0 ? '1 (fresh)' : String(i + 1),
@@ -91,10 +94,13 @@ export function formatBenchDecisionLatency(r: BenchDecisionLatencyResult): strin
       us(x.decisionLatencyNs.p90),
       us(x.decisionLatencyNs.p99),
       us(x.decisionLatencyNs.max),
+      String(x.landed),
+      x.landed > 0 ? us(x.landedLatencyNs.p50) : '-',
+      x.landed > 0 ? us(x.landedLatencyNs.p99) : '-',
     ]),
   );
   return [
-    `workload ${r.workload} · echo strategy (the page after each fault) · fault to command landed`,
+    `workload ${r.workload} · echo strategy (the page after each fault) · fault to the command handled (queued or too late), and to its landing`,
     table,
     `C reference fault round trip ${us(r.referenceNsPerFault)} us; first run p50 ${r.p50Ratio.toFixed(2)}x, p99 ${r.p99Ratio.toFixed(2)}x of it (targets: p50 <= 20 us, p99 <= 100 us)`,
   ].join('\n');

@@ -1,6 +1,7 @@
 import { SchedulerLike } from 'rxjs';
 import { CopyCause, CopyPriority } from '../events/event-kind';
 import { ThpAdvice } from '../model/image';
+import { FaultRules } from '../model/plan';
 import type { RestoreSession } from '../session/restore-session';
 
 export interface BackendAvailability {
@@ -23,6 +24,11 @@ export interface BackendPort {
    */
   submitCopy(pid: number, page: number, count: number, cause: CopyCause, priority: CopyPriority, reactsTo: number, queuedSeq: number): void;
   submitMadvise(pid: number, vma: number, advice: ThpAdvice): void;
+  /**
+   * Replace a process's fault-time rules (checked by the core). When they take effect the backend
+   * emits FaultRulesSet (stride, stride count, successor entries, reactsTo).
+   */
+  submitFaultRules(pid: number, rules: FaultRules, reactsTo: number): void;
 }
 
 export interface BackendRunOptions {

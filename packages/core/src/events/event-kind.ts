@@ -31,6 +31,7 @@
  * PageMismatch         page         -            -                    -        (first mismatches, for diagnosis)
  * FaultRuleLate        page         -            -                    -        (a fault-time answer missed its deadline)
  * CopyLanded           page         count        reactsTo(seq, -1)    queued(seq)  (a command reached the backend's copy queue)
+ * FaultRulesSet        stride       strideCount  successor entries    reactsTo(seq, -1)  (new fault-time rules in force)
  */
 export const EventKind = {
   RestoreStarted: 1,
@@ -59,9 +60,10 @@ export const EventKind = {
   PageMismatch: 24,
   FaultRuleLate: 25,
   CopyLanded: 26,
+  FaultRulesSet: 27,
 } as const;
 export type EventKind = (typeof EventKind)[keyof typeof EventKind];
-export const EVENT_KIND_COUNT = 27;
+export const EVENT_KIND_COUNT = 28;
 
 export const EventKindName: Readonly<Record<number, string>> = Object.fromEntries(
   Object.entries(EventKind).map(([k, v]) => [v, k]),

@@ -293,7 +293,7 @@ class GrowingSamples {
 }
 
 /** p50, p90, p99 and max by nearest rank, whole ns (reorders `v`). */
-function percentiles(v: Float64Array): Percentiles {
+export function percentiles(v: Float64Array): Percentiles {
   const n = v.length;
   const p50 = nearestRank(v, 50, 0);
   const p90 = nearestRank(v, 90, rankIndex(n, 50));

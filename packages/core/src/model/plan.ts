@@ -27,6 +27,8 @@ export interface RestorePlan {
   readonly prefill: readonly PrefillRange[];
   readonly adviseAfterRegister: readonly AdviceStep[];
   readonly precopy: readonly PageRange[];
+  /** Fault-time rules in force when the workload starts, per process (the last a strategy set). */
+  readonly faultRules: readonly ProcessFaultRules[];
 }
 
 export interface PrefillRange extends PageRange {
@@ -44,3 +46,40 @@ export interface FaultWindowRule {
   readonly forward: number;
   readonly backward: number;
 }
+
+/** Along a stride: with a fault at page P also copy P+stride, P+2*stride, ... (count pages). */
+export interface StrideRule {
+  /** Pages between two copies, not 0; negative walks down. */
+  readonly stride: number;
+  readonly count: number;
+}
+
+/**
+ * Per-page successors in CSR form: with a fault at page P also copy
+ * targets[offsets[P]], ..., targets[offsets[P+1]-1] (pages of the same process). offsets has one
+ * entry per page of the process plus one.
+ */
+export interface SuccessorTable {
+  readonly offsets: Uint32Array;
+  readonly targets: Uint32Array;
+}
+
+/**
+ * The fault-time rules of a process beyond the window (REAP / FaaSnap-style working-set groups, a
+ * learned stride, a successor table). The monitor applies them right after it has woken the
+ * faulting thread: pages they name that are lazy (content, not present, not in flight, not in the
+ * window) are copied with cause prefetch, in rule order (stride, then successors), at most
+ * MAX_RULE_PAGES per fault, consecutive pages of one VMA in one call. Both backends apply them
+ * identically, so a strategy built from fixed rules gives the same demand faults on both.
+ */
+export interface FaultRules {
+  readonly stride: StrideRule | null;
+  readonly successors: SuccessorTable | null;
+}
+
+export interface ProcessFaultRules extends FaultRules {
+  readonly pid: number;
+}
+
+/** Most pages the rules add to one fault (the native loop's bound, plan-format.h RL_MAX_RULE_PAGES). */
+export const MAX_RULE_PAGES = 64;

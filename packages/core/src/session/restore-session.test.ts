@@ -10,6 +10,7 @@ import {
 } from '../events/event-kind';
 import { EventStore } from '../events/event-store';
 import { PageFlag, ThpAdvice } from '../model/image';
+import { FaultRules } from '../model/plan';
 import { Workload } from '../model/workload';
 import { Strategy, StrategyContext } from '../strategy/strategy';
 import { copyPages, StrategyCommand } from '../strategy/strategy-command';
@@ -49,6 +50,10 @@ class ScriptedPort implements BackendPort {
   }
   submitMadvise(pid: number, vma: number, advice: ThpAdvice): void {
     this.madvises.push({ pid, vma, advice });
+  }
+  readonly rules: { pid: number; rules: FaultRules; reactsTo: number }[] = [];
+  submitFaultRules(pid: number, rules: FaultRules, reactsTo: number): void {
+    this.rules.push({ pid, rules, reactsTo });
   }
 }
 
@@ -440,6 +445,7 @@ describe('RestoreSession', () => {
         ],
         adviseAfterRegister: [{ pid: 1, vma: 0, advice: 'hugepage' }],
         precopy: [{ pid: 2, page: 0, count: 2 }],
+        faultRules: [],
       });
       expect(session.initialLazyPages).toBe(16 + 4 - 6);
     });

@@ -13,7 +13,8 @@ import { EventStore } from '../events/event-store';
 import { decodeEvent, RestoreEvent } from '../events/restore-event';
 import { Image, PageFlag, ProcessImage, ThpAdvice, vmaOfPage } from '../model/image';
 import { PageRange } from '../model/page';
-import { AdviceStep, FaultWindowRule, PrefillRange, RestorePlan } from '../model/plan';
+import { AdviceStep, FaultWindowRule, PrefillRange, ProcessFaultRules, RestorePlan } from '../model/plan';
+import { checkFaultRules } from './check-fault-rules';
 import { Workload } from '../model/workload';
 import { PageState } from '../state/page-state';
 import { PlanContext, Strategy, StrategyContext, WorkloadInfo } from '../strategy/strategy';
@@ -149,6 +150,7 @@ export class RestoreSession implements EventSink {
     const prefill: PrefillRange[] = [];
     const precopy: PageRange[] = [];
     const windowRules: { rule: FaultWindowRule; scope?: { pid?: number; vma?: number } }[] = [];
+    const faultRules = new Map<number, ProcessFaultRules>();
 
     for (const p of this.image.processes) {
       forEachRun(p.pageFlags, PageFlag.Precopied, (page, count) =>
@@ -164,6 +166,7 @@ export class RestoreSession implements EventSink {
         prefill: [] as PrefillRange[],
         precopy: [] as PageRange[],
         windows: [] as typeof windowRules,
+        rules: [] as ProcessFaultRules[],
       };
       const ctx: PlanContext = {
         image: this.image,
@@ -178,6 +181,11 @@ export class RestoreSession implements EventSink {
           if (!(rule.forward >= 0 && rule.backward >= 0)) throw new Error('fault window sizes must be >= 0');
           mine.windows.push({ rule: { forward: rule.forward | 0, backward: rule.backward | 0 }, scope });
         },
+        faultRules: (pid, rules) => {
+          const proc = this.procByPid.get(pid);
+          if (!proc) throw new Error(`fault rules name pid ${pid}, which the image does not have`);
+          mine.rules.push({ pid, ...checkFaultRules(proc, rules) });
+        },
       };
       try {
         s.instance.plan(ctx);
@@ -191,6 +199,7 @@ export class RestoreSession implements EventSink {
       prefill.push(...mine.prefill);
       precopy.push(...mine.precopy);
       windowRules.push(...mine.windows);
+      for (const r of mine.rules) faultRules.set(r.pid, r);
     });
 
     for (const p of this.image.processes) {
@@ -206,7 +215,7 @@ export class RestoreSession implements EventSink {
         if (fwd > 0 || back > 0) this.windows.set(p.pid * 65536 + v.index, [{ forward: fwd, backward: back }]);
       }
     }
-    return { adviseBeforeFill, prefill: mergePrefill(prefill), adviseAfterRegister, precopy };
+    return { adviseBeforeFill, prefill: mergePrefill(prefill), adviseAfterRegister, precopy, faultRules: [...faultRules.values()] };
   }
 
   /**
@@ -340,6 +349,11 @@ export class RestoreSession implements EventSink {
       this.copy(cmd.pid, cmd.page, cmd.count, cause, priority);
     }
     else if (cmd.type === 'madvise') this.port.submitMadvise(cmd.pid, cmd.vma, checkAdvice(cmd.advice));
+    else if (cmd.type === 'fault-rules') {
+      const proc = this.procByPid.get(cmd.pid);
+      if (!proc) throw new Error(`fault rules name pid ${cmd.pid}, which the image does not have`);
+      this.port.submitFaultRules(cmd.pid, checkFaultRules(proc, cmd), this.lastDelivered);
+    }
     else throw new Error(`unknown command ${(cmd as { type: string }).type}`);
   }
 

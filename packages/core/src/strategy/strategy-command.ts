@@ -1,4 +1,5 @@
 import { ThpAdvice } from '../model/image';
+import { FaultRules } from '../model/plan';
 import { CopyCauseName, CopyPriorityName } from '../events/event-kind';
 
 /** What a strategy asks for. Not a fact: the backend turns it into events when it happens. */
@@ -18,7 +19,16 @@ export interface MadviseCommand {
   readonly advice: ThpAdvice;
 }
 
-export type StrategyCommand = CopyCommand | MadviseCommand;
+/**
+ * Replaces a process's fault-time rules (model/plan.ts) while the restore runs. The backend logs
+ * FaultRulesSet when the new rules take effect: every fault read after that point uses them.
+ */
+export interface FaultRulesCommand extends FaultRules {
+  readonly type: 'fault-rules';
+  readonly pid: number;
+}
+
+export type StrategyCommand = CopyCommand | MadviseCommand | FaultRulesCommand;
 
 export function copyPages(
   pid: number,
@@ -28,6 +38,10 @@ export function copyPages(
   cause: CopyCommand['cause'] = priority === 'background' ? 'background' : 'prefetch',
 ): CopyCommand {
   return { type: 'copy', pid, page, count, priority, cause };
+}
+
+export function setFaultRules(pid: number, rules: Partial<FaultRules>): FaultRulesCommand {
+  return { type: 'fault-rules', pid, stride: rules.stride ?? null, successors: rules.successors ?? null };
 }
 
 export function madvise(pid: number, vma: number, advice: ThpAdvice): MadviseCommand {

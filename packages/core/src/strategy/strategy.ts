@@ -1,7 +1,7 @@
 import { Observable, SchedulerLike } from 'rxjs';
 import { Image, ThpAdvice } from '../model/image';
 import { PageRange } from '../model/page';
-import { FaultWindowRule } from '../model/plan';
+import { FaultRules, FaultWindowRule } from '../model/plan';
 import { ProcessTrace } from '../model/workload';
 import {
   FaultRaisedEvent,
@@ -52,6 +52,8 @@ export interface PlanContext {
   precopy(range: PageRange): void;
   /** A fault-time window applied by the backend inside the demand fault. pid/vma undefined: everywhere. */
   faultWindow(rule: FaultWindowRule, scope?: { pid?: number; vma?: number }): void;
+  /** Fault-time rules of a process beyond the window (model/plan.ts FaultRules); the last set wins. */
+  faultRules(pid: number, rules: Partial<FaultRules>): void;
 }
 
 /** Reactive time: streams, state, a scheduler. Commands are returned as an Observable (saga style). */

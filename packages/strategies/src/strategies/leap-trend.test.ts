@@ -30,9 +30,9 @@ describe('LeapHistory', () => {
 describe('leap-trend', () => {
   const w = tinyWorkload([{ pid: 1, vmas: [8192] }]);
 
-  /** Touches the pages in order; prefetches land before the next touch. */
+  /** Touches the pages in order; prefetches (the paper's copy commands) land before the next touch. */
   function play(pages: number[], params = {}) {
-    const run = new ScriptedRestore(w, [attached(leapTrend, params)]).setUp().startWorkload();
+    const run = new ScriptedRestore(w, [attached(leapTrend, { apply: 'copy', ...params })]).setUp().startWorkload();
     const faults: number[] = [];
     for (const p of pages) {
       if (run.fault(1, p)) faults.push(p);
@@ -40,6 +40,22 @@ describe('leap-trend', () => {
     }
     return { run, faults };
   }
+
+  it('as a fault-time rule: installs the trend and a window grown by the pages it passed over', () => {
+    const run = new ScriptedRestore(w, [attached(leapTrend, { history: 4 })]).setUp().startWorkload();
+    // 3 follows the trend (window 1); at 9 the rule's page 6 was passed over (a hit: window 2);
+    // at 18 pages 12 and 15 were (window 4)
+    for (const p of [0, 3, 9, 18]) run.fault(1, p);
+    expect(run.rulesSet).toEqual([
+      { pid: 1, rules: { stride: { stride: 3, count: 1 }, successors: null } },
+      { pid: 1, rules: { stride: { stride: 3, count: 2 }, successors: null } },
+      { pid: 1, rules: { stride: { stride: 3, count: 4 }, successors: null } },
+    ]);
+    expect(run.submitted).toEqual([]);
+    // the same rule again is not sent again; a miss off the trend with no hits drops it
+    run.fault(1, 30);
+    expect(run.rulesSet).toHaveLength(3);
+  });
 
   it('on a sequential scan doubles its window with every hit, up to maxWindow', () => {
     const { run, faults } = play(Array.from({ length: 400 }, (_, i) => i));
@@ -70,7 +86,7 @@ describe('leap-trend', () => {
   });
 
   it('counts a fault on a page still in flight as a (late) hit', () => {
-    const run = new ScriptedRestore(w, [attached(leapTrend)]).setUp().startWorkload();
+    const run = new ScriptedRestore(w, [attached(leapTrend, { apply: 'copy' })]).setUp().startWorkload();
     for (let p = 0; p < 8; p++) run.fault(1, p);
     expect(run.submitted.map((c) => [c.page, c.count])).toEqual([[8, 1]]);
     run.fault(1, 8); // still queued: a late hit, no new prefetch

@@ -23,14 +23,22 @@
  * Decisions depend only on the fault sequence, but which faults happen depends on whether
  * prefetches arrive in time: not deterministic.
  *
+ * How the prefetch is made (`apply`):
+ *   rule  (default) the trend and window become the process's fault-time stride rule: the backend
+ *         copies P+Δ ... P+wΔ inside every fault at P from then on, so the prefetch is on time even
+ *         when the strategy hears of faults late; the rule is replaced when trend or window change
+ *         (window at most MAX_RULE_PAGES). Hits count every page the rule asked for.
+ *   copy  the paper's path: reactive copy commands for the window's lazy pages after each miss.
+ *
  * Params:
  *   history    deltas kept per process, H (default 32, 4..4096)
  *   maxWindow  most pages prefetched per fault (default 64, 1..4096)
+ *   apply      rule | copy (default rule)
  */
-import { copyPages, findProcess, ParamSchema, Strategy, StrategyCommand, StrategyContext } from '@restorelab/core';
+import { copyPages, findProcess, MAX_RULE_PAGES, ParamSchema, setFaultRules, Strategy, StrategyCommand, StrategyContext } from '@restorelab/core';
 import { mergeMap, Observable } from 'rxjs';
 import { BuiltInStrategy } from '../support/built-in-strategy';
-import { numberParam, readParams } from '../support/params';
+import { numberParam, readParams, stringParam } from '../support/params';
 
 /** Leap's AccessHistory: the last `capacity` page deltas of one process, and FindTrend over them. */
 export class LeapHistory {
@@ -105,6 +113,8 @@ class LeapProcess {
   /** Hits on the last prefetch so far, and the last k they were counted up to. */
   hits = 0;
   private counted = 0;
+  /** The stride rule last sent (stride and count in one number; 0: none). */
+  ruleKey = 0;
 
   constructor(
     readonly pid: number,
@@ -148,10 +158,13 @@ class LeapProcess {
   }
 }
 
+export type LeapApply = 'rule' | 'copy';
+
 export class LeapTrend implements Strategy {
   constructor(
     readonly historySize: number,
     readonly maxWindow: number,
+    readonly apply: LeapApply = 'rule',
   ) {}
 
   attach(ctx: StrategyContext): Observable<StrategyCommand> {
@@ -179,9 +192,20 @@ export class LeapTrend implements Strategy {
         p.window = window;
 
         p.restart(fault.page, trend ?? (hits > 0 ? p.stride : 0), window);
-        return this.prefetch(ctx, p);
+        return this.apply === 'rule' ? this.rule(p) : this.prefetch(ctx, p);
       }),
     );
+  }
+
+  /** The window as the process's stride rule, sent only when it changed; every page of it counts as asked for. */
+  private rule(p: LeapProcess): StrategyCommand[] {
+    const count = Math.min(p.issuedWindow, MAX_RULE_PAGES);
+    for (let k = 1; k <= count; k++) p.issued[k] = 1;
+    const stride = count > 0 && p.stride !== 0 && Math.abs(p.stride) < p.totalPages ? p.stride : 0;
+    const key = stride === 0 ? 0 : stride * (MAX_RULE_PAGES + 1) + count;
+    if (key === p.ruleKey) return [];
+    p.ruleKey = key;
+    return [setFaultRules(p.pid, { stride: stride === 0 ? null : { stride, count } })];
   }
 
   /**
@@ -215,6 +239,7 @@ const NAME = 'leap-trend';
 const PARAMS: ParamSchema = {
   history: { type: 'integer', default: 32, minimum: 4, maximum: 4096, description: 'page deltas kept per process (H)' },
   maxWindow: { type: 'integer', default: 64, minimum: 1, maximum: 4096, description: 'most pages prefetched per fault' },
+  apply: { type: 'string', default: 'rule', enum: ['rule', 'copy'], description: 'rule: a fault-time stride rule the backend applies; copy: reactive copy commands' },
 };
 
 export const leapTrend: BuiltInStrategy = {
@@ -224,6 +249,6 @@ export const leapTrend: BuiltInStrategy = {
   deterministic: false,
   create(params) {
     const p = readParams(NAME, PARAMS, params);
-    return new LeapTrend(numberParam(p, 'history'), numberParam(p, 'maxWindow'));
+    return new LeapTrend(numberParam(p, 'history'), numberParam(p, 'maxWindow'), stringParam<LeapApply>(p, 'apply'));
   },
 };

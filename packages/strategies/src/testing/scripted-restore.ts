@@ -5,6 +5,7 @@ import {
   CopyPriority,
   EventKind,
   EventStore,
+  FaultRules,
   findProcess,
   PageFlag,
   PrefillSource,
@@ -44,6 +45,8 @@ export class ScriptedRestore {
   /** Every copy the session handed to the port, in order. */
   readonly submitted: SubmittedCopy[] = [];
   readonly madvised: { pid: number; vma: number; advice: ThpAdvice }[] = [];
+  /** Every fault-rules change a strategy made, in order. */
+  readonly rulesSet: { pid: number; rules: FaultRules }[] = [];
   private readonly queues: SubmittedCopy[][] = [[], [], []];
   private t = 0;
 
@@ -79,6 +82,10 @@ export class ScriptedRestore {
         this.submitted.push(c);
         this.queues[priority].push(c);
         this.emit(EventKind.CopyLanded, pid, page, count, reactsTo, queuedSeq);
+      },
+      submitFaultRules: (pid, rules, reactsTo) => {
+        this.rulesSet.push({ pid, rules });
+        this.emit(EventKind.FaultRulesSet, pid, rules.stride?.stride ?? 0, rules.stride?.count ?? 0, rules.successors?.targets.length ?? 0, reactsTo);
       },
       submitMadvise: (pid, vma, advice) => {
         this.madvised.push({ pid, vma, advice });
