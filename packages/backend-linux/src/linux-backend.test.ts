@@ -135,6 +135,22 @@ describe('the linux backend', () => {
     }
   });
 
+  linuxTest('reports what the process waited at each faulting access, never less than the server view', async () => {
+    const out = await run(new LinuxBackend(), 'zipf:pages=2048,accesses=8000', 'demand-only');
+    const s = out.store;
+    const m = out.result.metrics;
+    const stalled = new Map<number, number>();
+    const served = new Map<number, number>();
+    for (let i = 0; i < s.length; i++) {
+      if (s.kind[i] === EventKind.FaultStalled) stalled.set(s.a[i], s.b[i]);
+      if (s.kind[i] === EventKind.FaultResolved) served.set(s.a[i], s.b[i]);
+    }
+    expect(stalled.size).toBe(m.demandFaults);
+    expect([...stalled.keys()].sort((a, b) => a - b)).toEqual([...served.keys()].sort((a, b) => a - b));
+    for (const [page, waited] of stalled) expect(waited).toBeGreaterThanOrEqual(served.get(page)!);
+    expect(m.stallNs).toBeGreaterThan(m.serverStallNs);
+  });
+
   linuxTest('applies a plan-time stride rule inside each fault, with the simulator\'s demand faults', async () => {
     const stride: Strategy = { plan: (ctx) => ctx.faultRules(ctx.image.processes[0].pid, { stride: { stride: 2, count: 6 } }) };
     const linux = await run(new LinuxBackend(), 'stride:pages=2048,stride=2', { name: 'stride-rule', instance: stride });

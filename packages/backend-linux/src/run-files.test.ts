@@ -48,7 +48,7 @@ describe('run files', () => {
   test('plan.bin has the header, processes, VMAs, flags and steps where the C side looks', () => {
     const h = readPlan(plan);
     expect(h.magic).toBe(0x4e4c5052);
-    expect(h.version).toBe(2);
+    expect(h.version).toBe(3);
     expect(h.pageSize).toBe(4096);
     expect(h.nprocs).toBe(2);
     expect(h.nvmas).toBe(4);

@@ -9,7 +9,7 @@ import { FaultWindowRule, FileImage, Image, PageFlag, ProcessTrace, RestorePlan,
 
 const PLAN_MAGIC = 0x4e4c5052;
 const TRACE_MAGIC = 0x43525452;
-export const FORMAT_VERSION = 2;
+export const FORMAT_VERSION = 3;
 const HEADER_BYTES = 128;
 const PROC_BYTES = 48;
 const VMA_BYTES = 40;

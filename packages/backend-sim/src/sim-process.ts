@@ -54,6 +54,10 @@ export class SimProcess {
   /** Pages that mismatched the image at their first touch, and the first of them in touch order. */
   touchMismatches = 0;
   readonly firstMismatches: number[] = [];
+  /** Its faulting accesses in order: the page and what the process waited there (FaultStalled). */
+  stallPage = new Uint32Array(64);
+  stallNs = new Float64Array(64);
+  stalls = 0;
   /** Fault-time rules beyond the window (model/plan.ts), as the monitor applies them. */
   rules: FaultRules = NO_RULES;
 
@@ -74,6 +78,19 @@ export class SimProcess {
       if (trace.page[i] >= image.totalPages)
         throw new Error(`trace of pid ${this.pid}: access ${i} touches page ${trace.page[i]}, past its ${image.totalPages} pages`);
     }
+  }
+
+  recordStall(page: number, ns: number): void {
+    if (this.stalls === this.stallPage.length) {
+      const pages = new Uint32Array(this.stalls * 2);
+      pages.set(this.stallPage);
+      this.stallPage = pages;
+      const waits = new Float64Array(this.stalls * 2);
+      waits.set(this.stallNs);
+      this.stallNs = waits;
+    }
+    this.stallPage[this.stalls] = page;
+    this.stallNs[this.stalls++] = ns;
   }
 
   get accesses(): number {

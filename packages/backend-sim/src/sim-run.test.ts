@@ -211,7 +211,16 @@ describe('the fault round trip', () => {
       ['FaultRaised', t0 + onePageFault + wake + 100, 0],
       ['FaultResolved', t0 + 2 * onePageFault + wake + 100, onePageFault],
     ]);
-    expect(result.metrics.stallNs).toBe(2 * onePageFault);
+    expect(result.metrics.serverStallNs).toBe(2 * onePageFault);
+    // the process's view: from its access to its wake, logged at its end after PagesTouched
+    expect(ofKind(store, 'FaultStalled').map((e) => [e.a, e.b])).toEqual([
+      [0, onePageFault + wake],
+      [1, onePageFault + wake],
+    ]);
+    expect(result.metrics.stallNs).toBe(2 * (onePageFault + wake));
+    const kinds = events(store).map((e) => e.kind);
+    expect(kinds.indexOf('FaultStalled')).toBeGreaterThan(kinds.lastIndexOf('PagesTouched'));
+    expect(kinds.lastIndexOf('FaultStalled')).toBeLessThan(kinds.indexOf('MemorySampled'));
     // the last access hits a present page after the second wake and its gap
     expect(result.metrics.workloadNs).toBe(100 + 2 * (onePageFault + wake + 100));
   });

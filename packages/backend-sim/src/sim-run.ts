@@ -645,15 +645,17 @@ export class SimRun {
     this.monitorIdleSince = now;
 
     p.flags[page] |= PageBit.Touched;
+    // what the process waits: until the wake reaches it, and on a shared CPU until the monitor let go
+    const stretch = this.cpuStretch(1);
+    const resumed = now + this.cost.faultWakeNs * stretch + (this.service === Service.Copy && this.cost.monitorSharesCpu ? this.ruleCostNs : 0);
+    p.recordStall(page, resumed - p.t);
     p.k++;
     if (p.k === p.end) {
       // ends at the copy: the clock cannot jump past what is scheduled before the last wake
       p.t = now;
       this.endWorkload(p);
     } else {
-      p.t = now + (this.cost.faultWakeNs + p.traceGap[p.k]) * this.cpuStretch(1);
-      // a monitor on the process's CPU copies the rules' pages before the process gets it back
-      if (this.service === Service.Copy && this.cost.monitorSharesCpu) p.t += this.ruleCostNs;
+      p.t = resumed + p.traceGap[p.k] * stretch;
       p.state = RunState.Running;
       this.runnable.push(p.index, p.t);
     }
@@ -768,6 +770,7 @@ export class SimRun {
     this.running--;
     s.emit(EventKind.WorkloadEnded, now, pid, p.accesses, 0, 0, 0);
     forEachBitRun(p.flags, PageBit.Touched, (page, count) => s.emit(EventKind.PagesTouched, now, pid, page, count, 0, 0));
+    for (let i = 0; i < p.stalls; i++) s.emit(EventKind.FaultStalled, now, pid, p.stallPage[i], Math.round(p.stallNs[i]), 0, 0);
     const mem = this.memory.sample(p);
     s.emit(EventKind.MemorySampled, now, pid, mem.rssBytes, mem.pssBytes, mem.privateBytes, 0);
     const v = this.memory.verify(p, MISMATCH_REPORT_LIMIT);

@@ -22,6 +22,7 @@ constexpr int kPagesVerified = 23;
 constexpr int kPageMismatch = 24;
 constexpr int kCopyLanded = 26;
 constexpr int kFaultRulesSet = 27;
+constexpr int kFaultStalled = 28;
 
 constexpr double kCauseDemand = 0;
 constexpr double kCausePrefetch = 1;

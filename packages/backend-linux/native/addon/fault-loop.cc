@@ -110,6 +110,10 @@ void Monitor::handleFault(ProcState& p, const struct uffd_msg& m, double tRaise)
   const VmaState& v = p.vmas[vi];
   const uint64_t page = v.firstPage + (addr - v.addr) / pageSize_;
   const double pid = p.pid;
+  if (!(kflags & UFFD_PAGEFAULT_FLAG_WP)) {
+    std::lock_guard<HybridMutex> g(stateMu_);
+    p.faulted.set(page);
+  }
   Record ev[6];
   size_t ne = 0;
   ev[ne++] = Record{rel(tRaise), kFaultRaised, pid, static_cast<double>(page), tid, flags, 0, 0};

@@ -135,6 +135,7 @@ void Monitor::loadPlan() {
     p->present.resize(p->totalPages);
     p->inFlight.resize(p->totalPages);
     p->registered.resize(p->totalPages);
+    p->faulted.resize(p->totalPages);
     procs_.push_back(std::move(p));
   }
 }
@@ -604,7 +605,11 @@ void Monitor::onDone(ProcState& p) {
   }
   rl_done_header h;
   std::memcpy(&h, data.data(), sizeof h);
-  size_t need = sizeof h + h.n_touched_runs * 16 + h.n_mismatch * 8;
+  // counts checked one at a time against the file, so a corrupt count cannot overflow the sum
+  const uint64_t rest = data.size() - sizeof h;
+  const bool sized = h.n_touched_runs <= rest / 16 && h.n_mismatch <= (rest - h.n_touched_runs * 16) / 8 &&
+                     h.n_first_touches <= (rest - h.n_touched_runs * 16 - h.n_mismatch * 8) / sizeof(rl_first_touch);
+  size_t need = sized ? sizeof h + h.n_touched_runs * 16 + h.n_mismatch * 8 + h.n_first_touches * sizeof(rl_first_touch) : SIZE_MAX;
   if (h.magic != RL_DONE_MAGIC || h.proc != p.idx || data.size() < need) {
     fail("malformed end report " + path);
     return;
@@ -613,6 +618,7 @@ void Monitor::onDone(ProcState& p) {
   double tSample = now();
   std::vector<Record> out;
   out.reserve(4 + h.n_touched_runs + h.n_mismatch);
+  const uint8_t* touches = data.data() + sizeof h + h.n_touched_runs * 16 + h.n_mismatch * 8;
   const double pid = p.pid;
   out.push_back(Record{rel(h.t_end), kWorkloadEnded, pid, static_cast<double>(h.accesses), 0, 0, 0, 0});
   const uint8_t* q = data.data() + sizeof h;
@@ -622,6 +628,16 @@ void Monitor::onDone(ProcState& p) {
     out.push_back(Record{rel(h.t_end), kPagesTouched, pid, static_cast<double>(run[0]), static_cast<double>(run[1]), 0, 0, 0});
   }
   q += h.n_touched_runs * 16;
+  {
+    // the process's own wait at each page that faulted (its first touch of the page)
+    std::lock_guard<HybridMutex> g(stateMu_);
+    for (uint64_t i = 0; i < h.n_first_touches; i++) {
+      rl_first_touch ft;
+      std::memcpy(&ft, touches + i * sizeof ft, sizeof ft);
+      if (ft.page < p.totalPages && p.faulted.get(ft.page))
+        out.push_back(Record{rel(h.t_end), kFaultStalled, pid, static_cast<double>(ft.page), static_cast<double>(ft.ns), 0, 0, 0});
+    }
+  }
   out.push_back(Record{rel(tSample), kMemorySampled, pid, mem.rss, mem.pss, mem.priv, 0, 0});
   out.push_back(Record{rel(tSample), kPagesVerified, pid, static_cast<double>(h.checked), static_cast<double>(h.mismatched),
                        static_cast<double>(h.unrestored), 0, 0});

@@ -87,6 +87,7 @@ struct ProcState {
   std::vector<VmaState> vmas;
   std::vector<uint32_t> byAddr;  // VMA indices sorted by runner address
   Bitmap present, inFlight, registered;
+  Bitmap faulted;  // pages that raised a missing-page fault
   bool hello = false;
   bool done = false;
   uint64_t uffdFeatures = 0;

@@ -31,7 +31,7 @@
 #define RL_TRACE_MAGIC 0x43525452u /* "RTRC" */
 #define RL_START_MAGIC 0x54535452u /* "RTST" */
 #define RL_DONE_MAGIC 0x4e445452u  /* "RTDN" */
-#define RL_FORMAT_VERSION 2
+#define RL_FORMAT_VERSION 3
 
 #define RL_PLAN_FILE "plan.bin"
 #define RL_PAGES_FILE "pages.bin"
@@ -186,7 +186,16 @@ struct rl_done_header {
   uint64_t unrestored;
   uint64_t n_touched_runs;
   uint64_t n_mismatch;
-  /* followed by {uint64_t page, count}[n_touched_runs], then uint64_t page[n_mismatch] */
+  uint64_t n_first_touches;
+  /* followed by {uint64_t page, count}[n_touched_runs], then uint64_t page[n_mismatch], then
+     struct rl_first_touch[n_first_touches] in the order they happened */
+};
+
+/* How long the access that first touched a page took, as the process saw it (its stall when the
+   page faulted). */
+struct rl_first_touch {
+  uint32_t page;
+  uint32_t ns; /* saturates at UINT32_MAX */
 };
 
 #define RL_MAX_REPORTED_MISMATCHES 64

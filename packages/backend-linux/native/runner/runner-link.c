@@ -74,14 +74,14 @@ void runner_connect(struct runner_proc *p) {
 }
 
 void runner_write_file(struct runner_proc *p, const char *name, const void *a, size_t alen, const void *b, size_t blen,
-                       const void *c, size_t clen) {
+                       const void *c, size_t clen, const void *d, size_t dlen) {
   char path[4096];
   snprintf(path, sizeof path, "%s/%s", g_files.dir, name);
   int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) runner_fail(p, "cannot write %s: %s", path, strerror(errno));
-  const void *parts[3] = {a, b, c};
-  size_t lens[3] = {alen, blen, clen};
-  for (int i = 0; i < 3; i++) {
+  const void *parts[4] = {a, b, c, d};
+  size_t lens[4] = {alen, blen, clen, dlen};
+  for (int i = 0; i < 4; i++) {
     const uint8_t *q = parts[i];
     size_t left = lens[i];
     while (left > 0) {
@@ -136,7 +136,7 @@ void runner_send_hello(struct runner_proc *p) {
   h.uffd_features = p->uffd_features;
   char name[64];
   snprintf(name, sizeof name, "start-%u.bin", p->idx);
-  runner_write_file(p, name, &h, sizeof h, p->addr, p->pp->nvmas * sizeof *p->addr, p->facts, p->nfacts * sizeof *p->facts);
+  runner_write_file(p, name, &h, sizeof h, p->addr, p->pp->nvmas * sizeof *p->addr, p->facts, p->nfacts * sizeof *p->facts, NULL, 0);
   struct rl_msg m;
   memset(&m, 0, sizeof m);
   m.type = RL_MSG_HELLO;

@@ -52,7 +52,13 @@ static inline void spin_ns(uint32_t ns) {
   while (__rdtsc() - start < ticks) {
   }
 }
+
+static inline uint64_t clock_ticks(void) { return __rdtsc(); }
+static inline double ticks_to_ns(uint64_t ticks) { return (double)ticks / g_ticks_per_ns; }
 #else
+static inline uint64_t clock_ticks(void) { return (uint64_t)runner_now(); }
+static inline double ticks_to_ns(uint64_t ticks) { return (double)ticks; }
+
 static void calibrate_spin(void) {}
 
 static inline void spin_ns(uint32_t ns) {
@@ -176,6 +182,10 @@ void runner_replay_and_verify(struct runner_proc *p, const struct runner_trace *
   struct verify_state vs;
   memset(&vs, 0, sizeof vs);
 
+  /* the first touch of each page is timed: what the process waited when it faulted */
+  struct rl_first_touch *first = malloc((total ? total : 1) * sizeof *first);
+  if (!first) runner_fail(p, "out of memory");
+  uint64_t nfirst = 0;
   volatile uint64_t *progress = map_progress(p);
   for (uint64_t k = 0; k < n; k++) {
     if ((k & (RL_PROGRESS_EVERY - 1)) == 0 && progress) progress[p->idx] = k;
@@ -199,9 +209,19 @@ void runner_replay_and_verify(struct runner_proc *p, const struct runner_trace *
      * replay, outside the timed workload: a page that differs then is one the process saw.
      */
     volatile uint64_t *word = (volatile uint64_t *)(a + (k & 63) * 64);
+    if (touched[pg]) {
+      if (w) __atomic_fetch_add(word, 0, __ATOMIC_RELAXED);
+      else (void)*word;
+      continue;
+    }
     touched[pg] = 1;
+    const uint64_t c0 = clock_ticks();
     if (w) __atomic_fetch_add(word, 0, __ATOMIC_RELAXED);
     else (void)*word;
+    const double ns = ticks_to_ns(clock_ticks() - c0);
+    first[nfirst].page = (uint32_t)pg;
+    first[nfirst].ns = ns >= 4294967295.0 ? UINT32_MAX : (uint32_t)ns;
+    nfirst++;
   }
   const double t_end = runner_now();
   /* the check below must not slow the processes of the tree still in their workload (best effort) */
@@ -248,8 +268,11 @@ void runner_replay_and_verify(struct runner_proc *p, const struct runner_trace *
   h.unrestored = vs.unrestored;
   h.n_touched_runs = nruns;
   h.n_mismatch = vs.nfirst;
+  h.n_first_touches = nfirst;
   snprintf(name, sizeof name, "done-%u.bin", p->idx);
-  runner_write_file(p, name, &h, sizeof h, runs, nruns * 2 * sizeof *runs, vs.first, vs.nfirst * sizeof vs.first[0]);
+  runner_write_file(p, name, &h, sizeof h, runs, nruns * 2 * sizeof *runs, vs.first, vs.nfirst * sizeof vs.first[0], first,
+                    nfirst * sizeof *first);
+  free(first);
   free(runs);
   free(gone);
   free(discarded);

@@ -72,8 +72,9 @@ void runner_wait_go(struct runner_proc *p);
 void runner_start_watcher(struct runner_proc *p);
 void runner_send_done(struct runner_proc *p);
 void runner_wait_exit(struct runner_proc *p);
+/* Writes the parts one after the other (a NULL part with length 0 is skipped). */
 void runner_write_file(struct runner_proc *p, const char *name, const void *a, size_t alen, const void *b, size_t blen,
-                       const void *c, size_t clen);
+                       const void *c, size_t clen, const void *d, size_t dlen);
 
 /* runner-replay.c */
 struct runner_trace {

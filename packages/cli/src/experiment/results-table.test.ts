@@ -11,6 +11,8 @@ function metrics(faults: number): RunMetrics {
     demandFaults: faults,
     latePrefetches: 1,
     stallNs: faults * 1000,
+    stallLatencyNs: { p50: 1, p90: 2, p99: 3, max: 4 },
+    serverStallNs: faults * 300,
     faultLatencyNs: { p50: 1, p90: 2, p99: 3, max: 4 },
     decisions: 2,
     decisionLatencyNs: { p50: 5, p90: 6, p99: 7, max: 8 },

@@ -13,6 +13,8 @@ export function runResult(overrides: Partial<RunResult> = {}, metrics: Partial<R
       demandFaults: 3210,
       latePrefetches: 0,
       stallNs: 41_730_000,
+      stallLatencyNs: { p50: 13_000, p90: 13_500, p99: 25_250, max: 40_000 },
+      serverStallNs: 12_000_000,
       faultLatencyNs: { p50: 13_000, p90: 13_500, p99: 25_250, max: 40_000 },
       decisions: 0,
       decisionLatencyNs: { p50: 0, p90: 0, p99: 0, max: 0 },

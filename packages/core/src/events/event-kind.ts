@@ -32,6 +32,7 @@
  * FaultRuleLate        page         -            -                    -        (a fault-time answer missed its deadline)
  * CopyLanded           page         count        reactsTo(seq, -1)    queued(seq)  (a command reached the backend's copy queue)
  * FaultRulesSet        stride       strideCount  successor entries    reactsTo(seq, -1)  (new fault-time rules in force)
+ * FaultStalled         page         waitedNs     -                    -        (the process's wait at a faulting access, reported at workload end)
  */
 export const EventKind = {
   RestoreStarted: 1,
@@ -61,9 +62,10 @@ export const EventKind = {
   FaultRuleLate: 25,
   CopyLanded: 26,
   FaultRulesSet: 27,
+  FaultStalled: 28,
 } as const;
 export type EventKind = (typeof EventKind)[keyof typeof EventKind];
-export const EVENT_KIND_COUNT = 28;
+export const EVENT_KIND_COUNT = 29;
 
 export const EventKindName: Readonly<Record<number, string>> = Object.fromEntries(
   Object.entries(EventKind).map(([k, v]) => [v, k]),

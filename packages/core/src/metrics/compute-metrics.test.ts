@@ -82,7 +82,9 @@ describe('computeMetrics', () => {
     const expected: RunMetrics = {
       demandFaults: 3,
       latePrefetches: 1,
-      stallNs: 62, // 10.4 + 2 + 30 + 20
+      stallNs: 0, // no FaultStalled in this log
+      stallLatencyNs: { p50: 0, p90: 0, p99: 0, max: 0 },
+      serverStallNs: 62, // 10.4 + 2 + 30 + 20
       faultLatencyNs: { p50: 10, p90: 30, p99: 30, max: 30 },
       decisions: 0,
       decisionLatencyNs: { p50: 0, p90: 0, p99: 0, max: 0 },
@@ -145,6 +147,20 @@ describe('computeMetrics', () => {
     expect(m.prefetchAccuracy).toBe(0);
   });
 
+  it('takes the stall from what the processes waited (FaultStalled), the server view from FaultResolved', () => {
+    const store = new EventStore();
+    const e = (kind: number, pid: number, a = 0, b = 0) => store.append(kind, store.length, pid, a, b, 0, 0);
+    e(K.FaultResolved, 1, 3, 2000);
+    e(K.FaultResolved, 1, 4, 3000);
+    e(K.FaultStalled, 1, 3, 9000);
+    e(K.FaultStalled, 1, 4, 11000);
+    e(K.FaultStalled, 2, 0, 40000);
+    const m = computeMetrics(store);
+    expect([m.stallNs, m.serverStallNs]).toEqual([60000, 5000]);
+    expect(m.stallLatencyNs).toEqual({ p50: 11000, p90: 40000, p99: 40000, max: 40000 });
+    expect(m.faultLatencyNs).toEqual({ p50: 2000, p90: 3000, p99: 3000, max: 3000 });
+  });
+
   it('measures decision latency from the event a landed command reacted to', () => {
     const store = new EventStore();
     const e = (kind: number, t: number, a = 0, b = 0, c = 0, d = 0) => store.append(kind, t, 1, a, b, c, d);
@@ -167,7 +183,7 @@ describe('computeMetrics', () => {
     for (let i = 0; i < 200; i++) store.append(K.FaultResolved, i, 1, i, ((i * 73) % 200) + 1, 0, 0);
     const m = computeMetrics(store);
     expect(m.faultLatencyNs).toEqual({ p50: 100, p90: 180, p99: 198, max: 200 });
-    expect(m.stallNs).toBe((200 * 201) / 2);
+    expect(m.serverStallNs).toBe((200 * 201) / 2);
   });
 
   it('agrees with a full sort on random latencies full of duplicates', () => {

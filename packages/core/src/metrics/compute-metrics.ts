@@ -84,6 +84,8 @@ export function computeMetrics(store: EventStore): RunMetrics {
   let demandFaults = 0;
   let latePrefetches = 0;
   let stallNs = 0;
+  let serverStallNs = 0;
+  const stalls = new GrowingSamples();
   const latencies = new GrowingSamples();
   const decisionLatencies = new GrowingSamples();
   let decisions = 0;
@@ -117,8 +119,12 @@ export function computeMetrics(store: EventStore): RunMetrics {
         break;
       }
       case EventKind.FaultResolved:
-        stallNs += b[i];
+        serverStallNs += b[i];
         latencies.push(b[i]);
+        break;
+      case EventKind.FaultStalled:
+        stallNs += b[i];
+        stalls.push(b[i]);
         break;
       case EventKind.CopyLanded: {
         decisions++;
@@ -212,6 +218,8 @@ export function computeMetrics(store: EventStore): RunMetrics {
     demandFaults,
     latePrefetches,
     stallNs: ns(stallNs),
+    stallLatencyNs: percentiles(stalls.values()),
+    serverStallNs: ns(serverStallNs),
     faultLatencyNs: percentiles(latencies.values()),
     decisions,
     decisionLatencyNs: percentiles(decisionLatencies.values()),

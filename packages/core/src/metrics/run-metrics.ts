@@ -11,8 +11,13 @@ export interface RunMetrics {
   demandFaults: number;
   /** Faults on pages that were in flight (a prefetch that came too late). */
   latePrefetches: number;
-  /** Sum of fault latencies, ns. */
+  /** What the processes waited at their faulting accesses (FaultStalled), summed, ns. */
   stallNs: number;
+  /** p50, p90, p99 and max of those waits. */
+  stallLatencyNs: Percentiles;
+  /** The page server's view: sum of fault latencies from read to wake (FaultResolved), ns. */
+  serverStallNs: number;
+  /** Percentiles of those latencies. */
   faultLatencyNs: Percentiles;
   /** Strategy commands that reached the backend's copy queue (CopyLanded). */
   decisions: number;
