@@ -1,6 +1,6 @@
 import { mean, median, runRestore, Strategy, Workload } from '@restorelab/core';
 import { backendRun, builtIn, imageOnDisk, precopyAll, requireNative, WorkloadOnDisk } from './bench';
-import { decisionLatencies, nextPageOnFault } from './decision-latency';
+import { decisionEventSamples, decisionLatencies, nextPageOnFault } from './decision-latency';
 import { FaultCostFit, faultSamples, FaultSample, fitFaultCost } from './fault-cost-fit';
 import { LinuxBackend } from './linux-backend';
 import { KernelCosts } from './native-binding';
@@ -31,6 +31,8 @@ export interface MeasuredCosts {
    * faults 100 us apart: the hand-off when the event loop keeps up.
    */
   readonly decisionLatencyNs: number;
+  /** What the strategies' thread spends per event when faults come faster than it keeps up (median). */
+  readonly decisionEventNs: number;
   /** CPUs the restored processes may use under the placement measured. */
   readonly processCpus: number;
   /** 1 when the fault thread shares the restored processes' CPU under the placement measured. */
@@ -47,11 +49,17 @@ async function loggedRestore(
   workload: Workload,
   strategy: Strategy | null,
   placement: Placement,
-): Promise<{ faults: FaultSample[]; workloadNs: number; demandFaults: number; decisions: number[] }> {
+): Promise<{ faults: FaultSample[]; workloadNs: number; demandFaults: number; decisions: number[]; eventNs: number[] }> {
   const strategies = strategy ? [{ name: 'calibrate', spec: 'calibrate', instance: strategy }] : [];
   const out = await runRestore({ backend: new LinuxBackend({ noVerify: true, placement }), workload, strategy: strategy ? 'calibrate' : 'demand-only', strategies, seed: 1, logPath: null });
   const m = out.result.metrics;
-  return { faults: faultSamples(out.store), workloadNs: m.workloadNs, demandFaults: m.demandFaults, decisions: decisionLatencies(out.store) };
+  return {
+    faults: faultSamples(out.store),
+    workloadNs: m.workloadNs,
+    demandFaults: m.demandFaults,
+    decisions: decisionLatencies(out.store),
+    eventNs: decisionEventSamples(out.store),
+  };
 }
 
 /** The compute gaps of the replayed (restore-phase) accesses. */
@@ -88,7 +96,8 @@ export interface MeasureCostsOptions {
  *   per fault minus its gaps and latency;
  * - a first access to a present page: an eager restore's workload time per page; the copier's
  *   per-page cost: its precopy;
- * - the decision latency of a reactive strategy: one that answers every fault of the sparse restore;
+ * - the decision latency of a reactive strategy: one that answers every fault of the sparse restore,
+ *   and what its event loop spends per event when the dense seq restore's faults outrun it;
  * - per-call, zero-page, madvise and copy-on-write costs: the kernel operations timed in this process.
  */
 export class CostMeter {
@@ -97,6 +106,7 @@ export class CostMeter {
   private readonly bulk: number[] = [];
   private readonly touches: number[] = [];
   private readonly decisions: number[] = [];
+  private readonly eventNs: number[] = [];
   private readonly idles: number[] = [];
   private readonly jumps: number[] = [];
   private readonly onePage: number[] = [];
@@ -160,6 +170,9 @@ export class CostMeter {
     if (reactive.decisions.length > 0) this.decisions.push(median(reactive.decisions));
     const sparseOnePage = reactive.faults.filter((f) => f.pages === 1).map((f) => f.latencyNs);
     if (sparseOnePage.length > 0) this.idles.push(mean(sparseOnePage) - onePage);
+    // the same strategy on the dense seq restore: faults faster than the event loop, a backlog
+    const dense = await loggedRestore(workload, nextPageOnFault, placement);
+    if (dense.eventNs.length > 0) this.eventNs.push(median(dense.eventNs));
     const random = await loggedRestore(this.random.workload, null, placement);
     if (random.faults.length > 0) this.jumps.push(mean(random.faults.map((f) => f.latencyNs)) - onePage);
   }
@@ -185,6 +198,7 @@ export class CostMeter {
       cowPageNs: Math.round(k.cowPageNs),
       touchPageNs: Math.max(0, Math.round(median(this.touches))),
       decisionLatencyNs: Math.round(median(this.decisions)),
+      decisionEventNs: this.eventNs.length > 0 ? Math.round(median(this.eventNs)) : 0,
       processCpus: processCpuCount(this.placement, allowedCpus()),
       monitorSharesCpu: monitorSharesCpu(this.placement),
     };

@@ -39,8 +39,12 @@ export interface CostModel {
   readonly madviseNs: number;
   /** From a fact to a strategy's reactive command reaching the copy queue when nothing waits before it. */
   readonly decisionLatencyNs: number;
-  /** Least time between two commands landing: the strategies' thread's time per command (a burst queues). */
-  readonly decisionServiceNs: number;
+  /**
+   * What the strategies' thread spends on each event it is handed: it works through the events in
+   * order, each no sooner than decisionLatencyNs after it happened, so a fast fault stream builds
+   * a queue and commands land late, as on Linux.
+   */
+  readonly decisionEventNs: number;
   /** Writing one page before uffd registration (plan prefill). */
   readonly prefillPageNs: number;
   /** UFFDIO_REGISTER of one VMA. */
@@ -108,7 +112,7 @@ export const defaultCostModel: CostModel = Object.freeze({
   zeroPageNs: 450,
   madviseNs: 450,
   decisionLatencyNs: 145000,
-  decisionServiceNs: 0,
+  decisionEventNs: 0,
   prefillPageNs: 600,
   registerVmaNs: 3000,
   forkNs: 100000,

@@ -66,6 +66,9 @@ export class SimRun {
   private readonly memory: MemoryModel;
   private readonly copies = new CopyQueue();
   private readonly madvises: PendingMadvise[] = [];
+  /** The strategies' thread: the last event it has handled, and when it is free again. */
+  private jsSeq = -1;
+  private jsClock = -Infinity;
   private readonly ruleChanges: { proc: SimProcess; rules: FaultRules; reactsTo: number; at: number }[] = [];
   private ruleChangeHead = 0;
   /** The pages the served fault's rules add (copied after its wake), and the next run of them. */
@@ -135,13 +138,16 @@ export class SimRun {
         if (this.finished) return;
         const p = this.byPid.get(pid);
         if (!p) throw new Error(`copy for unknown pid ${pid}`);
-        this.copies.submit(p.index, page, count, cause, priority, this.landingTime(), reactsTo, queuedSeq);
+        this.copies.submit(p.index, page, count, cause, priority, this.landingTime(reactsTo), reactsTo, queuedSeq);
       },
       submitFaultRules: (pid, rules, reactsTo) => {
         if (this.finished) return;
         const p = this.byPid.get(pid);
         if (!p) throw new Error(`fault rules for unknown pid ${pid}`);
-        this.ruleChanges.push({ proc: p, rules, reactsTo, at: clock.now + cost.decisionLatencyNs });
+        const at = this.landingTime(reactsTo);
+        // in landing order: a later change never takes effect before an earlier one
+        const last = this.ruleChanges.length > this.ruleChangeHead ? this.ruleChanges[this.ruleChanges.length - 1].at : -Infinity;
+        this.ruleChanges.push({ proc: p, rules, reactsTo, at: Math.max(at, last) });
       },
       submitMadvise: (pid, vma, advice) => {
         if (this.finished) return;
@@ -284,13 +290,18 @@ export class SimRun {
   }
 
   /**
-   * When a command asked for now reaches the copy queue: the hand-off (decisionLatencyNs) after
-   * now, and no sooner than decisionServiceNs after the previous command landed: the strategies'
-   * thread handles one command at a time, so a burst queues up and lands late, as on Linux.
+   * When a command asked for now, reacting to event `reactsTo`, reaches the copy queue. The
+   * strategies' thread works through the log in order: each event no sooner than
+   * decisionLatencyNs after it happened, each costing decisionEventNs; the command lands when its
+   * event has been handled (never before now + decisionLatencyNs, never before the command ahead).
    */
-  private landingTime(): number {
+  private landingTime(reactsTo: number): number {
     const m = this.cost;
-    return Math.max(this.clock.now + m.decisionLatencyNs, this.copies.lastArrival() + m.decisionServiceNs);
+    const st = this.session.store;
+    const upTo = Math.min(reactsTo, st.length - 1);
+    for (let seq = this.jsSeq + 1; seq <= upTo; seq++) this.jsClock = Math.max(this.jsClock, st.t[seq] + m.decisionLatencyNs) + m.decisionEventNs;
+    if (upTo > this.jsSeq) this.jsSeq = upTo;
+    return Math.max(this.clock.now + m.decisionLatencyNs, this.jsClock, this.copies.lastArrival());
   }
 
   private readonly landed = (i: number): void => {

@@ -22,7 +22,7 @@ interface FidelityArgs extends ContainerArgs, JsonArgs {
 function builder(y: Argv): Argv<FidelityArgs> {
   const withOptions = y
     .option('workload', { type: 'string', array: true, requiresArg: true, describe: 'workload spec (repeatable; default: every built-in workload, small)' })
-    .option('strategy', { type: 'string', array: true, requiresArg: true, describe: 'strategy stack (repeatable; default: every deterministic strategy)' })
+    .option('strategy', { type: 'string', array: true, requiresArg: true, describe: 'strategy stack (repeatable; default: every strategy that applies)' })
     .option('repetitions', { type: 'number', default: DEFAULT_REPETITIONS, requiresArg: true, describe: 'Linux runs per pair (the median stall time counts)' })
     .option('max-stall-error', { type: 'number', default: 0.15, requiresArg: true, describe: 'a pair is ok within this relative stall-time error' })
     .option('check', { type: 'boolean', default: false, describe: 'exit 1 when a pair is not ok' })
@@ -58,6 +58,7 @@ export function renderFidelity(pairs: readonly FidelityPair[]): string {
       { header: 'faults linux', align: 'right' },
       { header: 'faults sim', align: 'right' },
       { header: 'Δ faults', align: 'right' },
+      { header: 'fault error', align: 'right' },
       { header: 'stall linux ms', align: 'right' },
       { header: 'stall sim ms', align: 'right' },
       { header: 'stall error', align: 'right' },
@@ -72,6 +73,7 @@ export function renderFidelity(pairs: readonly FidelityPair[]): string {
       String(p.linux.demandFaults),
       String(p.sim.demandFaults),
       String(p.faultDifference),
+      p.deterministic && p.faultDifference === 0 ? 'same' : percent(p.faultError),
       ms(p.linux.stallNs),
       ms(p.sim.stallNs),
       percent(p.stallError),
@@ -87,19 +89,22 @@ export function renderFidelity(pairs: readonly FidelityPair[]): string {
 /** One line: pairs ok, pairs whose faults differ, median and worst |error| of stall and workload time. */
 export function fidelitySummary(pairs: readonly FidelityPair[]): string {
   const bad = pairs.filter((p) => !p.ok).length;
-  const faultsOff = pairs.filter((p) => p.faultDifference !== 0).length;
+  const faultsOff = pairs.filter((p) => p.deterministic && p.faultDifference !== 0).length;
   const abs = (xs: (number | null)[]) => xs.filter((x): x is number => x !== null).map(Math.abs);
+  const reactive = pairs.filter((p) => !p.deterministic);
+  const faultErr = abs(reactive.map((p) => p.faultError));
   const stall = abs(pairs.map((p) => p.stallError));
   const workload = abs(pairs.map((p) => p.workloadError));
   const pc = (x: number) => `${(x * 100).toFixed(1)}%`;
   return (
     `${pairs.length - bad}/${pairs.length} pairs ok; demand faults differ in ${faultsOff}; ` +
+    (reactive.length ? `reactive |fault error| median ${pc(median(faultErr))}, worst ${pc(faultErr.length ? Math.max(...faultErr) : 0)}; ` : '') +
     `|stall error| median ${pc(median(stall))}, worst ${pc(stall.length ? Math.max(...stall) : 0)}; ` +
     `|workload error| median ${pc(median(workload))}, worst ${pc(workload.length ? Math.max(...workload) : 0)}`
   );
 }
 
-/** Simulator vs Linux on small built-in workloads, per deterministic strategy. */
+/** Simulator vs Linux on small built-in workloads, per strategy (reactive ones within a fault error). */
 export async function runFidelityCommand(args: FidelityArgs): Promise<void> {
   const container = await createContainer(containerOptionsOf(args));
   const calibrator = args.calibrate ? InlineCalibrator.open(args.placement ?? DEFAULT_PLACEMENT) : undefined;

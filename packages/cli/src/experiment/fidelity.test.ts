@@ -16,7 +16,7 @@ const reason = linuxSkipReason();
 if (reason) console.warn(`fidelity.test: Linux tests SKIPPED: ${reason}`);
 const linuxIt = reason ? it.skip : it;
 
-const fake = { faultOverheadNs: 5000.4, faultWakeNs: 9000, faultIdleNs: 500, faultJumpNs: 600, faultCopyPageNs: 2100, touchPageNs: 300, cowPageNs: 3000, decisionLatencyNs: 200000, processCpus: 1, monitorSharesCpu: 1, copyCallNs: 250, copyPageNs: 1200, zeroPageNs: 500, madviseNs: 600, extra: 7 };
+const fake = { faultOverheadNs: 5000.4, faultWakeNs: 9000, faultIdleNs: 500, faultJumpNs: 600, faultCopyPageNs: 2100, touchPageNs: 300, cowPageNs: 3000, decisionLatencyNs: 200000, decisionEventNs: 2000, processCpus: 1, monitorSharesCpu: 1, copyCallNs: 250, copyPageNs: 1200, zeroPageNs: 500, madviseNs: 600, extra: 7 };
 
 describe('calibrate', () => {
   it('writes the measured keys over the defaults, as a profile --cost-model reads', async () => {
@@ -102,9 +102,11 @@ describe('the fidelity table', () => {
   const pair = (stallError: number | null, workloadError: number | null, faultDifference = 0): FidelityPair => ({
     workload: 'seq:pages=8',
     strategy: 'demand-only',
+    deterministic: true,
     linux: { demandFaults: 8, stallNs: 40000, workloadNs: 100000, verified: true, stallNsRuns: [30000, 40000, 90000] },
     sim: { demandFaults: 8 + faultDifference, stallNs: 40000 * (1 + (stallError ?? 0)), workloadNs: 100000, verified: true },
     faultDifference,
+    faultError: faultDifference / 8,
     stallError,
     workloadError,
     ok: faultDifference === 0 && stallError !== null && Math.abs(stallError) <= 0.15,
@@ -114,6 +116,18 @@ describe('the fidelity table', () => {
     const text = renderFidelity([pair(0.1, -0.25)]);
     expect(text).toMatch(/linux runs min-max ms/);
     expect(text).toMatch(/\+10\.0% +0\.030-0\.090 +-25\.0%/);
+  });
+
+  it('judges a reactive pair by its relative fault error, and sums those errors up apart', () => {
+    const reactive = (faults: number): FidelityPair => {
+      const p = pair(0.05, 0);
+      return { ...p, strategy: 'leap-trend', deterministic: false, sim: { ...p.sim, demandFaults: faults }, faultDifference: faults - 8, faultError: (faults - 8) / 8 };
+    };
+    const text = renderFidelity([reactive(9)]);
+    expect(text).toMatch(/leap-trend +8 +9 +1 +\+12\.5%/);
+    expect(fidelitySummary([pair(0.1, -0.25), reactive(9), reactive(10)])).toBe(
+      '3/3 pairs ok; demand faults differ in 0; reactive |fault error| median 18.8%, worst 25.0%; |stall error| median 5.0%, worst 10.0%; |workload error| median 0.0%, worst 25.0%',
+    );
   });
 
   it('sums up in one line: ok pairs, fault differences, median and worst errors', () => {
