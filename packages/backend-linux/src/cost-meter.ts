@@ -1,4 +1,4 @@
-import { mean, median, runRestore, Strategy, Workload } from '@restorelab/core';
+import { EventKind, EventStore, mean, median, runRestore, Strategy, Workload } from '@restorelab/core';
 import { backendRun, builtIn, imageOnDisk, precopyAll, requireNative, WorkloadOnDisk } from './bench';
 import { decisionEventSamples, decisionLatencies, nextPageOnFault } from './decision-latency';
 import { FaultCostFit, faultSamples, FaultSample, fitFaultCost } from './fault-cost-fit';
@@ -49,7 +49,7 @@ async function loggedRestore(
   workload: Workload,
   strategy: Strategy | null,
   placement: Placement,
-): Promise<{ faults: FaultSample[]; workloadNs: number; demandFaults: number; decisions: number[]; eventNs: number[] }> {
+): Promise<{ faults: FaultSample[]; workloadNs: number; demandFaults: number; decisions: number[]; eventNs: number[]; waits: number[] }> {
   const strategies = strategy ? [{ name: 'calibrate', spec: 'calibrate', instance: strategy }] : [];
   const out = await runRestore({ backend: new LinuxBackend({ noVerify: true, placement }), workload, strategy: strategy ? 'calibrate' : 'demand-only', strategies, seed: 1, logPath: null });
   const m = out.result.metrics;
@@ -59,7 +59,26 @@ async function loggedRestore(
     demandFaults: m.demandFaults,
     decisions: decisionLatencies(out.store),
     eventNs: decisionEventSamples(out.store),
+    waits: waitBeyondServer(out.store),
   };
+}
+
+/**
+ * Per fault, what the process waited (FaultStalled, timed by the runner) beyond what the page
+ * server logged for it (FaultResolved): the delivery and wake-ups the simulator's faultWakeNs is.
+ */
+function waitBeyondServer(store: EventStore): number[] {
+  const served = new Map<string, number>();
+  const out: number[] = [];
+  for (let i = 0; i < store.length; i++) {
+    const key = `${store.pid[i]}:${store.a[i]}`;
+    if (store.kind[i] === EventKind.FaultResolved) served.set(key, store.b[i]);
+    else if (store.kind[i] === EventKind.FaultStalled) {
+      const s = served.get(key);
+      if (s !== undefined) out.push(store.b[i] - s);
+    }
+  }
+  return out;
 }
 
 /** The compute gaps of the replayed (restore-phase) accesses. */
@@ -92,8 +111,8 @@ export interface MeasureCostsOptions {
  *   the demand-only restore's one-page faults (most faults copy one page);
  * - what a one-page fault costs more after the monitor idled 100 us (a sparse restore) and in
  *   random order (a uniform restore), each against the sequential one-page faults of the round;
- * - what the workload waits on top (delivery, wake-ups): the demand-only restore's workload time
- *   per fault minus its gaps and latency;
+ * - what the process waits on top (delivery, wake-ups): its own wait at each fault (FaultStalled)
+ *   minus the server's latency for it, the mean over the demand-only seq and the uniform restores;
  * - a first access to a present page: an eager restore's workload time per page; the copier's
  *   per-page cost: its precopy;
  * - the decision latency of a reactive strategy: one that answers every fault of the sparse restore,
@@ -149,14 +168,15 @@ export class CostMeter {
     }
     const gapNs = restoreGapNs(workload);
     const samples: FaultSample[] = [];
+    // faults back to back (seq) and apart (uniform): the wake costs the process either way
+    const waits: number[] = [];
     let onePage = 0;
     for (const w of CALIBRATION_WINDOWS) {
       const run = await loggedRestore(workload, w > 0 ? windowOf(w) : null, placement);
       samples.push(...run.faults);
       if (w === 0 && run.demandFaults > 0) {
         onePage = mean(run.faults.map((f) => f.latencyNs));
-        // every access of this seq faults: the workload is its gaps and the faults' round trips
-        this.wakes.push((run.workloadNs - gapNs) / run.demandFaults - onePage);
+        waits.push(...run.waits);
       }
     }
     this.fits.push(fitFaultCost(samples));
@@ -175,6 +195,9 @@ export class CostMeter {
     if (dense.eventNs.length > 0) this.eventNs.push(median(dense.eventNs));
     const random = await loggedRestore(this.random.workload, null, placement);
     if (random.faults.length > 0) this.jumps.push(mean(random.faults.map((f) => f.latencyNs)) - onePage);
+    waits.push(...random.waits);
+    // the mean: the simulator's stall is a sum, and the process's waits have a tail
+    if (waits.length > 0) this.wakes.push(mean(waits));
   }
 
   /** The costs of the median round (a busy spell of a shared machine spoils some rounds, not the result). */

@@ -208,33 +208,33 @@ void Monitor::handleFault(ProcState& p, const struct uffd_msg& m, double tRaise)
     return;
   }
   {
-  std::lock_guard<HybridMutex> g(stateMu_);
-  bool demandCopied = false;
-  double restCalls = static_cast<double>(calls > 0 ? calls : 0);
-  for (int r = 0; r < runs; r++) {
-    const uint64_t a = runA[r], e = runA[r] + runN[r];
-    p.present.setRange(a, runN[r]);
-    if (a < page) {
-      const uint64_t stop = std::min(e, page);
-      ev[ne++] = Record{rel(tRes), kPagesCopied, pid, static_cast<double>(a), static_cast<double>(stop - a), kCausePrefetch, 0, 0};
+    std::lock_guard<HybridMutex> g(stateMu_);
+    bool demandCopied = false;
+    double restCalls = static_cast<double>(calls > 0 ? calls : 0);
+    for (int r = 0; r < runs; r++) {
+      const uint64_t a = runA[r], e = runA[r] + runN[r];
+      p.present.setRange(a, runN[r]);
+      if (a < page) {
+        const uint64_t stop = std::min(e, page);
+        ev[ne++] = Record{rel(tRes), kPagesCopied, pid, static_cast<double>(a), static_cast<double>(stop - a), kCausePrefetch, 0, 0};
+      }
+      if (a <= page && page < e) {
+        demandCopied = true;
+        ev[ne++] = Record{rel(tRes), kPagesCopied, pid, static_cast<double>(page), 1, kCauseDemand, restCalls, 0};
+        restCalls = 0;
+      }
+      if (e > page + 1) {
+        const uint64_t from = std::max(a, page + 1);
+        ev[ne++] = Record{rel(tRes), kPagesCopied, pid, static_cast<double>(from), static_cast<double>(e - from), kCausePrefetch, 0, 0};
+      }
+      if (ne >= 5) break;
     }
-    if (a <= page && page < e) {
-      demandCopied = true;
-      ev[ne++] = Record{rel(tRes), kPagesCopied, pid, static_cast<double>(page), 1, kCauseDemand, restCalls, 0};
-      restCalls = 0;
-    }
-    if (e > page + 1) {
-      const uint64_t from = std::max(a, page + 1);
-      ev[ne++] = Record{rel(tRes), kPagesCopied, pid, static_cast<double>(from), static_cast<double>(e - from), kCausePrefetch, 0, 0};
-    }
-    if (ne >= 5) break;
-  }
-  if (!demandCopied && restCalls > 0 && ne > 1) ev[ne - 1].d += restCalls;
-  if (demandExisted) p.present.set(page);
-  ev[ne++] = Record{rel(tRes), kFaultResolved, pid, static_cast<double>(page), tRes - tRaise, 0, 0, 0};
-  stats_.faults++;
-  stats_.faultNsTotal += static_cast<uint64_t>(tRes - tRaise);
-  emitBatch(ev, ne);
+    if (!demandCopied && restCalls > 0 && ne > 1) ev[ne - 1].d += restCalls;
+    if (demandExisted) p.present.set(page);
+    ev[ne++] = Record{rel(tRes), kFaultResolved, pid, static_cast<double>(page), tRes - tRaise, 0, 0, 0};
+    stats_.faults++;
+    stats_.faultNsTotal += static_cast<uint64_t>(tRes - tRaise);
+    emitBatch(ev, ne);
   }
   // the faulting thread runs again; the rules' pages follow
   copyRulePages(p, extra, nExtra);
