@@ -1,4 +1,4 @@
-import { EventKind, EventStore, mean, median, runRestore, Strategy, Workload } from '@restorelab/core';
+import { CopyCause, EventKind, EventStore, mean, median, runRestore, Strategy, Workload } from '@restorelab/core';
 import { backendRun, builtIn, imageOnDisk, precopyAll, requireNative, WorkloadOnDisk } from './bench';
 import { decisionEventSamples, decisionLatencies, nextPageOnFault } from './decision-latency';
 import { FaultCostFit, faultSamples, FaultSample, fitFaultCost } from './fault-cost-fit';
@@ -18,6 +18,8 @@ export interface MeasuredCosts {
   /** Per page of the copy a fault makes. */
   readonly faultCopyPageNs: number;
   readonly copyCallNs: number;
+  /** One single-page UFFDIO_COPY the fault thread makes for a fault-time rule, as the process waits for it. */
+  readonly ruleCallNs: number;
   /** Per page of the copier's (precopy's) large calls. */
   readonly copyPageNs: number;
   readonly zeroPageNs: number;
@@ -39,6 +41,14 @@ export interface MeasuredCosts {
   readonly monitorSharesCpu: number;
 }
 
+/** Every fault also copies 16 pages along a stride of 2: 16 single-page calls of the fault thread. */
+const STRIDE_RULE = { stride: 2, count: 16 };
+const strideRule: Strategy = {
+  plan: (ctx) => {
+    for (const p of ctx.image.processes) ctx.faultRules(p.pid, { stride: STRIDE_RULE });
+  },
+};
+
 /** Every fault copies its page and up to `forward` lazy pages after it. */
 function windowOf(forward: number): Strategy {
   return { plan: (ctx) => ctx.faultWindow({ forward, backward: 0 }) };
@@ -49,7 +59,7 @@ async function loggedRestore(
   workload: Workload,
   strategy: Strategy | null,
   placement: Placement,
-): Promise<{ faults: FaultSample[]; workloadNs: number; demandFaults: number; decisions: number[]; eventNs: number[]; waits: number[] }> {
+): Promise<{ faults: FaultSample[]; workloadNs: number; demandFaults: number; decisions: number[]; eventNs: number[]; waits: number[]; stalls: number[]; ruleCalls: number }> {
   const strategies = strategy ? [{ name: 'calibrate', spec: 'calibrate', instance: strategy }] : [];
   const out = await runRestore({ backend: new LinuxBackend({ noVerify: true, placement }), workload, strategy: strategy ? 'calibrate' : 'demand-only', strategies, seed: 1, logPath: null });
   const m = out.result.metrics;
@@ -60,7 +70,15 @@ async function loggedRestore(
     decisions: decisionLatencies(out.store),
     eventNs: decisionEventSamples(out.store),
     waits: waitBeyondServer(out.store),
+    stalls: ofKind(out.store, EventKind.FaultStalled, (s, i) => s.b[i]),
+    ruleCalls: ofKind(out.store, EventKind.PagesCopied, (s, i) => (s.c[i] === CopyCause.Prefetch ? s.d[i] : 0)).reduce((x, y) => x + y, 0),
   };
+}
+
+function ofKind(store: EventStore, kind: number, value: (s: EventStore, i: number) => number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < store.length; i++) if (store.kind[i] === kind) out.push(value(store, i));
+  return out;
 }
 
 /**
@@ -117,6 +135,8 @@ export interface MeasureCostsOptions {
  *   per-page cost: its precopy;
  * - the decision latency of a reactive strategy: one that answers every fault of the sparse restore,
  *   and what its event loop spends per event when the dense seq restore's faults outrun it;
+ * - a fault-time rule's single-page call: a stride-rule restore's stall per fault beyond the
+ *   demand-only one, over its rule calls per fault;
  * - per-call, zero-page, madvise and copy-on-write costs: the kernel operations timed in this process.
  */
 export class CostMeter {
@@ -126,6 +146,7 @@ export class CostMeter {
   private readonly touches: number[] = [];
   private readonly decisions: number[] = [];
   private readonly eventNs: number[] = [];
+  private readonly ruleCalls: number[] = [];
   private readonly idles: number[] = [];
   private readonly jumps: number[] = [];
   private readonly onePage: number[] = [];
@@ -170,6 +191,7 @@ export class CostMeter {
     const samples: FaultSample[] = [];
     // faults back to back (seq) and apart (uniform): the wake costs the process either way
     const waits: number[] = [];
+    let plainStall = NaN;
     let onePage = 0;
     for (const w of CALIBRATION_WINDOWS) {
       const run = await loggedRestore(workload, w > 0 ? windowOf(w) : null, placement);
@@ -177,6 +199,7 @@ export class CostMeter {
       if (w === 0 && run.demandFaults > 0) {
         onePage = mean(run.faults.map((f) => f.latencyNs));
         waits.push(...run.waits);
+        plainStall = mean(run.stalls);
       }
     }
     this.fits.push(fitFaultCost(samples));
@@ -190,6 +213,10 @@ export class CostMeter {
     if (reactive.decisions.length > 0) this.decisions.push(median(reactive.decisions));
     const sparseOnePage = reactive.faults.filter((f) => f.pages === 1).map((f) => f.latencyNs);
     if (sparseOnePage.length > 0) this.idles.push(mean(sparseOnePage) - onePage);
+    // a stride rule: the process waits for the fault thread's single-page calls on its CPU
+    const ruled = await loggedRestore(workload, strideRule, placement);
+    if (ruled.demandFaults > 0 && ruled.ruleCalls > 0 && !Number.isNaN(plainStall))
+      this.ruleCalls.push((mean(ruled.stalls) - plainStall) / (ruled.ruleCalls / ruled.demandFaults));
     // the same strategy on the dense seq restore: faults faster than the event loop, a backlog
     const dense = await loggedRestore(workload, nextPageOnFault, placement);
     if (dense.eventNs.length > 0) this.eventNs.push(median(dense.eventNs));
@@ -215,6 +242,7 @@ export class CostMeter {
       faultJumpNs: Math.max(0, Math.round(median(this.jumps))),
       faultCopyPageNs: Math.round(perPageNs),
       copyCallNs: Math.round(k.copyCallNs),
+      ruleCallNs: this.ruleCalls.length > 0 ? Math.max(0, Math.round(median(this.ruleCalls))) : Math.round(k.copyCallNs + k.copyPageNs),
       copyPageNs: Math.round(this.bulk.length ? Math.max(0, median(this.bulk) - perCallShare) : k.copyPageNs),
       zeroPageNs: Math.round(k.zeroPageNs),
       madviseNs: Math.round(k.madviseNs),

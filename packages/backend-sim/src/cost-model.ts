@@ -34,6 +34,11 @@ export interface CostModel {
    * because inside a fault it costs more per page than in the copier's large calls.
    */
   readonly faultCopyPageNs: number;
+  /**
+   * One UFFDIO_COPY of a single page made by the fault thread for a fault-time rule (stride,
+   * successors) after the wake; each further page of the same call costs faultCopyPageNs.
+   */
+  readonly ruleCallNs: number;
   /** UFFDIO_ZEROPAGE of one page. */
   readonly zeroPageNs: number;
   readonly madviseNs: number;
@@ -109,6 +114,7 @@ export const defaultCostModel: CostModel = Object.freeze({
   copyCallNs: 250,
   copyPageNs: 1600,
   faultCopyPageNs: 1500,
+  ruleCallNs: 2500,
   zeroPageNs: 450,
   madviseNs: 450,
   decisionLatencyNs: 145000,
@@ -165,6 +171,13 @@ export function loadCostModel(file: string): CostModel {
 /** Time of the one UFFDIO_COPY call a fault makes for `pages` pages (link cost included). */
 export function faultCopyCostNs(m: CostModel, pages: number): number {
   return callsAndPagesNs(m, 1, pages, m.faultCopyPageNs);
+}
+
+/** Time of the fault thread's call copying `pages` consecutive pages for a fault-time rule. */
+export function ruleCopyCostNs(m: CostModel, pages: number): number {
+  let ns = m.ruleCallNs + m.linkLatencyNs + (pages - 1) * m.faultCopyPageNs;
+  if (m.linkBytesPerSec > 0) ns += Math.round((pages * PAGE_SIZE * 1e9) / m.linkBytesPerSec);
+  return ns;
 }
 
 /** Time of `calls` UFFDIO_COPY calls moving `pages` pages in all (link cost included). */

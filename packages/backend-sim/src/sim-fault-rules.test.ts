@@ -1,6 +1,6 @@
 import { map } from 'rxjs';
 import { CopyCause, setFaultRules, Strategy, SuccessorTable } from '@restorelab/core';
-import { defaultCostModel, faultCopyCostNs } from './cost-model';
+import { defaultCostModel, faultCopyCostNs, ruleCopyCostNs } from './cost-model';
 import { attached, events, handWorkload, ofKind, simulate } from './__fixtures__/hand-made';
 
 const m = defaultCostModel;
@@ -22,8 +22,8 @@ describe('fault-time rules in the simulator', () => {
     const evs = events(store).filter((e) => ['FaultRaised', 'FaultResolved', 'PagesCopied'].includes(e.kind));
     const f0 = T0 + 100;
     const resolved = f0 + m.faultOverheadNs + faultCopyCostNs(m, 1);
-    const run1 = resolved + faultCopyCostNs(m, 2);
-    const run2 = run1 + faultCopyCostNs(m, 1);
+    const run1 = resolved + ruleCopyCostNs(m, 2);
+    const run2 = run1 + ruleCopyCostNs(m, 1);
     expect(evs.slice(0, 5).map((e) => [e.kind, e.t, e.a, e.b, e.c])).toEqual([
       ['FaultRaised', f0, 0, 1, 0],
       ['PagesCopied', resolved, 0, 1, CopyCause.Demand],

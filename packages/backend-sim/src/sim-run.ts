@@ -17,7 +17,7 @@ import {
   vmaOfPage,
 } from '@restorelab/core';
 import { CopyQueue } from './copy-queue';
-import { CostModel, copyCostNs, FAULT_NEAR_PAGES, faultCopyCostNs, faultIdleCostNs } from './cost-model';
+import { CostModel, copyCostNs, FAULT_NEAR_PAGES, faultCopyCostNs, faultIdleCostNs, ruleCopyCostNs } from './cost-model';
 import { forEachBitRun, MemoryModel } from './memory-model';
 import { ProcessHeap } from './process-heap';
 import { PageBit, RunState, SimProcess } from './sim-process';
@@ -586,7 +586,7 @@ export class SimRun {
     let cost = 0;
     for (let a = 0; a < n; ) {
       const e = this.ruleRunFrom(p, a);
-      cost += faultCopyCostNs(this.cost, e - a);
+      cost += ruleCopyCostNs(this.cost, e - a);
       a = e;
     }
     this.ruleCostNs = cost;
@@ -608,7 +608,7 @@ export class SimRun {
     const j = this.ruleRunFrom(p, a);
     this.ruleRunEnd = j;
     this.service = Service.Rules;
-    this.monitorDoneAt = this.clock.now + faultCopyCostNs(this.cost, j - a);
+    this.monitorDoneAt = this.clock.now + ruleCopyCostNs(this.cost, j - a);
   }
 
   private ruleRunDone(p: SimProcess): void {
