@@ -114,7 +114,7 @@ export const defaultCostModel: CostModel = Object.freeze({
   copyCallNs: 250,
   copyPageNs: 1600,
   faultCopyPageNs: 1500,
-  ruleCallNs: 2500,
+  ruleCallNs: 2200,
   zeroPageNs: 450,
   madviseNs: 450,
   decisionLatencyNs: 145000,
