@@ -19,6 +19,17 @@ const MEASURES: readonly { key: Exclude<keyof BenchOverheadResult, 'workload'>; 
   { key: 'copyRatio', unit: '', target: '>= 0.9' },
 ];
 
+/** A yargs check: each of these options, when given, is a positive integer. */
+function positiveIntegers(...keys: string[]): (a: Record<string, unknown>) => true {
+  return (a) => {
+    for (const k of keys) {
+      const v = a[k];
+      if (v !== undefined && !(Number.isInteger(v) && (v as number) >= 1)) throw new UsageError(`--${k} must be a positive integer, got ${v}`);
+    }
+    return true;
+  };
+}
+
 /** The six measures as a table under a line naming the workload. */
 export function formatBenchOverhead(r: BenchOverheadResult): string {
   const rows = MEASURES.map((m) => {
@@ -52,13 +63,7 @@ const overhead: CommandModule<object, BenchOverheadArgs> = {
       withPlacement(y)
         .option('pages', { type: 'number', requiresArg: true, describe: 'pages of the seq workload (default 65536)' })
         .option('repeat', { type: 'number', requiresArg: true, describe: 'runs of each kind, the best is kept (default 3)' })
-        .check((a) => {
-          for (const k of ['pages', 'repeat'] as const) {
-            const v = a[k];
-            if (v !== undefined && !(Number.isInteger(v) && v >= 1)) throw new UsageError(`--${k} must be a positive integer, got ${v}`);
-          }
-          return true;
-        }),
+        .check(positiveIntegers('pages', 'repeat')),
     ) as unknown as Argv<BenchOverheadArgs>,
   handler: benchOverheadCommand,
 };
@@ -114,13 +119,7 @@ const decisionLatency: CommandModule<object, BenchDecisionArgs> = {
       withPlacement(y)
         .option('pages', { type: 'number', requiresArg: true, describe: 'pages of the seq workload (default 16384)' })
         .option('runs', { type: 'number', requiresArg: true, describe: 'echo restores in this process; the first is fresh (default 1)' })
-        .check((a) => {
-          for (const k of ['pages', 'runs'] as const) {
-            const v = a[k];
-            if (v !== undefined && !(Number.isInteger(v) && v >= 1)) throw new UsageError(`--${k} must be a positive integer, got ${v}`);
-          }
-          return true;
-        }),
+        .check(positiveIntegers('pages', 'runs')),
     ) as unknown as Argv<BenchDecisionArgs>,
   handler: async (args) => {
     const result = await benchDecisionLatency({ pages: args.pages, runs: args.runs, placement: args.placement });
