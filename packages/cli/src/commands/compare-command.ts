@@ -53,6 +53,14 @@ export function renderComparison(c: LogComparison): string {
     const ref = (r: { pid: number; page: number } | null) => (r ? `pid ${r.pid} page ${r.page}` : 'no fault (sequence ended)');
     lines.push(`demand-fault sequences diverge at fault #${d.index}: A ${ref(d.a)}, B ${ref(d.b)}`);
     lines.push(`faults: A ${f.faultsA}, B ${f.faultsB}; only in A: ${f.onlyInA}, only in B: ${f.onlyInB}`);
+    const l = f.lateDecision;
+    if (l) {
+      const us = (ns: number) => `${(ns / 1000).toFixed(1)} us`;
+      const landed = l.landedAfterNs === null ? 'it had landed and was not copied yet' : `it landed ${us(l.landedAfterNs)} after the fault`;
+      lines.push(
+        `a late decision: ${l.run}'s fault on pid ${l.fault.pid} page ${l.fault.page} hit a page a strategy had asked for ${us(l.queuedBeforeNs)} before; ${landed}`,
+      );
+    }
   }
   return lines.join('\n');
 }

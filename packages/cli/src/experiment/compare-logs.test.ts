@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { EventKind, EventStore, FaultFlag, UsageError } from '@restorelab/core';
+import { CopyCause, CopyPriority, EventKind, EventStore, FaultFlag, RejectReason, UsageError } from '@restorelab/core';
 import { renderComparison } from '../commands/compare-command';
 import { runOne } from '../run-one';
 import { writeArrowLog } from './arrow-log';
@@ -25,7 +25,34 @@ describe('fault sequence divergence', () => {
       firstDifference: { index: 2, a: { pid: 1, page: 12 }, b: { pid: 1, page: 13 } },
       onlyInA: 1,
       onlyInB: 2,
+      lateDecision: null,
     });
+  });
+
+  it('says when the first differing fault hit a page a strategy had asked for too late', () => {
+    const b = new EventStore();
+    const e = (s: EventStore, kind: number, t: number, a = 0, bb = 0, c = 0, d = 0) => s.append(kind, t, 1, a, bb, c, d);
+    // B: the fault on 11 comes while the command for 11 (queued at 1000) has not landed yet
+    e(b, EventKind.FaultRaised, 0, 10, 1, 0);
+    const q = e(b, EventKind.CopyQueued, 1000, 11, 2, CopyCause.Prefetch, CopyPriority.Prefetch);
+    e(b, EventKind.FaultRaised, 4000, 11, 1, 0);
+    e(b, EventKind.CopyLanded, 9000, 11, 2, 0, q);
+    e(b, EventKind.CopyRejected, 9500, 11, 1, RejectReason.Eexist, CopyCause.Prefetch);
+    // A: the prefetch was in time, the next fault is elsewhere
+    const a = faults([[1, 10], [1, 20]]);
+    const r = compareFaults(a, b);
+    expect(r.firstDifference).toEqual({ index: 1, a: { pid: 1, page: 20 }, b: { pid: 1, page: 11 } });
+    expect(r.lateDecision).toEqual({ run: 'B', fault: { pid: 1, page: 11 }, queuedBeforeNs: 3000, landedAfterNs: 5000 });
+    // a command answered before the fault is no late decision
+    const c = new EventStore();
+    e(c, EventKind.FaultRaised, 0, 10, 1, 0);
+    e(c, EventKind.CopyQueued, 1000, 11, 1, CopyCause.Prefetch, CopyPriority.Prefetch);
+    e(c, EventKind.CopyRejected, 2000, 11, 1, RejectReason.Enoent, CopyCause.Prefetch);
+    e(c, EventKind.FaultRaised, 4000, 11, 1, 0);
+    expect(compareFaults(a, c).lateDecision).toBeNull();
+    const meta = { format: 'restorelab-log', version: 1, backend: 'linux', workload: 'w', strategy: 's', seed: 1, pageSize: 4096, processes: 1, totalPages: 32 } as const;
+    const text = renderComparison(compareLogs('a.rlog', { meta, store: a } as never, 'b.rlog', { meta, store: b } as never));
+    expect(text).toContain("a late decision: B's fault on pid 1 page 11 hit a page a strategy had asked for 3.0 us before; it landed 5.0 us after the fault");
   });
 
   it('tells the same page of another process apart, and counts repeated faults as a multiset', () => {

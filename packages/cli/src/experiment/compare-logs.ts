@@ -1,5 +1,5 @@
 import * as fs from 'fs';
-import { computeMetrics, EventKind, EventLog, EventStore, FaultFlag, isVerified, readEventLog, RunMetrics, UsageError } from '@restorelab/core';
+import { computeMetrics, EventKind, EventLog, EventStore, FaultFlag, isVerified, readEventLog, RejectReason, RunMetrics, UsageError } from '@restorelab/core';
 import { isArrowFile, readArrowLog } from './arrow-log';
 import { flattenMetrics } from './results-table';
 
@@ -34,6 +34,21 @@ export interface FaultDivergence {
   /** Faults (as a multiset of (pid, page)) of A that B does not have, and the reverse. */
   readonly onlyInA: number;
   readonly onlyInB: number;
+  /**
+   * When the first differing fault of either run is on a page a strategy had already asked for
+   * (queued before the fault, not copied yet): the sequences diverge because that decision was late.
+   */
+  readonly lateDecision: LateDecision | null;
+}
+
+export interface LateDecision {
+  /** The run whose fault the decision came too late for. */
+  readonly run: 'A' | 'B';
+  readonly fault: FaultRef;
+  /** How long before the fault the command was queued (CopyQueued), ns. */
+  readonly queuedBeforeNs: number;
+  /** How long after the fault it reached the backend's queue (CopyLanded); null when it had landed before, or never did. */
+  readonly landedAfterNs: number | null;
 }
 
 export interface MetricComparison {
@@ -112,6 +127,8 @@ export function compareFaults(a: EventStore, b: EventStore): FaultDivergence {
   for (const c of counts.values()) onlyInA += c;
   const ref = (f: { pid: Int32Array; page: Float64Array }, i: number): FaultRef | null =>
     i < f.pid.length ? { pid: f.pid[i], page: f.page[i] } : null;
+  const late = (run: 'A' | 'B', store: EventStore, f: { pid: Int32Array; page: Float64Array }): LateDecision | null =>
+    first >= 0 && first < f.pid.length ? lateDecisionAt(store, first, run) : null;
   return {
     faultsA: na,
     faultsB: nb,
@@ -119,7 +136,40 @@ export function compareFaults(a: EventStore, b: EventStore): FaultDivergence {
     firstDifference: first < 0 ? null : { index: first, a: ref(fa, first), b: ref(fb, first) },
     onlyInA,
     onlyInB,
+    lateDecision: late('A', a, fa) ?? late('B', b, fb),
   };
+}
+
+/** Whether the `index`-th demand fault of a log hit a page a strategy's command had queued and not yet copied. */
+export function lateDecisionAt(store: EventStore, index: number, run: 'A' | 'B'): LateDecision | null {
+  let at = -1;
+  for (let i = 0, n = 0; i < store.length; i++) {
+    if (store.kind[i] === EventKind.FaultRaised && (store.c[i] & FaultFlag.WriteProtect) === 0 && n++ === index) {
+      at = i;
+      break;
+    }
+  }
+  if (at < 0) return null;
+  const pid = store.pid[at];
+  const page = store.a[at];
+  const holds = (i: number) => store.pid[i] === pid && store.a[i] <= page && page < store.a[i] + store.b[i];
+  // the latest command for the page before the fault, unless something answered it before the fault
+  let queued = -1;
+  for (let i = at - 1; i >= 0 && queued < 0; i--) {
+    if (!holds(i)) continue;
+    const k = store.kind[i];
+    if (k === EventKind.PagesCopied || k === EventKind.ZeroPageMapped || (k === EventKind.CopyRejected && store.c[i] !== RejectReason.Duplicate && store.c[i] !== RejectReason.OutOfRange)) return null;
+    if (k === EventKind.CopyQueued) queued = i;
+  }
+  if (queued < 0) return null;
+  let landedAfterNs: number | null = null;
+  for (let i = queued + 1; i < store.length; i++) {
+    if (store.kind[i] === EventKind.CopyLanded && store.d[i] === queued) {
+      landedAfterNs = i > at ? store.t[i] - store.t[at] : null;
+      break;
+    }
+  }
+  return { run, fault: { pid, page }, queuedBeforeNs: store.t[at] - store.t[queued], landedAfterNs };
 }
 
 function side(file: string, log: EventLog): RunSide {
