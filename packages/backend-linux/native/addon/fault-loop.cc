@@ -114,17 +114,22 @@ void Monitor::handleFault(ProcState& p, const struct uffd_msg& m, double tRaise)
     std::lock_guard<HybridMutex> g(stateMu_);
     p.faulted.set(page);
   }
-  Record ev[6];
-  size_t ne = 0;
-  ev[ne++] = Record{rel(tRaise), kFaultRaised, pid, static_cast<double>(page), tid, flags, 0, 0};
+  // the fault thread's own buffers: no allocation per fault once they have grown (a window split by
+  // pages that exist already can make any number of runs, each up to three records)
+  static thread_local std::vector<Record> ev;
+  static thread_local std::vector<uint64_t> runA, runN;
+  ev.clear();
+  runA.clear();
+  runN.clear();
+  ev.push_back(Record{rel(tRaise), kFaultRaised, pid, static_cast<double>(page), tid, flags, 0, 0});
 
   if (kflags & UFFD_PAGEFAULT_FLAG_WP) {
     struct uffdio_writeprotect wp = {{addr, pageSize_}, 0};
     (void)ioctl(p.uffd, UFFDIO_WRITEPROTECT, &wp);
     const double tRes = now();
-    ev[ne++] = Record{rel(tRes), kFaultResolved, pid, static_cast<double>(page), tRes - tRaise, 0, 0, 0};
+    ev.push_back(Record{rel(tRes), kFaultResolved, pid, static_cast<double>(page), tRes - tRaise, 0, 0, 0});
     std::lock_guard<HybridMutex> g(stateMu_);
-    emitBatch(ev, ne);
+    emitBatch(ev.data(), ev.size());
     return;
   }
 
@@ -152,12 +157,12 @@ void Monitor::handleFault(ProcState& p, const struct uffd_msg& m, double tRaise)
     // a queued copy made it present after the fault was raised: UFFDIO_COPY would say EEXIST
     wakeRange(p.uffd, addr, pageSize_);
     const double tRes = now();
-    ev[ne++] = Record{rel(tRes), kCopyRejected, pid, static_cast<double>(page), 1, kRejectEexist, kCauseDemand, 0};
-    ev[ne++] = Record{rel(tRes), kFaultResolved, pid, static_cast<double>(page), tRes - tRaise, 0, 0, 0};
+    ev.push_back(Record{rel(tRes), kCopyRejected, pid, static_cast<double>(page), 1, kRejectEexist, kCauseDemand, 0});
+    ev.push_back(Record{rel(tRes), kFaultResolved, pid, static_cast<double>(page), tRes - tRaise, 0, 0, 0});
     std::lock_guard<HybridMutex> g(stateMu_);
     stats_.faults++;
     stats_.spuriousFaults++;
-    emitBatch(ev, ne);
+    emitBatch(ev.data(), ev.size());
     return;
   }
 
@@ -172,26 +177,23 @@ void Monitor::handleFault(ProcState& p, const struct uffd_msg& m, double tRaise)
     const double tRes = now();
     std::lock_guard<HybridMutex> g(stateMu_);
     p.present.set(page);
-    if (mapped) ev[ne++] = Record{rel(tRes), kZeroPageMapped, pid, static_cast<double>(page), 1, 0, 0, 0};
-    ev[ne++] = Record{rel(tRes), kFaultResolved, pid, static_cast<double>(page), tRes - tRaise, 0, 0, 0};
+    if (mapped) ev.push_back(Record{rel(tRes), kZeroPageMapped, pid, static_cast<double>(page), 1, 0, 0, 0});
+    ev.push_back(Record{rel(tRes), kFaultResolved, pid, static_cast<double>(page), tRes - tRaise, 0, 0, 0});
     stats_.faults++;
     stats_.faultNsTotal += static_cast<uint64_t>(tRes - tRaise);
-    emitBatch(ev, ne);
+    emitBatch(ev.data(), ev.size());
     return;
   }
 
   // One UFFDIO_COPY for [lo, hi]. Only the faulting page can race with the copier (the window
   // skips pages in flight); if the copier won, the page exists and we wake the thread ourselves.
-  uint64_t runA[4], runN[4];
-  int runs = 0;
+
   bool demandExisted = false;
   const int64_t calls = copyRange(
       p, v, lo, hi - lo + 1, true,
       [&](uint64_t a, uint64_t k) {
-        if (runs < 4) {
-          runA[runs] = a;
-          runN[runs++] = k;
-        }
+        runA.push_back(a);
+        runN.push_back(k);
       },
       [&](uint64_t q) {
         if (q == page) demandExisted = true;
@@ -202,7 +204,7 @@ void Monitor::handleFault(ProcState& p, const struct uffd_msg& m, double tRaise)
     {
       std::lock_guard<HybridMutex> g(stateMu_);
       for (size_t i = 0; i < nExtra; i++) p.inFlight.clear(extra[i]);
-      emitBatch(ev, ne);
+      emitBatch(ev.data(), ev.size());
     }
     fail("pid " + std::to_string(p.pid) + ": UFFDIO_COPY of page " + std::to_string(page) + " failed: " + std::strerror(static_cast<int>(-calls)));
     return;
@@ -211,30 +213,29 @@ void Monitor::handleFault(ProcState& p, const struct uffd_msg& m, double tRaise)
     std::lock_guard<HybridMutex> g(stateMu_);
     bool demandCopied = false;
     double restCalls = static_cast<double>(calls > 0 ? calls : 0);
-    for (int r = 0; r < runs; r++) {
+    for (size_t r = 0; r < runA.size(); r++) {
       const uint64_t a = runA[r], e = runA[r] + runN[r];
       p.present.setRange(a, runN[r]);
       if (a < page) {
         const uint64_t stop = std::min(e, page);
-        ev[ne++] = Record{rel(tRes), kPagesCopied, pid, static_cast<double>(a), static_cast<double>(stop - a), kCausePrefetch, 0, 0};
+        ev.push_back(Record{rel(tRes), kPagesCopied, pid, static_cast<double>(a), static_cast<double>(stop - a), kCausePrefetch, 0, 0});
       }
       if (a <= page && page < e) {
         demandCopied = true;
-        ev[ne++] = Record{rel(tRes), kPagesCopied, pid, static_cast<double>(page), 1, kCauseDemand, restCalls, 0};
+        ev.push_back(Record{rel(tRes), kPagesCopied, pid, static_cast<double>(page), 1, kCauseDemand, restCalls, 0});
         restCalls = 0;
       }
       if (e > page + 1) {
         const uint64_t from = std::max(a, page + 1);
-        ev[ne++] = Record{rel(tRes), kPagesCopied, pid, static_cast<double>(from), static_cast<double>(e - from), kCausePrefetch, 0, 0};
+        ev.push_back(Record{rel(tRes), kPagesCopied, pid, static_cast<double>(from), static_cast<double>(e - from), kCausePrefetch, 0, 0});
       }
-      if (ne >= 5) break;
     }
-    if (!demandCopied && restCalls > 0 && ne > 1) ev[ne - 1].d += restCalls;
+    if (!demandCopied && restCalls > 0 && ev.size() > 1) ev.back().d += restCalls;
     if (demandExisted) p.present.set(page);
-    ev[ne++] = Record{rel(tRes), kFaultResolved, pid, static_cast<double>(page), tRes - tRaise, 0, 0, 0};
+    ev.push_back(Record{rel(tRes), kFaultResolved, pid, static_cast<double>(page), tRes - tRaise, 0, 0, 0});
     stats_.faults++;
     stats_.faultNsTotal += static_cast<uint64_t>(tRes - tRaise);
-    emitBatch(ev, ne);
+    emitBatch(ev.data(), ev.size());
   }
   // the faulting thread runs again; the rules' pages follow
   copyRulePages(p, extra, nExtra);

@@ -231,7 +231,7 @@ void Monitor::emit(double tAbs, int kind, int pid, double a, double b, double c,
 }
 
 void Monitor::emitBatch(const Record* r, size_t n) {
-  if (!ring_->push(r, n) || !notify_) return;
+  if (n == 0 || !ring_->push(r, n) || !notify_) return;
   // JS is told at most once per notifyIntervalNs (it also drains on a timer); the end and
   // failures are told at once
   const double t = r[n - 1].t + cfg_.t0;
