@@ -20,6 +20,7 @@ import { PageState } from '../state/page-state';
 import { PlanContext, Strategy, StrategyContext, WorkloadInfo } from '../strategy/strategy';
 import { StrategyCommand } from '../strategy/strategy-command';
 import { guardedScheduler } from './guarded-scheduler';
+import { EventHub } from './event-hub';
 import { IsolatedObservable } from './isolated-observable';
 
 export interface AttachedStrategy {
@@ -57,11 +58,12 @@ export class RestoreSession implements EventSink {
   /** Pages that are lazy when the workload starts if no strategy copies anything: all registered pages minus prefill. */
   readonly initialLazyPages: number;
 
-  private readonly subjects: (Subject<RestoreEvent> | undefined)[] = new Array(EVENT_KIND_COUNT);
-  private allSubject: Subject<RestoreEvent> | undefined;
-  private readonly detached: Subject<void>[];
+  private readonly hubs: (EventHub<RestoreEvent> | undefined)[] = new Array(EVENT_KIND_COUNT);
+  private allHub: EventHub<RestoreEvent> | undefined;
   private readonly failed: boolean[];
   private readonly subscriptions = new Subscription();
+  /** Ends a strategy's command stream when it is detached. */
+  private readonly detached: Subject<void>[];
   private readonly windows = new Map<number, FaultWindowRule[]>();
   private readonly planFailures: PlanFailure[] = [];
   private port: BackendPort | undefined;
@@ -79,10 +81,10 @@ export class RestoreSession implements EventSink {
     readonly store: EventStore,
   ) {
     this.image = workload.image;
+    this.detached = strategies.map(() => new Subject<void>());
     this.workloadInfo = Object.freeze({ name: workload.name });
     for (const p of this.image.processes) this.procByPid.set(p.pid, p);
     this.state = new PageState(this.image);
-    this.detached = strategies.map(() => new Subject<void>());
     this.failed = strategies.map(() => false);
     this.plan = this.buildPlan();
     this.initialLazyPages = this.countInitialLazy();
@@ -102,8 +104,8 @@ export class RestoreSession implements EventSink {
     const seq = this.store.append(kind, t, pid, a, b, c, d);
     this.state.apply(kind, pid, a, b, c, d);
     if (this.listeners > 0) {
-      const s = this.subjects[kind];
-      const all = this.allSubject;
+      const s = this.hubs[kind];
+      const all = this.allHub;
       if ((s && s.observed) || (all && all.observed)) {
         this.pending.push(seq);
         if (!this.delivering) this.deliver();
@@ -125,8 +127,8 @@ export class RestoreSession implements EventSink {
         const kind = st.kind[seq];
         const ev = decodeEvent(seq, kind, st.t[seq], st.pid[seq], st.a[seq], st.b[seq], st.c[seq], st.d[seq]);
         this.lastDelivered = seq;
-        this.subjects[kind]?.next(ev);
-        this.allSubject?.next(ev);
+        this.hubs[kind]?.next(ev);
+        this.allHub?.next(ev);
       }
     } finally {
       this.delivering = false;
@@ -288,8 +290,8 @@ export class RestoreSession implements EventSink {
       d.next();
       d.complete();
     });
-    for (const s of this.subjects) s?.complete();
-    this.allSubject?.complete();
+    for (const h of this.hubs) h?.complete();
+    this.allHub?.complete();
     this.port = undefined;
   }
 
@@ -301,7 +303,7 @@ export class RestoreSession implements EventSink {
     const port = this.port!;
     const guard = (e: unknown) => this.fail(i, e);
     const stream = <T extends RestoreEvent>(kind: number | 'all'): Observable<T> =>
-      IsolatedObservable.from(this.subject(kind).pipe(takeUntil(this.detached[i])), guard) as unknown as Observable<T>;
+      IsolatedObservable.from(this.hub(kind).observable(i), guard) as unknown as Observable<T>;
     return {
       image: this.image,
       workload: this.workloadInfo,
@@ -320,11 +322,11 @@ export class RestoreSession implements EventSink {
     };
   }
 
-  private subject(kind: number | 'all'): Subject<RestoreEvent> {
+  private hub(kind: number | 'all'): EventHub<RestoreEvent> {
     this.listeners++;
-    if (kind === 'all') return (this.allSubject ??= new Subject<RestoreEvent>());
+    if (kind === 'all') return (this.allHub ??= new EventHub<RestoreEvent>());
     if (!(kind >= 1 && kind < EVENT_KIND_COUNT)) throw new Error(`unknown event kind ${kind}`);
-    return (this.subjects[kind] ??= new Subject<RestoreEvent>());
+    return (this.hubs[kind] ??= new EventHub<RestoreEvent>());
   }
 
   private fail(i: number, e: unknown): void {
@@ -332,6 +334,8 @@ export class RestoreSession implements EventSink {
     this.failed[i] = true;
     this.reportFailure(i, e);
     this.detached[i].next();
+    for (const h of this.hubs) h?.completeOwner(i);
+    this.allHub?.completeOwner(i);
   }
 
   private reportFailure(i: number, e: unknown): void {
