@@ -39,7 +39,7 @@ const FAIL_REASON_WAIT_MS = 200;
  * events are collected in large batches, woken from the native side at most every
  * notifyIntervalNs, so the event loop takes as little CPU as possible.
  */
-const HOT = { sliceMs: 1, spinNs: 200_000, blockNs: 500_000, notifyIntervalNs: 20_000_000 };
+const HOT = { sliceMs: 1, spinNs: 200_000, blockNs: 500_000 };
 const BATCHED = { notifyIntervalNs: 20_000_000, drainEveryMs: 20 };
 
 /**
@@ -73,7 +73,8 @@ export class NativeRun {
       dir: cfg.dir,
       t0: cfg.t0,
       mode: cfg.mode,
-      notifyIntervalNs: this.reactive ? HOT.notifyIntervalNs : BATCHED.notifyIntervalNs,
+      // reactive runs drain from the hot loop: the native wake-up is only the slow path's
+      notifyIntervalNs: BATCHED.notifyIntervalNs,
       inlineCopies: this.reactive,
       faultCpuMask: cfg.cpus?.faultCpuMask ?? 0,
       copierCpuMask: cfg.cpus?.copierCpuMask ?? 0,

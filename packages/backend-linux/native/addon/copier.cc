@@ -101,9 +101,7 @@ void Monitor::runCopyCommand(const CopyCommand& c) {
   uint64_t at = c.page;
   const uint64_t end = c.page + c.count;
   while (at < end && !stopping_.load(std::memory_order_relaxed)) {
-    int vi = -1;
-    for (size_t j = 0; j < p.vmas.size(); j++)
-      if (at >= p.vmas[j].firstPage && at < p.vmas[j].firstPage + p.vmas[j].pages) vi = static_cast<int>(j);
+    const int vi = vmaOfPage(p, at);
     if (vi < 0) break;
     const VmaState& v = p.vmas[vi];
     const uint64_t vEnd = std::min(end, v.firstPage + v.pages);

@@ -110,10 +110,6 @@ void Monitor::handleFault(ProcState& p, const struct uffd_msg& m, double tRaise)
   const VmaState& v = p.vmas[vi];
   const uint64_t page = v.firstPage + (addr - v.addr) / pageSize_;
   const double pid = p.pid;
-  if (!(kflags & UFFD_PAGEFAULT_FLAG_WP)) {
-    std::lock_guard<HybridMutex> g(stateMu_);
-    p.faulted.set(page);
-  }
   // the fault thread's own buffers: no allocation per fault once they have grown (a window split by
   // pages that exist already can make any number of runs, each up to three records)
   static thread_local std::vector<Record> ev;
@@ -139,6 +135,7 @@ void Monitor::handleFault(ProcState& p, const struct uffd_msg& m, double tRaise)
   size_t nExtra = 0;
   {
     std::lock_guard<HybridMutex> g(stateMu_);
+    p.faulted.set(page);
     present = p.present.get(page);
     const bool content = (p.flags[page] & RL_PAGE_CONTENT) != 0;
     lazy = !present && content && p.registered.get(page);

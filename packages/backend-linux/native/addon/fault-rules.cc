@@ -54,40 +54,35 @@ size_t Monitor::collectRulePages(ProcState& p, uint64_t page, uint64_t lo, uint6
 }
 
 void Monitor::copyRulePages(ProcState& p, const uint64_t* pages, size_t n) {
-  if (n == 0) return;
-  Record ev[RL_MAX_RULE_PAGES];
-  size_t ne = 0;
   const double pid = p.pid;
   for (size_t i = 0; i < n;) {
     // consecutive ascending pages of one VMA go in one call
-    size_t j = i + 1;
-    int vi = -1;
-    for (size_t k = 0; k < p.vmas.size(); k++)
-      if (pages[i] >= p.vmas[k].firstPage && pages[i] < p.vmas[k].firstPage + p.vmas[k].pages) vi = static_cast<int>(k);
+    const int vi = vmaOfPage(p, pages[i]);
+    if (vi < 0) break;  // collectRulePages takes registered pages only
     const VmaState& v = p.vmas[vi];
     const uint64_t vEnd = v.firstPage + v.pages;
+    size_t j = i + 1;
     while (j < n && pages[j] == pages[j - 1] + 1 && pages[j] < vEnd) j++;
-    uint64_t copiedA[RL_MAX_RULE_PAGES], copiedN[RL_MAX_RULE_PAGES];
-    size_t runs = 0;
+    Record ev[RL_MAX_RULE_PAGES];
+    size_t ne = 0;
     const int64_t calls = copyRange(
         p, v, pages[i], j - i, false,
         [&](uint64_t a, uint64_t k) {
-          copiedA[runs] = a;
-          copiedN[runs++] = k;
+          ev[ne] = Record{0, kPagesCopied, pid, static_cast<double>(a), static_cast<double>(k), kCausePrefetch, 0, 0};
+          ne++;
         },
         [&](uint64_t) {});
     const double t = rel(now());
     std::lock_guard<HybridMutex> g(stateMu_);
     p.inFlight.clearRange(pages[i], j - i);
-    for (size_t r = 0; r < runs; r++) {
-      p.present.setRange(copiedA[r], copiedN[r]);
-      ev[ne++] = Record{t, kPagesCopied, pid, static_cast<double>(copiedA[r]), static_cast<double>(copiedN[r]), kCausePrefetch, r == 0 ? static_cast<double>(std::max<int64_t>(calls, 0)) : 0.0, 0};
+    for (size_t r = 0; r < ne; r++) {
+      p.present.setRange(static_cast<uint64_t>(ev[r].a), static_cast<uint64_t>(ev[r].b));
+      ev[r].t = t;
     }
+    if (ne > 0) ev[0].d = static_cast<double>(std::max<int64_t>(calls, 0));
+    emitBatch(ev, ne);
     i = j;
   }
-  if (ne == 0) return;
-  std::lock_guard<HybridMutex> g(stateMu_);
-  emitBatch(ev, ne);
 }
 
 }  // namespace restorelab

@@ -296,6 +296,18 @@ int Monitor::vmaOfAddr(const ProcState& p, uint64_t addr) const {
   return -1;
 }
 
+int Monitor::vmaOfPage(const ProcState& p, uint64_t page) {
+  size_t lo = 0, hi = p.vmas.size();
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    const VmaState& v = p.vmas[mid];
+    if (page < v.firstPage) hi = mid;
+    else if (page >= v.firstPage + v.pages) lo = mid + 1;
+    else return static_cast<int>(mid);
+  }
+  return -1;
+}
+
 // ---- control thread ----------------------------------------------------------------------------
 
 void Monitor::controlLoop() {

@@ -189,6 +189,8 @@ class Monitor {
   double rel(double tAbs) const { return tAbs - cfg_.t0; }
   void sendTo(ProcState& p, uint32_t type, uint64_t arg0, uint64_t arg1);
   int vmaOfAddr(const ProcState& p, uint64_t addr) const;
+  // The VMA holding linear page `page` of p (VMAs are in page order), or -1.
+  static int vmaOfPage(const ProcState& p, uint64_t page);
 
   MonitorConfig cfg_;
   std::function<void()> notify_;
