@@ -1,29 +1,6 @@
+import { IndexFifo } from '@restorelab/core';
+
 const PRIORITIES = 3;
-
-/** A growable FIFO of command indices. */
-class IndexFifo {
-  private items = new Int32Array(256);
-  private head = 0;
-  private tail = 0;
-
-  get size(): number {
-    return this.tail - this.head;
-  }
-  push(i: number): void {
-    if (this.tail === this.items.length) {
-      const live = this.tail - this.head;
-      const next = new Int32Array(Math.max(256, live * 2));
-      next.set(this.items.subarray(this.head, this.tail));
-      this.items = next;
-      this.head = 0;
-      this.tail = live;
-    }
-    this.items[this.tail++] = i;
-  }
-  shift(): number {
-    return this.head < this.tail ? this.items[this.head++] : -1;
-  }
-}
 
 /**
  * The copier's queue of asynchronous copy commands, in columns. A command is submitted with the
@@ -42,7 +19,7 @@ export class CopyQueue {
   private arrival = new Float64Array(1024);
   private submitted = 0;
   private arrived = 0;
-  private readonly fifos = Array.from({ length: PRIORITIES }, () => new IndexFifo());
+  private readonly fifos = Array.from({ length: PRIORITIES }, () => new IndexFifo(256));
 
   submit(proc: number, page: number, count: number, cause: number, priority: number, arrival: number, reactsTo = -1, queuedSeq = -1): void {
     const i = this.submitted;

@@ -35,6 +35,11 @@ const HUGE_PAGE_BYTES = PAGES_PER_HUGE_PAGE * PAGE_SIZE;
 const LAZY_MASK = PageBit.Present | PageBit.Registered | PageBit.Claimed;
 const TAKEN = PageBit.Present | PageBit.Claimed;
 
+/** Lazy, with content, not claimed by the monitor and not in flight: the window or a rule may take it. */
+function isWindowable(p: SimProcess, inFlight: Uint32Array, i: number): boolean {
+  return (p.flags[i] & LAZY_MASK) === PageBit.Registered && (p.image.pageFlags[i] & PageFlag.Content) !== 0 && (inFlight[i >>> 5] & (1 << (i & 31))) === 0;
+}
+
 /** What the monitor is doing for the fault it serves. */
 const Service = { Copy: 0, Zero: 1, Stale: 2, Rules: 3 } as const;
 type Service = (typeof Service)[keyof typeof Service];
@@ -536,7 +541,8 @@ export class SimRun {
       const vma = vmaOfPage(p.image, page)!;
       const w = this.session.windowFor(p.pid, vma.index);
       if (w.backward > 0 || w.forward > 0) {
-        const lazy = (i: number) => this.isWindowable(p, i);
+        const inFlight = this.inFlightWords(p);
+        const lazy = (i: number) => isWindowable(p, inFlight, i);
         const loLimit = Math.max(vma.firstPage, page - w.backward);
         while (lo > loLimit && lazy(lo - 1)) lo--;
         const hiLimit = Math.min(vma.firstPage + vma.pages - 1, page + w.forward);
@@ -554,19 +560,18 @@ export class SimRun {
     this.monitorDoneAt = this.clock.now + cost + faultIdleCostNs(m, this.clock.now - this.monitorIdleSince);
   }
 
-  /** Lazy, with content, not claimed by the monitor and not in flight: the window or a rule may take it. */
-  private isWindowable(p: SimProcess, i: number): boolean {
-    const inFlight = this.session.state.inFlightBitmap(p.pid)!.words;
-    return (p.flags[i] & LAZY_MASK) === PageBit.Registered && (p.image.pageFlags[i] & PageFlag.Content) !== 0 && (inFlight[i >>> 5] & (1 << (i & 31))) === 0;
+  private inFlightWords(p: SimProcess): Uint32Array {
+    return this.session.state.inFlightBitmap(p.pid)!.words;
   }
 
   /** As the native collectRulePages: stride pages, then successors, lazy ones outside the window, claimed. */
   private collectRulePages(p: SimProcess, page: number, lo: number, hi: number): void {
     const { stride, successors } = p.rules;
     const out = this.rulePages;
+    const inFlight = this.inFlightWords(p);
     let n = 0;
     const take = (q: number) => {
-      if (q >= p.image.totalPages || (q >= lo && q <= hi) || !this.isWindowable(p, q)) return;
+      if (q >= p.image.totalPages || (q >= lo && q <= hi) || !isWindowable(p, inFlight, q)) return;
       p.flags[q] |= PageBit.Claimed;
       out[n++] = q;
     };
@@ -652,8 +657,6 @@ export class SimRun {
     }
     // the monitor's view (read to wake), what Linux logs; the wait behind other processes' faults is not in it
     s.emit(EventKind.FaultResolved, now, pid, page, now - this.svcStartedAt, 0, 0);
-    this.serving = undefined;
-    this.monitorIdleSince = now;
 
     p.flags[page] |= PageBit.Touched;
     // what the process waits: until the wake reaches it, and on a shared CPU until the monitor let go

@@ -5,6 +5,7 @@ export * from './model/page-bitmap';
 export * from './model/image';
 export * from './model/workload';
 export * from './model/plan';
+export * from './collections/index-fifo';
 export * from './events/event-kind';
 export * from './events/event-sink';
 export * from './events/event-store';

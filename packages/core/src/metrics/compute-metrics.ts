@@ -128,8 +128,8 @@ export function computeMetrics(store: EventStore): RunMetrics {
         break;
       case EventKind.CopyLanded: {
         decisions++;
-        const cause = c[i];
-        if (Number.isInteger(cause) && cause >= 0 && cause < i) decisionLatencies.push(t[i] - t[cause]);
+        const reactsTo = c[i];
+        if (Number.isInteger(reactsTo) && reactsTo >= 0 && reactsTo < i) decisionLatencies.push(t[i] - t[reactsTo]);
         break;
       }
       case EventKind.PagesCopied: {

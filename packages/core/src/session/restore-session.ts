@@ -8,6 +8,7 @@ import {
   RejectReason,
   ThpAdviceCode,
 } from '../events/event-kind';
+import { IndexFifo } from '../collections/index-fifo';
 import { EventSink } from '../events/event-sink';
 import { EventStore } from '../events/event-store';
 import { decodeEvent, RestoreEvent } from '../events/restore-event';
@@ -68,7 +69,7 @@ export class RestoreSession implements EventSink {
   private readonly planFailures: PlanFailure[] = [];
   private port: BackendPort | undefined;
   private listeners = 0;
-  private readonly pending = new SeqQueue();
+  private readonly pending = new IndexFifo();
   private delivering = false;
   /** The latest event handed to the strategies' streams: what a command can be reacting to. */
   private lastDelivered = -1;
@@ -400,34 +401,6 @@ export class RestoreSession implements EventSink {
 
 const CAUSE_CODE: Readonly<Record<string, CopyCause>> = { prefetch: CopyCause.Prefetch, precopy: CopyCause.Precopy, background: CopyCause.Background, demand: CopyCause.Demand };
 const PRIORITY_CODE: Readonly<Record<string, CopyPriority>> = { urgent: CopyPriority.Urgent, prefetch: CopyPriority.Prefetch, background: CopyPriority.Background };
-
-/** A FIFO of event sequence numbers that allocates only when it grows. */
-class SeqQueue {
-  private buf = new Int32Array(64);
-  private head = 0;
-  private tail = 0;
-  push(seq: number): void {
-    if (this.tail === this.buf.length) {
-      const live = this.tail - this.head;
-      if (live * 2 > this.buf.length) {
-        const next = new Int32Array(this.buf.length * 2);
-        next.set(this.buf.subarray(this.head, this.tail));
-        this.buf = next;
-      } else this.buf.copyWithin(0, this.head, this.tail);
-      this.head = 0;
-      this.tail = live;
-    }
-    this.buf[this.tail++] = seq;
-  }
-  /** The oldest, or -1 when empty. */
-  shift(): number {
-    if (this.head === this.tail) {
-      this.head = this.tail = 0;
-      return -1;
-    }
-    return this.buf[this.head++];
-  }
-}
 
 function checkAdvice(a: ThpAdvice): ThpAdvice {
   if (!(a in ThpAdviceCode)) throw new Error(`unknown THP advice '${a}'`);
