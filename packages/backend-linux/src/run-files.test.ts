@@ -1,5 +1,5 @@
 import { EventStore, RestoreSession, Strategy } from '@restorelab/core';
-import { tinyWorkload } from '../../core/src/testing/tiny-workload';
+import { tinyWorkload } from '@restorelab/core/testing';
 import { encodePlan, encodeTrace, RUNNER_UFFD_FEATURES } from './run-files';
 
 /** Reads back what native/common/plan-format.h says is there. */

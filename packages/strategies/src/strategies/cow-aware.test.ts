@@ -1,7 +1,7 @@
 import { PageFlag } from '@restorelab/core';
 import { appliesTo } from '../support/built-in-strategy';
 import { attached, ScriptedRestore } from '../testing/scripted-restore';
-import { tinyWorkload } from '../../../core/src/testing/tiny-workload';
+import { tinyWorkload } from '@restorelab/core/testing';
 import { workload } from '../testing/workloads';
 import { cowAware } from './cow-aware';
 

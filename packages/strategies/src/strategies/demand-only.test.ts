@@ -1,6 +1,6 @@
 import { PageFlag } from '@restorelab/core';
 import { attached, ScriptedRestore } from '../testing/scripted-restore';
-import { tinyWorkload } from '../../../core/src/testing/tiny-workload';
+import { tinyWorkload } from '@restorelab/core/testing';
 import { demandOnly } from './demand-only';
 
 describe('demand-only', () => {

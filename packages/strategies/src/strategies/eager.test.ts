@@ -1,6 +1,6 @@
 import { CopyCause, EventKind, PageFlag } from '@restorelab/core';
 import { attached, ScriptedRestore } from '../testing/scripted-restore';
-import { tinyWorkload } from '../../../core/src/testing/tiny-workload';
+import { tinyWorkload } from '@restorelab/core/testing';
 import { eager } from './eager';
 
 describe('eager', () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { EventKind, EventLogWriter, EventStore, PageFlag, RunMeta, UsageError } from '@restorelab/core';
 import { attached, ScriptedRestore } from '../testing/scripted-restore';
-import { tinyWorkload } from '../../../core/src/testing/tiny-workload';
+import { tinyWorkload } from '@restorelab/core/testing';
 import { hotFirstPrecopy } from './hot-first-precopy';
 
 const precopyOf = (source: number[], params: Record<string, string | number>, pages = 32) =>

@@ -1,6 +1,6 @@
 import { CopyCause } from '@restorelab/core';
 import { attached, ScriptedRestore } from '../testing/scripted-restore';
-import { tinyWorkload } from '../../../core/src/testing/tiny-workload';
+import { tinyWorkload } from '@restorelab/core/testing';
 import { LeapHistory, leapTrend } from './leap-trend';
 
 function history(capacity: number, pages: number[]): LeapHistory {

@@ -1,6 +1,6 @@
 import { CopyCause } from '@restorelab/core';
 import { attached, ScriptedRestore } from '../testing/scripted-restore';
-import { tinyWorkload } from '../../../core/src/testing/tiny-workload';
+import { tinyWorkload } from '@restorelab/core/testing';
 import { qemuPostcopy } from './qemu-postcopy';
 
 const chunks = (run: ScriptedRestore) => run.submitted.map((c) => [c.page, c.count]);

@@ -1,4 +1,4 @@
-import { simRun } from '../testing/sim';
+import { simRun } from '../support/sim';
 
 describe('eager on the simulator', () => {
   it.each(['seq:pages=8192', 'zipf:pages=8192,accesses=20000', 'forktree:pages=2048,procs=3'])('%s: no demand fault, everything precopied', async (w) => {

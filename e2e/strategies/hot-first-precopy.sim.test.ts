@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { simMetrics, simRun } from '../testing/sim';
+import { simMetrics, simRun } from '../support/sim';
 
 // The default hotcold: a stable hot set of 20% of the pages takes 99.5% of the accesses, the
 // situation the source-side profile can predict.

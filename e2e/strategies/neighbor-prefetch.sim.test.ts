@@ -1,4 +1,4 @@
-import { simMetrics, simRun } from '../testing/sim';
+import { simMetrics, simRun } from '../support/sim';
 
 describe('neighbor-prefetch on the simulator', () => {
   it('window 16 on a sequential scan of 65536 pages: at most one fault per 16 pages', async () => {

@@ -1,4 +1,4 @@
-import { simMetrics, simRun } from '../testing/sim';
+import { simMetrics, simRun } from '../support/sim';
 
 describe('thp-guard on the simulator', () => {
   it('seed 001: without the guard the collapsed holes mismatch; with it every page verifies', async () => {

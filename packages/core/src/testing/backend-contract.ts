@@ -1,6 +1,11 @@
-import { CopyCauseName, DefaultStrategyRegistry, EventKind, EventStore, FaultFlag, RestoreBackend, RunResult, runRestore } from '@restorelab/core';
-import { builtInStrategies } from '@restorelab/strategies';
-import { workloadFromSpec } from '../testing/workloads';
+import { RestoreBackend } from '../backend/restore-backend';
+import { CopyCauseName, EventKind, FaultFlag } from '../events/event-kind';
+import { EventStore } from '../events/event-store';
+import { RunResult } from '../metrics/run-metrics';
+import { runRestore } from '../run/run-restore';
+import { StrategyRegistry } from '../strategy/strategy-registry';
+import { builtInWorkloads } from '../workloads/built-in-workloads';
+import { DefaultWorkloadRegistry } from '../workloads/workload-registry';
 
 /**
  * The backend contract: the same workload and deterministic strategy stack give the same demand
@@ -49,7 +54,7 @@ export const contractCases: readonly ContractCase[] = [
   { workload: 'forktree:procs=3,pages=2048', strategy: 'successor-prefetch:depth=8', expect: { verified: true } },
 ];
 
-const registry = new DefaultStrategyRegistry({ getContributions: () => [...builtInStrategies] });
+const workloads = new DefaultWorkloadRegistry({ getContributions: () => builtInWorkloads });
 
 function pagesOf(store: EventStore, kind: number, filter: (i: number) => boolean): Map<number, number[]> {
   const out = new Map<number, Set<number>>();
@@ -63,7 +68,7 @@ function pagesOf(store: EventStore, kind: number, filter: (i: number) => boolean
   return new Map([...out].map(([pid, s]) => [pid, [...s].sort((x, y) => x - y)]));
 }
 
-export function summarize(store: EventStore, result: RunResult): RunSummary {
+export function summarizeRun(store: EventStore, result: RunResult): RunSummary {
   const copied = new Map<number, Record<CopyCauseName, number[]>>();
   const causes: CopyCauseName[] = ['demand', 'prefetch', 'precopy', 'background'];
   causes.forEach((cause, code) => {
@@ -95,15 +100,16 @@ export function summarize(store: EventStore, result: RunResult): RunSummary {
   };
 }
 
-export async function runCase(backend: RestoreBackend, c: ContractCase): Promise<RunSummary> {
-  const workload = workloadFromSpec(c.workload);
+/** Runs one case: its built-in workload, its stack from `registry`, seed 1, no log file. */
+export async function runContractCase(backend: RestoreBackend, registry: StrategyRegistry, c: ContractCase): Promise<RunSummary> {
+  const workload = workloads.create(c.workload);
   const strategies = registry.instantiate(c.strategy);
   const out = await runRestore({ backend, workload, strategy: c.strategy, strategies, seed: 1, logPath: null });
-  return summarize(out.store, out.result);
+  return summarizeRun(out.store, out.result);
 }
 
 /** The comparable part of a summary, for toEqual: counts and page sets, no timings. */
-export function comparable(s: RunSummary): Record<string, unknown> {
+export function comparableSummary(s: RunSummary): Record<string, unknown> {
   const m = s.result.metrics;
   return {
     demandFaults: m.demandFaults,

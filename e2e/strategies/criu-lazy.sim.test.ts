@@ -1,4 +1,4 @@
-import { simMetrics, simRun } from '../testing/sim';
+import { simMetrics, simRun } from '../support/sim';
 
 // Long enough for the background push to finish; zipf leaves some pages untouched.
 const ZIPF = 'zipf:pages=8192,accesses=200000';

@@ -16,10 +16,7 @@ import {
   StrategyCommand,
 } from '@restorelab/core';
 import { builtInStrategies } from '@restorelab/strategies';
-import { LinuxBackend } from './linux-backend';
-import { loadNative } from './native-binding';
-import { linuxSkipReason } from './testing/linux-availability';
-import { workloadFromSpec } from './testing/workloads';
+import { builtIn as workloadFromSpec, linuxUnavailableReason as linuxSkipReason, LinuxBackend, loadNative } from '@restorelab/backend-linux';
 
 const skip = linuxSkipReason();
 if (skip) console.warn(`linux backend tests skipped: ${skip}`);

@@ -1,7 +1,7 @@
 import { coreModule, runRestore, StrategyRegistry, WorkloadRegistry } from '@restorelab/core';
 import { LinuxBackend, linuxUnavailableReason } from '@restorelab/backend-linux';
 import { Container } from 'inversify';
-import { strategiesModule } from './strategies-module';
+import { strategiesModule } from '@restorelab/strategies';
 
 const skip = linuxUnavailableReason();
 if (skip) console.warn(`linux runs of every strategy skipped: ${skip}`);

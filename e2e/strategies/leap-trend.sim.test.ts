@@ -1,4 +1,4 @@
-import { simMetrics, simRun } from '../testing/sim';
+import { simMetrics, simRun } from '../support/sim';
 
 describe('leap-trend on the simulator', () => {
   it.each(['stride:pages=65536', 'seq:pages=65536'])('%s: far fewer faults than demand-only', async (w) => {

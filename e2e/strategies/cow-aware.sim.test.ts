@@ -1,4 +1,4 @@
-import { simMetrics, simRun } from '../testing/sim';
+import { simMetrics, simRun } from '../support/sim';
 
 const FORKTREE = 'forktree:procs=4,sharedFraction=0.75';
 

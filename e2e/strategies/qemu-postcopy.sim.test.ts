@@ -1,4 +1,4 @@
-import { simMetrics, simRun } from '../testing/sim';
+import { simMetrics, simRun } from '../support/sim';
 
 const ZIPF = 'zipf:pages=8192,accesses=200000';
 

@@ -1,4 +1,4 @@
-import { builtInWorkloadNames, simRun, strategyNames } from './testing/sim';
+import { builtInWorkloadNames, simRun, strategyNames } from '../support/sim';
 
 /** Small sizes: the point is correctness of every pair, not performance. */
 const SIZE: Record<string, string> = {

@@ -1,7 +1,7 @@
 import { coreModule, runRestore, RunMetrics, RunResult, StrategyRegistry, WorkloadRegistry } from '@restorelab/core';
 import { SimBackend } from '@restorelab/backend-sim';
 import { Container } from 'inversify';
-import { strategiesModule } from '../strategies-module';
+import { strategiesModule } from '@restorelab/strategies';
 
 const container = new Container();
 container.loadSync(coreModule, strategiesModule);
