@@ -1,5 +1,5 @@
 import { SimBackend } from '@restorelab/backend-sim';
-import { LinuxBackend, linuxUnavailableReason } from '@restorelab/backend-linux';
+import { LinuxBackend, linuxUnavailableReason, loadMockNative } from '@restorelab/backend-linux';
 import { DefaultStrategyRegistry } from '@restorelab/core';
 import { describeBackendContract } from '@restorelab/core/testing';
 import { builtInStrategies } from '@restorelab/strategies';
@@ -14,3 +14,9 @@ const sim = { name: 'sim', backend: () => new SimBackend() };
 
 describeBackendContract({ ...sim, strategies });
 describeBackendContract({ name: 'linux', backend: () => new LinuxBackend(), strategies, reference: sim, skipReason: linuxUnavailableReason() });
+describeBackendContract({
+  name: 'linux (mock binding)',
+  backend: () => new LinuxBackend({ native: loadMockNative }),
+  strategies,
+  reference: sim,
+});

@@ -8,3 +8,4 @@ export { PLACEMENTS, DEFAULT_PLACEMENT, parsePlacement, planCpus, allowedCpus } 
 export type { Placement, CpuPlan } from './placement';
 export * from './cost-meter';
 export * from './bench-decision-latency';
+export { mockBinding, loadMockNative } from './mock/mock-binding';

@@ -16,7 +16,7 @@ import {
   ThpAdviceCode,
 } from '@restorelab/core';
 import { describeHost, unavailableReason } from './doctor';
-import { loadNative, NativeMonitorStats } from './native-binding';
+import { loadNative, NativeLoad, NativeMonitorStats } from './native-binding';
 import { NativeRun } from './native-run';
 import { allowedCpus, CpuPlan, DEFAULT_PLACEMENT, Placement, planCpus } from './placement';
 import { PlanFlag, processIndex, readProgress, writeRunFiles } from './run-files';
@@ -38,6 +38,8 @@ export interface LinuxBackendOptions {
   readonly onRunnerStarted?: (pid: number, dir: string) => void;
   /** Which CPUs the fault thread, the copier and the restored processes use (default shared). */
   readonly placement?: Placement;
+  /** The native side (default: the addon, loadNative()); loadMockNative() runs the JS side without a kernel. */
+  readonly native?: () => NativeLoad;
 }
 
 function setRules(run: NativeRun, proc: number, rules: FaultRules, reactsTo: number, log: boolean): void {
@@ -64,8 +66,12 @@ export class LinuxBackend implements RestoreBackend {
 
   constructor(private readonly options: LinuxBackendOptions = {}) {}
 
+  private native(): NativeLoad {
+    return (this.options.native ?? loadNative)();
+  }
+
   async availability(): Promise<BackendAvailability> {
-    const native = loadNative();
+    const native = this.native();
     if (!native.ok) return { available: false, reason: native.reason };
     const probe = native.binding.probe();
     if (!probe.available) return { available: false, reason: unavailableReason(probe) };
@@ -86,7 +92,7 @@ export class LinuxBackend implements RestoreBackend {
   }
 
   async run(session: RestoreSession, options: BackendRunOptions): Promise<void> {
-    const native = loadNative();
+    const native = this.native();
     if (!native.ok) throw new Error(`the linux backend is unavailable: ${native.reason}`);
     const probe = native.binding.probe();
     if (!probe.available) throw new Error(`the linux backend is unavailable: ${unavailableReason(probe)}`);
@@ -119,6 +125,7 @@ export class LinuxBackend implements RestoreBackend {
       run = new NativeRun({
         binding: b,
         runnerPath: native.runnerPath,
+        runnerArgs: native.runnerArgs,
         dir,
         t0,
         mode: 'backend',

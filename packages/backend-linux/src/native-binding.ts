@@ -113,7 +113,14 @@ export interface NativeBinding {
 }
 
 export type NativeLoad =
-  | { readonly ok: true; readonly binding: NativeBinding; readonly addonPath: string; readonly runnerPath: string }
+  | {
+      readonly ok: true;
+      readonly binding: NativeBinding;
+      readonly addonPath: string;
+      readonly runnerPath: string;
+      /** Put before the run directory on the runner's command line (the mock's script). */
+      readonly runnerArgs?: readonly string[];
+    }
   | { readonly ok: false; readonly reason: string; readonly addonPath: string; readonly runnerPath: string };
 
 /** The package root: src/ (tests) and dist/ (built) both sit one level below it. */

@@ -10,6 +10,7 @@ export type EventCallback = (kind: number, t: number, pid: number, a: number, b:
 export interface NativeRunConfig {
   readonly binding: NativeBinding;
   readonly runnerPath: string;
+  readonly runnerArgs?: readonly string[];
   readonly dir: string;
   /** CLOCK_MONOTONIC ns of the run start. */
   readonly t0: number;
@@ -24,7 +25,8 @@ export interface NativeRunConfig {
   readonly cpus?: CpuPlan;
 }
 
-const RECORD_DOUBLES = 8;
+/** Doubles per ring record (native/addon/event-ring.h Record). */
+export const RECORD_DOUBLES = 8;
 /** How long a runner gets to exit after it was told to. */
 const EXIT_GRACE_MS = 5000;
 /** After the runner died, how long to wait for the monitor to learn why (its FAIL message). */
@@ -100,7 +102,7 @@ export class NativeRun {
 
   /** Starts the restored process tree (its own process group, so teardown reaches every process). */
   spawnRunner(): void {
-    const child = spawn(this.cfg.runnerPath, [this.cfg.dir], { stdio: ['ignore', 'ignore', 'inherit'], detached: true });
+    const child = spawn(this.cfg.runnerPath, [...(this.cfg.runnerArgs ?? []), this.cfg.dir], { stdio: ['ignore', 'ignore', 'inherit'], detached: true });
     this.runner = child;
     this.runnerAlive = true;
     this.runnerExit = new Promise<void>((resolve) => {

@@ -7,15 +7,15 @@ import { FaultWindowRule, FileImage, Image, PageFlag, ProcessTrace, RestorePlan,
  * (sizes checked there with static asserts): plan.bin, trace-<i>.bin and pages.bin.
  */
 
-const PLAN_MAGIC = 0x4e4c5052;
-const TRACE_MAGIC = 0x43525452;
+export const PLAN_MAGIC = 0x4e4c5052;
+export const TRACE_MAGIC = 0x43525452;
 export const FORMAT_VERSION = 3;
-const HEADER_BYTES = 128;
-const PROC_BYTES = 48;
-const VMA_BYTES = 40;
-const ADVICE_BYTES = 16;
-const RANGE_BYTES = 24;
-const TRACE_HEADER_BYTES = 40;
+export const HEADER_BYTES = 128;
+export const PROC_BYTES = 48;
+export const VMA_BYTES = 40;
+export const ADVICE_BYTES = 16;
+export const RANGE_BYTES = 24;
+export const TRACE_HEADER_BYTES = 40;
 
 export const PLAN_FILE = 'plan.bin';
 export const PAGES_FILE = 'pages.bin';

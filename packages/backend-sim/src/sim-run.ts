@@ -5,6 +5,7 @@ import {
   EventKind,
   FaultFlag,
   FaultRules,
+  MAX_COPY_PAGES,
   MAX_RULE_PAGES,
   PageFlag,
   PAGES_PER_HUGE_PAGE,
@@ -23,8 +24,6 @@ import { ProcessHeap } from './process-heap';
 import { PageBit, RunState, SimProcess } from './sim-process';
 import { VirtualClock } from './virtual-clock';
 
-/** Most pages one UFFDIO_COPY call moves. */
-export const MAX_COPY_PAGES = 512;
 /** PageMismatch events per process, for diagnosis. */
 export const MISMATCH_REPORT_LIMIT = 64;
 /** Accesses (or other simulation steps) between two progress reports and abort checks. */
