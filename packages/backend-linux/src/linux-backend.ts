@@ -11,7 +11,7 @@ import {
   EventKind,
   FaultRules,
   RestoreBackend,
-  RestoreSession,
+  BackendSession,
   ThpAdvice,
   ThpAdviceCode,
 } from '@restorelab/core';
@@ -91,7 +91,7 @@ export class LinuxBackend implements RestoreBackend {
     return { ...describeHost(), placement: this.cpuPlan().description };
   }
 
-  async run(session: RestoreSession, options: BackendRunOptions): Promise<void> {
+  async run(session: BackendSession, options: BackendRunOptions): Promise<void> {
     const native = this.native();
     if (!native.ok) throw new Error(`the linux backend is unavailable: ${native.reason}`);
     const probe = native.binding.probe();
@@ -133,7 +133,7 @@ export class LinuxBackend implements RestoreBackend {
         onProcessDone: progress,
         signal: options.signal,
         // only strategies with reactive pipelines can act on an event before the run ends
-        reactive: session.strategies.some((s) => s.instance.attach !== undefined),
+        reactive: session.promptEvents,
         cpus,
       });
       const port: BackendPort = {

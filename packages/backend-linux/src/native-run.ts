@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from 'child_process';
 import { MonitorMode, NativeBinding, NativeMonitor } from './native-binding';
 import { CpuPlan } from './placement';
 
-/** Kinds >= 100 in the event ring are the backend's own (native/addon/event-ring.h). */
+/** Kinds >= 100 in the event ring are the backend's own (native/common/protocol.h RL_INTERNAL_*). */
 export const InternalKind = { AllRegistered: 100, AllDone: 101, Failed: 102, ProcessDone: 103 } as const;
 
 export type EventCallback = (kind: number, t: number, pid: number, a: number, b: number, c: number, d: number) => void;

@@ -3,10 +3,16 @@ import * as path from 'path';
 import {
   ADVICE_BYTES,
   FORMAT_VERSION,
+  PLAN_ADVICE,
   PLAN_FILE,
+  PLAN_HEADER as H,
   PLAN_MAGIC,
+  PLAN_PROC as P,
+  PLAN_RANGE as R,
+  PLAN_VMA as V,
   PROC_BYTES,
   RANGE_BYTES,
+  TRACE_HEADER as T,
   TRACE_MAGIC,
   VMA_BYTES,
 } from './run-files';
@@ -79,52 +85,57 @@ function reader(buf: Buffer, what: string) {
 
 export function decodePlan(buf: Buffer): DecodedPlan {
   const r = reader(buf, PLAN_FILE);
-  if (r.u32(0) !== PLAN_MAGIC || r.u32(4) !== FORMAT_VERSION) throw new Error(`${PLAN_FILE}: not a plan of format ${FORMAT_VERSION}`);
-  const nprocs = r.u32(12);
-  const flags = r.u32(20);
-  const [nBefore, nPrefill, nAfter, nPrecopy] = [r.u32(40), r.u32(44), r.u32(48), r.u32(52)];
-  const [procsOff, vmasOff, flagsOff, beforeOff, prefillOff, afterOff, precopyOff] = [56, 64, 72, 80, 88, 96, 104].map((o) => r.u64(o));
+  if (r.u32(H.magic) !== PLAN_MAGIC || r.u32(H.version) !== FORMAT_VERSION) throw new Error(`${PLAN_FILE}: not a plan of format ${FORMAT_VERSION}`);
+  const nprocs = r.u32(H.nprocs);
+  const flags = r.u32(H.flags);
+  const [nBefore, nPrefill, nAfter, nPrecopy] = [H.n_advise_before, H.n_prefill, H.n_advise_after, H.n_precopy].map((o) => r.u32(o));
+  const [procsOff, vmasOff, flagsOff, beforeOff, prefillOff, afterOff, precopyOff] = [
+    H.procs_off, H.vmas_off, H.page_flags_off, H.advise_before_off, H.prefill_off, H.advise_after_off, H.precopy_off,
+  ].map((o) => r.u64(o));
   r.need(procsOff, nprocs * PROC_BYTES);
   const procs: PlanProc[] = [];
   for (let i = 0; i < nprocs; i++) {
     const o = procsOff + i * PROC_BYTES;
-    const firstVma = r.u32(o + 8);
-    const nvmas = r.u32(o + 12);
-    const totalPages = r.u64(o + 16);
-    const flagPos = r.u64(o + 32);
+    const firstVma = r.u32(o + P.first_vma);
+    const nvmas = r.u32(o + P.nvmas);
+    const totalPages = r.u64(o + P.total_pages);
+    const flagPos = r.u64(o + P.page_flags_pos);
     r.need(vmasOff + firstVma * VMA_BYTES, nvmas * VMA_BYTES);
     r.need(flagsOff + flagPos, totalPages);
     const vmas: PlanVma[] = [];
     for (let k = 0; k < nvmas; k++) {
       const v = vmasOff + (firstVma + k) * VMA_BYTES;
       vmas.push({
-        start: r.u64(v),
-        pages: r.u64(v + 8),
-        firstPage: r.u64(v + 16),
-        thp: r.u8(v + 27),
-        collapse: r.u8(v + 28) !== 0,
-        windowForward: r.u32(v + 32),
-        windowBackward: r.u32(v + 36),
+        start: r.u64(v + V.start),
+        pages: r.u64(v + V.pages),
+        firstPage: r.u64(v + V.first_page),
+        thp: r.u8(v + V.thp),
+        collapse: r.u8(v + V.collapse) !== 0,
+        windowForward: r.u32(v + V.window_forward),
+        windowBackward: r.u32(v + V.window_backward),
       });
     }
     procs.push({
-      pid: r.i32(o),
-      parent: r.i32(o + 4),
+      pid: r.i32(o + P.pid),
+      parent: r.i32(o + P.parent),
       vmas,
       totalPages,
       pageFlags: new Uint8Array(buf.subarray(flagsOff + flagPos, flagsOff + flagPos + totalPages)),
-      accesses: r.u64(o + 40),
+      accesses: r.u64(o + P.accesses),
     });
   }
   const advice = (off: number, n: number): PlanAdvice[] => {
     r.need(off, n * ADVICE_BYTES);
-    return Array.from({ length: n }, (_, k) => ({ proc: r.u32(off + k * ADVICE_BYTES), vma: r.u32(off + k * ADVICE_BYTES + 4), advice: r.u32(off + k * ADVICE_BYTES + 8) }));
+    return Array.from({ length: n }, (_, k) => {
+      const o = off + k * ADVICE_BYTES;
+      return { proc: r.u32(o + PLAN_ADVICE.proc), vma: r.u32(o + PLAN_ADVICE.vma), advice: r.u32(o + PLAN_ADVICE.advice) };
+    });
   };
   const ranges = (off: number, n: number): PlanRange[] => {
     r.need(off, n * RANGE_BYTES);
     return Array.from({ length: n }, (_, k) => {
       const o = off + k * RANGE_BYTES;
-      return { proc: r.u32(o), source: r.u32(o + 4), page: r.u64(o + 8), count: r.u64(o + 16) };
+      return { proc: r.u32(o + R.proc), source: r.u32(o + R.source), page: r.u64(o + R.page), count: r.u64(o + R.count) };
     });
   };
   return {
@@ -139,9 +150,9 @@ export function decodePlan(buf: Buffer): DecodedPlan {
 
 export function decodeTrace(buf: Buffer, name: string): DecodedTrace {
   const r = reader(buf, name);
-  if (r.u32(0) !== TRACE_MAGIC || r.u32(4) !== FORMAT_VERSION) throw new Error(`${name}: not a trace of format ${FORMAT_VERSION}`);
-  const n = r.u64(8);
-  const [pageOff, gapOff, writeOff] = [r.u64(16), r.u64(24), r.u64(32)];
+  if (r.u32(T.magic) !== TRACE_MAGIC || r.u32(T.version) !== FORMAT_VERSION) throw new Error(`${name}: not a trace of format ${FORMAT_VERSION}`);
+  const n = r.u64(T.accesses);
+  const [pageOff, gapOff, writeOff] = [r.u64(T.page_off), r.u64(T.gap_off), r.u64(T.write_off)];
   r.need(pageOff, 4 * n);
   r.need(gapOff, 4 * n);
   r.need(writeOff, n);

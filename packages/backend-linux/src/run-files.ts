@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { FaultWindowRule, FileImage, Image, PageFlag, ProcessTrace, RestorePlan, ThpAdviceCode } from '@restorelab/core';
+import { FaultWindowRule, FileImage, Image, PageFlag, PrefillSource, ProcessTrace, RestorePlan, ThpAdviceCode } from '@restorelab/core';
 
 /**
  * The run directory's input files, byte for byte as native/common/plan-format.h lays them out
@@ -16,6 +16,19 @@ export const VMA_BYTES = 40;
 export const ADVICE_BYTES = 16;
 export const RANGE_BYTES = 24;
 export const TRACE_HEADER_BYTES = 40;
+
+/** Byte offsets of the fields of each struct, named as in plan-format.h (checked against offsetof). */
+export const PLAN_HEADER = {
+  magic: 0, version: 4, page_size: 8, nprocs: 12, nvmas: 16, flags: 20, uffd_features: 24, blob_bytes: 32,
+  n_advise_before: 40, n_prefill: 44, n_advise_after: 48, n_precopy: 52, procs_off: 56, vmas_off: 64,
+  page_flags_off: 72, advise_before_off: 80, prefill_off: 88, advise_after_off: 96, precopy_off: 104,
+  file_bytes: 112, runner_cpu_mask: 120,
+} as const;
+export const PLAN_PROC = { pid: 0, parent: 4, first_vma: 8, nvmas: 12, total_pages: 16, blob_offset: 24, page_flags_pos: 32, accesses: 40 } as const;
+export const PLAN_VMA = { start: 0, pages: 8, first_page: 16, writable: 24, shared: 25, anon: 26, thp: 27, collapse: 28, window_forward: 32, window_backward: 36 } as const;
+export const PLAN_ADVICE = { proc: 0, vma: 4, advice: 8 } as const;
+export const PLAN_RANGE = { proc: 0, source: 4, page: 8, count: 16 } as const;
+export const TRACE_HEADER = { magic: 0, version: 4, accesses: 8, page_off: 16, gap_off: 24, write_off: 32 } as const;
 
 export const PLAN_FILE = 'plan.bin';
 export const PAGES_FILE = 'pages.bin';
@@ -38,7 +51,7 @@ export const PlanFlag = {
 /** UFFD_FEATURE_* bits the runner asks for: thread ids in faults and the non-cooperative events. */
 export const RUNNER_UFFD_FEATURES = (1 << 8) | (1 << 2) | (1 << 3) | (1 << 6);
 
-const PrefillSourceCode = { image: 0, strategy: 1 } as const;
+const PrefillSourceCode = { image: PrefillSource.Image, strategy: PrefillSource.Strategy } as const;
 
 export interface PlanInput {
   readonly image: Image;
@@ -85,27 +98,28 @@ export function encodePlan(input: PlanInput): Buffer {
   const i32 = (o: number, v: number) => dv.setInt32(o, v, true);
   const u64 = (o: number, v: number) => dv.setBigUint64(o, BigInt(v), true);
 
-  u32(0, PLAN_MAGIC);
-  u32(4, FORMAT_VERSION);
-  u32(8, image.pageSize);
-  u32(12, procs.length);
-  u32(16, nvmas);
-  u32(20, input.flags ?? 0);
-  u64(24, input.uffdFeatures ?? RUNNER_UFFD_FEATURES);
-  u64(32, image.blobBytes);
-  u32(40, plan.adviseBeforeFill.length);
-  u32(44, plan.prefill.length);
-  u32(48, plan.adviseAfterRegister.length);
-  u32(52, plan.precopy.length);
-  u64(56, procsOff);
-  u64(64, vmasOff);
-  u64(72, flagsOff);
-  u64(80, adviseBeforeOff);
-  u64(88, prefillOff);
-  u64(96, adviseAfterOff);
-  u64(104, precopyOff);
-  u64(112, total);
-  u64(120, input.runnerCpuMask ?? 0);
+  const h = PLAN_HEADER;
+  u32(h.magic, PLAN_MAGIC);
+  u32(h.version, FORMAT_VERSION);
+  u32(h.page_size, image.pageSize);
+  u32(h.nprocs, procs.length);
+  u32(h.nvmas, nvmas);
+  u32(h.flags, input.flags ?? 0);
+  u64(h.uffd_features, input.uffdFeatures ?? RUNNER_UFFD_FEATURES);
+  u64(h.blob_bytes, image.blobBytes);
+  u32(h.n_advise_before, plan.adviseBeforeFill.length);
+  u32(h.n_prefill, plan.prefill.length);
+  u32(h.n_advise_after, plan.adviseAfterRegister.length);
+  u32(h.n_precopy, plan.precopy.length);
+  u64(h.procs_off, procsOff);
+  u64(h.vmas_off, vmasOff);
+  u64(h.page_flags_off, flagsOff);
+  u64(h.advise_before_off, adviseBeforeOff);
+  u64(h.prefill_off, prefillOff);
+  u64(h.advise_after_off, adviseAfterOff);
+  u64(h.precopy_off, precopyOff);
+  u64(h.file_bytes, total);
+  u64(h.runner_cpu_mask, input.runnerCpuMask ?? 0);
 
   let vmaAt = 0;
   let flagAt = 0;
@@ -114,27 +128,29 @@ export function encodePlan(input: PlanInput): Buffer {
     if (parent >= i) throw new Error(`pid ${p.pid}: its parent ${p.parent} must come before it in the image`);
     const trace = input.traces.find((t) => t.pid === p.pid);
     const o = procsOff + i * PROC_BYTES;
-    i32(o, p.pid);
-    i32(o + 4, parent);
-    u32(o + 8, vmaAt);
-    u32(o + 12, p.vmas.length);
-    u64(o + 16, p.totalPages);
-    u64(o + 24, p.blobOffset);
-    u64(o + 32, flagAt);
-    u64(o + 40, trace ? trace.page.length - Math.min(trace.migrateAt, trace.page.length) : 0);
+    const f = PLAN_PROC;
+    i32(o + f.pid, p.pid);
+    i32(o + f.parent, parent);
+    u32(o + f.first_vma, vmaAt);
+    u32(o + f.nvmas, p.vmas.length);
+    u64(o + f.total_pages, p.totalPages);
+    u64(o + f.blob_offset, p.blobOffset);
+    u64(o + f.page_flags_pos, flagAt);
+    u64(o + f.accesses, trace ? trace.page.length - Math.min(trace.migrateAt, trace.page.length) : 0);
     for (const v of p.vmas) {
       const w = input.windowFor(p.pid, v.index);
       const vo = vmasOff + vmaAt * VMA_BYTES;
-      u64(vo, v.start);
-      u64(vo + 8, v.pages);
-      u64(vo + 16, v.firstPage);
-      dv.setUint8(vo + 24, v.prot === 'rw' ? 1 : 0);
-      dv.setUint8(vo + 25, v.shared ? 1 : 0);
-      dv.setUint8(vo + 26, v.anon ? 1 : 0);
-      dv.setUint8(vo + 27, ThpAdviceCode[v.thp]);
-      dv.setUint8(vo + 28, v.collapseBeforeRegister ? 1 : 0);
-      u32(vo + 32, w.forward);
-      u32(vo + 36, w.backward);
+      const g = PLAN_VMA;
+      u64(vo + g.start, v.start);
+      u64(vo + g.pages, v.pages);
+      u64(vo + g.first_page, v.firstPage);
+      dv.setUint8(vo + g.writable, v.prot === 'rw' ? 1 : 0);
+      dv.setUint8(vo + g.shared, v.shared ? 1 : 0);
+      dv.setUint8(vo + g.anon, v.anon ? 1 : 0);
+      dv.setUint8(vo + g.thp, ThpAdviceCode[v.thp]);
+      dv.setUint8(vo + g.collapse, v.collapseBeforeRegister ? 1 : 0);
+      u32(vo + g.window_forward, w.forward);
+      u32(vo + g.window_backward, w.backward);
       vmaAt++;
     }
     buf.set(p.pageFlags, flagsOff + flagAt);
@@ -143,24 +159,24 @@ export function encodePlan(input: PlanInput): Buffer {
   const advice = (off: number, steps: RestorePlan['adviseBeforeFill']) =>
     steps.forEach((s, k) => {
       const o = off + k * ADVICE_BYTES;
-      u32(o, idx(s.pid));
-      u32(o + 4, s.vma);
-      u32(o + 8, ThpAdviceCode[s.advice]);
+      u32(o + PLAN_ADVICE.proc, idx(s.pid));
+      u32(o + PLAN_ADVICE.vma, s.vma);
+      u32(o + PLAN_ADVICE.advice, ThpAdviceCode[s.advice]);
     });
   advice(adviseBeforeOff, plan.adviseBeforeFill);
   advice(adviseAfterOff, plan.adviseAfterRegister);
   plan.prefill.forEach((r, k) => {
     const o = prefillOff + k * RANGE_BYTES;
-    u32(o, idx(r.pid));
-    u32(o + 4, PrefillSourceCode[r.source]);
-    u64(o + 8, r.page);
-    u64(o + 16, r.count);
+    u32(o + PLAN_RANGE.proc, idx(r.pid));
+    u32(o + PLAN_RANGE.source, PrefillSourceCode[r.source]);
+    u64(o + PLAN_RANGE.page, r.page);
+    u64(o + PLAN_RANGE.count, r.count);
   });
   plan.precopy.forEach((r, k) => {
     const o = precopyOff + k * RANGE_BYTES;
-    u32(o, idx(r.pid));
-    u64(o + 8, r.page);
-    u64(o + 16, r.count);
+    u32(o + PLAN_RANGE.proc, idx(r.pid));
+    u64(o + PLAN_RANGE.page, r.page);
+    u64(o + PLAN_RANGE.count, r.count);
   });
   return buf;
 }
@@ -174,12 +190,13 @@ export function encodeTrace(trace: ProcessTrace): Buffer {
   const writeOff = gapOff + 4 * n;
   const buf = Buffer.alloc(writeOff + n);
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  dv.setUint32(0, TRACE_MAGIC, true);
-  dv.setUint32(4, FORMAT_VERSION, true);
-  dv.setBigUint64(8, BigInt(n), true);
-  dv.setBigUint64(16, BigInt(pageOff), true);
-  dv.setBigUint64(24, BigInt(gapOff), true);
-  dv.setBigUint64(32, BigInt(writeOff), true);
+  const h = TRACE_HEADER;
+  dv.setUint32(h.magic, TRACE_MAGIC, true);
+  dv.setUint32(h.version, FORMAT_VERSION, true);
+  dv.setBigUint64(h.accesses, BigInt(n), true);
+  dv.setBigUint64(h.page_off, BigInt(pageOff), true);
+  dv.setBigUint64(h.gap_off, BigInt(gapOff), true);
+  dv.setBigUint64(h.write_off, BigInt(writeOff), true);
   const bytes = (a: Uint32Array | Uint8Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
   buf.set(bytes(trace.page.subarray(from)), pageOff);
   buf.set(bytes(trace.gapNs.subarray(from)), gapOff);

@@ -1,4 +1,4 @@
-import { BackendAvailability, BackendRunOptions, RestoreBackend, RestoreSession } from '@restorelab/core';
+import { BackendAvailability, BackendRunOptions, RestoreBackend, BackendSession } from '@restorelab/core';
 import { CostModel, defaultCostModel } from './cost-model';
 import { SimRun } from './sim-run';
 
@@ -18,7 +18,7 @@ export class SimBackend implements RestoreBackend {
     return { ...this.costModel };
   }
 
-  run(session: RestoreSession, options: BackendRunOptions): Promise<void> {
+  run(session: BackendSession, options: BackendRunOptions): Promise<void> {
     return new SimRun(session, this.costModel).run(options);
   }
 }

@@ -6,13 +6,15 @@ import {
   FaultFlag,
   FaultRules,
   MAX_COPY_PAGES,
+  MAX_REPORTED_MISMATCHES,
   MAX_RULE_PAGES,
   PageFlag,
+  PageStateView,
   PAGES_PER_HUGE_PAGE,
   PAGE_SIZE,
   PrefillSource,
   RejectReason,
-  RestoreSession,
+  BackendSession,
   ThpAdvice,
   ThpAdviceCode,
   vmaOfPage,
@@ -24,8 +26,6 @@ import { ProcessHeap } from './process-heap';
 import { PageBit, RunState, SimProcess } from './sim-process';
 import { VirtualClock } from './virtual-clock';
 
-/** PageMismatch events per process, for diagnosis. */
-export const MISMATCH_REPORT_LIMIT = 64;
 /** Accesses (or other simulation steps) between two progress reports and abort checks. */
 export const PROGRESS_EVERY = 1 << 16;
 
@@ -35,8 +35,8 @@ const LAZY_MASK = PageBit.Present | PageBit.Registered | PageBit.Claimed;
 const TAKEN = PageBit.Present | PageBit.Claimed;
 
 /** Lazy, with content, not claimed by the monitor and not in flight: the window or a rule may take it. */
-function isWindowable(p: SimProcess, inFlight: Uint32Array, i: number): boolean {
-  return (p.flags[i] & LAZY_MASK) === PageBit.Registered && (p.image.pageFlags[i] & PageFlag.Content) !== 0 && (inFlight[i >>> 5] & (1 << (i & 31))) === 0;
+function isWindowable(p: SimProcess, pages: PageStateView, i: number): boolean {
+  return (p.flags[i] & LAZY_MASK) === PageBit.Registered && (p.image.pageFlags[i] & PageFlag.Content) !== 0 && !pages.isInFlight(p.pid, i);
 }
 
 /** What the monitor is doing for the fault it serves. */
@@ -116,7 +116,7 @@ export class SimRun {
   private readonly totalAccesses: number;
 
   constructor(
-    private readonly session: RestoreSession,
+    private readonly session: BackendSession,
     private readonly cost: CostModel,
   ) {
     const image = session.image;
@@ -263,7 +263,7 @@ export class SimRun {
       // the common case: touched before, private, right content
       if ((x & (PageBit.Touched | PageBit.Shared | PageBit.Bad)) !== PageBit.Touched) {
         if ((x & PageBit.Touched) === 0) t += touchNs;
-        if (this.memory.touch(p, pg, writes[k] !== 0, MISMATCH_REPORT_LIMIT)) t += cowNs;
+        if (this.memory.touch(p, pg, writes[k] !== 0, MAX_REPORTED_MISMATCHES)) t += cowNs;
       }
       k++;
       left--;
@@ -301,9 +301,9 @@ export class SimRun {
    */
   private landingTime(reactsTo: number): number {
     const m = this.cost;
-    const st = this.session.store;
-    const upTo = Math.min(reactsTo, st.length - 1);
-    for (let seq = this.jsSeq + 1; seq <= upTo; seq++) this.jsClock = Math.max(this.jsClock, st.t[seq] + m.decisionLatencyNs) + m.decisionEventNs;
+    const log = this.session.log;
+    const upTo = Math.min(reactsTo, log.length - 1);
+    for (let seq = this.jsSeq + 1; seq <= upTo; seq++) this.jsClock = Math.max(this.jsClock, log.timeOf(seq) + m.decisionLatencyNs) + m.decisionEventNs;
     if (upTo > this.jsSeq) this.jsSeq = upTo;
     return Math.max(this.clock.now + m.decisionLatencyNs, this.jsClock, this.copies.lastArrival());
   }
@@ -540,8 +540,8 @@ export class SimRun {
       const vma = vmaOfPage(p.image, page)!;
       const w = this.session.windowFor(p.pid, vma.index);
       if (w.backward > 0 || w.forward > 0) {
-        const inFlight = this.inFlightWords(p);
-        const lazy = (i: number) => isWindowable(p, inFlight, i);
+        const pages = this.session.pages;
+        const lazy = (i: number) => isWindowable(p, pages, i);
         const loLimit = Math.max(vma.firstPage, page - w.backward);
         while (lo > loLimit && lazy(lo - 1)) lo--;
         const hiLimit = Math.min(vma.firstPage + vma.pages - 1, page + w.forward);
@@ -559,18 +559,14 @@ export class SimRun {
     this.monitorDoneAt = this.clock.now + cost + faultIdleCostNs(m, this.clock.now - this.monitorIdleSince);
   }
 
-  private inFlightWords(p: SimProcess): Uint32Array {
-    return this.session.state.inFlightBitmap(p.pid)!.words;
-  }
-
   /** As the native collectRulePages: stride pages, then successors, lazy ones outside the window, claimed. */
   private collectRulePages(p: SimProcess, page: number, lo: number, hi: number): void {
     const { stride, successors } = p.rules;
     const out = this.rulePages;
-    const inFlight = this.inFlightWords(p);
+    const pages = this.session.pages;
     let n = 0;
     const take = (q: number) => {
-      if (q >= p.image.totalPages || (q >= lo && q <= hi) || !isWindowable(p, inFlight, q)) return;
+      if (q >= p.image.totalPages || (q >= lo && q <= hi) || !isWindowable(p, pages, q)) return;
       p.flags[q] |= PageBit.Claimed;
       out[n++] = q;
     };
@@ -786,7 +782,7 @@ export class SimRun {
     for (let i = 0; i < p.stalls; i++) s.emit(EventKind.FaultStalled, now, pid, p.stallPage[i], Math.round(p.stallNs[i]), 0, 0);
     const mem = this.memory.sample(p);
     s.emit(EventKind.MemorySampled, now, pid, mem.rssBytes, mem.pssBytes, mem.privateBytes, 0);
-    const v = this.memory.verify(p, MISMATCH_REPORT_LIMIT);
+    const v = this.memory.verify(p, MAX_REPORTED_MISMATCHES);
     s.emit(EventKind.PagesVerified, now, pid, v.checked, v.mismatched, v.unrestored, 0);
     for (const page of v.firstMismatches) s.emit(EventKind.PageMismatch, now, pid, page, 0, 0, 0);
     if (this.running === 0) this.finish();

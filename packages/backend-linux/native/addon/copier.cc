@@ -16,7 +16,6 @@ namespace restorelab {
 using namespace codes;
 
 namespace {
-constexpr uint64_t kMaxPagesPerCopy = 512;
 }  // namespace
 
 void Monitor::submitCopy(uint32_t proc, uint64_t page, uint64_t count, uint32_t cause, uint32_t priority, double reactsTo,

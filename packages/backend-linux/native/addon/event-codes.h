@@ -1,35 +1,40 @@
-// The event kinds and field codes of packages/core/src/events/event-kind.ts, for the native side
-// (one copy: src/event-codes.test.ts checks it against the TypeScript table).
+// The protocol's numbers (native/common/protocol.h) as typed constants for the addon.
 #pragma once
+
+#include <cstdint>
+
+#include "../common/protocol.h"
 
 namespace restorelab {
 namespace codes {
 
-constexpr int kMadviseApplied = 4;
-constexpr int kFaultRaised = 7;
-constexpr int kFaultResolved = 8;
-constexpr int kPagesCopied = 9;
-constexpr int kZeroPageMapped = 10;
-constexpr int kCopyRejected = 12;
-constexpr int kVmaRemapped = 14;
-constexpr int kVmaRemoved = 15;
-constexpr int kVmaUnmapped = 16;
-constexpr int kWorkloadStarted = 19;
-constexpr int kWorkloadEnded = 20;
-constexpr int kPagesTouched = 21;
-constexpr int kMemorySampled = 22;
-constexpr int kPagesVerified = 23;
-constexpr int kPageMismatch = 24;
-constexpr int kCopyLanded = 26;
-constexpr int kFaultRulesSet = 27;
-constexpr int kFaultStalled = 28;
+constexpr int kMadviseApplied = RL_EV_MADVISE_APPLIED;
+constexpr int kFaultRaised = RL_EV_FAULT_RAISED;
+constexpr int kFaultResolved = RL_EV_FAULT_RESOLVED;
+constexpr int kPagesCopied = RL_EV_PAGES_COPIED;
+constexpr int kZeroPageMapped = RL_EV_ZERO_PAGE_MAPPED;
+constexpr int kCopyRejected = RL_EV_COPY_REJECTED;
+constexpr int kVmaRemapped = RL_EV_VMA_REMAPPED;
+constexpr int kVmaRemoved = RL_EV_VMA_REMOVED;
+constexpr int kVmaUnmapped = RL_EV_VMA_UNMAPPED;
+constexpr int kWorkloadStarted = RL_EV_WORKLOAD_STARTED;
+constexpr int kWorkloadEnded = RL_EV_WORKLOAD_ENDED;
+constexpr int kPagesTouched = RL_EV_PAGES_TOUCHED;
+constexpr int kMemorySampled = RL_EV_MEMORY_SAMPLED;
+constexpr int kPagesVerified = RL_EV_PAGES_VERIFIED;
+constexpr int kPageMismatch = RL_EV_PAGE_MISMATCH;
+constexpr int kCopyLanded = RL_EV_COPY_LANDED;
+constexpr int kFaultRulesSet = RL_EV_FAULT_RULES_SET;
+constexpr int kFaultStalled = RL_EV_FAULT_STALLED;
 
-constexpr double kCauseDemand = 0;
-constexpr double kCausePrefetch = 1;
-constexpr double kCausePrecopy = 2;
+constexpr double kCauseDemand = RL_CAUSE_DEMAND;
+constexpr double kCausePrefetch = RL_CAUSE_PREFETCH;
+constexpr double kCausePrecopy = RL_CAUSE_PRECOPY;
 
-constexpr double kRejectEexist = 1;
-constexpr double kRejectEnoent = 2;
+constexpr double kRejectEexist = RL_REJECT_EEXIST;
+constexpr double kRejectEnoent = RL_REJECT_ENOENT;
+
+constexpr uint64_t kMaxPagesPerCopy = RL_MAX_COPY_PAGES;
 
 }  // namespace codes
 }  // namespace restorelab

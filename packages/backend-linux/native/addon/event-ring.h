@@ -18,6 +18,7 @@
 #include <mutex>
 #include <vector>
 
+#include "../common/protocol.h"
 #include "hybrid-mutex.h"
 
 namespace restorelab {
@@ -30,14 +31,14 @@ struct Record {
   double a, b, c, d;
   double aux;
 };
-static_assert(sizeof(Record) == 64, "records are 8 doubles");
+static_assert(sizeof(Record) == RL_RECORD_DOUBLES * sizeof(double), "a record is RL_RECORD_DOUBLES doubles");
 
 // Kinds >= 100 are for the backend itself, never appended to the session.
 enum InternalKind : int {
-  kAllRegistered = 100,  // every process said hello; a = processes
-  kAllDone = 101,        // every process reported its end
-  kFailed = 102,         // the run cannot go on: Monitor::error() says why
-  kProcessDone = 103,    // pid's end events are in; a = os pid
+  kAllRegistered = RL_INTERNAL_ALL_REGISTERED,
+  kAllDone = RL_INTERNAL_ALL_DONE,
+  kFailed = RL_INTERNAL_FAILED,
+  kProcessDone = RL_INTERNAL_PROCESS_DONE,
 };
 
 class EventRing {

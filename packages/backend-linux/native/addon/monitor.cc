@@ -92,7 +92,6 @@ MemorySample smapsRollup(int osPid) {
   return s;
 }
 
-constexpr uint64_t kMaxPagesPerCopy = 512;
 
 }  // namespace
 

@@ -27,6 +27,8 @@
 
 #include <stdint.h>
 
+#include "protocol.h"
+
 #define RL_PLAN_MAGIC 0x4e4c5052u  /* "RPLN" */
 #define RL_TRACE_MAGIC 0x43525452u /* "RTRC" */
 #define RL_START_MAGIC 0x54535452u /* "RTST" */
@@ -62,12 +64,6 @@
 #define RL_PREFILL_STRATEGY 1u
 #define RL_PREFILL_INHERITED 2u
 
-/* Event kinds the runner reports (core's EventKind numbers). */
-#define RL_EV_VMA_REGISTERED 3
-#define RL_EV_MADVISE_APPLIED 4
-#define RL_EV_PAGES_PREFILLED 5
-#define RL_EV_HUGE_PAGE_COLLAPSED 6
-#define RL_EV_PROCESS_FORKED 13
 
 struct rl_plan_header {
   uint32_t magic;

@@ -1,12 +1,10 @@
-import { CopyCause, EventKind, FaultFlag, MAX_COPY_PAGES, MAX_RULE_PAGES, PageFlag, PAGES_PER_HUGE_PAGE, PAGE_SIZE, PrefillSource, RejectReason, ThpAdviceCode } from '@restorelab/core';
+import { CopyCause, EventKind, FaultFlag, MAX_COPY_PAGES, MAX_REPORTED_MISMATCHES, MAX_RULE_PAGES, PageFlag, PAGES_PER_HUGE_PAGE, PAGE_SIZE, PrefillSource, RejectReason, ThpAdviceCode } from '@restorelab/core';
 import { InternalKind } from '../native-run';
 import { DecodedPlan, DecodedTrace, PlanProc } from '../run-files-reader';
 
 /** What the mock's restored memory knows of a page. */
 const Bit = { Present: 1, Bad: 2, Touched: 4, Registered: 8, InFlight: 16 } as const;
 const HUGE_PAGE_BYTES = PAGES_PER_HUGE_PAGE * PAGE_SIZE;
-/** Reported mismatches per process, as the runner's RL_MAX_REPORTED_MISMATCHES. */
-const MISMATCH_LIMIT = 64;
 
 export type Emit = (kind: number, pid: number, a: number, b: number, c: number, d: number) => void;
 
@@ -150,7 +148,7 @@ export class MockRestore {
     const x = p.bits[page];
     if (x & Bit.Present) {
       if (!(x & Bit.Touched)) {
-        if (x & Bit.Bad && p.mismatched++ < MISMATCH_LIMIT) p.firstMismatches.push(page);
+        if (x & Bit.Bad && p.mismatched++ < MAX_REPORTED_MISMATCHES) p.firstMismatches.push(page);
         p.bits[page] = x | Bit.Touched;
       }
     } else this.fault(p, page, p.trace.write[p.k] !== 0);
@@ -294,12 +292,12 @@ export class MockRestore {
       const x = p.bits[i];
       if (x & Bit.Present) {
         checked++;
-        if ((x & (Bit.Bad | Bit.Touched)) === Bit.Bad && p.mismatched++ < MISMATCH_LIMIT) p.firstMismatches.push(i);
+        if ((x & (Bit.Bad | Bit.Touched)) === Bit.Bad && p.mismatched++ < MAX_REPORTED_MISMATCHES) p.firstMismatches.push(i);
       } else if (x & Bit.Registered) unrestored++;
     }
     this.emit(EventKind.MemorySampled, pid, checked * PAGE_SIZE, checked * PAGE_SIZE, checked * PAGE_SIZE, 0);
     this.emit(EventKind.PagesVerified, pid, checked, p.mismatched, unrestored, 0);
-    for (const page of p.firstMismatches.slice(0, MISMATCH_LIMIT)) this.emit(EventKind.PageMismatch, pid, page, 0, 0, 0);
+    for (const page of p.firstMismatches.slice(0, MAX_REPORTED_MISMATCHES)) this.emit(EventKind.PageMismatch, pid, page, 0, 0, 0);
     this.internal(InternalKind.ProcessDone, pid);
     if (--this.running === 0) this.finish();
   }

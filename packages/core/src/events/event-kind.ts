@@ -91,5 +91,8 @@ export const PrefillSource = { Image: 0, Strategy: 1, Inherited: 2 } as const;
 
 export const FaultFlag = { Write: 1, WriteProtect: 2 } as const;
 
+/** PageMismatch events a backend reports per process, at most (native: RL_MAX_REPORTED_MISMATCHES). */
+export const MAX_REPORTED_MISMATCHES = 64;
+
 export const ThpAdviceCode = { default: 0, hugepage: 1, nohugepage: 2 } as const;
 export const ThpAdviceName = ['default', 'hugepage', 'nohugepage'] as const;

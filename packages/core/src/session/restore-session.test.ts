@@ -1,5 +1,5 @@
 import { EMPTY, map, Observable, queueScheduler, SchedulerLike, VirtualTimeScheduler } from 'rxjs';
-import { BackendPort } from '../backend/restore-backend';
+import { BackendPort } from '../backend/backend-port';
 import {
   CopyCause,
   CopyPriority,

@@ -1,5 +1,5 @@
 import { ContributionProvider } from '../di/contribution-provider';
-import { AttachedStrategy } from '../session/restore-session';
+import { AttachedStrategy } from './attached-strategy';
 import { parseSpec, resolveParams, splitStack, UsageError } from './spec-parser';
 import { StrategyContribution } from './strategy';
 

@@ -1,0 +1,34 @@
+import { BackendPort } from './backend-port';
+import { Image } from '../model/image';
+import { FaultWindowRule, RestorePlan } from '../model/plan';
+import { Workload } from '../model/workload';
+import { PageStateView } from '../strategy/strategy';
+
+/** The log as a backend may read it: how long it is and when each event happened. */
+export interface EventLogView {
+  readonly length: number;
+  timeOf(seq: number): number;
+}
+
+/**
+ * What a backend sees of a restore: the image, the workload and the plan to apply, the fault-time
+ * windows, the page state the log implies, and where facts go (emit). start() hands the port to
+ * the strategies; promptEvents says whether any of them reacts while the restore runs (so events
+ * must reach it promptly) or only plans.
+ */
+export interface BackendSession {
+  readonly image: Image;
+  readonly workload: Workload;
+  readonly plan: RestorePlan;
+  /** Pages that are lazy when the workload starts if no strategy copies anything. */
+  readonly initialLazyPages: number;
+  readonly promptEvents: boolean;
+  readonly pages: PageStateView;
+  readonly log: EventLogView;
+  /** The combined fault-time window for a VMA. */
+  windowFor(pid: number, vma: number): FaultWindowRule;
+  /** Appends a fact to the log (see the event table in event-kind.ts); returns its seq. */
+  emit(kind: number, t: number, pid: number, a: number, b: number, c: number, d: number): number;
+  /** The clock runs: strategies attach and may act through the port from now on. */
+  start(port: BackendPort): void;
+}

@@ -1,0 +1,80 @@
+import { Observable } from 'rxjs';
+import { EVENT_KIND_COUNT } from '../events/event-kind';
+import { IndexFifo } from '../collections/index-fifo';
+import { EventStore } from '../events/event-store';
+import { decodeEvent, RestoreEvent } from '../events/restore-event';
+import { PageState } from '../state/page-state';
+import { EventHub } from './event-hub';
+
+/**
+ * The one bus of a restore: every fact goes into the log and the page-state fold, then to the
+ * streams that asked for its kind, in log order. An event emitted while one is being delivered (a
+ * strategy copying inside its handler) waits until every subscriber had the earlier one.
+ */
+export class EventBus {
+  private readonly hubs: (EventHub<RestoreEvent> | undefined)[] = new Array(EVENT_KIND_COUNT);
+  private allHub: EventHub<RestoreEvent> | undefined;
+  private listeners = 0;
+  private readonly pending = new IndexFifo();
+  private delivering = false;
+  /** The latest event handed to the streams: what a command can be reacting to. */
+  lastDelivered = -1;
+
+  constructor(
+    readonly store: EventStore,
+    readonly state: PageState,
+  ) {}
+
+  emit(kind: number, t: number, pid: number, a: number, b: number, c: number, d: number): number {
+    const seq = this.store.append(kind, t, pid, a, b, c, d);
+    this.state.apply(kind, pid, a, b, c, d);
+    if (this.listeners > 0) {
+      const s = this.hubs[kind];
+      const all = this.allHub;
+      if ((s && s.observed) || (all && all.observed)) {
+        this.pending.push(seq);
+        if (!this.delivering) this.deliver();
+      }
+    }
+    return seq;
+  }
+
+  /** The events of one kind (or all of them) for subscriber `owner`. */
+  stream(kind: number | 'all', owner: number): Observable<RestoreEvent> {
+    return this.hub(kind).observable(owner);
+  }
+
+  /** Completes every stream of one subscriber (a strategy that was detached). */
+  completeOwner(owner: number): void {
+    for (const h of this.hubs) h?.completeOwner(owner);
+    this.allHub?.completeOwner(owner);
+  }
+
+  complete(): void {
+    for (const h of this.hubs) h?.complete();
+    this.allHub?.complete();
+  }
+
+  private hub(kind: number | 'all'): EventHub<RestoreEvent> {
+    this.listeners++;
+    if (kind === 'all') return (this.allHub ??= new EventHub<RestoreEvent>());
+    if (!(kind >= 1 && kind < EVENT_KIND_COUNT)) throw new Error(`unknown event kind ${kind}`);
+    return (this.hubs[kind] ??= new EventHub<RestoreEvent>());
+  }
+
+  private deliver(): void {
+    this.delivering = true;
+    const st = this.store;
+    try {
+      for (let seq = this.pending.shift(); seq >= 0; seq = this.pending.shift()) {
+        const kind = st.kind[seq];
+        const ev = decodeEvent(seq, kind, st.t[seq], st.pid[seq], st.a[seq], st.b[seq], st.c[seq], st.d[seq]);
+        this.lastDelivered = seq;
+        this.hubs[kind]?.next(ev);
+        this.allHub?.next(ev);
+      }
+    } finally {
+      this.delivering = false;
+    }
+  }
+}
