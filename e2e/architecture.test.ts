@@ -58,6 +58,26 @@ describe('architecture', () => {
     expect(circles).toEqual([]);
   });
 
+  it("core's folders depend one way (no circle between folders)", () => {
+    const core = path.join(packagesDir, 'core', 'src');
+    const folders = new Map<string, Set<string>>();
+    for (const f of files.filter((x) => x.startsWith(core) && !isTest(x))) {
+      const from = path.relative(core, f).split(path.sep);
+      if (from.length < 2) continue;
+      for (const s of imports(f).filter((x) => x.startsWith('.'))) {
+        const to = path.relative(core, path.resolve(path.dirname(f), s)).split(path.sep);
+        if (to.length < 2 || to[0] === from[0] || to[0].startsWith('..')) continue;
+        if (!folders.has(from[0])) folders.set(from[0], new Set());
+        folders.get(from[0])!.add(to[0]);
+      }
+    }
+    const reaches = (a: string, b: string, seen = new Set<string>()): boolean =>
+      [...(folders.get(a) ?? [])].some((x) => x === b || (!seen.has(x) && (seen.add(x), reaches(x, b, seen))));
+    const circles = [...folders].flatMap(([a, tos]) => [...tos].filter((b) => reaches(b, a)).map((b) => `${a} <-> ${b}`));
+    expect(circles).toEqual([]);
+    expect(folders.size).toBeGreaterThan(5);
+  });
+
   it('packages depend one way, tests included, and only through their exports', () => {
     const wrong: string[] = [];
     for (const f of files) {

@@ -1,5 +1,5 @@
 import { ContributionProvider } from '../di/contribution-provider';
-import { UsageError } from '../strategy/spec-parser';
+import { UsageError } from '../errors/usage-error';
 import { RestoreBackend } from './restore-backend';
 
 export const BackendRegistry = Symbol('BackendRegistry');

@@ -1,8 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { RunMeta } from '../metrics/run-metrics';
-import { UsageError } from '../strategy/spec-parser';
+import { RunMeta } from '../events/run-meta';
+import { UsageError } from '../errors/usage-error';
 import { EventKind } from './event-kind';
 import { parseEventLog, readEventLog } from './event-log-reader';
 import { EventLogWriter, FrameType } from './event-log-writer';

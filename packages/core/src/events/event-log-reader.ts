@@ -1,6 +1,6 @@
 import { readFileSync } from 'fs';
-import { RunMeta } from '../metrics/run-metrics';
-import { UsageError } from '../strategy/spec-parser';
+import { RunMeta } from '../events/run-meta';
+import { UsageError } from '../errors/usage-error';
 import { EventKind, EVENT_KIND_COUNT } from './event-kind';
 import {
   assertLittleEndianHost,

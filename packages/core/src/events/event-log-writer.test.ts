@@ -1,8 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { RunMeta } from '../metrics/run-metrics';
-import { UsageError } from '../strategy/spec-parser';
+import { RunMeta } from '../events/run-meta';
+import { UsageError } from '../errors/usage-error';
 import { EventKind } from './event-kind';
 import { EVENT_RECORD_BYTES, EventLogWriter, FrameType } from './event-log-writer';
 import { EVENT_CHUNK, EventStore } from './event-store';

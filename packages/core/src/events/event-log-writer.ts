@@ -1,7 +1,7 @@
 import { closeSync, openSync, writeSync } from 'fs';
 import { endianness } from 'os';
-import { RunMeta } from '../metrics/run-metrics';
-import { UsageError } from '../strategy/spec-parser';
+import { RunMeta } from '../events/run-meta';
+import { UsageError } from '../errors/usage-error';
 import { EVENT_CHUNK, EventStore, EventStoreListener } from './event-store';
 
 /**

@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Image, PageFlag } from '../model/image';
 import { PAGE_SIZE } from '../model/page';
-import { UsageError } from '../strategy/spec-parser';
+import { UsageError } from '../errors/usage-error';
 import { builtInWorkloads } from '../workloads/built-in-workloads';
 import { DefaultWorkloadRegistry } from '../workloads/workload-registry';
 import { FileImage, materializeImage, readImage, writeImage } from './image-files';

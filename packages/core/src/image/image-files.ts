@@ -3,7 +3,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Image, PageFlag, ProcessImage, VmaImage } from '../model/image';
-import { UsageError } from '../strategy/spec-parser';
+import { UsageError } from '../errors/usage-error';
 import { IMAGE_FORMAT, IMAGE_FORMAT_VERSION, IMAGE_MANIFEST_SCHEMA, ImageManifest, ManifestProcess } from './image-manifest-schema';
 import { decodePageFlags, encodePageFlags } from './page-flags-rle';
 

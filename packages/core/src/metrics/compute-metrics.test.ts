@@ -6,7 +6,8 @@ import { readEventLog } from '../events/event-log-reader';
 import { EventLogWriter } from '../events/event-log-writer';
 import { EventStore } from '../events/event-store';
 import { computeMetrics, isVerified } from './compute-metrics';
-import { RunMeta, RunMetrics } from './run-metrics';
+import { RunMeta } from '../events/run-meta';
+import { RunMetrics } from './run-metrics';
 
 const K = EventKind;
 

@@ -52,22 +52,6 @@ export interface RunMetrics {
   events: number;
 }
 
-/** The metadata frame at the head of every event log. */
-export interface RunMeta {
-  readonly format: 'restorelab-log';
-  readonly version: 1;
-  readonly backend: string;
-  readonly workload: string;
-  /** The strategy stack as asked for, e.g. thp-guard,neighbor-prefetch:window=16. */
-  readonly strategy: string;
-  readonly seed: number;
-  readonly pageSize: number;
-  readonly processes: number;
-  readonly totalPages: number;
-  /** Backend facts worth keeping: cost model (sim), kernel and features (linux). */
-  readonly backendInfo?: Readonly<Record<string, unknown>>;
-}
-
 /** One run, as `restorelab run --json` prints it. */
 export interface RunResult {
   backend: string;

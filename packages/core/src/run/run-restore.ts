@@ -2,7 +2,8 @@ import { RestoreBackend } from '../backend/restore-backend';
 import { EventLogWriter } from '../events/event-log-writer';
 import { EventStore } from '../events/event-store';
 import { computeMetrics, isVerified } from '../metrics/compute-metrics';
-import { RunMeta, RunResult } from '../metrics/run-metrics';
+import { RunResult } from '../metrics/run-metrics';
+import { RunMeta } from '../events/run-meta';
 import { Workload } from '../model/workload';
 import { AttachedStrategy, RestoreSession } from '../session/restore-session';
 

@@ -1,6 +1,7 @@
 import { ContributionProvider } from '../di/contribution-provider';
 import { AttachedStrategy } from './attached-strategy';
-import { parseSpec, resolveParams, splitStack, UsageError } from './spec-parser';
+import { parseSpec, resolveParams, splitStack } from '../spec/spec-parser';
+import { UsageError } from '../errors/usage-error';
 import { StrategyContribution } from './strategy';
 
 export const StrategyRegistry = Symbol('StrategyRegistry');

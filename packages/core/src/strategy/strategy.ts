@@ -12,7 +12,7 @@ import {
   VmaRegisteredEvent,
 } from '../events/restore-event';
 import { StrategyCommand } from './strategy-command';
-import { ParamSchema, StrategyParams } from './strategy-params';
+import { ParamSchema, StrategyParams } from '../spec/param-schema';
 
 /** Read-only page state as the strategy sees it (folded from the events so far). */
 export interface PageStateView {

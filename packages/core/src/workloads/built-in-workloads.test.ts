@@ -1,4 +1,4 @@
-import { UsageError } from '../strategy/spec-parser';
+import { UsageError } from '../errors/usage-error';
 import { PageFlag } from '../model/image';
 import { PAGE_SIZE } from '../model/page';
 import { builtInWorkloads } from './built-in-workloads';

@@ -1,6 +1,6 @@
 import { PageFlag } from '../model/image';
 import { PAGES_PER_HUGE_PAGE } from '../model/page';
-import { UsageError } from '../strategy/spec-parser';
+import { UsageError } from '../errors/usage-error';
 import { permutation, Rng, selectExactly, Stream } from './random';
 import { layoutVmas } from './vma-layout';
 import { WorkloadContribution } from './workload-contribution';

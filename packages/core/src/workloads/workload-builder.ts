@@ -1,6 +1,6 @@
 import { PageFlag, VmaImage } from '../model/image';
 import { ProcessTrace, Workload } from '../model/workload';
-import { StrategyParams } from '../strategy/strategy-params';
+import { StrategyParams } from '../spec/param-schema';
 import { GeneratedImage, GeneratedProcess } from './generated-image';
 import { Rng, selectExactly, Stream } from './random';
 import { VmaLayoutOptions, layoutVmas } from './vma-layout';

@@ -1,5 +1,5 @@
 import { Workload } from '../model/workload';
-import { ParamSchema, StrategyParams } from '../strategy/strategy-params';
+import { ParamSchema, StrategyParams } from '../spec/param-schema';
 
 /** A built-in (or plugged-in) workload generator, e.g. zipf. Bound like strategies. */
 export const WorkloadContribution = Symbol('WorkloadContribution');

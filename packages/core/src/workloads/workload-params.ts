@@ -1,5 +1,5 @@
-import { UsageError } from '../strategy/spec-parser';
-import { ParamSchema, ParamSpec, StrategyParams } from '../strategy/strategy-params';
+import { UsageError } from '../errors/usage-error';
+import { ParamSchema, ParamSpec, StrategyParams } from '../spec/param-schema';
 
 /** The value of `accesses` / `sourceAccesses` that means "derive it" (see each description). */
 export const AUTO = -1;

@@ -1,6 +1,7 @@
 import { ContributionProvider } from '../di/contribution-provider';
 import { Workload } from '../model/workload';
-import { parseSpec, resolveParams, UsageError } from '../strategy/spec-parser';
+import { parseSpec, resolveParams } from '../spec/spec-parser';
+import { UsageError } from '../errors/usage-error';
 import { WorkloadContribution } from './workload-contribution';
 
 export const WorkloadRegistry = Symbol('WorkloadRegistry');

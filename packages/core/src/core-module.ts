@@ -1,12 +1,12 @@
 import { ContainerModule } from 'inversify';
-import { BackendRegistry, DefaultBackendRegistry } from '../backend/backend-registry';
-import { RestoreBackend } from '../backend/restore-backend';
-import { StrategyContribution } from '../strategy/strategy';
-import { DefaultStrategyRegistry, StrategyRegistry } from '../strategy/strategy-registry';
-import { builtInWorkloads } from '../workloads/built-in-workloads';
-import { WorkloadContribution } from '../workloads/workload-contribution';
-import { DefaultWorkloadRegistry, WorkloadRegistry } from '../workloads/workload-registry';
-import { contributionProviderFor } from './contribution-provider';
+import { BackendRegistry, DefaultBackendRegistry } from './backend/backend-registry';
+import { RestoreBackend } from './backend/restore-backend';
+import { StrategyContribution } from './strategy/strategy';
+import { DefaultStrategyRegistry, StrategyRegistry } from './strategy/strategy-registry';
+import { builtInWorkloads } from './workloads/built-in-workloads';
+import { WorkloadContribution } from './workloads/workload-contribution';
+import { DefaultWorkloadRegistry, WorkloadRegistry } from './workloads/workload-registry';
+import { contributionProviderFor } from './di/contribution-provider';
 
 /** Registries over the contribution points, and the built-in workloads. */
 export const coreModule = new ContainerModule(({ bind }) => {

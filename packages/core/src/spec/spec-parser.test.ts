@@ -1,5 +1,6 @@
-import { parseSpec, resolveParams, splitStack, UsageError } from './spec-parser';
-import { ParamSchema } from './strategy-params';
+import { UsageError } from '../errors/usage-error';
+import { parseSpec, resolveParams, splitStack } from './spec-parser';
+import { ParamSchema } from './param-schema';
 
 function usage(f: () => unknown): string {
   try {

@@ -1,9 +1,5 @@
-import { ParamSchema, ParamValue } from './strategy-params';
-
-/** A user mistake: shown as one line, exit code 2, never a stack trace. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+import { UsageError } from '../errors/usage-error';
+import { ParamSchema, ParamValue } from './param-schema';
 
 export interface ParsedSpec {
   readonly name: string;
