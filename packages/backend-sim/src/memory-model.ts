@@ -36,7 +36,7 @@ export class MemoryModel {
     for (let i = page, e = page + count; i < e; i++) {
       const x = f[i];
       if (x & PageBit.Shared) this.unshare(p, i);
-      f[i] = (x & CLEAR_ON_FILL) | PageBit.Present;
+      f[i] = x & CLEAR_ON_FILL;
     }
   }
 
@@ -44,13 +44,14 @@ export class MemoryModel {
   collapse(p: SimProcess, page: number, count: number): void {
     const f = p.flags;
     const content = p.image.pageFlags;
+    const present = p.pages.present;
     for (let i = page, e = page + count; i < e; i++) {
       const x = f[i];
-      if (x & PageBit.Present) {
+      if (present.get(i)) {
         if (x & PageBit.Shared) this.unshare(p, i);
         f[i] = x & ~PageBit.Shared;
       } else {
-        f[i] = x | PageBit.Present | (content[i] & PageFlag.Content ? PageBit.Bad : 0);
+        f[i] = x | (content[i] & PageFlag.Content ? PageBit.Bad : 0);
       }
     }
   }
@@ -71,7 +72,7 @@ export class MemoryModel {
     }
     this.procs[owner].sharers![i]++;
     child.origin![i] = owner;
-    child.flags[i] = (child.flags[i] & ~PageBit.Bad) | PageBit.Present | PageBit.Shared | (pf & PageBit.Bad);
+    child.flags[i] = (child.flags[i] & ~PageBit.Bad) | PageBit.Shared | (pf & PageBit.Bad);
   }
 
   /** A write to a shared page: the process gets its own copy (COW break). */
@@ -83,12 +84,13 @@ export class MemoryModel {
 
   sample(p: SimProcess): MemorySample {
     const f = p.flags;
+    const isPresent = p.pages.present;
     let present = 0;
     let privatePages = 0;
     let sharedPss = 0;
     for (let i = 0, n = f.length; i < n; i++) {
       const x = f[i];
-      if (!(x & PageBit.Present)) continue;
+      if (!isPresent.get(i)) continue;
       present++;
       if (x & PageBit.Shared) {
         const s = this.procs[p.origin![i]].sharers![i];
@@ -131,19 +133,20 @@ export class MemoryModel {
    */
   verify(p: SimProcess, limit: number): Verification {
     const f = p.flags;
+    const { present, registered } = p.pages;
     let checked = 0;
     let mismatched = p.touchMismatches;
     let unrestored = 0;
     const firstMismatches = p.firstMismatches.slice(0, limit);
     for (let i = 0, n = f.length; i < n; i++) {
       const x = f[i];
-      if (x & PageBit.Present) {
+      if (present.get(i)) {
         checked++;
         if ((x & (PageBit.Bad | PageBit.Touched)) === PageBit.Bad) {
           if (mismatched < limit) firstMismatches.push(i);
           mismatched++;
         }
-      } else if (x & PageBit.Registered) {
+      } else if (registered.get(i)) {
         unrestored++;
       }
     }

@@ -1,10 +1,13 @@
-import { FaultRules, ProcessImage, ProcessTrace, ThpAdviceCode } from '@restorelab/core';
+import { FaultRules, ProcessImage, ProcessPages, ProcessTrace, ThpAdviceCode } from '@restorelab/core';
 
 const NO_RULES: FaultRules = { stride: null, successors: null };
 
-/** Bits of SimProcess.flags, one byte per page. */
+/**
+ * Bits of SimProcess.flags, one byte per page: the simulated memory's contents and the monitor's
+ * claims. Whether a page is registered or present is the log's, read from the session's page fold
+ * (SimProcess.pages), as on Linux the kernel's page tables are.
+ */
 export const PageBit = {
-  Present: 1,
   /** Present with content that differs from the image (a zero hole of a collapsed huge page). */
   Bad: 2,
   /** Touched by the restore phase. */
@@ -13,7 +16,6 @@ export const PageBit = {
   Shared: 8,
   /** The monitor is copying it right now (fault window or precopy): a concurrent copier call loses. */
   Claimed: 16,
-  Registered: 32,
 } as const;
 
 export const RunState = {
@@ -65,6 +67,8 @@ export class SimProcess {
     readonly index: number,
     readonly image: ProcessImage,
     trace: ProcessTrace,
+    /** Its registered, present and in-flight pages, as the log says (the session's page fold). */
+    readonly pages: ProcessPages,
   ) {
     this.pid = image.pid;
     this.flags = new Uint8Array(image.totalPages);

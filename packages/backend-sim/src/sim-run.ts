@@ -9,7 +9,6 @@ import {
   MAX_REPORTED_MISMATCHES,
   MAX_RULE_PAGES,
   PageFlag,
-  PageStateView,
   PAGES_PER_HUGE_PAGE,
   PAGE_SIZE,
   PrefillSource,
@@ -30,13 +29,15 @@ import { VirtualClock } from './virtual-clock';
 export const PROGRESS_EVERY = 1 << 16;
 
 const HUGE_PAGE_BYTES = PAGES_PER_HUGE_PAGE * PAGE_SIZE;
-/** Pages a window or a copier call may take: registered, not present, not claimed. */
-const LAZY_MASK = PageBit.Present | PageBit.Registered | PageBit.Claimed;
-const TAKEN = PageBit.Present | PageBit.Claimed;
+/** Present, or claimed by the monitor: a copier call for it fails with EEXIST. */
+function isTaken(p: SimProcess, i: number): boolean {
+  return (p.flags[i] & PageBit.Claimed) !== 0 || p.pages.present.get(i);
+}
 
 /** Lazy, with content, not claimed by the monitor and not in flight: the window or a rule may take it. */
-function isWindowable(p: SimProcess, pages: PageStateView, i: number): boolean {
-  return (p.flags[i] & LAZY_MASK) === PageBit.Registered && (p.image.pageFlags[i] & PageFlag.Content) !== 0 && !pages.isInFlight(p.pid, i);
+function isWindowable(p: SimProcess, i: number): boolean {
+  const pages = p.pages;
+  return (p.flags[i] & PageBit.Claimed) === 0 && pages.registered.get(i) && !pages.present.get(i) && (p.image.pageFlags[i] & PageFlag.Content) !== 0 && !pages.inFlight.get(i);
 }
 
 /** What the monitor is doing for the fault it serves. */
@@ -124,7 +125,7 @@ export class SimRun {
     this.procs = image.processes.map((proc, i) => {
       const trace = traces[i]?.pid === proc.pid ? traces[i] : traces.find((x) => x.pid === proc.pid);
       if (!trace) throw new Error(`workload has no trace for pid ${proc.pid}`);
-      return new SimProcess(i, proc, trace);
+      return new SimProcess(i, proc, trace, session.pages.process(proc.pid)!);
     });
     for (const p of this.procs) this.byPid.set(p.pid, p);
     for (const r of session.plan.faultRules) {
@@ -238,6 +239,7 @@ export class SimRun {
     const writes = p.traceWrite;
     const gaps = p.traceGap;
     const flags = p.flags;
+    const present = p.pages.present;
     const end = p.end;
     const stretch = this.cpuStretch();
     const touchNs = this.cost.touchPageNs * stretch;
@@ -253,15 +255,15 @@ export class SimRun {
     for (;;) {
       const pg = pages[k];
       const x = flags[pg];
-      if ((x & PageBit.Present) === 0) {
-        p.k = k;
-        p.t = t;
-        this.progressLeft = left;
-        this.raiseFault(p, pg, writes[k]);
-        return;
-      }
-      // the common case: touched before, private, right content
+      // the common case: touched before (so present), private, right content
       if ((x & (PageBit.Touched | PageBit.Shared | PageBit.Bad)) !== PageBit.Touched) {
+        if (!present.get(pg)) {
+          p.k = k;
+          p.t = t;
+          this.progressLeft = left;
+          this.raiseFault(p, pg, writes[k]);
+          return;
+        }
         if ((x & PageBit.Touched) === 0) t += touchNs;
         if (this.memory.touch(p, pg, writes[k] !== 0, MAX_REPORTED_MISMATCHES)) t += cowNs;
       }
@@ -386,8 +388,6 @@ export class SimRun {
       }
       for (const v of p.image.vmas) {
         yield m.registerVmaNs;
-        const f = p.flags;
-        for (let i = v.firstPage, e = v.firstPage + v.pages; i < e; i++) f[i] |= PageBit.Registered;
         s.emit(EventKind.VmaRegistered, this.clock.now, pid, v.index, v.firstPage, v.pages, 1);
       }
       for (const a of plan.adviseAfterRegister) {
@@ -401,14 +401,14 @@ export class SimRun {
         let i = r.page;
         while (i < end) {
           const f = p.flags;
-          if (f[i] & TAKEN) {
+          if (isTaken(p, i)) {
             i++;
             continue;
           }
           const vma = vmaOfPage(p.image, i)!;
           const limit = Math.min(end, vma.firstPage + vma.pages);
           let j = i;
-          while (j < limit && !(f[j] & TAKEN)) f[j++] |= PageBit.Claimed;
+          while (j < limit && !isTaken(p, j)) f[j++] |= PageBit.Claimed;
           const n = j - i;
           const calls = Math.ceil(n / MAX_COPY_PAGES);
           yield copyCostNs(m, n, calls);
@@ -452,7 +452,7 @@ export class SimRun {
       for (let a = Math.ceil(v.start / HUGE_PAGE_BYTES) * HUGE_PAGE_BYTES; a + HUGE_PAGE_BYTES <= endAddress; a += HUGE_PAGE_BYTES) {
         const first = v.firstPage + (a - v.start) / PAGE_SIZE;
         let any = false;
-        for (let i = first; i < first + PAGES_PER_HUGE_PAGE && !any; i++) any = (p.flags[i] & PageBit.Present) !== 0;
+        for (let i = first; i < first + PAGES_PER_HUGE_PAGE && !any; i++) any = p.pages.present.get(i);
         if (!any) continue;
         this.memory.collapse(p, first, PAGES_PER_HUGE_PAGE);
         this.session.emit(EventKind.HugePageCollapsed, this.clock.now, p.pid, v.index, first, PAGES_PER_HUGE_PAGE, 0);
@@ -464,15 +464,15 @@ export class SimRun {
   private inherit(parent: SimProcess, child: SimProcess): void {
     const flags = child.image.pageFlags;
     const n = Math.min(flags.length, parent.flags.length);
-    const pf = parent.flags;
+    const pf = parent.pages.present;
     let i = 0;
     while (i < n) {
-      if (!(flags[i] & PageFlag.SharedWithParent && pf[i] & PageBit.Present)) {
+      if (!(flags[i] & PageFlag.SharedWithParent && pf.get(i))) {
         i++;
         continue;
       }
       let j = i;
-      while (j < n && flags[j] & PageFlag.SharedWithParent && pf[j] & PageBit.Present) this.memory.inherit(parent, child, j++);
+      while (j < n && flags[j] & PageFlag.SharedWithParent && pf.get(j)) this.memory.inherit(parent, child, j++);
       this.session.emit(EventKind.PagesPrefilled, this.clock.now, child.pid, i, j - i, PrefillSource.Inherited, 0);
       i = j;
     }
@@ -525,7 +525,7 @@ export class SimRun {
     this.ruleCount = 0;
     this.ruleCostNs = 0;
     let cost: number;
-    if (f[page] & PageBit.Present) {
+    if (p.pages.present.get(page)) {
       // a copier call made it present while the fault waited in the queue: UFFDIO_COPY says EEXIST
       this.service = Service.Stale;
       cost = m.faultOverheadNs;
@@ -540,8 +540,7 @@ export class SimRun {
       const vma = vmaOfPage(p.image, page)!;
       const w = this.session.windowFor(p.pid, vma.index);
       if (w.backward > 0 || w.forward > 0) {
-        const pages = this.session.pages;
-        const lazy = (i: number) => isWindowable(p, pages, i);
+        const lazy = (i: number) => isWindowable(p, i);
         const loLimit = Math.max(vma.firstPage, page - w.backward);
         while (lo > loLimit && lazy(lo - 1)) lo--;
         const hiLimit = Math.min(vma.firstPage + vma.pages - 1, page + w.forward);
@@ -563,10 +562,9 @@ export class SimRun {
   private collectRulePages(p: SimProcess, page: number, lo: number, hi: number): void {
     const { stride, successors } = p.rules;
     const out = this.rulePages;
-    const pages = this.session.pages;
     let n = 0;
     const take = (q: number) => {
-      if (q >= p.image.totalPages || (q >= lo && q <= hi) || !isWindowable(p, pages, q)) return;
+      if (q >= p.image.totalPages || (q >= lo && q <= hi) || !isWindowable(p, q)) return;
       p.flags[q] |= PageBit.Claimed;
       out[n++] = q;
     };
@@ -714,10 +712,9 @@ export class SimRun {
         s.emit(EventKind.CopyRejected, now, p.pid, from, this.copyEnd - from, RejectReason.Enoent, cause);
         continue;
       }
-      const f = p.flags;
       const end = this.copyEnd;
       let j = this.copyPos;
-      while (j < end && f[j] & TAKEN) j++;
+      while (j < end && isTaken(p, j)) j++;
       if (j > this.copyPos) {
         const from = this.copyPos;
         this.copyPos = j;
@@ -727,7 +724,7 @@ export class SimRun {
       }
       const limit = Math.min(end, j + MAX_COPY_PAGES);
       let e = j;
-      while (e < limit && !(f[e] & TAKEN)) e++;
+      while (e < limit && !isTaken(p, e)) e++;
       this.callPage = j;
       this.callCount = e - j;
       this.copyPos = e;
@@ -750,12 +747,11 @@ export class SimRun {
       s.emit(EventKind.CopyRejected, now, p.pid, start, end - start, RejectReason.Enoent, cause);
     } else {
       // pages the monitor copied (or claimed) meanwhile make this call fail with EEXIST for them
-      const f = p.flags;
       let a = start;
       while (a < end) {
-        const taken = (f[a] & TAKEN) !== 0;
+        const taken = isTaken(p, a);
         let b = a + 1;
-        while (b < end && ((f[b] & TAKEN) !== 0) === taken) b++;
+        while (b < end && isTaken(p, b) === taken) b++;
         if (taken) {
           s.emit(EventKind.CopyRejected, now, p.pid, a, b - a, RejectReason.Eexist, cause);
         } else {

@@ -14,6 +14,7 @@ export * from './events/event-log-writer';
 export * from './events/event-log-reader';
 export * from './events/run-meta';
 export * from './state/lazy-iov-list';
+export * from './state/page-fold';
 export * from './state/page-state';
 export * from './strategy/strategy';
 export * from './strategy/strategy-command';

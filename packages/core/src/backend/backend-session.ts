@@ -2,7 +2,14 @@ import { BackendPort } from './backend-port';
 import { Image } from '../model/image';
 import { FaultWindowRule, RestorePlan } from '../model/plan';
 import { Workload } from '../model/workload';
+import { ProcessPages } from '../state/page-fold';
 import { PageStateView } from '../strategy/strategy';
+
+/** The page state a backend reads: the strategies' view, and each process's bitmaps. */
+export interface BackendPageView extends PageStateView {
+  /** Registered, present and in-flight pages of a process of the image (undefined for any other pid). */
+  process(pid: number): ProcessPages | undefined;
+}
 
 /** The log as a backend may read it: how long it is and when each event happened. */
 export interface EventLogView {
@@ -23,7 +30,7 @@ export interface BackendSession {
   /** Pages that are lazy when the workload starts if no strategy copies anything. */
   readonly initialLazyPages: number;
   readonly promptEvents: boolean;
-  readonly pages: PageStateView;
+  readonly pages: BackendPageView;
   readonly log: EventLogView;
   /** The combined fault-time window for a VMA. */
   windowFor(pid: number, vma: number): FaultWindowRule;

@@ -1,45 +1,17 @@
 import { CopyCause, EventKind, FaultFlag, PrefillSource, RejectReason } from '../events/event-kind';
 import { EventStore } from '../events/event-store';
 import { PAGE_SIZE } from '../model/page';
+import { PageBitmap } from '../model/page-bitmap';
+import { PageFold } from '../state/page-fold';
 import { Percentiles, RunMetrics } from './run-metrics';
 
-/** Largest page index a bitmap grows to (a sanity bound against nonsense in a log). */
-const MAX_PAGES = 2 ** 31;
-
-/** A page bitmap that grows on demand: per-pid sizes are learnt from the log as it is folded. */
-class GrowingBitmap {
-  words = new Uint32Array(0);
-
-  ensure(pages: number): void {
-    const need = (Math.min(pages, MAX_PAGES) + 31) >>> 5;
-    if (need <= this.words.length) return;
-    const w = new Uint32Array(Math.max(need, this.words.length * 2));
-    w.set(this.words);
-    this.words = w;
-  }
-  get(i: number): boolean {
-    return i >= 0 && (this.words[i >>> 5] & (1 << (i & 31))) !== 0;
-  }
-  set(start: number, count: number): void {
-    if (!(start >= 0 && count > 0 && start + count <= MAX_PAGES)) return;
-    this.ensure(start + count);
-    const w = this.words;
-    for (let i = start, e = start + count; i < e; i++) w[i >>> 5] |= 1 << (i & 31);
-  }
-  clear(start: number, count: number): void {
-    const w = this.words;
-    const e = Math.min(start + count, w.length * 32);
-    for (let i = Math.max(start, 0); i < e; i++) w[i >>> 5] &= ~(1 << (i & 31));
-  }
-}
-
+/** What the metrics accumulate per pid, beside the page-state fold. */
 interface PidFold {
-  readonly inFlight: GrowingBitmap;
-  readonly touched: GrowingBitmap;
+  readonly touched: PageBitmap;
   /** Pages a strategy copied (PagesCopied prefetch, precopy, background). */
-  readonly strategyCopied: GrowingBitmap;
+  readonly strategyCopied: PageBitmap;
   /** strategyCopied plus pages prefilled by a strategy or inherited at fork. */
-  readonly strategyPresent: GrowingBitmap;
+  readonly strategyPresent: PageBitmap;
   workloadStart: number;
   rss: number;
   pss: number;
@@ -47,10 +19,9 @@ interface PidFold {
 
 function newFold(): PidFold {
   return {
-    inFlight: new GrowingBitmap(),
-    touched: new GrowingBitmap(),
-    strategyCopied: new GrowingBitmap(),
-    strategyPresent: new GrowingBitmap(),
+    touched: PageBitmap.growing(),
+    strategyCopied: PageBitmap.growing(),
+    strategyPresent: PageBitmap.growing(),
     workloadStart: NaN,
     rss: 0,
     pss: 0,
@@ -66,6 +37,7 @@ export function computeMetrics(store: EventStore): RunMetrics {
   const n = store.length;
   const { t, kind, pid, a, b, c, d } = store;
   const folds = new Map<number, PidFold>();
+  const pages$ = new PageFold();
   let lastPid = NaN;
   let cur: PidFold = newFold();
   const fold = (p: number): PidFold => {
@@ -100,6 +72,7 @@ export function computeMetrics(store: EventStore): RunMetrics {
   let strategyFailures = 0;
 
   for (let i = 0; i < n; i++) {
+    pages$.apply(kind[i], pid[i], a[i], b[i], c[i]);
     switch (kind[i]) {
       case EventKind.RestoreStarted:
         if (Number.isNaN(restoreStart)) restoreStart = t[i];
@@ -108,14 +81,13 @@ export function computeMetrics(store: EventStore): RunMetrics {
         const f = fold(pid[i]);
         const end = b[i] + c[i];
         if (end > 0) {
-          f.inFlight.ensure(end);
           f.touched.ensure(end);
         }
         break;
       }
       case EventKind.FaultRaised: {
         if ((c[i] & FaultFlag.WriteProtect) === 0) demandFaults++;
-        if (fold(pid[i]).inFlight.get(a[i])) latePrefetches++;
+        if (pages$.process(pid[i])!.inFlight.get(a[i])) latePrefetches++;
         break;
       }
       case EventKind.FaultResolved:
@@ -138,10 +110,9 @@ export function computeMetrics(store: EventStore): RunMetrics {
         copyCalls += d[i];
         lastPresentT = maxT(lastPresentT, t[i]);
         const f = fold(pid[i]);
-        f.inFlight.clear(a[i], b[i]);
         if (cause === CopyCause.Prefetch || cause === CopyCause.Precopy || cause === CopyCause.Background) {
-          f.strategyCopied.set(a[i], b[i]);
-          f.strategyPresent.set(a[i], b[i]);
+          f.strategyCopied.setRange(a[i], b[i]);
+          f.strategyPresent.setRange(a[i], b[i]);
         }
         break;
       }
@@ -149,25 +120,19 @@ export function computeMetrics(store: EventStore): RunMetrics {
         prefilledPages += b[i];
         lastPresentT = maxT(lastPresentT, t[i]);
         const f = fold(pid[i]);
-        f.inFlight.clear(a[i], b[i]);
-        if (c[i] === PrefillSource.Strategy || c[i] === PrefillSource.Inherited) f.strategyPresent.set(a[i], b[i]);
+        if (c[i] === PrefillSource.Strategy || c[i] === PrefillSource.Inherited) f.strategyPresent.setRange(a[i], b[i]);
         break;
       }
       case EventKind.ZeroPageMapped:
         zeroPages += b[i];
         lastPresentT = maxT(lastPresentT, t[i]);
-        fold(pid[i]).inFlight.clear(a[i], b[i]);
         break;
       case EventKind.HugePageCollapsed:
         lastPresentT = maxT(lastPresentT, t[i]);
         break;
-      case EventKind.CopyQueued:
-        fold(pid[i]).inFlight.set(a[i], b[i]);
-        break;
       case EventKind.CopyRejected: {
         const reason = c[i];
         if (reason === RejectReason.Duplicate || reason === RejectReason.Eexist) duplicateCopies += b[i];
-        if (reason !== RejectReason.Duplicate && reason !== RejectReason.OutOfRange) fold(pid[i]).inFlight.clear(a[i], b[i]);
         break;
       }
       case EventKind.WorkloadStarted:
@@ -179,7 +144,7 @@ export function computeMetrics(store: EventStore): RunMetrics {
         break;
       }
       case EventKind.PagesTouched:
-        fold(pid[i]).touched.set(a[i], b[i]);
+        fold(pid[i]).touched.setRange(a[i], b[i]);
         break;
       case EventKind.MemorySampled: {
         const f = fold(pid[i]);
@@ -206,9 +171,9 @@ export function computeMetrics(store: EventStore): RunMetrics {
   let rssBytes = 0;
   let pssBytes = 0;
   for (const f of folds.values()) {
-    avoided += popcountAnd(f.touched.words, f.strategyPresent.words);
-    prefetchedTouched += popcountAnd(f.touched.words, f.strategyCopied.words);
-    prefetched += popcountAnd(f.strategyCopied.words, f.strategyCopied.words);
+    avoided += f.touched.countAnd(f.strategyPresent);
+    prefetchedTouched += f.touched.countAnd(f.strategyCopied);
+    prefetched += f.strategyCopied.count();
     rssBytes += f.rss;
     pssBytes += f.pss;
   }
@@ -355,13 +320,3 @@ function ns(x: number): number {
   return Math.round(x) || 0;
 }
 
-function popcountAnd(x: Uint32Array, y: Uint32Array): number {
-  let count = 0;
-  for (let i = 0, n = Math.min(x.length, y.length); i < n; i++) {
-    let w = (x[i] & y[i]) >>> 0;
-    w = w - ((w >>> 1) & 0x55555555);
-    w = (w & 0x33333333) + ((w >>> 2) & 0x33333333);
-    count += (((w + (w >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
-  }
-  return count;
-}

@@ -1,31 +1,82 @@
-/** One bit per page. */
-export class PageBitmap {
-  readonly words: Uint32Array;
-  constructor(readonly size: number) {
-    this.words = new Uint32Array((size + 31) >>> 5);
+/** Largest page count a growing bitmap reaches (a bound against nonsense in a log). */
+export const MAX_BITMAP_PAGES = 2 ** 31;
+
+/** Read access to a page bitmap. */
+export interface ReadonlyPageBitmap {
+  readonly size: number;
+  get(i: number): boolean;
+  count(): number;
+}
+
+/**
+ * One bit per page. Fixed to `size` pages (bits outside [0, size) are ignored), or growing: sized
+ * from the ranges set into it (up to MAX_BITMAP_PAGES; a range that is negative or past that is
+ * ignored), for folds of a log without its image.
+ */
+export class PageBitmap implements ReadonlyPageBitmap {
+  private w: Uint32Array;
+  private n: number;
+
+  constructor(
+    size: number,
+    private readonly growing = false,
+  ) {
+    this.n = size;
+    this.w = new Uint32Array((size + 31) >>> 5);
   }
+
+  static growing(): PageBitmap {
+    return new PageBitmap(0, true);
+  }
+
+  get size(): number {
+    return this.n;
+  }
+
   get(i: number): boolean {
-    return (this.words[i >>> 5] & (1 << (i & 31))) !== 0;
+    return i >= 0 && (this.w[i >>> 5] & (1 << (i & 31))) !== 0;
   }
   set(i: number): void {
-    this.words[i >>> 5] |= 1 << (i & 31);
+    this.w[i >>> 5] |= 1 << (i & 31);
   }
   clear(i: number): void {
-    this.words[i >>> 5] &= ~(1 << (i & 31));
+    this.w[i >>> 5] &= ~(1 << (i & 31));
   }
-  /** Bits outside [0, size) are ignored. */
   setRange(start: number, count: number): void {
-    for (let i = Math.max(0, start), e = Math.min(this.size, start + count); i < e; i++) this.words[i >>> 5] |= 1 << (i & 31);
+    if (this.growing) {
+      if (!(start >= 0 && count > 0 && start + count <= MAX_BITMAP_PAGES)) return;
+      this.ensure(start + count);
+    }
+    const w = this.w;
+    for (let i = Math.max(0, start), e = Math.min(this.n, start + count); i < e; i++) w[i >>> 5] |= 1 << (i & 31);
   }
   clearRange(start: number, count: number): void {
-    for (let i = Math.max(0, start), e = Math.min(this.size, start + count); i < e; i++) this.words[i >>> 5] &= ~(1 << (i & 31));
+    const w = this.w;
+    for (let i = Math.max(0, start), e = Math.min(this.n, start + count); i < e; i++) w[i >>> 5] &= ~(1 << (i & 31));
+  }
+  /** Makes room for `pages` pages (growing bitmaps only). */
+  ensure(pages: number): void {
+    if (!this.growing || pages <= this.n) return;
+    this.n = Math.min(pages, MAX_BITMAP_PAGES);
+    const need = (this.n + 31) >>> 5;
+    if (need <= this.w.length) return;
+    const w = new Uint32Array(Math.max(need, this.w.length * 2));
+    w.set(this.w);
+    this.w = w;
   }
   count(): number {
+    return this.countAnd(this);
+  }
+  /** Pages set in both this and `other`. */
+  countAnd(other: PageBitmap): number {
+    const x = this.w;
+    const y = other.w;
     let n = 0;
-    for (let w of this.words) {
-      w = w - ((w >>> 1) & 0x55555555);
-      w = (w & 0x33333333) + ((w >>> 2) & 0x33333333);
-      n += (((w + (w >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+    for (let i = 0, e = Math.min(x.length, y.length); i < e; i++) {
+      let v = (x[i] & y[i]) >>> 0;
+      v = v - ((v >>> 1) & 0x55555555);
+      v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+      n += (((v + (v >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
     }
     return n;
   }
