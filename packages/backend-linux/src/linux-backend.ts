@@ -4,11 +4,11 @@ import * as path from 'path';
 import { asyncScheduler } from 'rxjs';
 import {
   BackendAvailability,
+  BackendFacts,
   BackendPort,
   BackendRunOptions,
   CopyCause,
   CopyPriority,
-  EventKind,
   FaultRules,
   RestoreBackend,
   BackendSession,
@@ -104,6 +104,7 @@ export class LinuxBackend implements RestoreBackend {
       if (i === undefined) throw new Error(`no process ${pid} in the image`);
       return i;
     };
+    const facts = new BackendFacts(session);
     const dir = makeRunDir(this.options.tmpDir);
     const cpus = this.cpuPlan();
     let run: NativeRun | undefined;
@@ -149,7 +150,7 @@ export class LinuxBackend implements RestoreBackend {
       // only during the run: the event loop keeps off the restored processes' CPU
       eventLoopMask = b.pinCurrentThread(cpus.eventLoopCpuMask);
       const totalPages = image.processes.reduce((n, p) => n + p.totalPages, 0);
-      session.emit(EventKind.RestoreStarted, 0, 0, session.initialLazyPages, total, totalPages, 0);
+      facts.restoreStarted(0, session.initialLazyPages, total, totalPages);
       session.start(port);
       run.spawnRunner();
       if (run.runnerPid !== undefined) this.options.onRunnerStarted?.(run.runnerPid, dir);
@@ -161,7 +162,7 @@ export class LinuxBackend implements RestoreBackend {
       }
       this.lastStats = run.monitor.stats();
       await run.close();
-      session.emit(EventKind.RestoreEnded, now(), 0, 0, 0, 0, 0);
+      facts.restoreEnded(now());
     } finally {
       if (cpus.eventLoopCpuMask !== 0 && eventLoopMask !== 0) b.pinCurrentThread(eventLoopMask);
       try {

@@ -1,4 +1,5 @@
 import {
+  BackendFacts,
   BackendPort,
   BackendRunOptions,
   CopyCause,
@@ -85,6 +86,7 @@ export class SimRun {
   private ruleCostNs = 0;
   private madviseHead = 0;
   private readonly port: BackendPort;
+  private readonly facts: BackendFacts;
   /** Running processes by the time of their next access. */
   private readonly runnable: ProcessHeap;
 
@@ -135,6 +137,7 @@ export class SimRun {
     this.runnable = new ProcessHeap(this.procs.length);
     this.memory = new MemoryModel(this.procs, cost.processBaseBytes);
     this.totalAccesses = this.procs.reduce((n, p) => n + p.accesses, 0);
+    this.facts = new BackendFacts(session);
     const clock = this.clock;
     this.port = {
       scheduler: clock.scheduler,
@@ -169,7 +172,7 @@ export class SimRun {
     const s = this.session;
     let total = 0;
     for (const p of this.procs) total += p.image.totalPages;
-    s.emit(EventKind.RestoreStarted, 0, 0, s.initialLazyPages, this.procs.length, total, 0);
+    this.facts.restoreStarted(0, s.initialLazyPages, this.procs.length, total);
     s.start(this.port);
     this.startup = this.startupSteps();
     this.stepStartup();
@@ -312,7 +315,7 @@ export class SimRun {
 
   private readonly landed = (i: number): void => {
     const q = this.copies;
-    this.session.emit(EventKind.CopyLanded, this.clock.now, this.procs[q.proc[i]].pid, q.page[i], q.count[i], q.reactsTo[i], q.queuedSeq[i]);
+    this.facts.copyLanded(this.clock.now, this.procs[q.proc[i]].pid, q.page[i], q.count[i], q.reactsTo[i], q.queuedSeq[i]);
   };
 
   private arrivals(): void {
@@ -330,7 +333,7 @@ export class SimRun {
       r.proc.rules = r.rules;
       const stride = r.rules.stride;
       const entries = r.rules.successors?.targets.length ?? 0;
-      this.session.emit(EventKind.FaultRulesSet, now, r.proc.pid, stride?.stride ?? 0, stride?.count ?? 0, entries, r.reactsTo);
+      this.facts.faultRulesSet(now, r.proc.pid, stride?.stride ?? 0, stride?.count ?? 0, entries, r.reactsTo);
     }
     if (this.ruleChangeHead === this.ruleChanges.length) {
       this.ruleChanges.length = 0;
@@ -369,26 +372,18 @@ export class SimRun {
         if (r.pid !== pid) continue;
         yield r.count * m.prefillPageNs;
         this.memory.fill(p, r.page, r.count);
-        s.emit(
-          EventKind.PagesPrefilled,
-          this.clock.now,
-          pid,
-          r.page,
-          r.count,
-          r.source === 'image' ? PrefillSource.Image : PrefillSource.Strategy,
-          0,
-        );
+        this.facts.pagesPrefilled(this.clock.now, pid, r.page, r.count, r.source === 'image' ? PrefillSource.Image : PrefillSource.Strategy);
       }
       this.collapse(p);
       for (const c of this.procs) {
         if (c.image.parent !== pid) continue;
         yield m.forkNs;
-        s.emit(EventKind.ProcessForked, this.clock.now, pid, c.pid, 0, 0, 0);
+        this.facts.processForked(this.clock.now, pid, c.pid);
         this.inherit(p, c);
       }
       for (const v of p.image.vmas) {
         yield m.registerVmaNs;
-        s.emit(EventKind.VmaRegistered, this.clock.now, pid, v.index, v.firstPage, v.pages, 1);
+        this.facts.vmaRegistered(this.clock.now, pid, v.index, v.firstPage, v.pages, 1);
       }
       for (const a of plan.adviseAfterRegister) {
         if (a.pid !== pid) continue;
@@ -413,7 +408,7 @@ export class SimRun {
           const calls = Math.ceil(n / MAX_COPY_PAGES);
           yield copyCostNs(m, n, calls);
           this.memory.fill(p, i, n);
-          s.emit(EventKind.PagesCopied, this.clock.now, pid, i, n, CopyCause.Precopy, calls);
+          this.facts.pagesCopied(this.clock.now, pid, i, n, CopyCause.Precopy, calls);
           i = j;
         }
       }
@@ -455,7 +450,7 @@ export class SimRun {
         for (let i = first; i < first + PAGES_PER_HUGE_PAGE && !any; i++) any = p.pages.present.get(i);
         if (!any) continue;
         this.memory.collapse(p, first, PAGES_PER_HUGE_PAGE);
-        this.session.emit(EventKind.HugePageCollapsed, this.clock.now, p.pid, v.index, first, PAGES_PER_HUGE_PAGE, 0);
+        this.facts.hugePageCollapsed(this.clock.now, p.pid, v.index, first, PAGES_PER_HUGE_PAGE);
       }
     }
   }
@@ -473,7 +468,7 @@ export class SimRun {
       }
       let j = i;
       while (j < n && flags[j] & PageFlag.SharedWithParent && pf.get(j)) this.memory.inherit(parent, child, j++);
-      this.session.emit(EventKind.PagesPrefilled, this.clock.now, child.pid, i, j - i, PrefillSource.Inherited, 0);
+      this.facts.pagesPrefilled(this.clock.now, child.pid, i, j - i, PrefillSource.Inherited);
       i = j;
     }
   }
@@ -482,13 +477,13 @@ export class SimRun {
     const ok = Number.isInteger(vma) && vma >= 0 && vma < p.advice.length;
     const code = ThpAdviceCode[advice];
     if (ok) p.advice[vma] = code;
-    this.session.emit(EventKind.MadviseApplied, this.clock.now, p.pid, vma, code, ok ? 1 : 0, 0);
+    this.facts.madviseApplied(this.clock.now, p.pid, vma, code, ok);
   }
 
   private startWorkloads(): void {
     const now = this.clock.now;
     this.monitorIdleSince = now;
-    for (const p of this.procs) this.session.emit(EventKind.WorkloadStarted, now, p.pid, p.accesses, 0, 0, 0);
+    for (const p of this.procs) this.facts.workloadStarted(now, p.pid, p.accesses);
     this.running = this.procs.length;
     for (const p of this.procs) {
       p.k = p.start;
@@ -512,7 +507,7 @@ export class SimRun {
     // The window is decided by the monitor before any strategy hears of the fault.
     if (this.serving === undefined && this.startup === undefined) this.beginService(p);
     else this.faultQueue.push(p);
-    this.session.emit(EventKind.FaultRaised, p.t, p.pid, page, p.pid, write ? FaultFlag.Write : 0, 0);
+    this.facts.faultRaised(p.t, p.pid, page, p.pid, write ? FaultFlag.Write : 0);
   }
 
   private beginService(p: SimProcess): void {
@@ -614,7 +609,7 @@ export class SimRun {
     const n = this.ruleRunEnd - a;
     const first = this.rulePages[a];
     this.memory.fill(p, first, n);
-    this.session.emit(EventKind.PagesCopied, this.clock.now, p.pid, first, n, CopyCause.Prefetch, 1);
+    this.facts.pagesCopied(this.clock.now, p.pid, first, n, CopyCause.Prefetch, 1);
     this.ruleAt = this.ruleRunEnd;
     if (this.ruleAt < this.ruleCount) this.startRuleRun(p);
     else this.serveNextFault();
@@ -631,25 +626,24 @@ export class SimRun {
       return;
     }
     const p = this.serving!;
-    const s = this.session;
     const now = this.clock.now;
     const pid = p.pid;
     const page = this.svcPage;
     if (this.service === Service.Stale) {
-      s.emit(EventKind.CopyRejected, now, pid, page, 1, RejectReason.Eexist, CopyCause.Demand);
+      this.facts.copyRejected(now, pid, page, 1, RejectReason.Eexist, CopyCause.Demand);
     } else if (this.service === Service.Zero) {
       this.memory.fill(p, page, 1);
-      s.emit(EventKind.ZeroPageMapped, now, pid, page, 1, 0, 0);
+      this.facts.zeroPageMapped(now, pid, page, 1);
     } else {
       const lo = this.svcLo;
       const hi = this.svcHi;
       this.memory.fill(p, lo, hi - lo + 1);
-      if (lo < page) s.emit(EventKind.PagesCopied, now, pid, lo, page - lo, CopyCause.Prefetch, 0);
-      s.emit(EventKind.PagesCopied, now, pid, page, 1, CopyCause.Demand, 1);
-      if (hi > page) s.emit(EventKind.PagesCopied, now, pid, page + 1, hi - page, CopyCause.Prefetch, 0);
+      if (lo < page) this.facts.pagesCopied(now, pid, lo, page - lo, CopyCause.Prefetch, 0);
+      this.facts.pagesCopied(now, pid, page, 1, CopyCause.Demand, 1);
+      if (hi > page) this.facts.pagesCopied(now, pid, page + 1, hi - page, CopyCause.Prefetch, 0);
     }
     // the monitor's view (read to wake), what Linux logs; the wait behind other processes' faults is not in it
-    s.emit(EventKind.FaultResolved, now, pid, page, now - this.svcStartedAt, 0, 0);
+    this.facts.faultResolved(now, pid, page, now - this.svcStartedAt);
 
     p.flags[page] |= PageBit.Touched;
     // what the process waits: until the wake reaches it, and on a shared CPU until the monitor let go
@@ -693,7 +687,6 @@ export class SimRun {
   /** Starts the next UFFDIO_COPY call if the copier is idle and has work. */
   private startCopier(): void {
     const q = this.copies;
-    const s = this.session;
     while (this.callDoneAt === Infinity && !this.finished) {
       if (this.copyCmd < 0) {
         const i = q.take();
@@ -709,7 +702,7 @@ export class SimRun {
       if (p.state === RunState.Done) {
         const from = this.copyPos;
         this.copyCmd = -1;
-        s.emit(EventKind.CopyRejected, now, p.pid, from, this.copyEnd - from, RejectReason.Enoent, cause);
+        this.facts.copyRejected(now, p.pid, from, this.copyEnd - from, RejectReason.Enoent, cause);
         continue;
       }
       const end = this.copyEnd;
@@ -719,7 +712,7 @@ export class SimRun {
         const from = this.copyPos;
         this.copyPos = j;
         if (j === end) this.copyCmd = -1;
-        s.emit(EventKind.CopyRejected, now, p.pid, from, j - from, RejectReason.Eexist, cause);
+        this.facts.copyRejected(now, p.pid, from, j - from, RejectReason.Eexist, cause);
         if (j === end) continue;
       }
       const limit = Math.min(end, j + MAX_COPY_PAGES);
@@ -741,10 +734,9 @@ export class SimRun {
     const start = this.callPage;
     const end = start + this.callCount;
     if (this.copyPos === this.copyEnd) this.copyCmd = -1;
-    const s = this.session;
     const now = this.clock.now;
     if (p.state === RunState.Done) {
-      s.emit(EventKind.CopyRejected, now, p.pid, start, end - start, RejectReason.Enoent, cause);
+      this.facts.copyRejected(now, p.pid, start, end - start, RejectReason.Enoent, cause);
     } else {
       // pages the monitor copied (or claimed) meanwhile make this call fail with EEXIST for them
       let a = start;
@@ -753,10 +745,10 @@ export class SimRun {
         let b = a + 1;
         while (b < end && isTaken(p, b) === taken) b++;
         if (taken) {
-          s.emit(EventKind.CopyRejected, now, p.pid, a, b - a, RejectReason.Eexist, cause);
+          this.facts.copyRejected(now, p.pid, a, b - a, RejectReason.Eexist, cause);
         } else {
           this.memory.fill(p, a, b - a);
-          s.emit(EventKind.PagesCopied, now, p.pid, a, b - a, cause, 1);
+          this.facts.pagesCopied(now, p.pid, a, b - a, cause, 1);
         }
         a = b;
       }
@@ -769,18 +761,17 @@ export class SimRun {
   private endWorkload(p: SimProcess): void {
     this.clock.advance(p.t);
     const now = this.clock.now;
-    const s = this.session;
     const pid = p.pid;
     p.state = RunState.Done;
     this.running--;
-    s.emit(EventKind.WorkloadEnded, now, pid, p.accesses, 0, 0, 0);
-    forEachBitRun(p.flags, PageBit.Touched, (page, count) => s.emit(EventKind.PagesTouched, now, pid, page, count, 0, 0));
-    for (let i = 0; i < p.stalls; i++) s.emit(EventKind.FaultStalled, now, pid, p.stallPage[i], Math.round(p.stallNs[i]), 0, 0);
+    this.facts.workloadEnded(now, pid, p.accesses);
+    forEachBitRun(p.flags, PageBit.Touched, (page, count) => this.facts.pagesTouched(now, pid, page, count));
+    for (let i = 0; i < p.stalls; i++) this.facts.faultStalled(now, pid, p.stallPage[i], Math.round(p.stallNs[i]));
     const mem = this.memory.sample(p);
-    s.emit(EventKind.MemorySampled, now, pid, mem.rssBytes, mem.pssBytes, mem.privateBytes, 0);
+    this.facts.memorySampled(now, pid, mem.rssBytes, mem.pssBytes, mem.privateBytes);
     const v = this.memory.verify(p, MAX_REPORTED_MISMATCHES);
-    s.emit(EventKind.PagesVerified, now, pid, v.checked, v.mismatched, v.unrestored, 0);
-    for (const page of v.firstMismatches) s.emit(EventKind.PageMismatch, now, pid, page, 0, 0, 0);
+    this.facts.pagesVerified(now, pid, v.checked, v.mismatched, v.unrestored);
+    for (const page of v.firstMismatches) this.facts.pageMismatch(now, pid, page);
     if (this.running === 0) this.finish();
   }
 
@@ -788,7 +779,6 @@ export class SimRun {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
-    const s = this.session;
     const q = this.copies;
     const now = this.clock.now;
     if (this.copyCmd >= 0) {
@@ -796,14 +786,14 @@ export class SimRun {
       const from = this.callDoneAt === Infinity ? this.copyPos : this.callPage;
       this.copyCmd = -1;
       this.callDoneAt = Infinity;
-      if (this.copyEnd > from) s.emit(EventKind.CopyRejected, now, this.procs[q.proc[i]].pid, from, this.copyEnd - from, RejectReason.Enoent, q.cause[i]);
+      if (this.copyEnd > from) this.facts.copyRejected(now, this.procs[q.proc[i]].pid, from, this.copyEnd - from, RejectReason.Enoent, q.cause[i]);
     }
-    q.drain((i) => s.emit(EventKind.CopyRejected, now, this.procs[q.proc[i]].pid, q.page[i], q.count[i], RejectReason.Enoent, q.cause[i]));
+    q.drain((i) => this.facts.copyRejected(now, this.procs[q.proc[i]].pid, q.page[i], q.count[i], RejectReason.Enoent, q.cause[i]));
     for (let j = this.madviseHead; j < this.madvises.length; j++) {
       const m = this.madvises[j];
-      s.emit(EventKind.MadviseApplied, now, m.proc.pid, m.vma, ThpAdviceCode[m.advice], 0, 0);
+      this.facts.madviseApplied(now, m.proc.pid, m.vma, ThpAdviceCode[m.advice], false);
     }
     this.madviseHead = this.madvises.length;
-    s.emit(EventKind.RestoreEnded, now, 0, 0, 0, 0, 0);
+    this.facts.restoreEnded(now);
   }
 }

@@ -8,6 +8,7 @@ export * from './model/plan';
 export * from './collections/index-fifo';
 export * from './events/event-kind';
 export * from './events/event-sink';
+export * from './events/backend-facts';
 export * from './events/event-store';
 export * from './events/restore-event';
 export * from './events/event-log-writer';

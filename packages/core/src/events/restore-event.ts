@@ -1,3 +1,4 @@
+import { filter, OperatorFunction } from 'rxjs';
 import { EventKind } from './event-kind';
 
 /**
@@ -63,6 +64,23 @@ export type RestoreEvent =
   | VmaRegisteredEvent
   | ProcessForkedEvent
   | RawEvent;
+
+/** The event object of each kind that has its own (the others are RawEvent). */
+export interface EventByKind {
+  [EventKind.FaultRaised]: FaultRaisedEvent;
+  [EventKind.FaultResolved]: FaultResolvedEvent;
+  [EventKind.PagesCopied]: PagesCopiedEvent;
+  [EventKind.CopyRejected]: CopyRejectedEvent;
+  [EventKind.VmaRegistered]: VmaRegisteredEvent;
+  [EventKind.ProcessForked]: ProcessForkedEvent;
+}
+export type EventOf<K extends number> = K extends keyof EventByKind ? EventByKind[K] : RawEvent;
+
+/** Keeps the events of the given kinds, typed (the @nestjs/cqrs ofType of this bus): `all$.pipe(ofKind(EventKind.CopyRejected))`. */
+export function ofKind<K extends EventKind>(...kinds: K[]): OperatorFunction<RestoreEvent, EventOf<K>> {
+  const wanted = new Set<number>(kinds);
+  return filter((e: RestoreEvent): e is EventOf<K> => wanted.has(e.kind));
+}
 
 export function decodeEvent(
   seq: number,

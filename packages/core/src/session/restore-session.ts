@@ -190,6 +190,7 @@ export class RestoreSession implements BackendSession {
       forks$: stream(EventKind.ProcessForked),
       workloadStarted$: stream(EventKind.WorkloadStarted),
       workloadEnded$: stream(EventKind.WorkloadEnded),
+      on: (kind) => stream(kind),
       events$: (kind) => stream(kind),
     };
   }

@@ -1,9 +1,11 @@
 import { Observable, SchedulerLike } from 'rxjs';
+import { EventKind } from '../events/event-kind';
 import { Image, ThpAdvice } from '../model/image';
 import { PageRange } from '../model/page';
 import { FaultRules, FaultWindowRule } from '../model/plan';
 import { ProcessTrace } from '../model/workload';
 import {
+  EventOf,
   FaultRaisedEvent,
   FaultResolvedEvent,
   PagesCopiedEvent,
@@ -74,6 +76,9 @@ export interface StrategyContext {
   /** Emits once when the workload starts running (after plan and precopy). */
   readonly workloadStarted$: Observable<RestoreEvent>;
   readonly workloadEnded$: Observable<RestoreEvent>;
+  /** The events of one kind, typed: `ctx.on(EventKind.CopyRejected)` is an Observable<CopyRejectedEvent>. */
+  on<K extends EventKind>(kind: K): Observable<EventOf<K>>;
+  /** As on(), for a kind given as a plain number. */
   events$(kind: number): Observable<RestoreEvent>;
 }
 

@@ -1,6 +1,5 @@
 import {
   CopyCause,
-  CopyRejectedEvent,
   EventKind,
   PageFlag,
   PageRange,
@@ -18,7 +17,7 @@ import { filter, merge, Observable } from 'rxjs';
  */
 export function backgroundAnswers$(ctx: StrategyContext): Observable<PageRange> {
   const copied = ctx.copies$.pipe(filter((e) => e.cause === CopyCause.Background));
-  const rejected = (ctx.events$(EventKind.CopyRejected) as Observable<CopyRejectedEvent>).pipe(
+  const rejected = ctx.on(EventKind.CopyRejected).pipe(
     filter((e) => e.cause === CopyCause.Background && e.reason !== RejectReason.Duplicate),
   );
   return merge(copied, rejected);
