@@ -43,7 +43,7 @@ export interface NativeMonitor {
   /** Listens on dir/monitor.sock and starts the control, fault and copier threads. */
   start(onEvents: () => void): void;
   stop(): void;
-  /** The event ring: records of 8 doubles (t, kind, pid, a, b, c, d, aux). */
+  /** The event ring: records of RECORD_DOUBLES doubles (t, kind, pid, a, b, c, d, padding). */
   ringBuffer(): ArrayBuffer;
   /** Releases records before `consumed`; returns the end of the readable records. */
   drain(consumed: number): number;

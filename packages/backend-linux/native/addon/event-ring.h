@@ -29,7 +29,7 @@ struct Record {
   double kind;
   double pid;
   double a, b, c, d;
-  double aux;
+  double pad;  // a record is one cache line
 };
 static_assert(sizeof(Record) == RL_RECORD_DOUBLES * sizeof(double), "a record is RL_RECORD_DOUBLES doubles");
 

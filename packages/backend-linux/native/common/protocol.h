@@ -32,7 +32,7 @@
 #define RL_EV_MEMORY_SAMPLED 22
 #define RL_EV_PAGES_VERIFIED 23
 #define RL_EV_PAGE_MISMATCH 24
-#define RL_EV_FAULT_RULE_LATE 25
+/* 25: retired, never written */
 #define RL_EV_COPY_LANDED 26
 #define RL_EV_FAULT_RULES_SET 27
 #define RL_EV_FAULT_STALLED 28
@@ -64,7 +64,7 @@
 #define RL_INTERNAL_FAILED 102         /* the run cannot go on: Monitor::error() says why */
 #define RL_INTERNAL_PROCESS_DONE 103   /* pid's end events are in; a = os pid */
 
-/* Doubles in one ring record: t, kind, pid, a, b, c, d, aux. */
+/* Doubles in one ring record: t, kind, pid, a, b, c, d and padding to 64 bytes. */
 #define RL_RECORD_DOUBLES 8
 /* Most pages one UFFDIO_COPY call of the copier or of precopy moves. */
 #define RL_MAX_COPY_PAGES 512

@@ -29,7 +29,7 @@
  * MemorySampled        rssBytes     pssBytes     privateBytes         -
  * PagesVerified        checked      mismatched   unrestored           -
  * PageMismatch         page         -            -                    -        (first mismatches, for diagnosis)
- * FaultRuleLate        page         -            -                    -        (a fault-time answer missed its deadline)
+ * (25: retired, never written)
  * CopyLanded           page         count        reactsTo(seq, -1)    queued(seq)  (a command reached the backend's copy queue)
  * FaultRulesSet        stride       strideCount  successor entries    reactsTo(seq, -1)  (new fault-time rules in force)
  * FaultStalled         page         waitedNs     -                    -        (the process's wait at a faulting access, reported at workload end)
@@ -59,7 +59,6 @@ export const EventKind = {
   MemorySampled: 22,
   PagesVerified: 23,
   PageMismatch: 24,
-  FaultRuleLate: 25,
   CopyLanded: 26,
   FaultRulesSet: 27,
   FaultStalled: 28,
