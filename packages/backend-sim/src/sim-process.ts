@@ -1,4 +1,4 @@
-import { FaultRules, ProcessImage, ProcessPages, ProcessTrace, ThpAdviceCode } from '@restorelab/core';
+import { FaultRules, PageFlag, ProcessImage, ProcessPages, ProcessTrace, ThpAdviceCode } from '@restorelab/core';
 
 const NO_RULES: FaultRules = { stride: null, successors: null };
 
@@ -106,4 +106,15 @@ export class SimProcess {
     this.origin ??= new Int32Array(n);
     this.sharers ??= new Uint16Array(n);
   }
+}
+
+/** Present, or claimed by the monitor: a copier call for it fails with EEXIST. */
+export function isTaken(p: SimProcess, i: number): boolean {
+  return (p.flags[i] & PageBit.Claimed) !== 0 || p.pages.present.get(i);
+}
+
+/** Lazy, with content, not claimed by the monitor and not in flight: the window or a rule may take it. */
+export function isWindowable(p: SimProcess, i: number): boolean {
+  const pages = p.pages;
+  return (p.flags[i] & PageBit.Claimed) === 0 && pages.registered.get(i) && !pages.present.get(i) && (p.image.pageFlags[i] & PageFlag.Content) !== 0 && !pages.inFlight.get(i);
 }

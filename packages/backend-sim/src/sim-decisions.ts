@@ -1,0 +1,116 @@
+import { FaultRules, ThpAdvice, ThpAdviceCode } from '@restorelab/core';
+import { SimCopier } from './sim-copier';
+import { SimProcess } from './sim-process';
+import { SimWorld } from './sim-world';
+
+interface PendingMadvise {
+  readonly proc: SimProcess;
+  readonly vma: number;
+  readonly advice: ThpAdvice;
+  readonly at: number;
+}
+
+interface PendingRules {
+  readonly proc: SimProcess;
+  readonly rules: FaultRules;
+  readonly reactsTo: number;
+  readonly at: number;
+}
+
+/**
+ * The strategies' thread and what it sends the backend (the JS side of native/addon/addon.cc):
+ * a command reaches the backend when the thread has handled the event it reacts to; copies go to
+ * the copier's queue, madvise and fault-rule changes take effect when they arrive.
+ */
+export class SimDecisions {
+  /** The last event the strategies' thread has handled, and when it is free again. */
+  private jsSeq = -1;
+  private jsClock = -Infinity;
+  private readonly madvises: PendingMadvise[] = [];
+  private madviseHead = 0;
+  private readonly ruleChanges: PendingRules[] = [];
+  private ruleChangeHead = 0;
+
+  constructor(
+    private readonly w: SimWorld,
+    private readonly copier: SimCopier,
+  ) {}
+
+  /**
+   * When a command asked for now, reacting to event `reactsTo`, reaches the copy queue. The
+   * strategies' thread works through the log in order: each event no sooner than
+   * decisionLatencyNs after it happened, each costing decisionEventNs; the command lands when its
+   * event has been handled (never before now + decisionLatencyNs, never before the command ahead).
+   */
+  landingTime(reactsTo: number): number {
+    const m = this.w.cost;
+    const log = this.w.session.log;
+    const upTo = Math.min(reactsTo, log.length - 1);
+    for (let seq = this.jsSeq + 1; seq <= upTo; seq++) this.jsClock = Math.max(this.jsClock, log.timeOf(seq) + m.decisionLatencyNs) + m.decisionEventNs;
+    if (upTo > this.jsSeq) this.jsSeq = upTo;
+    return Math.max(this.w.clock.now + m.decisionLatencyNs, this.jsClock, this.copier.queue.lastArrival());
+  }
+
+  madvise(proc: SimProcess, vma: number, advice: ThpAdvice): void {
+    this.madvises.push({ proc, vma, advice, at: this.w.clock.now + this.w.cost.madviseNs });
+  }
+
+  faultRules(proc: SimProcess, rules: FaultRules, reactsTo: number): void {
+    const at = this.landingTime(reactsTo);
+    // in landing order: a later change never takes effect before an earlier one
+    const last = this.ruleChanges.length > this.ruleChangeHead ? this.ruleChanges[this.ruleChanges.length - 1].at : -Infinity;
+    this.ruleChanges.push({ proc, rules, reactsTo, at: Math.max(at, last) });
+  }
+
+  /** When the next madvise or rule change arrives. */
+  nextChange(): number {
+    return Math.min(
+      this.madviseHead < this.madvises.length ? this.madvises[this.madviseHead].at : Infinity,
+      this.ruleChangeHead < this.ruleChanges.length ? this.ruleChanges[this.ruleChangeHead].at : Infinity,
+    );
+  }
+
+  private readonly landed = (i: number): void => {
+    const w = this.w;
+    const q = this.copier.queue;
+    w.facts.copyLanded(w.clock.now, w.procs[q.proc[i]].pid, q.page[i], q.count[i], q.reactsTo[i], q.queuedSeq[i]);
+  };
+
+  /** Everything due by now arrives: madvise, rule changes, copies (then the copier looks for work). */
+  arrivals(): void {
+    const w = this.w;
+    const now = w.clock.now;
+    while (this.madviseHead < this.madvises.length && this.madvises[this.madviseHead].at <= now) {
+      const m = this.madvises[this.madviseHead++];
+      w.applyAdvice(m.proc, m.vma, m.advice);
+    }
+    if (this.madviseHead === this.madvises.length) {
+      this.madvises.length = 0;
+      this.madviseHead = 0;
+    }
+    while (this.ruleChangeHead < this.ruleChanges.length && this.ruleChanges[this.ruleChangeHead].at <= now) {
+      const r = this.ruleChanges[this.ruleChangeHead++];
+      r.proc.rules = r.rules;
+      const stride = r.rules.stride;
+      const entries = r.rules.successors?.targets.length ?? 0;
+      w.facts.faultRulesSet(now, r.proc.pid, stride?.stride ?? 0, stride?.count ?? 0, entries, r.reactsTo);
+    }
+    if (this.ruleChangeHead === this.ruleChanges.length) {
+      this.ruleChanges.length = 0;
+      this.ruleChangeHead = 0;
+    }
+    this.copier.queue.admit(now, this.landed);
+    this.copier.start();
+  }
+
+  /** Every process has ended: advice still on its way failed. */
+  abandon(): void {
+    const w = this.w;
+    const now = w.clock.now;
+    for (let j = this.madviseHead; j < this.madvises.length; j++) {
+      const m = this.madvises[j];
+      w.facts.madviseApplied(now, m.proc.pid, m.vma, ThpAdviceCode[m.advice], false);
+    }
+    this.madviseHead = this.madvises.length;
+  }
+}

@@ -1,0 +1,75 @@
+import { BackendFacts, BackendSession, ThpAdvice, ThpAdviceCode } from '@restorelab/core';
+import { CostModel } from './cost-model';
+import { MemoryModel } from './memory-model';
+import { ProcessHeap } from './process-heap';
+import { SimProcess } from './sim-process';
+import { VirtualClock } from './virtual-clock';
+
+/** Accesses (or other simulation steps) between two progress reports and abort checks. */
+export const PROGRESS_EVERY = 1 << 16;
+
+/**
+ * What the simulated machine's actors share: the virtual clock, the restored processes and their
+ * memory, the session's facts, and the heap of processes that can run. Each actor (replay, monitor
+ * start-up, fault loop, copier, the strategies' thread) is a file of its own next to this one.
+ */
+export class SimWorld {
+  readonly procs: SimProcess[];
+  readonly byPid = new Map<number, SimProcess>();
+  readonly clock = new VirtualClock();
+  readonly memory: MemoryModel;
+  readonly facts: BackendFacts;
+  /** Running processes by the time of their next access. */
+  readonly runnable: ProcessHeap;
+  /** Processes whose workload has not ended. */
+  running = 0;
+  /** Every process has ended and RestoreEnded is in the log: commands are dropped. */
+  finished = false;
+  /** Steps left in the current slice of the event loop. */
+  progressLeft = PROGRESS_EVERY;
+
+  constructor(
+    readonly session: BackendSession,
+    readonly cost: CostModel,
+  ) {
+    const traces = session.workload.traces;
+    this.procs = session.image.processes.map((proc, i) => {
+      const trace = traces[i]?.pid === proc.pid ? traces[i] : traces.find((x) => x.pid === proc.pid);
+      if (!trace) throw new Error(`workload has no trace for pid ${proc.pid}`);
+      return new SimProcess(i, proc, trace, session.pages.process(proc.pid)!);
+    });
+    for (const p of this.procs) this.byPid.set(p.pid, p);
+    for (const r of session.plan.faultRules) {
+      const p = this.byPid.get(r.pid);
+      if (p) p.rules = r;
+    }
+    this.runnable = new ProcessHeap(this.procs.length);
+    this.memory = new MemoryModel(this.procs, cost.processBaseBytes);
+    this.facts = new BackendFacts(session);
+  }
+
+  /** The process a command names; `what` says which command in the error. */
+  process(pid: number, what: string): SimProcess {
+    const p = this.byPid.get(pid);
+    if (!p) throw new Error(`${what} for unknown pid ${pid}`);
+    return p;
+  }
+
+  /**
+   * How much slower compute runs now: running processes over the CPUs they share (at least 1).
+   * `resuming`: processes about to run that are not in the runnable heap yet.
+   */
+  cpuStretch(resuming = 0): number {
+    const cpus = this.cost.processCpus;
+    const running = this.runnable.size + resuming;
+    return cpus > 0 && running > cpus ? running / cpus : 1;
+  }
+
+  /** The runner's madvise, at the monitor's request. */
+  applyAdvice(p: SimProcess, vma: number, advice: ThpAdvice): void {
+    const ok = Number.isInteger(vma) && vma >= 0 && vma < p.advice.length;
+    const code = ThpAdviceCode[advice];
+    if (ok) p.advice[vma] = code;
+    this.facts.madviseApplied(this.clock.now, p.pid, vma, code, ok);
+  }
+}
