@@ -9,6 +9,10 @@
         "native/addon/copier.cc",
         "native/addon/costs.cc",
         "native/addon/fault-rules.cc",
+        "native/addon/reference-modes.cc",
+        "native/addon/control-loop.cc",
+        "native/addon/end-report.cc",
+        "native/addon/run-dir-io.cc",
         "native/addon/thread-priority.cc",
         "native/common/uffd-open.c"
       ],
