@@ -24,6 +24,7 @@ export * from './spec/param-schema';
 export * from './spec/spec-parser';
 export * from './strategy/strategy-registry';
 export * from './strategy/attached-strategy';
+export * from './strategy/define-strategy';
 export * from './backend/restore-backend';
 export * from './backend/backend-session';
 export * from './backend/backend-port';

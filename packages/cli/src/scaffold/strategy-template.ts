@@ -46,11 +46,12 @@ function indexJs(name: string): string {
 // process in the background, so the accesses that follow find them present.
 // Run it:  restorelab run --plugin . --strategy ${name} --strategy demand-only
 const { ContainerModule } = require('inversify');
-const { StrategyContribution, copyPages } = require('@restorelab/core');
+const { StrategyContribution, copyPages, defineStrategy } = require('@restorelab/core');
 const { mergeMap, from } = require('rxjs');
 
-/** @type {import('@restorelab/core').StrategyContribution} */
-const ${camel(name)} = {
+// defineStrategy: the core checks the parameters against the schema (also when create is called
+// directly) and hands create typed values with the defaults filled in.
+const ${camel(name)} = defineStrategy({
   name: '${name}',
   description: 'after each fault, prefetch the next lazy pages of the process',
   // false: its copies are reactive, so whether a prefetch lands before the workload touches the
@@ -66,8 +67,7 @@ const ${camel(name)} = {
       description: 'pages after the faulting page to prefetch',
     },
   },
-  create(params) {
-    const ahead = /** @type {number} */ (params.ahead);
+  create({ ahead }) {
     return {
       /** @param {import('@restorelab/core').StrategyContext} ctx */
       attach(ctx) {
@@ -92,7 +92,7 @@ const ${camel(name)} = {
       },
     };
   },
-};
+});
 
 const ${moduleExportName(name)} = new ContainerModule(({ bind }) => {
   bind(StrategyContribution).toConstantValue(${camel(name)});

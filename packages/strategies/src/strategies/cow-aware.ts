@@ -11,10 +11,9 @@
  *
  * Params: none. Applies only to images with a fork tree that shares pages.
  */
-import { PageFlag, PlanContext, ProcessImage, Strategy, Workload } from '@restorelab/core';
+import { defineStrategy, PageFlag, PlanContext, ProcessImage, Strategy, Workload } from '@restorelab/core';
 import { BuiltInStrategy } from '../support/built-in-strategy';
 import { PageMask } from '../support/page-mask';
-import { readParams } from '../support/params';
 
 const SHARED_CONTENT = PageFlag.SharedWithParent | PageFlag.Content;
 
@@ -49,17 +48,14 @@ function sharesPages(proc: ProcessImage): boolean {
   return proc.parent !== null && proc.pageFlags.some((f) => (f & SHARED_CONTENT) === SHARED_CONTENT);
 }
 
-const NAME = 'cow-aware';
-
 export const cowAware: BuiltInStrategy = {
-  name: NAME,
-  description: 'prefill fork-shared pages in the ancestor so children inherit them COW (seed 002)',
-  params: {},
-  deterministic: true,
-  create(params) {
-    readParams(NAME, {}, params);
-    return new CowAware();
-  },
+  ...defineStrategy({
+    name: 'cow-aware',
+    description: 'prefill fork-shared pages in the ancestor so children inherit them COW (seed 002)',
+    params: {},
+    deterministic: true,
+    create: () => new CowAware(),
+  }),
   applies(workload: Workload): boolean {
     return workload.image.processes.some(sharesPages);
   },

@@ -12,74 +12,50 @@
  *
  * Params: none.
  */
-import { copyPages, findProcess, ProcessImage, Strategy, StrategyCommand, StrategyContext } from '@restorelab/core';
-import { merge, mergeMap, Observable } from 'rxjs';
-import { backgroundAnswers$, ChunkInFlight, nextLazyRun } from '../support/background-chunk';
+import { defineStrategy, PageRange, PageStateView, ProcessImage, Strategy, StrategyCommand, StrategyContext } from '@restorelab/core';
+import { Observable } from 'rxjs';
+import { nextLazyRun } from '../support/background-chunk';
+import { backgroundPush$, PushCursor } from '../support/background-push';
 import { BuiltInStrategy } from '../support/built-in-strategy';
-import { readParams } from '../support/params';
 
 /** 64 KiB in 4 KiB pages: CRIU's DEFAULT_XFER_LEN, also the growth step. */
 export const CRIU_XFER_STEP = 16;
 /** 4 MiB: CRIU's MAX_XFER_LEN. */
 export const CRIU_XFER_MAX = 1024;
 
-class Transfer {
-  readonly chunk = new ChunkInFlight();
+/** One process's push: the lowest lazy range, in chunks that grow until the process faults. */
+class Transfer implements PushCursor {
   /** Pages in the next chunk. */
-  len = CRIU_XFER_STEP;
+  private len = CRIU_XFER_STEP;
   /** Below this page nothing is left to push: present, in flight, or a zero page. */
-  lowest = 0;
-  constructor(readonly proc: ProcessImage) {}
+  private lowest = 0;
+  constructor(private readonly proc: ProcessImage) {}
+
+  next(state: PageStateView): PageRange | undefined {
+    const run = nextLazyRun(state, this.proc, this.lowest, this.len, true);
+    if (!run) return undefined;
+    this.lowest = run.page;
+    this.len = Math.min(CRIU_XFER_MAX, this.len + CRIU_XFER_STEP);
+    return run;
+  }
+
+  faulted(): void {
+    this.len = CRIU_XFER_STEP;
+  }
 }
 
 export class CriuLazy implements Strategy {
   attach(ctx: StrategyContext): Observable<StrategyCommand> {
-    const transfers = new Map<number, Transfer>();
-
-    const nextChunk = (t: Transfer): StrategyCommand[] => {
-      if (t.chunk.busy) return [];
-      const run = nextLazyRun(ctx.state, t.proc, t.lowest, t.len, true);
-      if (!run) return [];
-      t.lowest = run.page;
-      t.chunk.issue(run);
-      t.len = Math.min(CRIU_XFER_MAX, t.len + CRIU_XFER_STEP);
-      return [copyPages(run.pid, run.page, run.count, 'background', 'background')];
-    };
-
-    const started = ctx.workloadStarted$.pipe(
-      mergeMap((e) => {
-        const t = new Transfer(findProcess(ctx.image, e.pid));
-        transfers.set(e.pid, t);
-        return nextChunk(t);
-      }),
-    );
-    const faulted = ctx.faults$.pipe(
-      mergeMap((e) => {
-        const t = transfers.get(e.pid);
-        if (!t) return [];
-        t.len = CRIU_XFER_STEP;
-        return nextChunk(t);
-      }),
-    );
-    const answered = backgroundAnswers$(ctx).pipe(
-      mergeMap((a) => {
-        const t = transfers.get(a.pid);
-        return t && t.chunk.settle(a) ? nextChunk(t) : [];
-      }),
-    );
-    return merge(started, faulted, answered);
+    return backgroundPush$(ctx, (proc) => new Transfer(proc));
   }
 }
 
-const NAME = 'criu-lazy';
-
 export const criuLazy: BuiltInStrategy = {
-  name: NAME,
-  description: 'CRIU lazy-pages: one page per fault, background push of the lowest lazy IOV in growing chunks',
-  params: {},
-  deterministic: false,
-  create(params) {
-    readParams(NAME, {}, params);
-    return new CriuLazy();
-  },
+  ...defineStrategy({
+    name: 'criu-lazy',
+    description: 'CRIU lazy-pages: one page per fault, background push of the lowest lazy IOV in growing chunks',
+    params: {},
+    deterministic: false,
+    create: () => new CriuLazy(),
+  }),
 };

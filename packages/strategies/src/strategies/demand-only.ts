@@ -7,21 +7,17 @@
  *
  * Params: none.
  */
-import { Strategy } from '@restorelab/core';
+import { defineStrategy, Strategy } from '@restorelab/core';
 import { BuiltInStrategy } from '../support/built-in-strategy';
-import { readParams } from '../support/params';
 
 export class DemandOnly implements Strategy {}
 
-const NAME = 'demand-only';
-
 export const demandOnly: BuiltInStrategy = {
-  name: NAME,
-  description: 'baseline: copy each page when it faults, nothing else',
-  params: {},
-  deterministic: true,
-  create(params) {
-    readParams(NAME, {}, params);
-    return new DemandOnly();
-  },
+  ...defineStrategy({
+    name: 'demand-only',
+    description: 'baseline: copy each page when it faults, nothing else',
+    params: {},
+    deterministic: true,
+    create: () => new DemandOnly(),
+  }),
 };

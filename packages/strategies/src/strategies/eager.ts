@@ -8,9 +8,8 @@
  *
  * Params: none.
  */
-import { PlanContext, Strategy } from '@restorelab/core';
+import { defineStrategy, PlanContext, Strategy } from '@restorelab/core';
 import { BuiltInStrategy } from '../support/built-in-strategy';
-import { readParams } from '../support/params';
 
 export class Eager implements Strategy {
   plan(ctx: PlanContext): void {
@@ -22,15 +21,12 @@ export class Eager implements Strategy {
   }
 }
 
-const NAME = 'eager';
-
 export const eager: BuiltInStrategy = {
-  name: NAME,
-  description: 'precopy every page of every process before the workload starts',
-  params: {},
-  deterministic: true,
-  create(params) {
-    readParams(NAME, {}, params);
-    return new Eager();
-  },
+  ...defineStrategy({
+    name: 'eager',
+    description: 'precopy every page of every process before the workload starts',
+    params: {},
+    deterministic: true,
+    create: () => new Eager(),
+  }),
 };

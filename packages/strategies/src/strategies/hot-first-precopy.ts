@@ -17,10 +17,10 @@
  *   profile  source, or the path of a previous run's event log (default source)
  */
 import {
+  defineStrategy,
   EventKind,
   Image,
   PageFlag,
-  ParamSchema,
   PlanContext,
   readEventLog,
   Strategy,
@@ -28,7 +28,6 @@ import {
 } from '@restorelab/core';
 import { BuiltInStrategy } from '../support/built-in-strategy';
 import { PageMask } from '../support/page-mask';
-import { numberParam, readParams, stringParam } from '../support/params';
 
 export type HotFirstOrder = 'hotness' | 'first-access';
 
@@ -128,35 +127,32 @@ export function recordedFaults(logPath: string): RecordedAccesses {
 }
 
 const NAME = 'hot-first-precopy';
-const PARAMS: ParamSchema = {
-  budget: {
-    type: 'number',
-    default: 0.25,
-    minimum: 0,
-    maximum: 2 ** 31,
-    description: 'pages to precopy if >= 1, else a fraction of the lazy pages',
-  },
-  order: {
-    type: 'string',
-    default: 'hotness',
-    enum: ['hotness', 'first-access'],
-    description: 'hotness: most accessed first; first-access: earliest first',
-  },
-  profile: {
-    type: 'string',
-    default: 'source',
-    description: "'source' (the workload's source-side phase) or the path of a previous run's event log",
-  },
-};
 
-export const hotFirstPrecopy: BuiltInStrategy = {
+export const hotFirstPrecopy: BuiltInStrategy = defineStrategy({
   name: NAME,
   description: 'precopy the hottest pages first, the rest on demand (seed 000; REAP, FaaSnap)',
-  params: PARAMS,
+  params: {
+    budget: {
+      type: 'number',
+      default: 0.25,
+      minimum: 0,
+      maximum: 2 ** 31,
+      description: 'pages to precopy if >= 1, else a fraction of the lazy pages',
+    },
+    order: {
+      type: 'string',
+      default: 'hotness',
+      enum: ['hotness', 'first-access'],
+      description: 'hotness: most accessed first; first-access: earliest first',
+    },
+    profile: {
+      type: 'string',
+      default: 'source',
+      description: "'source' (the workload's source-side phase) or the path of a previous run's event log",
+    },
+  },
   deterministic: true,
-  create(params) {
-    const p = readParams(NAME, PARAMS, params);
-    const profile = stringParam(p, 'profile');
+  create({ budget, order, profile }) {
     let recorded: RecordedAccesses | undefined;
     if (profile !== 'source') {
       try {
@@ -165,6 +161,6 @@ export const hotFirstPrecopy: BuiltInStrategy = {
         throw new UsageError(`strategy ${NAME}: parameter 'profile': ${e instanceof Error ? e.message : String(e)}`);
       }
     }
-    return new HotFirstPrecopy(numberParam(p, 'budget'), stringParam<HotFirstOrder>(p, 'order'), recorded);
+    return new HotFirstPrecopy(budget, order, recorded);
   },
-};
+});

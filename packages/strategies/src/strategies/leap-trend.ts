@@ -35,10 +35,9 @@
  *   maxWindow  most pages prefetched per fault (default 64, 1..4096)
  *   apply      rule | copy (default rule)
  */
-import { copyPages, findProcess, MAX_RULE_PAGES, ParamSchema, setFaultRules, Strategy, StrategyCommand, StrategyContext } from '@restorelab/core';
+import { defineStrategy, copyPages, findProcess, MAX_RULE_PAGES, setFaultRules, Strategy, StrategyCommand, StrategyContext } from '@restorelab/core';
 import { mergeMap, Observable } from 'rxjs';
 import { BuiltInStrategy } from '../support/built-in-strategy';
-import { numberParam, readParams, stringParam } from '../support/params';
 
 /** Leap's AccessHistory: the last `capacity` page deltas of one process, and FindTrend over them. */
 export class LeapHistory {
@@ -235,20 +234,14 @@ export class LeapTrend implements Strategy {
   }
 }
 
-const NAME = 'leap-trend';
-const PARAMS: ParamSchema = {
-  history: { type: 'integer', default: 32, minimum: 4, maximum: 4096, description: 'page deltas kept per process (H)' },
-  maxWindow: { type: 'integer', default: 64, minimum: 1, maximum: 4096, description: 'most pages prefetched per fault' },
-  apply: { type: 'string', default: 'rule', enum: ['rule', 'copy'], description: 'rule: a fault-time stride rule the backend applies; copy: reactive copy commands' },
-};
-
-export const leapTrend: BuiltInStrategy = {
-  name: NAME,
+export const leapTrend: BuiltInStrategy = defineStrategy({
+  name: 'leap-trend',
   description: 'Leap (ATC 2020): majority-vote stride detection, prefetch window sized by hits',
-  params: PARAMS,
-  deterministic: false,
-  create(params) {
-    const p = readParams(NAME, PARAMS, params);
-    return new LeapTrend(numberParam(p, 'history'), numberParam(p, 'maxWindow'), stringParam<LeapApply>(p, 'apply'));
+  params: {
+    history: { type: 'integer', default: 32, minimum: 4, maximum: 4096, description: 'page deltas kept per process (H)' },
+    maxWindow: { type: 'integer', default: 64, minimum: 1, maximum: 4096, description: 'most pages prefetched per fault' },
+    apply: { type: 'string', default: 'rule', enum: ['rule', 'copy'], description: 'rule: a fault-time stride rule the backend applies; copy: reactive copy commands' },
   },
-};
+  deterministic: false,
+  create: ({ history, maxWindow, apply }) => new LeapTrend(history, maxWindow, apply),
+});

@@ -11,9 +11,8 @@
  *   window     pages copied with each faulting page, each way (default 8, 1..4096)
  *   direction  forward | both (default forward)
  */
-import { ParamSchema, PlanContext, Strategy } from '@restorelab/core';
+import { defineStrategy, PlanContext, Strategy } from '@restorelab/core';
 import { BuiltInStrategy } from '../support/built-in-strategy';
-import { numberParam, readParams, stringParam } from '../support/params';
 
 export type NeighborDirection = 'forward' | 'both';
 
@@ -28,19 +27,13 @@ export class NeighborPrefetch implements Strategy {
   }
 }
 
-const NAME = 'neighbor-prefetch';
-const PARAMS: ParamSchema = {
-  window: { type: 'integer', default: 8, minimum: 1, maximum: 4096, description: 'pages copied with each faulting page, each way' },
-  direction: { type: 'string', default: 'forward', enum: ['forward', 'both'], description: 'forward: after the faulting page; both: before it too' },
-};
-
-export const neighborPrefetch: BuiltInStrategy = {
-  name: NAME,
+export const neighborPrefetch: BuiltInStrategy = defineStrategy({
+  name: 'neighbor-prefetch',
   description: 'copy the pages next to the faulting page in the same UFFDIO_COPY (QEMU, seed 000)',
-  params: PARAMS,
-  deterministic: true,
-  create(params) {
-    const p = readParams(NAME, PARAMS, params);
-    return new NeighborPrefetch(numberParam(p, 'window'), stringParam<NeighborDirection>(p, 'direction'));
+  params: {
+    window: { type: 'integer', default: 8, minimum: 1, maximum: 4096, description: 'pages copied with each faulting page, each way' },
+    direction: { type: 'string', default: 'forward', enum: ['forward', 'both'], description: 'forward: after the faulting page; both: before it too' },
   },
-};
+  deterministic: true,
+  create: ({ window, direction }) => new NeighborPrefetch(window, direction),
+});

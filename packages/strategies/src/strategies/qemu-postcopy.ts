@@ -14,72 +14,46 @@
  * Params:
  *   chunk  pages per background copy (default 64, 1..65536)
  */
-import { copyPages, findProcess, ParamSchema, ProcessImage, Strategy, StrategyCommand, StrategyContext } from '@restorelab/core';
-import { merge, mergeMap, Observable } from 'rxjs';
-import { backgroundAnswers$, ChunkInFlight, nextLazyRun } from '../support/background-chunk';
+import { defineStrategy, PageRange, PageStateView, ProcessImage, Strategy, StrategyCommand, StrategyContext } from '@restorelab/core';
+import { Observable } from 'rxjs';
+import { nextLazyRun } from '../support/background-chunk';
+import { backgroundPush$, PushCursor } from '../support/background-push';
 import { BuiltInStrategy } from '../support/built-in-strategy';
-import { numberParam, readParams } from '../support/params';
 
-class Stream {
-  readonly chunk = new ChunkInFlight();
+/** One process's stream: lazy pages in address order from the cursor, wrapping to the lowest. */
+class Stream implements PushCursor {
   /** Where the next chunk starts looking. */
-  cursor = 0;
-  constructor(readonly proc: ProcessImage) {}
+  private cursor = 0;
+  constructor(
+    private readonly proc: ProcessImage,
+    private readonly chunk: number,
+  ) {}
+
+  next(state: PageStateView): PageRange | undefined {
+    const run = nextLazyRun(state, this.proc, this.cursor, this.chunk, false) ?? nextLazyRun(state, this.proc, 0, this.chunk, false);
+    if (run) this.cursor = run.page + run.count;
+    return run;
+  }
+
+  faulted(page: number): void {
+    this.cursor = page + 1;
+  }
 }
 
 export class QemuPostcopy implements Strategy {
   constructor(readonly chunk: number) {}
 
   attach(ctx: StrategyContext): Observable<StrategyCommand> {
-    const streams = new Map<number, Stream>();
-
-    const nextChunk = (s: Stream): StrategyCommand[] => {
-      if (s.chunk.busy) return [];
-      const run =
-        nextLazyRun(ctx.state, s.proc, s.cursor, this.chunk, false) ?? nextLazyRun(ctx.state, s.proc, 0, this.chunk, false);
-      if (!run) return [];
-      s.cursor = run.page + run.count;
-      s.chunk.issue(run);
-      return [copyPages(run.pid, run.page, run.count, 'background', 'background')];
-    };
-
-    const started = ctx.workloadStarted$.pipe(
-      mergeMap((e) => {
-        const s = new Stream(findProcess(ctx.image, e.pid));
-        streams.set(e.pid, s);
-        return nextChunk(s);
-      }),
-    );
-    const faulted = ctx.faults$.pipe(
-      mergeMap((e) => {
-        const s = streams.get(e.pid);
-        if (!s) return [];
-        s.cursor = e.page + 1;
-        return nextChunk(s);
-      }),
-    );
-    const answered = backgroundAnswers$(ctx).pipe(
-      mergeMap((a) => {
-        const s = streams.get(a.pid);
-        return s && s.chunk.settle(a) ? nextChunk(s) : [];
-      }),
-    );
-    return merge(started, faulted, answered);
+    return backgroundPush$(ctx, (proc) => new Stream(proc, this.chunk));
   }
 }
 
-const NAME = 'qemu-postcopy';
-const PARAMS: ParamSchema = {
-  chunk: { type: 'integer', default: 64, minimum: 1, maximum: 65536, description: 'pages per background copy' },
-};
-
-export const qemuPostcopy: BuiltInStrategy = {
-  name: NAME,
+export const qemuPostcopy: BuiltInStrategy = defineStrategy({
+  name: 'qemu-postcopy',
   description: 'QEMU post-copy: background stream in address order, resumed after each faulting page',
-  params: PARAMS,
-  deterministic: false,
-  create(params) {
-    const p = readParams(NAME, PARAMS, params);
-    return new QemuPostcopy(numberParam(p, 'chunk'));
+  params: {
+    chunk: { type: 'integer', default: 64, minimum: 1, maximum: 65536, description: 'pages per background copy' },
   },
-};
+  deterministic: false,
+  create: ({ chunk }) => new QemuPostcopy(chunk),
+});

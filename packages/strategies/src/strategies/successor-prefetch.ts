@@ -14,9 +14,8 @@
  *   depth   pages along the likeliest-successor chain copied with each fault (default 16, 1..64)
  *   fanout  successors of the faulting page itself kept, the likeliest first (default 1, 1..8)
  */
-import { MAX_RULE_PAGES, ParamSchema, PlanContext, ProcessImage, Strategy, SuccessorTable } from '@restorelab/core';
+import { defineStrategy, MAX_RULE_PAGES, PlanContext, ProcessImage, Strategy, SuccessorTable } from '@restorelab/core';
 import { BuiltInStrategy } from '../support/built-in-strategy';
-import { numberParam, readParams } from '../support/params';
 
 /** For each page, its successors in the sequence, likeliest first (ties: seen first), at most `fanout`. */
 export function likeliestSuccessors(pages: number, accesses: Uint32Array, fanout: number): number[][] {
@@ -87,19 +86,13 @@ export class SuccessorPrefetch implements Strategy {
   }
 }
 
-const NAME = 'successor-prefetch';
-const PARAMS: ParamSchema = {
-  depth: { type: 'integer', default: 16, minimum: 1, maximum: MAX_RULE_PAGES, description: 'pages along the likeliest-successor chain copied with each fault' },
-  fanout: { type: 'integer', default: 1, minimum: 1, maximum: 8, description: 'successors of the faulting page itself kept, likeliest first' },
-};
-
-export const successorPrefetch: BuiltInStrategy = {
-  name: NAME,
+export const successorPrefetch: BuiltInStrategy = defineStrategy({
+  name: 'successor-prefetch',
   description: 'Markov successor table learned from the source phase, copied at fault time (REAP, FaaSnap)',
-  params: PARAMS,
-  deterministic: true,
-  create(params) {
-    const p = readParams(NAME, PARAMS, params);
-    return new SuccessorPrefetch(numberParam(p, 'depth'), numberParam(p, 'fanout'));
+  params: {
+    depth: { type: 'integer', default: 16, minimum: 1, maximum: MAX_RULE_PAGES, description: 'pages along the likeliest-successor chain copied with each fault' },
+    fanout: { type: 'integer', default: 1, minimum: 1, maximum: 8, description: 'successors of the faulting page itself kept, likeliest first' },
   },
-};
+  deterministic: true,
+  create: ({ depth, fanout }) => new SuccessorPrefetch(depth, fanout),
+});

@@ -9,9 +9,8 @@
  *
  * Params: none. Applies only to workloads with huge-page VMAs.
  */
-import { PlanContext, Strategy, Workload } from '@restorelab/core';
+import { defineStrategy, PlanContext, Strategy, Workload } from '@restorelab/core';
 import { BuiltInStrategy } from '../support/built-in-strategy';
-import { readParams } from '../support/params';
 
 export class ThpGuard implements Strategy {
   plan(ctx: PlanContext): void {
@@ -25,17 +24,14 @@ export class ThpGuard implements Strategy {
   }
 }
 
-const NAME = 'thp-guard';
-
 export const thpGuard: BuiltInStrategy = {
-  name: NAME,
-  description: 'MADV_NOHUGEPAGE before prefill, original advice after uffd registration (seed 001)',
-  params: {},
-  deterministic: true,
-  create(params) {
-    readParams(NAME, {}, params);
-    return new ThpGuard();
-  },
+  ...defineStrategy({
+    name: 'thp-guard',
+    description: 'MADV_NOHUGEPAGE before prefill, original advice after uffd registration (seed 001)',
+    params: {},
+    deterministic: true,
+    create: () => new ThpGuard(),
+  }),
   applies(workload: Workload): boolean {
     return workload.image.processes.some((p) => p.vmas.some((v) => v.thp === 'hugepage'));
   },
