@@ -33,6 +33,9 @@ export class MockMonitor implements NativeMonitor {
   private osPidOfRunner = 0;
   private faults = 0;
   private commands = 0;
+  /** Rules set before the runner said hello wait for the restore. */
+  private readonly pendingRules: { proc: number; stride: number; strideCount: number; offsets: Uint32Array | null; targets: Uint32Array | null }[] = [];
+  private pidCache: number[] | undefined;
 
   constructor(
     private readonly cfg: NativeMonitorConfig,
@@ -164,8 +167,6 @@ export class MockMonitor implements NativeMonitor {
     if (log) this.push(EventKind.FaultRulesSet, this.pidOf(proc), stride, strideCount, targets?.length ?? 0, reactsTo);
   }
 
-  /** Rules set before the runner said hello wait for the restore. */
-  private readonly pendingRules: { proc: number; stride: number; strideCount: number; offsets: Uint32Array | null; targets: Uint32Array | null }[] = [];
   private applyRules(): void {
     if (!this.restore) return;
     for (const r of this.pendingRules.splice(0)) this.restore.setRules(r.proc, r.stride, r.strideCount, r.offsets, r.targets);
@@ -175,7 +176,6 @@ export class MockMonitor implements NativeMonitor {
     return this.pids()[proc] ?? 0;
   }
 
-  private pidCache: number[] | undefined;
   private pids(): number[] {
     this.pidCache ??= readRunFiles(this.cfg.dir).plan.procs.map((p) => p.pid);
     return this.pidCache;

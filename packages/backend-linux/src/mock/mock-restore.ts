@@ -161,6 +161,7 @@ export class MockRestore {
     if (!(p.plan.pageFlags[page] & PageFlag.Content)) {
       p.bits[page] |= Bit.Present;
       this.emit(EventKind.ZeroPageMapped, pid, page, 1, 0, 0);
+      this.emit(EventKind.FaultResolved, pid, page, 0, 0, 0);
     } else {
       const v = p.plan.vmas.find((x) => page >= x.firstPage && page < x.firstPage + x.pages)!;
       let lo = page;
@@ -174,7 +175,6 @@ export class MockRestore {
       this.emit(EventKind.FaultResolved, pid, page, 0, 0, 0);
       this.rules(p, page, lo, hi);
     }
-    if (!(p.plan.pageFlags[page] & PageFlag.Content)) this.emit(EventKind.FaultResolved, pid, page, 0, 0, 0);
     p.bits[page] |= Bit.Touched;
     p.faulted.push(page);
   }
