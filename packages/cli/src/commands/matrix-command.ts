@@ -2,6 +2,7 @@ import * as path from 'path';
 import { Argv, CommandModule } from 'yargs';
 import { UsageError } from '@restorelab/core';
 import { ExitError } from '../errors';
+import { DEFAULT_MAX_RUNS } from '../experiment/expand-experiment';
 import { MatrixProgress, matrixProgress } from '../experiment/matrix-progress';
 import { runLabel, runMatrix, UnavailableBackend } from '../experiment/run-matrix';
 import { parseShard } from '../experiment/shard';
@@ -14,6 +15,7 @@ interface MatrixArgs extends ContainerArgs {
   shard?: string;
   report: boolean;
   'skip-unavailable': boolean;
+  'max-runs': number;
 }
 
 function builder(y: Argv): Argv<MatrixArgs> {
@@ -28,7 +30,14 @@ function builder(y: Argv): Argv<MatrixArgs> {
       default: false,
       describe: 'run what this machine can and leave the runs of unavailable backends (e.g. linux without userfaultfd) for a later run',
     })
+    .option('max-runs', {
+      type: 'number',
+      default: DEFAULT_MAX_RUNS,
+      requiresArg: true,
+      describe: 'refuse an experiment that expands to more runs than this (counted before anything is expanded)',
+    })
     .check((a) => {
+      if (!(Number.isSafeInteger(a['max-runs']) && a['max-runs'] >= 1)) throw new UsageError(`--max-runs must be a positive integer, got ${a['max-runs']}`);
       if (a.jobs !== undefined && !(Number.isInteger(a.jobs) && a.jobs >= 1)) throw new UsageError(`--jobs must be a positive integer, got ${a.jobs}`);
       return true;
     });
@@ -81,6 +90,7 @@ export async function runMatrixCommand(args: MatrixArgs): Promise<void> {
       noReport: !args.report,
       skipUnavailable: args['skip-unavailable'],
       onSkip: (u) => printErr(skipLine(u)),
+      maxRuns: args['max-runs'],
     });
   } finally {
     release();

@@ -51,6 +51,26 @@ describe('restorelab user mistakes (e2e)', () => {
     }
   });
 
+  it('matrix refuses an experiment past --max-runs before expanding it, and writes nothing', async () => {
+    const dir = tempDir('e2e-errors');
+    try {
+      const values = Array.from({ length: 1000 }, (_, i) => i + 1);
+      const file = path.join(dir, 'huge.json');
+      fs.writeFileSync(file, JSON.stringify({
+        backends: ['sim'],
+        workloads: [{ name: 'zipf', params: { pages: values, accesses: values } }],
+        strategies: [{ stack: 'neighbor-prefetch', params: { 'neighbor-prefetch': { window: values } } }],
+        repetitions: 10000,
+      }));
+      const out = path.join(dir, 'out');
+      expectUsage(await cli(['matrix', file, '--out', out]), /expands to 10000000000000 runs, more than the limit of 100000 \(raise it with --max-runs\)$/);
+      expectUsage(await cli(['matrix', file, '--out', out, '--max-runs', '0']), /--max-runs must be a positive integer, got 0/);
+      expect(fs.existsSync(out)).toBe(false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('prints help on --help, exit 0', async () => {
     const r = await cli(['run', '--help']);
     expect(r.code).toBe(0);

@@ -1,6 +1,6 @@
 import { UsageError } from '@restorelab/core';
 import { ExperimentFile } from './experiment-file';
-import { expandExperiment, ExperimentRegistries, runId } from './expand-experiment';
+import { countRuns, DEFAULT_MAX_RUNS, expandExperiment, ExperimentRegistries, runId } from './expand-experiment';
 import { gridAxes, gridPoints } from './grid';
 import { registriesOf, simContainer } from './__fixtures__/sim-container';
 
@@ -117,5 +117,28 @@ describe('expandExperiment', () => {
     [{ strategies: ['neighbor-prefetch', 'neighbor-prefetch:window=8'] }, 'experiment: workloads[0] (grid point 1) x strategies[1]: repeats the runs of workloads[0] (grid point 1) x strategies[0]'],
   ])('rejects mistakes with one line naming the key (%#)', (change, expected) => {
     expect(usageMessage(() => expandExperiment({ ...base, ...change }, reg))).toContain(expected);
+  });
+});
+
+describe('the run count of an experiment', () => {
+  it('is counted from the grids alone and matches the expansion', () => {
+    expect(countRuns(base)).toBe(expandExperiment(base, reg).length);
+    expect(countRuns({ ...base, backends: ['sim', 'linux'], repetitions: 3 })).toBe(3 * 3 * 2 * 3);
+  });
+
+  it('refuses a grid past the limit before expanding it, with the count and the flag that raises it', () => {
+    const values = Array.from({ length: 1000 }, (_, i) => i + 1);
+    const huge: ExperimentFile = {
+      ...base,
+      workloads: [{ name: 'zipf', params: { pages: values, accesses: values, theta: 0.5 } }],
+      strategies: [{ stack: 'neighbor-prefetch', params: { 'neighbor-prefetch': { window: values } } }],
+      repetitions: 10000,
+    };
+    expect(countRuns(huge)).toBe(1e13);
+    expect(usageMessage(() => expandExperiment(huge, reg, { source: 'experiment huge.yaml' }))).toBe(
+      `experiment huge.yaml: expands to 10000000000000 runs, more than the limit of ${DEFAULT_MAX_RUNS} (raise it with --max-runs)`,
+    );
+    expect(usageMessage(() => expandExperiment(base, reg, { maxRuns: 17 }))).toMatch(/expands to 18 runs, more than the limit of 17/);
+    expect(expandExperiment(base, reg, { maxRuns: 18 })).toHaveLength(18);
   });
 });

@@ -50,9 +50,14 @@ export interface PlannedRun {
   readonly seed: number;
 }
 
+/** Runs an experiment may expand to unless told otherwise (`matrix --max-runs`). */
+export const DEFAULT_MAX_RUNS = 100_000;
+
 export interface ExpandOptions {
   /** Identifies the simulator's cost model; part of the id of simulator runs. */
   readonly simCostModel?: string;
+  /** Refuse an experiment of more runs than this (default DEFAULT_MAX_RUNS), before expanding it. */
+  readonly maxRuns?: number;
   /** Prefix of error messages, e.g. `experiment quick.yaml`. */
   readonly source?: string;
 }
@@ -80,6 +85,12 @@ export function expandExperiment(exp: ExperimentFile, reg: ExperimentRegistries,
   const fail = (key: string, message: string): never => {
     throw new UsageError(`${src}: ${key}: ${message}`);
   };
+
+  const count = countRuns(exp);
+  const maxRuns = opts.maxRuns ?? DEFAULT_MAX_RUNS;
+  if (count > maxRuns) {
+    throw new UsageError(`${src}: expands to ${formatCount(count)} runs, more than the limit of ${maxRuns} (raise it with --max-runs)`);
+  }
 
   exp.backends.forEach((b, i) => {
     try {
@@ -131,6 +142,21 @@ export function expandExperiment(exp: ExperimentFile, reg: ExperimentRegistries,
     }
   }
   return runs;
+}
+
+/**
+ * How many runs an experiment expands to, from the sizes of its grids alone (nothing is expanded):
+ * (workload grid points) x (strategy grid points) x backends x repetitions.
+ */
+export function countRuns(exp: ExperimentFile): number {
+  const points = (grids: readonly (ParamGrid | undefined)[]) => grids.reduce((n, g) => n * gridAxes(g).reduce((m, [, v]) => m * v.length, 1), 1);
+  const workloads = exp.workloads.reduce((n, w) => n + (typeof w === 'string' ? 1 : points([w.params])), 0);
+  const strategies = exp.strategies.reduce((n, s) => n + (typeof s === 'string' ? 1 : points(Object.values(s.params ?? {}))), 0);
+  return workloads * strategies * exp.backends.length * (exp.repetitions ?? 1);
+}
+
+function formatCount(n: number): string {
+  return Number.isSafeInteger(n) ? String(n) : n.toExponential(2);
 }
 
 export function runId(backend: string, workload: string, strategy: string, seed: number, costModel?: string): string {

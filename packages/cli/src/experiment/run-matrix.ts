@@ -34,6 +34,9 @@ export interface MatrixOptions {
   readonly skipUnavailable?: boolean;
   /** Called for each backend whose runs are left for later, before any run starts. */
   readonly onSkip?: (skip: UnavailableBackend) => void;
+  /** Refuse an experiment of more runs than this (default DEFAULT_MAX_RUNS), counted before it is expanded. */
+  readonly maxRuns?: number;
+
 }
 
 /** A backend this machine cannot use, and its runs that an invocation left for later. */
@@ -111,7 +114,7 @@ export async function runMatrix(opts: MatrixOptions): Promise<MatrixOutcome> {
       strategies: container.get<StrategyRegistry>(StrategyRegistry),
       backends: container.get<BackendRegistry>(BackendRegistry),
     },
-    { simCostModel, source: `experiment ${opts.file}` },
+    { simCostModel, source: `experiment ${opts.file}`, maxRuns: opts.maxRuns },
   );
   const dir = path.resolve(opts.out ?? path.join('runs', loaded.name));
   const mine = shardRuns(runs, opts.shard);
