@@ -1,5 +1,4 @@
-import { readFileSync } from 'fs';
-import { PAGE_SIZE, UsageError } from '@restorelab/core';
+import { FILE_LIMITS, PAGE_SIZE, readRegularFile, UsageError } from '@restorelab/core';
 
 /**
  * What each step of a restore costs on the simulator's virtual clock, in ns (bytes for the
@@ -155,9 +154,9 @@ export function parseCostModel(value: unknown, source: string): CostModel {
 export function loadCostModel(file: string): CostModel {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readRegularFile(file, FILE_LIMITS.costModel).toString('utf8');
   } catch (e) {
-    throw new UsageError(`cannot read cost model ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    throw new UsageError(`cannot read cost model ${file}: ${(e as Error).message}`);
   }
   let value: unknown;
   try {

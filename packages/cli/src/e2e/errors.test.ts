@@ -35,6 +35,11 @@ describe('restorelab user mistakes (e2e)', () => {
     ['new without a kind', ['new'], /say what to create: restorelab new strategy NAME/],
     ['a bad strategy name', ['new', 'strategy', 'Has_Caps'], /bad strategy name 'Has_Caps'/],
     ['a built-in name', ['new', 'strategy', 'eager', '--dir', 'x'], /a built-in strategy is already named 'eager'/],
+    ['replay of a device', ['replay', '/dev/zero'], /^restorelab: cannot read log \/dev\/zero: not a regular file \(a character device\)$/],
+    ['compare with a device', ['compare', '/dev/zero', '/dev/null'], /^restorelab: cannot read log \/dev\/zero: not a regular file \(a character device\)$/],
+    ['a cost model that is a device', ['run', '--workload', SMALL, '--cost-model', '/dev/zero'], /cannot read cost model \/dev\/zero: not a regular file \(a character device\)$/],
+    ['an experiment that is a directory', ['matrix', '/tmp'], /cannot read experiment \/tmp: not a regular file \(a directory\)$/],
+    ['a profile that is a device', ['run', '--workload', SMALL, '--strategy', 'hot-first-precopy:profile=/dev/zero'], /parameter 'profile': cannot read log \/dev\/zero: not a regular file/],
   ])('%s', async (_what, args, message) => {
     expectUsage(await cli(args), message);
   });

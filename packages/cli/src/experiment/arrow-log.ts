@@ -17,7 +17,7 @@ import {
   Utf8,
   vectorFromArray,
 } from 'apache-arrow';
-import { EVENT_KIND_COUNT, EventKindName, EventLog, EventStore, RunMeta, UsageError } from '@restorelab/core';
+import { EVENT_KIND_COUNT, EventKindName, EventLog, EventStore, FILE_LIMITS, readRegularFile, RunMeta, UsageError } from '@restorelab/core';
 
 /** Value of the `restorelab.format` metadata key. */
 export const ARROW_LOG_FORMAT = 'restorelab-arrow-log/1';
@@ -103,9 +103,9 @@ export function isArrowFile(head: Uint8Array): boolean {
 export function readArrowLog(file: string): EventLog {
   let bytes: Buffer;
   try {
-    bytes = fs.readFileSync(file);
+    bytes = readRegularFile(file, FILE_LIMITS.eventLog);
   } catch (e) {
-    throw new UsageError(`cannot read log ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    throw new UsageError(`cannot read log ${file}: ${(e as Error).message}`);
   }
   return parseArrowLog(bytes, file);
 }

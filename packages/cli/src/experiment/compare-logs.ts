@@ -1,5 +1,5 @@
 import * as fs from 'fs';
-import { computeMetrics, EventKind, EventLog, EventStore, FaultFlag, isVerified, readEventLog, RejectReason, RunMetrics, UsageError } from '@restorelab/core';
+import { computeMetrics, EventKind, EventLog, EventStore, FaultFlag, isVerified, openRegularFile, readEventLog, RejectReason, RunMetrics, UsageError } from '@restorelab/core';
 import { isArrowFile, readArrowLog } from './arrow-log';
 import { flattenMetrics } from './results-table';
 
@@ -7,7 +7,7 @@ import { flattenMetrics } from './results-table';
 export function readAnyLog(file: string): EventLog {
   let head: Buffer;
   try {
-    const fd = fs.openSync(file, 'r');
+    const { fd } = openRegularFile(file);
     try {
       head = Buffer.alloc(8);
       fs.readSync(fd, head, 0, 8, 0);
@@ -15,7 +15,7 @@ export function readAnyLog(file: string): EventLog {
       fs.closeSync(fd);
     }
   } catch (e) {
-    throw new UsageError(`cannot read log ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    throw new UsageError(`cannot read log ${file}: ${(e as Error).message}`);
   }
   return isArrowFile(head) ? readArrowLog(file) : readEventLog(file);
 }

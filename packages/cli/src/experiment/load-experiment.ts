@@ -1,8 +1,7 @@
-import * as fs from 'fs';
 import * as path from 'path';
 import Ajv, { ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
-import { UsageError } from '@restorelab/core';
+import { FILE_LIMITS, readRegularFile, UsageError } from '@restorelab/core';
 import { ExperimentFile, experimentSchema } from './experiment-file';
 
 export interface LoadedExperiment {
@@ -23,9 +22,9 @@ function validate(value: unknown): ErrorObject[] {
 export function loadExperiment(file: string): LoadedExperiment {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readRegularFile(file, FILE_LIMITS.experiment).toString('utf8');
   } catch (e) {
-    throw new UsageError(`cannot read experiment ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    throw new UsageError(`cannot read experiment ${file}: ${(e as Error).message}`);
   }
   const experiment = parseExperiment(text, file);
   const name = experiment.name ?? path.basename(file).replace(/\.(json|ya?ml)$/i, '');

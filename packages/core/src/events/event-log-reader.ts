@@ -1,4 +1,4 @@
-import { readFileSync } from 'fs';
+import { FILE_LIMITS, readRegularFile } from '../io/regular-file';
 import { RunMeta } from '../events/run-meta';
 import { UsageError } from '../errors/usage-error';
 import { EventKind, EVENT_KIND_COUNT } from './event-kind';
@@ -23,7 +23,7 @@ export interface EventLog {
 export function readEventLog(path: string): EventLog {
   let buf: Buffer;
   try {
-    buf = readFileSync(path);
+    buf = readRegularFile(path, FILE_LIMITS.eventLog);
   } catch (e) {
     throw new UsageError(`cannot read log ${path}: ${oneLine(e)}`);
   }

@@ -214,3 +214,43 @@ describe('image files', () => {
     expect(() => img.readPage(1, 0, new Uint8Array(PAGE_SIZE))).toThrow(/closed/);
   });
 });
+
+describe('image files that claim more than they hold', () => {
+  it('refuses a self-consistent manifest of 2^31 pages by the blob it has, before allocating for them', () => {
+    const dir = tmpDir();
+    writeImage(registry.create('seq:pages=64,vmas=1').image, dir);
+    const n = 2 ** 31;
+    editManifest(dir, (m) => {
+      const p = m.processes[0] as unknown as Record<string, unknown> & { vmas: { pages: number }[] };
+      p.totalPages = n;
+      p.vmas[0].pages = n;
+      p.pageFlags = [[n, PageFlag.Content]];
+      delete p.pageFlagsSha256;
+      (m.blob as { bytes: number }).bytes = n * PAGE_SIZE;
+    });
+    expectUsageError(() => open(dir), /pages\.bin: truncated: 262144 bytes, the manifest says 8796093022208$/);
+  });
+
+  it('refuses process pages past blob.bytes before decoding their flags', () => {
+    const dir = tmpDir();
+    writeImage(registry.create('seq:pages=64,vmas=1').image, dir);
+    editManifest(dir, (m) => {
+      const p = m.processes[0] as unknown as Record<string, unknown> & { vmas: { pages: number }[] };
+      p.totalPages = 2 ** 31;
+      p.vmas[0].pages = 2 ** 31;
+      p.pageFlags = [[2 ** 31, PageFlag.Content]];
+    });
+    expectUsageError(() => open(dir), /blob\.bytes is 262144, the processes need more \(process 1 ends at byte 8796093022208\)$/);
+  });
+
+  it('refuses a manifest or blob that is not a regular file', () => {
+    const dir = tmpDir();
+    writeImage(registry.create('seq:pages=64,vmas=1').image, dir);
+    fs.rmSync(path.join(dir, 'pages.bin'));
+    fs.symlinkSync('/dev/zero', path.join(dir, 'pages.bin'));
+    expectUsageError(() => open(dir), /pages\.bin: cannot open it \(not a regular file \(a character device\)\)$/);
+    fs.rmSync(path.join(dir, 'manifest.json'));
+    fs.mkdirSync(path.join(dir, 'manifest.json'));
+    expectUsageError(() => open(dir), /manifest\.json: cannot read it \(not a regular file \(a directory\)\)$/);
+  });
+});

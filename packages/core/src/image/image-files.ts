@@ -2,6 +2,7 @@ import type { ValidateFunction } from 'ajv';
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { FILE_LIMITS, openRegularFile, readRegularFile } from '../io/regular-file';
 import { Image, PageFlag, ProcessImage, VmaImage } from '../model/image';
 import { UsageError } from '../errors/usage-error';
 import { IMAGE_FORMAT, IMAGE_FORMAT_VERSION, IMAGE_MANIFEST_SCHEMA, ImageManifest, ManifestProcess } from './image-manifest-schema';
@@ -222,9 +223,9 @@ export function readImage(dir: string, options: ReadImageOptions = {}): FileImag
   const bad = (what: string): UsageError => new UsageError(`image manifest ${manifestPath}: ${what}`);
   let text: string;
   try {
-    text = fs.readFileSync(manifestPath, 'utf8');
+    text = readRegularFile(manifestPath, FILE_LIMITS.imageManifest).toString('utf8');
   } catch (e) {
-    throw bad(`cannot read it (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    throw bad(`cannot read it (${(e as Error).message})`);
   }
   let json: unknown;
   try {
@@ -244,21 +245,22 @@ export function readImage(dir: string, options: ReadImageOptions = {}): FileImag
     throw bad(`invalid: ${err ? `${err.instancePath || '/'} ${err.message}` : 'does not match the schema'}`);
   }
   const manifest = json;
-  const processes = manifestProcesses(manifest, bad);
-
   const blobPath = path.join(dir, manifest.blob.file);
   const badBlob = (what: string): UsageError => new UsageError(`image blob ${blobPath}: ${what}`);
   let fd: number;
+  let size: number;
   try {
-    fd = fs.openSync(blobPath, 'r');
+    ({ fd, size } = openRegularFile(blobPath));
   } catch (e) {
-    throw badBlob(`cannot open it (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    throw badBlob(`cannot open it (${(e as Error).message})`);
   }
+  let processes: ProcessImage[];
   try {
-    const size = fs.fstatSync(fd).size;
+    // the blob's real size first: a manifest's page counts are believed only once the pages are there
     const want = manifest.blob.bytes;
     if (size < want) throw badBlob(`truncated: ${size} bytes, the manifest says ${want}`);
     if (size > want) throw badBlob(`${size} bytes, the manifest says ${want}`);
+    processes = manifestProcesses(manifest, bad);
     if (options.verifyChecksum !== false) {
       const got = hashFile(fd, size);
       if (got !== manifest.blob.sha256) throw badBlob(`checksum mismatch: sha256 ${got}, the manifest says ${manifest.blob.sha256}`);
@@ -306,6 +308,8 @@ function manifestProcesses(m: ImageManifest, bad: (what: string) => UsageError):
       first += v.pages;
     });
     if (first !== p.totalPages) throw bad(`${who}: VMAs cover ${first} pages, totalPages is ${p.totalPages}`);
+    // before anything is allocated for its pages: they must be in the blob (whose size is checked)
+    if (offset + p.totalPages * m.pageSize > m.blob.bytes) throw bad(`blob.bytes is ${m.blob.bytes}, the processes need more (${who} ends at byte ${offset + p.totalPages * m.pageSize})`);
     const flags = decodePageFlags(p.pageFlags, p.totalPages);
     if (!flags) throw bad(`${who}: pageFlags runs do not add up to ${p.totalPages} pages`);
     if (p.pageFlagsSha256 !== undefined && sha256Hex(flags) !== p.pageFlagsSha256) throw bad(`${who}: pageFlags checksum mismatch`);
