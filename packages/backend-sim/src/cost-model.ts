@@ -1,4 +1,4 @@
-import { FILE_LIMITS, PAGE_SIZE, readRegularFile, UsageError } from '@restorelab/core';
+import { FILE_LIMITS, PAGE_SIZE, fileError, readRegularFile, UsageError } from '@restorelab/core';
 
 /**
  * What each step of a restore costs on the simulator's virtual clock, in ns (bytes for the
@@ -156,7 +156,7 @@ export function loadCostModel(file: string): CostModel {
   try {
     text = readRegularFile(file, FILE_LIMITS.costModel).toString('utf8');
   } catch (e) {
-    throw new UsageError(`cannot read cost model ${file}: ${(e as Error).message}`);
+    throw new UsageError(`cannot read cost model ${file}: ${fileError(e)}`);
   }
   let value: unknown;
   try {

@@ -38,7 +38,7 @@ describe('restorelab user mistakes (e2e)', () => {
     ['replay of a device', ['replay', '/dev/zero'], /^restorelab: cannot read log \/dev\/zero: not a regular file \(a character device\)$/],
     ['compare with a device', ['compare', '/dev/zero', '/dev/null'], /^restorelab: cannot read log \/dev\/zero: not a regular file \(a character device\)$/],
     ['a cost model that is a device', ['run', '--workload', SMALL, '--cost-model', '/dev/zero'], /cannot read cost model \/dev\/zero: not a regular file \(a character device\)$/],
-    ['an experiment that is a directory', ['matrix', '/tmp'], /cannot read experiment \/tmp: not a regular file \(a directory\)$/],
+    ['an experiment that is a directory', ['matrix', '/tmp'], /cannot read experiment \/tmp: EISDIR$/],
     ['a profile that is a device', ['run', '--workload', SMALL, '--strategy', 'hot-first-precopy:profile=/dev/zero'], /parameter 'profile': cannot read log \/dev\/zero: not a regular file/],
   ])('%s', async (_what, args, message) => {
     expectUsage(await cli(args), message);

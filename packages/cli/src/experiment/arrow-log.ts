@@ -17,7 +17,7 @@ import {
   Utf8,
   vectorFromArray,
 } from 'apache-arrow';
-import { EVENT_KIND_COUNT, EventKindName, EventLog, EventStore, FILE_LIMITS, readRegularFile, RunMeta, UsageError } from '@restorelab/core';
+import { EVENT_KIND_COUNT, EventKindName, EventLog, EventStore, FILE_LIMITS, fileError, readRegularFile, RunMeta, UsageError } from '@restorelab/core';
 
 /** Value of the `restorelab.format` metadata key. */
 export const ARROW_LOG_FORMAT = 'restorelab-arrow-log/1';
@@ -105,7 +105,7 @@ export function readArrowLog(file: string): EventLog {
   try {
     bytes = readRegularFile(file, FILE_LIMITS.eventLog);
   } catch (e) {
-    throw new UsageError(`cannot read log ${file}: ${(e as Error).message}`);
+    throw new UsageError(`cannot read log ${file}: ${fileError(e)}`);
   }
   return parseArrowLog(bytes, file);
 }

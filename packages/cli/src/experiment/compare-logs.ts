@@ -1,5 +1,5 @@
 import * as fs from 'fs';
-import { computeMetrics, EventKind, EventLog, EventStore, FaultFlag, isVerified, openRegularFile, readEventLog, RejectReason, RunMetrics, UsageError } from '@restorelab/core';
+import { computeMetrics, EventKind, EventLog, EventStore, FaultFlag, isVerified, fileError, openRegularFile, readEventLog, RejectReason, RunMetrics, UsageError } from '@restorelab/core';
 import { isArrowFile, readArrowLog } from './arrow-log';
 import { flattenMetrics } from './results-table';
 
@@ -15,7 +15,7 @@ export function readAnyLog(file: string): EventLog {
       fs.closeSync(fd);
     }
   } catch (e) {
-    throw new UsageError(`cannot read log ${file}: ${(e as Error).message}`);
+    throw new UsageError(`cannot read log ${file}: ${fileError(e)}`);
   }
   return isArrowFile(head) ? readArrowLog(file) : readEventLog(file);
 }

@@ -1,7 +1,7 @@
 import * as path from 'path';
 import Ajv, { ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
-import { FILE_LIMITS, readRegularFile, UsageError } from '@restorelab/core';
+import { FILE_LIMITS, fileError, readRegularFile, UsageError } from '@restorelab/core';
 import { ExperimentFile, experimentSchema } from './experiment-file';
 
 export interface LoadedExperiment {
@@ -24,7 +24,7 @@ export function loadExperiment(file: string): LoadedExperiment {
   try {
     text = readRegularFile(file, FILE_LIMITS.experiment).toString('utf8');
   } catch (e) {
-    throw new UsageError(`cannot read experiment ${file}: ${(e as Error).message}`);
+    throw new UsageError(`cannot read experiment ${file}: ${fileError(e)}`);
   }
   const experiment = parseExperiment(text, file);
   const name = experiment.name ?? path.basename(file).replace(/\.(json|ya?ml)$/i, '');

@@ -2,7 +2,7 @@ import type { ValidateFunction } from 'ajv';
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { FILE_LIMITS, openRegularFile, readRegularFile } from '../io/regular-file';
+import { fileError, FILE_LIMITS, openRegularFile, readRegularFile } from '../io/regular-file';
 import { Image, PageFlag, ProcessImage, VmaImage } from '../model/image';
 import { UsageError } from '../errors/usage-error';
 import { IMAGE_FORMAT, IMAGE_FORMAT_VERSION, IMAGE_MANIFEST_SCHEMA, ImageManifest, ManifestProcess } from './image-manifest-schema';
@@ -225,7 +225,7 @@ export function readImage(dir: string, options: ReadImageOptions = {}): FileImag
   try {
     text = readRegularFile(manifestPath, FILE_LIMITS.imageManifest).toString('utf8');
   } catch (e) {
-    throw bad(`cannot read it (${(e as Error).message})`);
+    throw bad(`cannot read it (${fileError(e)})`);
   }
   let json: unknown;
   try {
@@ -252,7 +252,7 @@ export function readImage(dir: string, options: ReadImageOptions = {}): FileImag
   try {
     ({ fd, size } = openRegularFile(blobPath));
   } catch (e) {
-    throw badBlob(`cannot open it (${(e as Error).message})`);
+    throw badBlob(`cannot open it (${fileError(e)})`);
   }
   let processes: ProcessImage[];
   try {

@@ -3,12 +3,12 @@ import * as fs from 'fs';
 /**
  * Files the project reads whole (logs, cost models, experiments, manifests): only regular files, so
  * a FIFO, a device such as /dev/zero or a directory is refused at once instead of blocking or
- * reading without end, and never more than a limit fixed for each kind of file. Errors are one
- * line (the errno code, or what is wrong); callers put the file's name and kind in front.
+ * reading without end, and never more than a limit fixed for each kind of file. A file that cannot
+ * be opened throws node's own error (with its errno code); the others are one-line Errors saying
+ * what is wrong. Callers put the file's name and kind in front (fileError gives the short reason).
  */
 
 const KIND: readonly [(s: fs.Stats) => boolean, string][] = [
-  [(s) => s.isDirectory(), 'a directory'],
   [(s) => s.isFIFO(), 'a FIFO'],
   [(s) => s.isCharacterDevice(), 'a character device'],
   [(s) => s.isBlockDevice(), 'a block device'],
@@ -17,13 +17,13 @@ const KIND: readonly [(s: fs.Stats) => boolean, string][] = [
 
 /** Opens a regular file for reading without blocking on a FIFO; the fd is the caller's to close. */
 export function openRegularFile(file: string): { readonly fd: number; readonly size: number } {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-  } catch (e) {
-    throw new Error((e as NodeJS.ErrnoException).code ?? String(e));
-  }
+  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   const st = fs.fstatSync(fd);
+  if (st.isDirectory()) {
+    fs.closeSync(fd);
+    // what reading it would say
+    throw Object.assign(new Error('EISDIR: illegal operation on a directory, read'), { code: 'EISDIR' });
+  }
   if (!st.isFile()) {
     fs.closeSync(fd);
     throw new Error(`not a regular file (${KIND.find(([is]) => is(st))?.[1] ?? 'not a file'})`);
@@ -57,3 +57,8 @@ export const FILE_LIMITS = {
   experiment: 16 << 20,
   imageManifest: 256 << 20,
 } as const;
+
+/** The short reason of a failed read: the errno code, or what was wrong with the file. */
+export function fileError(e: unknown): string {
+  return (e as NodeJS.ErrnoException).code ?? (e instanceof Error ? e.message : String(e));
+}

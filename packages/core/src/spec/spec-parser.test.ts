@@ -101,3 +101,20 @@ describe('UsageError', () => {
     expect(e.message).toBe('x');
   });
 });
+
+describe('numbers in specs are read strictly', () => {
+  const schema: ParamSchema = {
+    n: { type: 'integer', default: 1, description: 'an integer' },
+    x: { type: 'number', default: 0.5, description: 'a number' },
+  };
+  it.each(['0x10', '0b11', '0o7', '1e3', '+5', ' 5 ', '5 ', '08', '1_000', '', '1.0'])('integer %p is refused, quoted as given', (v) => {
+    expect(() => resolveParams(schema, { n: v }, 'strategy s')).toThrow(`strategy s: parameter 'n' must be an integer, got '${v}'`);
+  });
+  it.each(['0x10', '+0.5', ' 0.5', '.5', '5.', 'Infinity', 'NaN'])('number %p is refused', (v) => {
+    expect(() => resolveParams(schema, { x: v }, 'strategy s')).toThrow(`strategy s: parameter 'x' must be a number, got '${v}'`);
+  });
+  it('takes plain decimals', () => {
+    expect(resolveParams(schema, { n: '-12', x: '0.25' }, 'w')).toEqual({ n: -12, x: 0.25 });
+    expect(resolveParams(schema, { n: '0', x: '1e-7' }, 'w')).toEqual({ n: 0, x: 1e-7 });
+  });
+});

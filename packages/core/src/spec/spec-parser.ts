@@ -42,6 +42,11 @@ export function splitStack(text: string): string[] {
   return out;
 }
 
+/** Plain decimal only: no hex, binary, exponent, sign or spaces (`0x10`, `0b11`, `1e3`, `+5`, ` 5 `). */
+const INTEGER_TEXT = /^-?(0|[1-9][0-9]*)$/;
+/** Decimal with an optional fraction and exponent (`0.25`, `1e-7`). */
+const NUMBER_TEXT = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$/;
+
 /** Typed, validated parameters with defaults; errors name the parameter. */
 export function resolveParams(schema: ParamSchema, raw: Readonly<Record<string, string>>, owner: string): Record<string, ParamValue> {
   const out: Record<string, ParamValue> = {};
@@ -62,7 +67,7 @@ export function resolveParams(schema: ParamSchema, raw: Readonly<Record<string, 
       case 'integer':
       case 'number': {
         const n = Number(v);
-        if (v === '' || !Number.isFinite(n) || (spec.type === 'integer' && !Number.isInteger(n)))
+        if (!(spec.type === 'integer' ? INTEGER_TEXT : NUMBER_TEXT).test(v) || !Number.isFinite(n) || (spec.type === 'integer' && !Number.isInteger(n)))
           throw new UsageError(`${owner}: parameter '${k}' must be ${spec.type === 'integer' ? 'an integer' : 'a number'}, got '${v}'`);
         if (spec.minimum !== undefined && n < spec.minimum) throw new UsageError(`${owner}: parameter '${k}' must be >= ${spec.minimum}, got ${v}`);
         if (spec.maximum !== undefined && n > spec.maximum) throw new UsageError(`${owner}: parameter '${k}' must be <= ${spec.maximum}, got ${v}`);
