@@ -2,7 +2,8 @@ import { ContributionProvider } from '../di/contribution-provider';
 import { AttachedStrategy } from './attached-strategy';
 import { parseSpec, resolveParams, splitStack } from '../spec/spec-parser';
 import { UsageError } from '../errors/usage-error';
-import { StrategyContribution } from './strategy';
+import { ParamValue } from '../spec/param-schema';
+import { Strategy, StrategyContribution } from './strategy';
 
 export const StrategyRegistry = Symbol('StrategyRegistry');
 export interface StrategyRegistry {
@@ -39,7 +40,24 @@ export class DefaultStrategyRegistry implements StrategyRegistry {
       if (names.has(c.name)) throw new UsageError(`strategy '${c.name}' appears twice in '${stack}'`);
       names.add(c.name);
       const params = resolveParams(c.params, spec.raw, `strategy ${c.name}`);
-      return { name: c.name, spec: spec.text, instance: c.create(params) };
+      return { name: c.name, spec: spec.text, instance: create(c, params) };
     });
   }
+}
+
+/** A contribution's create(), its mistakes told in one line that names the strategy. */
+function create(c: StrategyContribution, params: Readonly<Record<string, ParamValue>>): Strategy {
+  let instance: unknown;
+  try {
+    instance = c.create(params);
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`strategy ${c.name}: create() failed: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+  }
+  if (typeof instance !== 'object' || instance === null) throw new UsageError(`strategy ${c.name}: create() returned ${instance === null ? 'null' : typeof instance}, not a strategy object`);
+  const s = instance as Strategy;
+  for (const hook of ['plan', 'attach'] as const) {
+    if (s[hook] !== undefined && typeof s[hook] !== 'function') throw new UsageError(`strategy ${c.name}: its ${hook} is not a function`);
+  }
+  return s;
 }
