@@ -47,12 +47,10 @@ export class PageBitmap implements ReadonlyPageBitmap {
       if (!(start >= 0 && count > 0 && start + count <= MAX_BITMAP_PAGES)) return;
       this.ensure(start + count);
     }
-    const w = this.w;
-    for (let i = Math.max(0, start), e = Math.min(this.n, start + count); i < e; i++) w[i >>> 5] |= 1 << (i & 31);
+    fillRange(this.w, Math.max(0, start), Math.min(this.n, start + count), true);
   }
   clearRange(start: number, count: number): void {
-    const w = this.w;
-    for (let i = Math.max(0, start), e = Math.min(this.n, start + count); i < e; i++) w[i >>> 5] &= ~(1 << (i & 31));
+    fillRange(this.w, Math.max(0, start), Math.min(this.n, start + count), false);
   }
   /** Makes room for `pages` pages (growing bitmaps only). */
   ensure(pages: number): void {
@@ -86,4 +84,21 @@ export class PageBitmap implements ReadonlyPageBitmap {
     while (n < max && i + n < limit && !this.get(i + n)) n++;
     return n;
   }
+}
+
+/** Sets or clears bits [from, to) a word at a time. */
+function fillRange(w: Uint32Array, from: number, to: number, on: boolean): void {
+  if (!(from < to)) return;
+  const first = from >>> 5;
+  const last = (to - 1) >>> 5;
+  const head = -1 << (from & 31);
+  const tail = -1 >>> (31 - ((to - 1) & 31));
+  if (first === last) {
+    const m = head & tail;
+    w[first] = on ? w[first] | m : w[first] & ~m;
+    return;
+  }
+  w[first] = on ? w[first] | head : w[first] & ~head;
+  w.fill(on ? 0xffffffff : 0, first + 1, last);
+  w[last] = on ? w[last] | tail : w[last] & ~tail;
 }
