@@ -1,5 +1,6 @@
-import { EventStore, RestoreSession, Strategy } from '@restorelab/core';
+import { EventStore, RestoreSession } from '@restorelab/core';
 import { tinyWorkload } from '@restorelab/core/testing';
+import { twoProcessPlan } from './__fixtures__/two-process-plan';
 import { encodePlan, encodeTrace, RUNNER_UFFD_FEATURES } from './run-files';
 
 /** Reads back what native/common/plan-format.h says is there. */
@@ -23,20 +24,7 @@ function readPlan(buf: Buffer) {
 }
 
 describe('run files', () => {
-  const strategy: Strategy = {
-    plan(ctx) {
-      ctx.adviseBeforeFill(2, 0, 'nohugepage');
-      ctx.prefill({ pid: 1, page: 1, count: 2 });
-      ctx.adviseAfterRegister(2, 0, 'hugepage');
-      ctx.precopy({ pid: 2, page: 3, count: 4 });
-      ctx.faultWindow({ forward: 7, backward: 3 }, { pid: 2, vma: 1 });
-    },
-  };
-  const workload = tinyWorkload([
-    { pid: 1, vmas: [4, 4], accesses: [0, 1, 5] },
-    { pid: 2, parent: 1, vmas: [4, 4], sourceAccesses: [1, 2], accesses: [7, 6] },
-  ]);
-  const session = new RestoreSession(workload, [{ name: 's', spec: 's', instance: strategy }], new EventStore());
+  const { workload, session } = twoProcessPlan();
   const plan = encodePlan({
     image: workload.image,
     plan: session.plan,
