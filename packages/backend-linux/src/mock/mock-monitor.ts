@@ -35,7 +35,8 @@ export class MockMonitor implements NativeMonitor {
   private commands = 0;
   /** Rules set before the runner said hello wait for the restore. */
   private readonly pendingRules: { proc: number; stride: number; strideCount: number; offsets: Uint32Array | null; targets: Uint32Array | null }[] = [];
-  private pidCache: number[] | undefined;
+  /** plan.bin and the traces, read once (they are written before the monitor is made). */
+  private runFiles: ReturnType<typeof readRunFiles> | undefined;
 
   constructor(
     private readonly cfg: NativeMonitorConfig,
@@ -66,7 +67,7 @@ export class MockMonitor implements NativeMonitor {
   private begin(osPid: number): void {
     this.osPidOfRunner = osPid;
     try {
-      const { plan, traces } = readRunFiles(this.cfg.dir);
+      const { plan, traces } = this.files();
       this.restore = new MockRestore(plan, traces, (kind, pid, a, b, c, d) => this.push(kind, pid, a, b, c, d), (kind, pid) => this.push(kind, pid, 0, 0, 0, 0));
       this.applyRules();
       this.push(InternalKind.AllRegistered, 0, plan.procs.length, 0, 0, 0);
@@ -173,12 +174,12 @@ export class MockMonitor implements NativeMonitor {
   }
 
   private pidOf(proc: number): number {
-    return this.pids()[proc] ?? 0;
+    return this.files().plan.procs[proc]?.pid ?? 0;
   }
 
-  private pids(): number[] {
-    this.pidCache ??= readRunFiles(this.cfg.dir).plan.procs.map((p) => p.pid);
-    return this.pidCache;
+  private files(): ReturnType<typeof readRunFiles> {
+    this.runFiles ??= readRunFiles(this.cfg.dir);
+    return this.runFiles;
   }
 
   releaseRunners(): void {
