@@ -37,7 +37,7 @@ export function computeMetrics(store: EventStore): RunMetrics {
   const n = store.length;
   const { t, kind, pid, a, b, c, d } = store;
   const folds = new Map<number, PidFold>();
-  const pages$ = new PageFold();
+  const pageFold = new PageFold();
   let lastPid = NaN;
   let cur: PidFold = newFold();
   const fold = (p: number): PidFold => {
@@ -72,22 +72,14 @@ export function computeMetrics(store: EventStore): RunMetrics {
   let strategyFailures = 0;
 
   for (let i = 0; i < n; i++) {
-    pages$.apply(kind[i], pid[i], a[i], b[i], c[i]);
+    pageFold.apply(kind[i], pid[i], a[i], b[i], c[i]);
     switch (kind[i]) {
       case EventKind.RestoreStarted:
         if (Number.isNaN(restoreStart)) restoreStart = t[i];
         break;
-      case EventKind.VmaRegistered: {
-        const f = fold(pid[i]);
-        const end = b[i] + c[i];
-        if (end > 0) {
-          f.touched.ensure(end);
-        }
-        break;
-      }
       case EventKind.FaultRaised: {
         if ((c[i] & FaultFlag.WriteProtect) === 0) demandFaults++;
-        if (pages$.process(pid[i])!.inFlight.get(a[i])) latePrefetches++;
+        if (pageFold.process(pid[i])!.inFlight.get(a[i])) latePrefetches++;
         break;
       }
       case EventKind.FaultResolved:
