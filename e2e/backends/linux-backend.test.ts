@@ -1,5 +1,5 @@
 import * as fs from 'fs';
-import { map, take } from 'rxjs';
+import { ignoreElements, map, take } from 'rxjs';
 import { SimBackend } from '@restorelab/backend-sim';
 import {
   copyPages,
@@ -16,7 +16,7 @@ import {
   StrategyCommand,
 } from '@restorelab/core';
 import { builtInStrategies } from '@restorelab/strategies';
-import { builtIn as workloadFromSpec, linuxUnavailableReason as linuxSkipReason, LinuxBackend, loadNative } from '@restorelab/backend-linux';
+import { builtIn as workloadFromSpec, linuxUnavailableReason as linuxSkipReason, LinuxBackend, loadNative, NativeLoad } from '@restorelab/backend-linux';
 
 const skip = linuxSkipReason();
 if (skip) console.warn(`linux backend tests skipped: ${skip}`);
@@ -33,6 +33,15 @@ function count(store: EventStore, kind: number, pred: (i: number) => boolean = (
   let n = 0;
   for (let i = 0; i < store.length; i++) if (store.kind[i] === kind && pred(i)) n++;
   return n;
+}
+
+/** The real binding, with the runner started under `prefix` (a command that execs its arguments). */
+function wrappedRunner(prefix: readonly string[]): () => NativeLoad {
+  return () => {
+    const real = loadNative();
+    if (!real.ok) return real;
+    return { ...real, runnerPath: `/usr/bin/${prefix[0]}`, runnerArgs: [...prefix.slice(1), real.runnerPath, ...(real.runnerArgs ?? [])] };
+  };
 }
 
 function isAlive(pid: number): boolean {
@@ -224,25 +233,37 @@ describe('the linux backend', () => {
     expect(m.pagesCopied.background + rejected + late).toBe(4096);
   });
 
-  linuxTest('relocates a VMA it cannot map at its address, keeping huge-page alignment (seed 001 still shows)', async () => {
-    // VMA 1 claims VMA 0's addresses: the runner must map it elsewhere, at the same offset
-    // within 2 MiB, or khugepaged's collapse would not happen as in the simulator
+  linuxTest('relocates a VMA that would cover the runner itself, keeping huge-page alignment (seed 001 still shows)', async () => {
+    // without ASLR the runner's own text is at 0x555555554000: the image's first VMA claims that
+    // 2 MiB. The runner must map it elsewhere at the same offset within 2 MiB (never over itself),
+    // or khugepaged's collapse would not happen as in the simulator
     const workload = workloadFromSpec('thp-predump:pages=2048');
     const image = workload.image;
-    const start0 = image.processes[0].vmas[0].start;
+    const shift = 0x555555400000 - image.processes[0].vmas[0].start;
     const moved = {
       ...workload,
       image: {
         name: image.name,
         pageSize: image.pageSize,
         blobBytes: image.blobBytes,
-        processes: image.processes.map((p) => ({ ...p, vmas: p.vmas.map((v) => ({ ...v, start: start0 })) })),
+        processes: image.processes.map((p) => ({ ...p, vmas: p.vmas.map((v) => ({ ...v, start: v.start + shift })) })),
         readPage: (pid: number, page: number, dst: Uint8Array) => image.readPage(pid, page, dst),
       },
     };
-    const go = (backend: RestoreBackend) => runRestore({ backend, workload: moved, strategy: 'demand-only', strategies: [], seed: 1, logPath: null });
-    const linux = await go(new LinuxBackend());
+    let runnerPid = 0;
+    let runnerMaps = '';
+    const backend = new LinuxBackend({ native: wrappedRunner(['setarch', 'x86_64', '-R']), onRunnerStarted: (pid) => (runnerPid = pid) });
+    // the root process is the runner itself: its map once the workload runs
+    const look: Strategy = { attach: (ctx) => ctx.workloadStarted$.pipe(take(1), map(() => void (runnerMaps = fs.readFileSync(`/proc/${runnerPid}/maps`, 'utf8'))), ignoreElements()) };
+    const go = (b: RestoreBackend) => runRestore({ backend: b, workload: moved, strategy: 'look', strategies: [{ name: 'look', spec: 'look', instance: look }], seed: 1, logPath: null });
+    const linux = await go(backend);
     const sim = await go(new SimBackend());
+    expect(runnerMaps).toMatch(/^555555556000-\w+ r-xp .*restorelab-runner$/m);
+    const want = moved.image.processes[0].vmas[0];
+    const anon = [...runnerMaps.matchAll(/^(\w+)-(\w+) rw-p 00000000 00:00 0 *$/gm)].map((m) => [parseInt(m[1], 16), parseInt(m[2], 16)]);
+    const placed = anon.filter(([from, to]) => to - from === want.pages * 4096 && from % 0x200000 === want.start % 0x200000);
+    expect(placed.length).toBeGreaterThan(0);
+    expect(placed.some(([from]) => from === want.start)).toBe(false);
     const collapsed = (st: EventStore) => count(st, EventKind.HugePageCollapsed);
     expect(collapsed(linux.store)).toBe(4);
     expect(collapsed(linux.store)).toBe(collapsed(sim.store));
@@ -291,25 +312,14 @@ describe('the linux backend', () => {
 
   linuxTest('reports a runner that cannot restore the image, and cleans up', async () => {
     let runDir = '';
-    const backend = new LinuxBackend({ onRunnerStarted: (_pid, dir) => (runDir = dir) });
-    // a VMA larger than any address space: the runner cannot map it
-    const workload = workloadFromSpec('seq:pages=64');
-    const proc = workload.image.processes[0];
-    const huge = { ...proc.vmas[0], pages: 2 ** 40 };
-    const image = workload.image;
-    const broken = {
-      ...workload,
-      image: {
-        name: image.name,
-        pageSize: image.pageSize,
-        blobBytes: image.blobBytes,
-        processes: [{ ...proc, vmas: [huge, ...proc.vmas.slice(1)] }],
-        readPage: (pid: number, page: number, dst: Uint8Array) => image.readPage(pid, page, dst),
-      },
-    };
-    await expect(runRestore({ backend, workload: broken, strategy: 'demand-only', strategies: [], seed: 1, logPath: null })).rejects.toThrow(
+    // an address-space limit of 1.5 GiB: the runner maps the 1 GiB pages file, then cannot map
+    // the 1 GiB VMA (zero pages: the pages file is a sparse file)
+    const backend = new LinuxBackend({ native: wrappedRunner(['prlimit', `--as=${1536 << 20}`]), onRunnerStarted: (_pid, dir) => (runDir = dir) });
+    const workload = workloadFromSpec('seq:pages=262144,vmas=1,accesses=16,zeroFraction=1');
+    await expect(runRestore({ backend, workload, strategy: 'demand-only', strategies: [], seed: 1, logPath: null })).rejects.toThrow(
       /runner, pid 1: cannot (reserve|map)/,
     );
+    expect(runDir).not.toBe('');
     expect(fs.existsSync(runDir)).toBe(false);
   });
 });

@@ -184,11 +184,12 @@ describe('reactive commands', () => {
   it('a queued fault whose page a copier call brought in meanwhile is answered EEXIST', async () => {
     const w = handWorkload([
       { pid: 1, vmas: [8], accesses: new Array(200).fill(0) },
-      { pid: 2, vmas: [8], accesses: new Array(200).fill(5) },
+      { pid: 2, parent: 1, vmas: [8], accesses: new Array(200).fill(5) },
     ]);
     const s: Strategy = { attach: (ctx) => ctx.workloadStarted$.pipe(filter((e) => e.pid === 2), map(() => copyPages(2, 5, 1))) };
     const { store, result } = await simulate(w, [attached('s', s)], { decisionLatencyNs: 0 });
-    const t0 = 2 * m.registerVmaNs;
+    // pid 1 forks pid 2, then both register their VMA
+    const t0 = m.forkNs + 2 * m.registerVmaNs;
     const facts = events(store)
       .filter((e) => e.pid === 2 && ['FaultRaised', 'PagesCopied', 'CopyRejected', 'FaultResolved'].includes(e.kind))
       .map((e) => [e.kind, e.t, e.a, e.b, e.c]);
@@ -206,13 +207,13 @@ describe('reactive commands', () => {
   it('a copy for a process whose workload has ended is rejected with ENOENT when the copier reaches it', async () => {
     const w = handWorkload([
       { pid: 1, vmas: [8], accesses: [0] },
-      { pid: 2, vmas: [8], accesses: new Array(2000).fill(0) },
+      { pid: 2, parent: 1, vmas: [8], accesses: new Array(2000).fill(0) },
     ]);
     const s: Strategy = {
       attach: (ctx) => ctx.workloadStarted$.pipe(filter((e) => e.pid === 1), map(() => copyPages(1, 2, 3, 'background'))),
     };
     const { store, result } = await simulate(w, [attached('s', s)]);
-    const t0 = 2 * m.registerVmaNs;
+    const t0 = m.forkNs + 2 * m.registerVmaNs;
     expect(ofKind(store, 'CopyRejected').map((e) => [e.t, e.pid, e.a, e.b, e.c, e.d])).toEqual([
       [t0 + m.decisionLatencyNs, 1, 2, 3, RejectReason.Enoent, 3],
     ]);

@@ -178,7 +178,7 @@ describe('demand faults', () => {
   it('serves faults of concurrent processes one at a time in raised order; a latency is the service, not the wait', async () => {
     const w = handWorkload([
       { pid: 1, vmas: [4], accesses: [0, 1] },
-      { pid: 2, vmas: [4], accesses: [0, 1] },
+      { pid: 2, parent: 1, vmas: [4], accesses: [0, 1] },
     ]);
     // without the wake, the second faults come while the monitor is still busy
     const { store } = await simulate(w, [], { faultWakeNs: 0 });
@@ -285,7 +285,7 @@ describe('the cost of running', () => {
     // pid 1's one access (a first touch) lasts past pid 2's fault and its service
     const w = handWorkload([
       { pid: 1, vmas: [4], flags: precopied, accesses: [0] },
-      { pid: 2, vmas: [4], accesses: [0] },
+      { pid: 2, parent: 1, vmas: [4], accesses: [0] },
     ]);
     const { store, result } = await simulate(w, [], { touchPageNs: 1_000_000, processCpus: 0 });
     for (let i = 1; i < store.length; i++) expect(store.t[i]).toBeGreaterThanOrEqual(store.t[i - 1]);
@@ -300,7 +300,7 @@ describe('the cost of running', () => {
   it('stretches the compute of processes that share fewer CPUs than they are', async () => {
     const w = handWorkload([
       { pid: 1, vmas: [4], flags: precopied, accesses: new Array(100).fill(0) },
-      { pid: 2, vmas: [4], flags: precopied, accesses: new Array(100).fill(1) },
+      { pid: 2, parent: 1, vmas: [4], flags: precopied, accesses: new Array(100).fill(1) },
     ]);
     const workloadNs = async (processCpus: number) => (await simulate(w, [], { processCpus, touchPageNs: 0 })).result.metrics.workloadNs;
     const own = await workloadNs(0);

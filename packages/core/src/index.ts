@@ -39,6 +39,7 @@ export * from './workloads/workload-contribution';
 export * from './workloads/workload-registry';
 export * from './workloads/built-in-workloads';
 export * from './image/image-files';
+export * from './image/validate-image';
 export * from './io/regular-file';
 export * from './di/contribution-provider';
 export * from './core-module';

@@ -7,6 +7,7 @@ import { Image, PageFlag, ProcessImage, VmaImage } from '../model/image';
 import { UsageError } from '../errors/usage-error';
 import { IMAGE_FORMAT, IMAGE_FORMAT_VERSION, IMAGE_MANIFEST_SCHEMA, ImageManifest, ManifestProcess } from './image-manifest-schema';
 import { decodePageFlags, encodePageFlags } from './page-flags-rle';
+import { validateImageLayout } from './validate-image';
 
 export { IMAGE_FORMAT, IMAGE_FORMAT_VERSION } from './image-manifest-schema';
 export type { ImageManifest, ManifestProcess, ManifestVma } from './image-manifest-schema';
@@ -260,7 +261,7 @@ export function readImage(dir: string, options: ReadImageOptions = {}): FileImag
     const want = manifest.blob.bytes;
     if (size < want) throw badBlob(`truncated: ${size} bytes, the manifest says ${want}`);
     if (size > want) throw badBlob(`${size} bytes, the manifest says ${want}`);
-    processes = manifestProcesses(manifest, bad);
+    processes = manifestProcesses(manifest, `image manifest ${manifestPath}`, bad);
     if (options.verifyChecksum !== false) {
       const got = hashFile(fd, size);
       if (got !== manifest.blob.sha256) throw badBlob(`checksum mismatch: sha256 ${got}, the manifest says ${manifest.blob.sha256}`);
@@ -290,24 +291,16 @@ function hashFile(fd: number, size: number): string {
 }
 
 /** The consistency rules the schema cannot say; returns the processes as the model has them. */
-function manifestProcesses(m: ImageManifest, bad: (what: string) => UsageError): ProcessImage[] {
-  const pids = new Set<number>();
+function manifestProcesses(m: ImageManifest, where: string, bad: (what: string) => UsageError): ProcessImage[] {
+  validateImageLayout(m, where);
   let offset = 0;
   const out: ProcessImage[] = [];
   for (const p of m.processes) {
     const who = `process ${p.pid}`;
-    if (pids.has(p.pid)) throw bad(`pid ${p.pid} appears twice`);
-    if (p.parent !== null && !pids.has(p.parent)) throw bad(`${who}: parent ${p.parent} is not an earlier process`);
-    pids.add(p.pid);
     if (p.blobOffset !== offset) throw bad(`${who}: blobOffset ${p.blobOffset}, expected ${offset} (processes are laid end to end)`);
-    let first = 0;
     p.vmas.forEach((v, i) => {
       if (v.index !== i) throw bad(`${who}: VMA ${i} has index ${v.index}`);
-      if (v.firstPage !== first) throw bad(`${who}: VMA ${i} starts at page ${v.firstPage}, expected ${first}`);
-      if (v.start % m.pageSize !== 0) throw bad(`${who}: VMA ${i} start ${v.start} is not page aligned`);
-      first += v.pages;
     });
-    if (first !== p.totalPages) throw bad(`${who}: VMAs cover ${first} pages, totalPages is ${p.totalPages}`);
     // before anything is allocated for its pages: they must be in the blob (whose size is checked)
     if (offset + p.totalPages * m.pageSize > m.blob.bytes) throw bad(`blob.bytes is ${m.blob.bytes}, the processes need more (${who} ends at byte ${offset + p.totalPages * m.pageSize})`);
     const flags = decodePageFlags(p.pageFlags, p.totalPages);

@@ -1,3 +1,4 @@
+import { validateImage } from '../image/validate-image';
 import { EMPTY, Observable, Subject, Subscription, catchError, takeUntil } from 'rxjs';
 import { BackendSession, EventLogView } from '../backend/backend-session';
 import { BackendPort } from '../backend/backend-port';
@@ -59,6 +60,7 @@ export class RestoreSession implements BackendSession {
     readonly store: EventStore,
   ) {
     this.image = workload.image;
+    validateImage(this.image, `image ${this.image.name}`);
     this.detached = strategies.map(() => new Subject<void>());
     this.workloadInfo = Object.freeze({ name: workload.name });
     this.state = new PageState(this.image);

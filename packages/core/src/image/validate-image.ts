@@ -1,0 +1,98 @@
+import { UsageError } from '../errors/usage-error';
+import { Image } from '../model/image';
+import { PAGE_SIZE } from '../model/page';
+
+/** What a restore can be asked to build, on either backend (docs/image-format.md, "Limits"). */
+export const IMAGE_LIMITS = {
+  /** Linux's PID_MAX_LIMIT on 64-bit: a pid above it cannot exist (and would not fit the plan). */
+  maxPid: 4 * 1024 * 1024,
+  maxProcesses: 1024,
+  /** vm.max_map_count's default: a process with more VMAs cannot be mapped. */
+  maxVmasPerProcess: 65530,
+  /** Pages of all processes together: 1 TiB of memory. */
+  maxTotalPages: 2 ** 28,
+  /** The lowest address a VMA may start at: the largest mmap_min_addr a distribution sets. */
+  minAddress: 0x10000,
+  /** The end of the user half of x86-64's 47-bit address space (the top page is never mapped). */
+  userTop: 0x7ffffffff000,
+} as const;
+
+/** The part of an image (or of a manifest) the rules look at. */
+export interface ImageLayout {
+  readonly pageSize: number;
+  readonly processes: readonly ProcessLayout[];
+}
+
+export interface ProcessLayout {
+  readonly pid: number;
+  readonly parent: number | null;
+  readonly totalPages: number;
+  readonly vmas: readonly { readonly start: number; readonly pages: number; readonly firstPage: number }[];
+}
+
+function hex(n: number): string {
+  return `0x${n.toString(16)}`;
+}
+
+/**
+ * The rules every restored image obeys before anything is mapped, allocated or forked: one root
+ * and parents before children, pids a kernel can have, VMAs page aligned, sorted, disjoint, laid
+ * end to end in page space and inside the user half above mmap_min_addr, sizes within
+ * IMAGE_LIMITS. Throws a one-line UsageError prefixed by `where`.
+ */
+export function validateImageLayout(image: ImageLayout, where: string): void {
+  const bad = (what: string) => new UsageError(`${where}: ${what}`);
+  if (image.pageSize !== PAGE_SIZE) throw bad(`page size ${image.pageSize}, only ${PAGE_SIZE} is supported`);
+  const n = image.processes.length;
+  if (n === 0) throw bad('no processes');
+  if (n > IMAGE_LIMITS.maxProcesses) throw bad(`${n} processes, at most ${IMAGE_LIMITS.maxProcesses}`);
+  const seen = new Set<number>();
+  let roots = 0;
+  let total = 0;
+  for (const p of image.processes) {
+    if (!Number.isSafeInteger(p.pid) || p.pid < 1 || p.pid > IMAGE_LIMITS.maxPid) throw bad(`pid ${p.pid} is not a pid (1..${IMAGE_LIMITS.maxPid})`);
+    const who = `process ${p.pid}`;
+    if (seen.has(p.pid)) throw bad(`pid ${p.pid} appears twice`);
+    if (p.parent === null) roots++;
+    else if (!seen.has(p.parent)) throw bad(`${who}: parent ${p.parent} is not an earlier process`);
+    if (roots > 1) throw bad(`${who} is a second root process (an image is one process tree: every process but the first has a parent)`);
+    seen.add(p.pid);
+    if (p.vmas.length > IMAGE_LIMITS.maxVmasPerProcess) throw bad(`${who}: ${p.vmas.length} VMAs, at most ${IMAGE_LIMITS.maxVmasPerProcess}`);
+    let first = 0;
+    let end = IMAGE_LIMITS.minAddress;
+    for (let i = 0; i < p.vmas.length; i++) {
+      const v = p.vmas[i];
+      const at = `${who}: VMA ${i}`;
+      if (!Number.isSafeInteger(v.pages) || v.pages < 1) throw bad(`${at} has ${v.pages} pages`);
+      if (v.firstPage !== first) throw bad(`${at} starts at page ${v.firstPage}, expected ${first}`);
+      if (!Number.isSafeInteger(v.start) || v.start % PAGE_SIZE !== 0) throw bad(`${at} start ${v.start} is not page aligned`);
+      if (v.start < end) {
+        throw bad(
+          i === 0
+            ? `${at} starts at ${hex(v.start)}, below ${hex(IMAGE_LIMITS.minAddress)} (mmap_min_addr)`
+            : `${at} at ${hex(v.start)} overlaps or precedes VMA ${i - 1}, which ends at ${hex(end)} (VMAs are sorted and disjoint)`,
+        );
+      }
+      if (v.pages > (IMAGE_LIMITS.userTop - v.start) / PAGE_SIZE) {
+        throw bad(`${at} at ${hex(v.start)} of ${v.pages} pages ends past ${hex(IMAGE_LIMITS.userTop)}, the top of user space`);
+      }
+      end = v.start + v.pages * PAGE_SIZE;
+      first += v.pages;
+    }
+    if (first !== p.totalPages) throw bad(`${who}: VMAs cover ${first} pages, totalPages is ${p.totalPages}`);
+    total += first;
+    if (total > IMAGE_LIMITS.maxTotalPages) throw bad(`more than ${IMAGE_LIMITS.maxTotalPages} pages in all (${IMAGE_LIMITS.maxTotalPages / 2 ** 18} GiB)`);
+  }
+}
+
+/** validateImageLayout, and each process's page flags and place in the blob. */
+export function validateImage(image: Image, where: string): void {
+  validateImageLayout(image, where);
+  let offset = 0;
+  for (const p of image.processes) {
+    if (p.pageFlags.length !== p.totalPages) throw new UsageError(`${where}: process ${p.pid} has ${p.pageFlags.length} page flags for ${p.totalPages} pages`);
+    if (p.blobOffset !== offset) throw new UsageError(`${where}: process ${p.pid} blobOffset ${p.blobOffset}, expected ${offset} (processes are laid end to end)`);
+    offset += p.totalPages * image.pageSize;
+  }
+  if (offset !== image.blobBytes) throw new UsageError(`${where}: blobBytes ${image.blobBytes}, the processes need ${offset}`);
+}
