@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { FaultWindowRule, FileImage, Image, PageFlag, PrefillSource, ProcessTrace, RestorePlan, ThpAdviceCode } from '@restorelab/core';
+import { checkFreeDisk, contentPages, FaultWindowRule, FileImage, Image, PageFlag, PrefillSource, ProcessTrace, RestorePlan, ThpAdviceCode } from '@restorelab/core';
 
 /**
  * The run directory's input files, byte for byte as native/common/plan-format.h lays them out
@@ -218,6 +218,7 @@ export function writePagesFile(image: Image, dir: string): string {
     return target;
   }
   const ps = image.pageSize;
+  checkFreeDisk(dir, contentPages(image) * ps, `the pages file of image ${image.name}`);
   const fd = fs.openSync(target, 'w', 0o600);
   try {
     fs.ftruncateSync(fd, image.blobBytes);

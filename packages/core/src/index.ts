@@ -43,3 +43,6 @@ export * from './image/validate-image';
 export * from './io/regular-file';
 export * from './di/contribution-provider';
 export * from './core-module';
+export * from './workloads/workload-size';
+export * from './io/free-disk';
+export * from './io/format-bytes';

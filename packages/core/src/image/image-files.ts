@@ -3,7 +3,8 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { fileError, FILE_LIMITS, openRegularFile, readRegularFile } from '../io/regular-file';
-import { Image, PageFlag, ProcessImage, VmaImage } from '../model/image';
+import { contentPages, Image, PageFlag, ProcessImage, VmaImage } from '../model/image';
+import { checkFreeDisk } from '../io/free-disk';
 import { UsageError } from '../errors/usage-error';
 import { IMAGE_FORMAT, IMAGE_FORMAT_VERSION, IMAGE_MANIFEST_SCHEMA, ImageManifest, ManifestProcess } from './image-manifest-schema';
 import { decodePageFlags, encodePageFlags } from './page-flags-rle';
@@ -43,6 +44,7 @@ function sha256Hex(data: Uint8Array): string {
  */
 export function writeImage(image: Image, dir: string): ImageFiles {
   const pageSize = image.pageSize;
+  checkFreeDisk(dir, contentPages(image) * pageSize, `image ${image.name}`);
   fs.mkdirSync(dir, { recursive: true });
   const blobPath = path.join(dir, BLOB_FILE);
   const manifestPath = path.join(dir, MANIFEST_FILE);

@@ -79,4 +79,14 @@ export function pageAddress(vma: VmaImage, page: number, pageSize: number): numb
   return vma.start + (page - vma.firstPage) * pageSize;
 }
 
+/** Pages with contents in the blob, over all processes (what a pages file holds outside its holes). */
+export function contentPages(image: Image): number {
+  let n = 0;
+  for (const p of image.processes) {
+    const f = p.pageFlags;
+    for (let i = 0; i < f.length; i++) n += f[i] & PageFlag.Content;
+  }
+  return n;
+}
+
 export type { PageRange };

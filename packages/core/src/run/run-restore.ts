@@ -1,3 +1,4 @@
+import * as path from 'path';
 import { RestoreBackend } from '../backend/restore-backend';
 import { EventLogWriter } from '../events/event-log-writer';
 import { EventStore } from '../events/event-store';
@@ -5,6 +6,8 @@ import { computeMetrics, isVerified } from '../metrics/compute-metrics';
 import { RunResult } from '../metrics/run-metrics';
 import { RunMeta } from '../events/run-meta';
 import { Workload } from '../model/workload';
+import { checkFreeDisk } from '../io/free-disk';
+import { expectedLogBytes } from '../workloads/workload-size';
 import { AttachedStrategy, RestoreSession } from '../session/restore-session';
 
 export interface RunRequest {
@@ -55,10 +58,15 @@ export function resultFromLog(meta: RunMeta, store: EventStore, log: string | nu
   };
 }
 
+function traceSize(w: Workload): { pages: number; accesses: number } {
+  return { pages: w.image.processes.reduce((n, p) => n + p.totalPages, 0), accesses: w.traces.reduce((n, t) => n + t.page.length, 0) };
+}
+
 /** Runs one restore end to end; the metrics come from the log alone. */
 export async function runRestore(req: RunRequest): Promise<RunOutcome> {
   const meta = runMeta(req);
   const store = new EventStore();
+  if (req.logPath) checkFreeDisk(path.dirname(req.logPath), expectedLogBytes(traceSize(req.workload)), `the event log ${req.logPath}`);
   if (req.logPath) store.addListener(new EventLogWriter(req.logPath, meta));
   let session: RestoreSession | undefined;
   try {

@@ -1,5 +1,6 @@
 import { Workload } from '../model/workload';
 import { ParamSchema, StrategyParams } from '../spec/param-schema';
+import { WorkloadSize } from './workload-size';
 
 /** A built-in (or plugged-in) workload generator, e.g. zipf. Bound like strategies. */
 export const WorkloadContribution = Symbol('WorkloadContribution');
@@ -7,6 +8,11 @@ export interface WorkloadContribution {
   readonly name: string;
   readonly description: string;
   readonly params: ParamSchema;
+  /**
+   * What create(params) will build, worked out without building it (checked against the limits and
+   * the memory available first). Default: from the common parameters (pages, accesses, procs).
+   */
+  size?(params: StrategyParams): WorkloadSize;
   /** Deterministic for given params (params include the seed). */
   create(params: StrategyParams, spec: string): Workload;
 }

@@ -3,6 +3,7 @@ import { Workload } from '../model/workload';
 import { parseSpec, resolveParams } from '../spec/spec-parser';
 import { UsageError } from '../errors/usage-error';
 import { WorkloadContribution } from './workload-contribution';
+import { checkWorkloadFits, commonWorkloadSize } from './workload-size';
 
 export const WorkloadRegistry = Symbol('WorkloadRegistry');
 export interface WorkloadRegistry {
@@ -25,7 +26,10 @@ export class DefaultWorkloadRegistry implements WorkloadRegistry {
     const c = this.get(spec.name);
     if (!c) throw new UsageError(`unknown workload '${spec.name}' (known: ${this.all().map((x) => x.name).join(', ')})`);
     const params = resolveParams(c.params, spec.raw, `workload ${c.name}`);
-    return c.create(params, canonicalSpec(c.name, params));
+    const canonical = canonicalSpec(c.name, params);
+    const size = c.size ? c.size(params) : 'pages' in c.params ? commonWorkloadSize(params, c.name) : undefined;
+    if (size) checkWorkloadFits(size, `workload ${canonical}`);
+    return c.create(params, canonical);
   }
 }
 
