@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { linuxUnavailableReason } from '@restorelab/backend-linux';
 import { RunResult } from '@restorelab/core';
 import { BIN, cli, errLines, runNode, tempDir } from './cli';
 
@@ -24,6 +25,31 @@ exports.throwingModule = new ContainerModule(({ bind }) => {
       })),
     }),
   });
+});
+`;
+
+/** Three strategies that throw from what they start of their own: a timer, an immediate, a promise. */
+const THROWS_LATER = `'use strict';
+const { ContainerModule } = require('inversify');
+const { StrategyContribution } = require('@restorelab/core');
+const { take, tap, ignoreElements } = require('rxjs');
+const later = {
+  'setTimeout': (e) => setTimeout(() => { throw e; }, 0),
+  'setImmediate': (e) => setImmediate(() => { throw e; }),
+  'promise': (e) => { Promise.reject(e); },
+};
+exports.laterModule = new ContainerModule(({ bind }) => {
+  for (const how of Object.keys(later)) {
+    bind(StrategyContribution).toConstantValue({
+      name: 'throws-in-' + how.toLowerCase(),
+      description: 'throws from its own ' + how,
+      params: {},
+      deterministic: false,
+      create: () => ({
+        attach: (ctx) => ctx.faults$.pipe(take(1), tap(() => later[how](new Error('thrown from ' + how))), ignoreElements()),
+      }),
+    });
+  }
 });
 `;
 
@@ -101,5 +127,22 @@ describe('plugins (e2e)', () => {
     const cells = (l: string) => l.split(/\s{2,}/);
     expect(cells(row)[cells(header).indexOf('failed')]).toBe('1');
     expect(row.endsWith('✓')).toBe(true);
+  });
+
+  const linuxSkip = linuxUnavailableReason();
+  it.each([
+    ['sim', 'seq:pages=200000,vmas=1,accesses=200000'],
+    ...(linuxSkip ? [] : [['linux', 'seq:pages=20000,vmas=1,accesses=20000,gapNs=20000']]),
+  ])("isolates a strategy's own timers and promises on %s: a throw there detaches it, the CLI goes on", async (backend, workload) => {
+    const file = path.join(dir, 'later.js');
+    fs.writeFileSync(file, THROWS_LATER);
+    const stack = 'throws-in-settimeout,throws-in-setimmediate,throws-in-promise,neighbor-prefetch:window=1';
+    const r = await cli(['run', '--backend', backend, '--workload', workload, '--plugin', file, '--strategy', stack, '--json']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    const [result] = JSON.parse(r.stdout) as RunResult[];
+    expect(result).toMatchObject({ strategy: stack, verified: true });
+    expect(result.metrics.strategyFailures).toBe(3);
+    expect(result.metrics.pagesCopied.prefetch).toBeGreaterThan(0);
   });
 });

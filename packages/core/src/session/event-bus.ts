@@ -5,6 +5,7 @@ import { EventStore } from '../events/event-store';
 import { decodeEvent, RestoreEvent } from '../events/restore-event';
 import { PageState } from '../state/page-state';
 import { EventHub } from './event-hub';
+import { beginDelivery, endDelivery, StrategyZone } from './strategy-zone';
 
 /**
  * The one bus of a restore: every fact goes into the log and the page-state fold, then to the
@@ -23,6 +24,8 @@ export class EventBus {
   constructor(
     readonly store: EventStore,
     readonly state: PageState,
+    /** Each subscriber's zone (strategy-zone.ts), entered while it handles an event. */
+    private readonly zoneOf: (owner: number) => StrategyZone | undefined = () => undefined,
   ) {}
 
   emit(kind: number, t: number, pid: number, a: number, b: number, c: number, d: number): number {
@@ -41,7 +44,7 @@ export class EventBus {
 
   /** The events of one kind (or all of them) for subscriber `owner`. */
   stream(kind: number | 'all', owner: number): Observable<RestoreEvent> {
-    return this.hub(kind).observable(owner);
+    return this.hub(kind).observable(owner, this.zoneOf(owner));
   }
 
   /** Completes every stream of one subscriber (a strategy that was detached). */
@@ -65,6 +68,7 @@ export class EventBus {
   private deliver(): void {
     this.delivering = true;
     const st = this.store;
+    const outer = beginDelivery();
     try {
       for (let seq = this.pending.shift(); seq >= 0; seq = this.pending.shift()) {
         const kind = st.kind[seq];
@@ -75,6 +79,7 @@ export class EventBus {
       }
     } finally {
       this.delivering = false;
+      endDelivery(outer);
     }
   }
 }

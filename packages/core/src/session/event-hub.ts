@@ -1,9 +1,12 @@
 import { Observable, Subscriber } from 'rxjs';
+import { enterZone, StrategyZone } from './strategy-zone';
 
 interface Entry<T> {
   readonly subscriber: Subscriber<T>;
   /** The strategy (index in the stack) that subscribed, so that detaching it ends its streams. */
   readonly owner: number;
+  /** Its zone: what its handlers start (timers, promises) is still its own. */
+  readonly zone: StrategyZone | undefined;
 }
 
 /**
@@ -22,13 +25,17 @@ export class EventHub<T> {
   next(value: T): void {
     // the list is replaced, never changed in place: a subscriber leaving now still gets this one
     const entries = this.entries;
-    for (let i = 0; i < entries.length; i++) entries[i].subscriber.next(value);
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i];
+      enterZone(e.zone);
+      e.subscriber.next(value);
+    }
   }
 
   /** The stream as strategy `owner` sees it. */
-  observable(owner: number): Observable<T> {
+  observable(owner: number, zone?: StrategyZone): Observable<T> {
     return new Observable<T>((subscriber) => {
-      const entry: Entry<T> = { subscriber, owner };
+      const entry: Entry<T> = { subscriber, owner, zone };
       this.entries = [...this.entries, entry];
       return () => {
         this.entries = this.entries.filter((e) => e !== entry);

@@ -1,4 +1,5 @@
 import { SchedulerAction, SchedulerLike, Subscription } from 'rxjs';
+import { beginDelivery, endDelivery, enterZone, StrategyZone } from './strategy-zone';
 
 /**
  * Runs of one strategy's scheduled work at one instant of the clock beyond which it is detached:
@@ -11,7 +12,7 @@ export const MAX_RUNS_AT_ONE_INSTANT = 1_000_000;
  * The scheduler one strategy sees: work it schedules runs inside a try/catch that detaches that
  * strategy (through `guard`) instead of breaking the backend's clock for every strategy.
  */
-export function guardedScheduler(inner: SchedulerLike, guard: (error: unknown) => void): SchedulerLike {
+export function guardedScheduler(inner: SchedulerLike, guard: (error: unknown) => void, zone?: StrategyZone): SchedulerLike {
   let instant = NaN;
   let runs = 0;
   return {
@@ -28,11 +29,15 @@ export function guardedScheduler(inner: SchedulerLike, guard: (error: unknown) =
             this.unsubscribe();
             return;
           }
+          const outer = beginDelivery();
+          enterZone(zone);
           try {
             work.call(this, s as T);
           } catch (e) {
             guard(e);
             this.unsubscribe();
+          } finally {
+            endDelivery(outer);
           }
         },
         delay,

@@ -1,20 +1,21 @@
-import { validateImage } from '../image/validate-image';
 import { EMPTY, Observable, Subject, Subscription, catchError, takeUntil } from 'rxjs';
 import { BackendSession, EventLogView } from '../backend/backend-session';
 import { BackendPort } from '../backend/backend-port';
 import { CopyCause, CopyPriority, EventKind } from '../events/event-kind';
 import { EventStore } from '../events/event-store';
 import { RestoreEvent } from '../events/restore-event';
+import { validateImage } from '../image/validate-image';
 import { Image } from '../model/image';
 import { FaultWindowRule, RestorePlan } from '../model/plan';
 import { Workload } from '../model/workload';
 import { PageState } from '../state/page-state';
 import { AttachedStrategy } from '../strategy/attached-strategy';
-import { StrategyContext, WorkloadInfo } from '../strategy/strategy';
+import { Strategy, StrategyContext, WorkloadInfo } from '../strategy/strategy';
 import { StrategyCommand } from '../strategy/strategy-command';
 import { CommandGate } from './command-gate';
 import { EventBus } from './event-bus';
 import { guardedScheduler } from './guarded-scheduler';
+import { installProcessGuard, StrategyZone } from './strategy-zone';
 import { IsolatedObservable } from './isolated-observable';
 import { buildPlan, PlanFailure, windowKey } from './plan-builder';
 
@@ -53,6 +54,8 @@ export class RestoreSession implements BackendSession {
   private port: BackendPort | undefined;
   private gate: CommandGate | undefined;
   private readonly workloadInfo: WorkloadInfo;
+  /** Each strategy's zone: its timers and promises fail it, not the process. */
+  private readonly zones: StrategyZone[];
 
   constructor(
     readonly workload: Workload,
@@ -64,7 +67,8 @@ export class RestoreSession implements BackendSession {
     this.detached = strategies.map(() => new Subject<void>());
     this.workloadInfo = Object.freeze({ name: workload.name });
     this.state = new PageState(this.image);
-    this.bus = new EventBus(store, this.state);
+    this.zones = strategies.map((s, i) => new StrategyZone(s.spec, (e) => this.fail(i, e)));
+    this.bus = new EventBus(store, this.state, (owner) => this.zones[owner]);
     this.log = { get length() { return store.length; }, timeOf: (seq) => store.t[seq] };
     const built = buildPlan({ image: this.image, workload: this.workloadInfo, strategies, sourcePhase: (pid) => this.sourcePhase(pid) });
     this.plan = built.plan;
@@ -124,33 +128,39 @@ export class RestoreSession implements BackendSession {
       this.emit(EventKind.StrategyAttached, t, 0, this.intern(s.spec), i, 0, 0);
     });
     for (const f of this.planFailures) this.reportFailure(f.index, f.error);
+    if (this.promptEvents) installProcessGuard();
     this.strategies.forEach((s, i) => {
       if (this.failed[i] || !s.instance.attach) return;
-      const ctx = this.contextFor(i);
-      let commands: Observable<StrategyCommand> | void;
-      try {
-        commands = s.instance.attach(ctx);
-      } catch (e) {
-        this.fail(i, e);
-        return;
-      }
-      if (!commands) return;
-      this.subscriptions.add(
-        commands
-          .pipe(
-            takeUntil(this.detached[i]),
-            catchError((e) => {
-              this.fail(i, e);
-              return EMPTY;
-            }),
-          )
-          .subscribe((cmd) => this.execute(i, cmd)),
-      );
+      this.zones[i].run(() => this.attach(i, s.instance));
     });
+  }
+
+  private attach(i: number, strategy: Strategy): void {
+    const ctx = this.contextFor(i);
+    let commands: Observable<StrategyCommand> | void;
+    try {
+      commands = strategy.attach!(ctx);
+    } catch (e) {
+      this.fail(i, e);
+      return;
+    }
+    if (!commands) return;
+    this.subscriptions.add(
+      commands
+        .pipe(
+          takeUntil(this.detached[i]),
+          catchError((e) => {
+            this.fail(i, e);
+            return EMPTY;
+          }),
+        )
+        .subscribe((cmd) => this.execute(i, cmd)),
+    );
   }
 
   /** Unsubscribes every strategy and completes every stream. */
   finish(): void {
+    for (const z of this.zones) z.close();
     this.subscriptions.unsubscribe();
     this.detached.forEach((d) => {
       d.next();
@@ -182,7 +192,7 @@ export class RestoreSession implements BackendSession {
       image: this.image,
       workload: this.workloadInfo,
       state: this.state,
-      scheduler: guardedScheduler(port.scheduler, guard),
+      scheduler: guardedScheduler(port.scheduler, guard, this.zones[i]),
       now: () => port.now(),
       all$: stream('all'),
       faults$: stream(EventKind.FaultRaised),
