@@ -42,7 +42,7 @@ const cases: [string, (ps: Layout[]) => void, RegExp][] = [
     ps[0].vmas[1].start = TOP - 2 * 4096;
     setPages(0, 3)(ps);
   }, /ends past/],
-  ['1 TiB of pages and more', setPages(1, 2 ** 28 + 1), /more than 268435456 pages in all/],
+  ['more than 256 GiB of pages', setPages(1, 2 ** 26 + 1), /more than 67108864 pages in all/],
   ['a pid of 1e300', (ps) => void (ps[1].pid = 1e300), /pid 1e\+300 is not a pid/],
   ['a pid of 2^31', (ps) => void (ps[1].pid = 2 ** 31), /pid 2147483648 is not a pid/],
   ['a pid above PID_MAX_LIMIT', (ps) => void (ps[0].pid = 4194305), /pid 4194305 is not a pid/],

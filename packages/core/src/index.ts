@@ -46,3 +46,5 @@ export * from './core-module';
 export * from './workloads/workload-size';
 export * from './io/free-disk';
 export * from './io/format-bytes';
+export * from './events/log-bounds';
+export * from './model/image-limits';

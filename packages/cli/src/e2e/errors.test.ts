@@ -41,8 +41,8 @@ describe('restorelab user mistakes (e2e)', () => {
     ['a cost model that is a device', ['run', '--workload', SMALL, '--cost-model', '/dev/zero'], /cannot read cost model \/dev\/zero: not a regular file \(a character device\)$/],
     ['an experiment that is a directory', ['matrix', '/tmp'], /cannot read experiment \/tmp: EISDIR$/],
     ['a profile that is a device', ['run', '--workload', SMALL, '--strategy', 'hot-first-precopy:profile=/dev/zero'], /parameter 'profile': cannot read log \/dev\/zero: not a regular file/],
-    ['a 256 TiB fork tree', ['run', '--workload', 'forktree:pages=67108864,procs=1024'], /workload forktree:.*: 68719476736 pages \(256\.0 TiB\) in all, more than an image may have \(268435456 pages, 1\.0 TiB\)$/],
-    ['a workload past the memory there is', ['run', '--backend', 'linux', '--workload', 'forktree:pages=67108864,procs=3'], /workload forktree:.*: needs about 95\.5 GiB of memory \(201326592 pages, 301989888 accesses\), [\d.]+ GiB is available$/],
+    ['a 256 TiB fork tree', ['run', '--workload', 'forktree:pages=67108864,procs=1024'], /workload forktree:.*: 68719476736 pages \(256\.0 TiB\) in all, more than an image may have \(67108864 pages, 256\.0 GiB\)$/],
+    ['a workload past the memory there is', ['run', '--backend', 'linux', '--workload', 'seq:pages=67108864'], /workload seq:.*: needs about 31\.8 GiB of memory \(67108864 pages, 100663296 accesses\), [\d.]+ GiB is available$/],
     ['an image past the free disk (nothing is written)', ['image', 'seq:pages=67108864,accesses=0,sourceAccesses=0', '--out', '/dev/shm/restorelab-e2e-no-room'], /image seq:.* needs about 256\.0 GiB in \/dev\/shm\/restorelab-e2e-no-room, which has [\d.]+ \w+ free/],
   ])('%s', async (_what, args, message) => {
     expectUsage(await cli(args), message);

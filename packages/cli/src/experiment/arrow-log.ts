@@ -17,7 +17,20 @@ import {
   Utf8,
   vectorFromArray,
 } from 'apache-arrow';
-import { EVENT_KIND_COUNT, EventKindName, EventLog, EventStore, FILE_LIMITS, fileError, readRegularFile, RunMeta, UsageError } from '@restorelab/core';
+import {
+  checkRunMeta,
+  EVENT_KIND_COUNT,
+  EventKind,
+  EventKindName,
+  EventLog,
+  EventStore,
+  FILE_LIMITS,
+  fileError,
+  LogBounds,
+  readRegularFile,
+  RunMeta,
+  UsageError,
+} from '@restorelab/core';
 
 /** Value of the `restorelab.format` metadata key. */
 export const ARROW_LOG_FORMAT = 'restorelab-arrow-log/1';
@@ -128,12 +141,15 @@ export function parseArrowLog(bytes: Uint8Array, name: string): EventLog {
   } catch {
     throw new UsageError(`log ${name}: bad JSON in its restorelab metadata`);
   }
+  const badMeta = checkRunMeta(meta);
+  if (badMeta) throw new UsageError(`log ${name}: restorelab.meta is not restorelab run metadata (${badMeta})`);
   if (!Array.isArray(strings) || strings.some((s) => typeof s !== 'string'))
     throw new UsageError(`log ${name}: restorelab.strings is not a list of strings`);
   for (const col of ARROW_LOG_COLUMNS) {
     if (!table.getChild(col)) throw new UsageError(`log ${name} has no column '${col}'`);
   }
   const store = new EventStore();
+  const bounds = new LogBounds(meta);
   for (const s of strings as string[]) store.intern(s);
   for (const batch of table.batches) {
     const col = <T>(c: string) => batch.getChild(c)!.toArray() as T;
@@ -147,8 +163,16 @@ export function parseArrowLog(bytes: Uint8Array, name: string): EventLog {
     for (let i = 0; i < batch.numRows; i++) {
       const k = kind[i];
       if (k === 0 || k >= EVENT_KIND_COUNT) throw new UsageError(`log ${name}: event #${store.length} has unknown kind ${k}`);
+      const outside = bounds.check(k, pid[i], a[i], b[i], c[i]);
+      if (outside) throw new UsageError(`log ${name}: event #${store.length}: ${outside}`);
+      if ((k === EventKind.StrategyAttached || k === EventKind.StrategyFailed) && !(isIndex(a[i], store.stringCount) && (k === EventKind.StrategyAttached || isIndex(b[i], store.stringCount))))
+        throw new UsageError(`log ${name}: event #${store.length} names a string the log has not defined`);
       store.append(k, t[i], pid[i], a[i], b[i], c[i], d[i]);
     }
   }
   return { meta, store };
+}
+
+function isIndex(x: number, n: number): boolean {
+  return Number.isInteger(x) && x >= 0 && x < n;
 }

@@ -8,6 +8,17 @@ import { parseEventLog, readEventLog } from './event-log-reader';
 import { EventLogWriter, FrameType } from './event-log-writer';
 import { EventStore } from './event-store';
 
+const PAGE_RANGE_KINDS = new Set<number>([
+  EventKind.FaultRaised,
+  EventKind.PagesPrefilled,
+  EventKind.PagesCopied,
+  EventKind.ZeroPageMapped,
+  EventKind.CopyQueued,
+  EventKind.PagesTouched,
+  EventKind.VmaRegistered,
+  EventKind.HugePageCollapsed,
+]);
+
 const meta: RunMeta = {
   format: 'restorelab-log',
   version: 1,
@@ -69,10 +80,10 @@ describe('readEventLog', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  function writeLog(name: string, fill: (s: EventStore) => void): { path: string; store: EventStore } {
+  function writeLog(name: string, fill: (s: EventStore) => void, m: RunMeta = meta): { path: string; store: EventStore } {
     const path = join(dir, name);
     const store = new EventStore();
-    store.addListener(new EventLogWriter(path, meta));
+    store.addListener(new EventLogWriter(path, m));
     fill(store);
     store.close();
     return { path, store };
@@ -95,7 +106,9 @@ describe('readEventLog', () => {
         if (i % 50_000 === 1) s.intern(`strategy-${i}`);
         const k = 1 + (i % 25);
         const str = k === EventKind.StrategyAttached || k === EventKind.StrategyFailed;
-        s.append(k, i * 1.5, (i % 5) - 1, str ? 0 : i, str ? 0 : -i / 3, 2 ** 53 - i, i % 2 ? NaN : Infinity);
+        // events about pages keep to the run's pages (log-bounds.ts); the rest carry any double
+        if (PAGE_RANGE_KINDS.has(k)) s.append(k, i * 1.5, 1 + (i % 2), i % 60, 1, 1, i % 2 ? NaN : Infinity);
+        else s.append(k, i * 1.5, (i % 5) - 1, str ? 0 : i, str ? 0 : -i / 3, 2 ** 53 - i, i % 2 ? NaN : Infinity);
       }
       s.intern('after the last chunk');
       s.append(EventKind.StrategyFailed, 1e9, 0, s.intern('x'), s.intern('after the last chunk'), 0, 0);
@@ -111,7 +124,7 @@ describe('readEventLog', () => {
     const n = 2_500_000;
     const { path } = writeLog('huge.rlog', (s) => {
       for (let i = 0; i < n; i++) s.append(EventKind.PagesCopied, i, 1 + (i & 3), i, 1, i & 3, 1);
-    });
+    }, { ...meta, processes: 4, totalPages: 4 * n });
     const log = readEventLog(path);
     expect(log.store.length).toBe(n);
     expect([log.store.t[n - 1], log.store.pid[n - 1], log.store.a[n - 1], log.store.c[n - 1]]).toEqual([n - 1, 1 + ((n - 1) & 3), n - 1, (n - 1) & 3]);
@@ -224,5 +237,47 @@ describe('readEventLog', () => {
     );
     expect(usageError(() => parseEventLog(withEnd('{"events":5}'), 'l'))).toMatch(/does not hold the event and string counts/);
     expect(usageError(() => parseEventLog(withEnd('{"events":'), 'l'))).toMatch(/bad JSON in the END frame/);
+  });
+
+  it("refuses a META frame that describes no run an image could have, before any event", () => {
+    const variants: [Partial<Record<keyof RunMeta, unknown>>, RegExp][] = [
+      [{ totalPages: 2 ** 31 }, /'totalPages' is not an integer from 0 to 67108864/],
+      [{ totalPages: -1 }, /'totalPages' is not an integer/],
+      [{ processes: 0 }, /'processes' is not an integer from 1 to 1024/],
+      [{ processes: 1e300 }, /'processes' is not an integer/],
+      [{ pageSize: 65536 }, /'pageSize' is 65536, expected 4096/],
+      [{ version: 2 }, /version 2, expected 1/],
+      [{ seed: 'x' }, /'seed' is not a non-negative integer/],
+      [{ strategy: 7 }, /'strategy' is not a string/],
+      [{ backendInfo: [1] }, /'backendInfo' is not an object/],
+    ];
+    for (const [change, why] of variants) {
+      const path = join(dir, 'meta.rlog');
+      const store = new EventStore();
+      store.addListener(new EventLogWriter(path, { ...meta, ...change } as RunMeta));
+      store.close();
+      expect(usageError(() => readEventLog(path))).toMatch(new RegExp(`^log .*meta\\.rlog is corrupt: the META frame at byte 8 is not restorelab run metadata \\(${why.source}`));
+    }
+  });
+
+  it('refuses an event that claims pages outside the run (a log bomb), naming the event', () => {
+    const bomb = (name: string, fill: (s: EventStore) => void) => usageError(() => readEventLog(writeLog(name, fill).path));
+    expect(bomb('past.rlog', (s) => s.append(EventKind.VmaRegistered, 0, 1, 0, 0, 2 ** 31, 1))).toMatch(
+      /^log .*past\.rlog is corrupt: event #0 \(EVENTS frame at byte \d+\): pages \[0, 0\+2147483648\) of pid 1 are outside the run's 128 pages$/,
+    );
+    expect(bomb('neg.rlog', (s) => s.append(EventKind.PagesCopied, 0, 1, -5, 1, 1, 1))).toMatch(/pages \[-5, -5\+1\) of pid 1 are outside/);
+    expect(bomb('frac.rlog', (s) => s.append(EventKind.PagesTouched, 0, 1, 0.5, 1, 0, 0))).toMatch(/pages \[0\.5, 0\.5\+1\) of pid 1/);
+    expect(bomb('pid.rlog', (s) => s.append(EventKind.FaultRaised, 0, -7, 0, 0, 0, 0))).toMatch(/event #0 .*: pid -7 is not a pid$/);
+    expect(
+      bomb('procs.rlog', (s) => {
+        for (const pid of [1, 2, 3]) s.append(EventKind.FaultRaised, 0, pid, 0, 0, 0, 0);
+      }),
+    ).toMatch(/event #2 .*: pid 3 is one more process than the run's 2$/);
+    expect(
+      bomb('sum.rlog', (s) => {
+        s.append(EventKind.VmaRegistered, 0, 1, 0, 0, 100, 1);
+        s.append(EventKind.VmaRegistered, 0, 2, 0, 0, 100, 1);
+      }),
+    ).toMatch(/event #1 .*: its processes' pages add up to more than the run's 128$/);
   });
 });

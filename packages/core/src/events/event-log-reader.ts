@@ -1,5 +1,6 @@
 import { FILE_LIMITS, readRegularFile } from '../io/regular-file';
 import { RunMeta } from '../events/run-meta';
+import { checkRunMeta, LogBounds } from './log-bounds';
 import { UsageError } from '../errors/usage-error';
 import { EventKind, EVENT_KIND_COUNT } from './event-kind';
 import {
@@ -46,6 +47,7 @@ class LogParser {
   private meta: RunMeta | undefined;
   /** Reused, 8-byte aligned copy of one EVENTS frame's columns. */
   private scratch = new ArrayBuffer(0);
+  private bounds: LogBounds | undefined;
 
   constructor(
     private readonly buf: Buffer,
@@ -120,8 +122,9 @@ class LogParser {
 
   private readMeta(payload: Buffer, off: number): RunMeta {
     const m = this.json(payload, off, 'META');
-    if (typeof m !== 'object' || m === null || (m as { format?: unknown }).format !== 'restorelab-log')
-      throw this.corrupt(`the META frame at byte ${off} is not restorelab run metadata`);
+    const bad = checkRunMeta(m);
+    if (bad) throw this.corrupt(`the META frame at byte ${off} is not restorelab run metadata (${bad})`);
+    this.bounds = new LogBounds(m as RunMeta);
     return m as RunMeta;
   }
 
@@ -152,6 +155,7 @@ class LogParser {
     const pid = new Int32Array(this.scratch, 40 * n, n);
     const kind = new Uint8Array(this.scratch, 44 * n, n);
     const store = this.store;
+    const bounds = this.bounds!;
     for (let i = 0; i < n; i++) {
       const k = kind[i];
       if (k === 0 || k >= EVENT_KIND_COUNT)
@@ -161,6 +165,8 @@ class LogParser {
         if (!isIndex(a[i], strings) || (k === EventKind.StrategyFailed && !isIndex(b[i], strings)))
           throw this.corrupt(`event #${store.length} (EVENTS frame at byte ${off}) names a string the log has not defined`);
       }
+      const outside = bounds.check(k, pid[i], a[i], b[i], c[i]);
+      if (outside) throw this.corrupt(`event #${store.length} (EVENTS frame at byte ${off}): ${outside}`);
       store.append(k, t[i], pid[i], a[i], b[i], c[i], d[i]);
     }
   }

@@ -236,11 +236,11 @@ describe('image files that claim more than they hold', () => {
     writeImage(registry.create('seq:pages=64,vmas=1').image, dir);
     editManifest(dir, (m) => {
       const p = m.processes[0] as unknown as Record<string, unknown> & { vmas: { pages: number }[] };
-      p.totalPages = 2 ** 27;
-      p.vmas[0].pages = 2 ** 27;
-      p.pageFlags = [[2 ** 27, PageFlag.Content]];
+      p.totalPages = 2 ** 25;
+      p.vmas[0].pages = 2 ** 25;
+      p.pageFlags = [[2 ** 25, PageFlag.Content]];
     });
-    expectUsageError(() => open(dir), /blob\.bytes is 262144, the processes need more \(process 1 ends at byte 549755813888\)$/);
+    expectUsageError(() => open(dir), /blob\.bytes is 262144, the processes need more \(process 1 ends at byte 137438953472\)$/);
   });
 
   it('refuses a manifest or blob that is not a regular file', () => {

@@ -252,10 +252,10 @@ describe('computeMetrics', () => {
     });
     afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-    function bothWays(fill: (s: EventStore) => void): [RunMetrics, RunMetrics] {
+    function bothWays(fill: (s: EventStore) => void, m: RunMeta = meta): [RunMetrics, RunMetrics] {
       const path = join(dir, 'run.rlog');
       const live = new EventStore();
-      live.addListener(new EventLogWriter(path, meta));
+      live.addListener(new EventLogWriter(path, m));
       fill(live);
       live.close();
       return [computeMetrics(live), computeMetrics(readEventLog(path).store)];
@@ -281,7 +281,7 @@ describe('computeMetrics', () => {
           const pid = 1 + (i & 1);
           const page = Math.floor(rand() * 4096);
           t += rand() * 1000;
-          if (rand() < 0.3) s.append(K.CopyQueued, t, pid, page, 4, CopyCause.Background, CopyPriority.Background);
+          if (rand() < 0.3) s.append(K.CopyQueued, t, pid, page, Math.min(4, 4096 - page), CopyCause.Background, CopyPriority.Background);
           s.append(K.FaultRaised, t, pid, page, 7, 0, 0);
           s.append(K.PagesCopied, t, pid, page, 1, rand() < 0.5 ? CopyCause.Demand : CopyCause.Prefetch, 1);
           s.append(K.FaultResolved, t + 1, pid, page, 10_000 + rand() * 5000, 0, 0);
@@ -292,7 +292,7 @@ describe('computeMetrics', () => {
           s.append(K.MemorySampled, t + 10, pid, 1e7 + 0.5, 5e6 + 0.25, 0, 0);
           s.append(K.PagesVerified, t + 10, pid, 4096, 0, 0, 0);
         }
-      });
+      }, { ...meta, totalPages: 8192 });
       expect(live.events).toBeGreaterThan(300_000);
       expect(live.latePrefetches).toBeGreaterThan(0);
       expect(Number.isInteger(live.stallNs)).toBe(true);

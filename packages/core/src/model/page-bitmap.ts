@@ -1,5 +1,6 @@
+import { IMAGE_LIMITS } from './image-limits';
 /** Largest page count a growing bitmap reaches (a bound against nonsense in a log). */
-export const MAX_BITMAP_PAGES = 2 ** 31;
+export const MAX_BITMAP_PAGES = IMAGE_LIMITS.maxTotalPages;
 
 /** Read access to a page bitmap. */
 export interface ReadonlyPageBitmap {
@@ -58,7 +59,7 @@ export class PageBitmap implements ReadonlyPageBitmap {
     this.n = Math.min(pages, MAX_BITMAP_PAGES);
     const need = (this.n + 31) >>> 5;
     if (need <= this.w.length) return;
-    const w = new Uint32Array(Math.max(need, this.w.length * 2));
+    const w = new Uint32Array(Math.min(Math.max(need, this.w.length * 2), (MAX_BITMAP_PAGES + 31) >>> 5));
     w.set(this.w);
     this.w = w;
   }

@@ -41,7 +41,7 @@ describe('checkWorkloadFits', () => {
   });
 
   it('refuses more pages than an image may have, whatever the memory', () => {
-    expect(() => checkWorkloadFits({ ...size, pages: 2 ** 28 + 1 }, 'workload w', Infinity)).toThrow(/268435457 pages \(1\.0 TiB\) in all, more than an image may have/);
+    expect(() => checkWorkloadFits({ ...size, pages: 2 ** 26 + 1 }, 'workload w', Infinity)).toThrow(/67108865 pages \(256\.0 GiB\) in all, more than an image may have/);
   });
 
   it('is checked by the registry before anything is built', () => {
