@@ -4,7 +4,8 @@ import * as path from 'path';
 import { tableFromIPC } from 'apache-arrow';
 import { computeMetrics, EventKind, EventStore, RunMeta, UsageError } from '@restorelab/core';
 import { runOne } from '../run-one';
-import { ARROW_LOG_COLUMNS, arrowLogBytes, readArrowLog, writeArrowLog } from './arrow-log';
+import { ARROW_LOG_COLUMNS, arrowLogBytes, writeArrowLog } from './arrow-log';
+import { readArrowLog } from './arrow-log-sandbox';
 import { simContainer } from './__fixtures__/sim-container';
 
 const meta: RunMeta = {

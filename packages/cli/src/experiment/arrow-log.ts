@@ -10,7 +10,7 @@ import {
   Schema,
   Struct,
   Table,
-  tableFromIPC,
+  RecordBatchReader,
   tableToIPC,
   Uint32,
   Uint8,
@@ -24,10 +24,7 @@ import {
   EventKindName,
   EventLog,
   EventStore,
-  FILE_LIMITS,
-  fileError,
-  LogBounds,
-  readRegularFile,
+    LogBounds,
   RunMeta,
   UsageError,
 } from '@restorelab/core';
@@ -112,24 +109,44 @@ export function isArrowFile(head: Uint8Array): boolean {
   return head.length >= 6 && Buffer.from(head.subarray(0, 6)).toString('latin1') === 'ARROW1';
 }
 
-/** Reads an Arrow event log back into an EventStore. Every problem is one UsageError line naming the file. */
-export function readArrowLog(file: string): EventLog {
-  let bytes: Buffer;
+/**
+ * The smallest a record batch takes in an Arrow file (its block: a message of at least a length
+ * prefix, a flatbuffer header and its body's buffers): a footer that claims more batches than the
+ * file could hold is refused before any is read.
+ */
+const MIN_BATCH_BYTES = 64;
+
+function readArrowTable(bytes: Uint8Array, name: string): Table {
+  const refused = (e: unknown) => new UsageError(`log ${name} is not a readable Arrow file: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+  let reader: RecordBatchReader;
   try {
-    bytes = readRegularFile(file, FILE_LIMITS.eventLog);
+    reader = RecordBatchReader.from(bytes);
+    reader.open();
   } catch (e) {
-    throw new UsageError(`cannot read log ${file}: ${fileError(e)}`);
+    throw refused(e);
   }
-  return parseArrowLog(bytes, file);
+  if (reader.isFile() && reader.numRecordBatches > bytes.length / MIN_BATCH_BYTES)
+    throw new UsageError(`log ${name} is corrupt: its Arrow footer claims ${reader.numRecordBatches} record batches, more than ${bytes.length} bytes can hold`);
+  const batches: RecordBatch[] = [];
+  try {
+    if (reader.isFile()) {
+      // block by block, each once: the reader's own iteration starts over at a block that holds
+      // a schema message, without end
+      for (let i = 0; i < reader.numRecordBatches; i++) {
+        const b = reader.readRecordBatch(i) as RecordBatch | null;
+        if (!b) throw new Error(`record batch ${i} of the footer is not a record batch`);
+        batches.push(b);
+      }
+    } else for (const b of reader) batches.push(b);
+    return new Table(reader.schema, batches);
+  } catch (e) {
+    throw refused(e);
+  }
 }
 
+/** An Arrow event log in memory, in this process: for trusted bytes (see readArrowLog for files). */
 export function parseArrowLog(bytes: Uint8Array, name: string): EventLog {
-  let table: Table;
-  try {
-    table = tableFromIPC(bytes);
-  } catch (e) {
-    throw new UsageError(`log ${name} is not a readable Arrow file: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
-  }
+  const table = readArrowTable(bytes, name);
   const md = table.schema.metadata;
   if (md.get('restorelab.format') !== ARROW_LOG_FORMAT)
     throw new UsageError(`log ${name} is an Arrow file but not a restorelab event log (no ${ARROW_LOG_FORMAT} metadata)`);

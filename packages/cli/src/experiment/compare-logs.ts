@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import { computeMetrics, EventKind, EventLog, EventStore, FaultFlag, isVerified, fileError, openRegularFile, readEventLog, RejectReason, RunMetrics, UsageError } from '@restorelab/core';
-import { isArrowFile, readArrowLog } from './arrow-log';
+import { isArrowFile } from './arrow-log';
+import { readArrowLog } from './arrow-log-sandbox';
 import { flattenMetrics } from './results-table';
 
 /** Reads a run's log: core's .rlog format or the matrix's Arrow IPC file (told apart by their bytes). */

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { computeMetrics, UsageError } from '@restorelab/core';
-import { readArrowLog } from './arrow-log';
+import { readArrowLog } from './arrow-log-sandbox';
 import { mergeShards } from './merge-shards';
 import { MatrixProgress } from './matrix-progress';
 import { readPlan, readRecord, RunRecord } from './output-dir';

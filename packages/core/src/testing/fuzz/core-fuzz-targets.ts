@@ -1,0 +1,65 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { parseEventLog } from '../../events/event-log-reader';
+import { BLOB_FILE, MANIFEST_FILE, readImage } from '../../image/image-files';
+import { computeMetrics, isVerified } from '../../metrics/compute-metrics';
+import { Rng } from '../../workloads/random';
+import { FuzzTarget } from './fuzz-runner';
+import { binaryMutants, jsonMutants, Mutant } from './mutate';
+
+/** Mutants spread over several seeds, in turn. */
+function* spread(seeds: readonly Buffer[], n: number, make: (seed: Buffer, n: number) => Iterable<Mutant>): Generator<Mutant> {
+  const per = Math.ceil(n / seeds.length);
+  let left = n;
+  for (const s of seeds) {
+    for (const m of make(s, Math.min(per, left))) {
+      left--;
+      yield m;
+    }
+  }
+}
+
+/** Frame starts of an event log, and its length and count fields (docs/event-log.md). */
+function logLayout(buf: Buffer): { regions: number[]; fields: number[] } {
+  const regions = [4, 8];
+  const fields = [4];
+  let off = 8;
+  while (off + 5 <= buf.length) {
+    regions.push(off, off + 5);
+    fields.push(off + 1, off + 5);
+    off += 5 + buf.readUInt32LE(off + 1);
+  }
+  return { regions, fields };
+}
+
+/** An event log (.rlog) as `replay` reads it: parsed, then its metrics computed. */
+export function eventLogTarget(seeds: readonly Buffer[]): FuzzTarget {
+  return {
+    name: 'event-log',
+    mutants: (n, rng) => spread(seeds, n, (s, k) => {
+      const { regions, fields } = logLayout(s);
+      return binaryMutants(s, k, rng, regions, fields);
+    }),
+    read(bytes) {
+      const log = parseEventLog(bytes, 'fuzz.rlog');
+      isVerified(log.store, computeMetrics(log.store));
+    },
+  };
+}
+
+/** An image directory as `image --check` reads it, one of its two files mutated. */
+export function imageTargets(seedDir: string, workDir: string): FuzzTarget[] {
+  const manifest = fs.readFileSync(path.join(seedDir, MANIFEST_FILE), 'utf8');
+  const blob = fs.readFileSync(path.join(seedDir, BLOB_FILE));
+  const check = (m: Buffer | string, b: Buffer) => {
+    fs.mkdirSync(workDir, { recursive: true });
+    fs.writeFileSync(path.join(workDir, MANIFEST_FILE), m);
+    fs.writeFileSync(path.join(workDir, BLOB_FILE), b);
+    readImage(workDir).close();
+  };
+  const pageRegions = Array.from({ length: Math.floor(blob.length / 4096) }, (_, i) => i * 4096);
+  return [
+    { name: 'image-manifest', mutants: (n: number, rng: Rng) => jsonMutants(manifest, n, rng), read: (bytes: Buffer) => check(bytes, blob) },
+    { name: 'image-blob', mutants: (n: number, rng: Rng) => binaryMutants(blob, n, rng, pageRegions), read: (bytes: Buffer) => check(manifest, bytes) },
+  ];
+}
