@@ -12,7 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -165,8 +168,45 @@ static uint32_t handle_one(struct runner_proc *p) {
   return m.type;
 }
 
+/* SIGCHLD as a descriptor, in a process that forks: a child that dies before it could tell the monitor. */
+static int g_child_signals = -1;
+
+void runner_watch_children(struct runner_proc *p) {
+  sigset_t s;
+  sigemptyset(&s);
+  sigaddset(&s, SIGCHLD);
+  if (sigprocmask(SIG_BLOCK, &s, NULL) != 0) runner_fail(p, "sigprocmask: %s", strerror(errno));
+  g_child_signals = signalfd(-1, &s, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (g_child_signals < 0) runner_fail(p, "signalfd: %s", strerror(errno));
+}
+
+/*
+ * A child that died before the workload could start (killed before it connected, or failed in a
+ * way it could not report) would leave the tree waiting for its hello: fail the restore instead.
+ */
+static void check_children(struct runner_proc *p) {
+  struct signalfd_siginfo si;
+  while (read(g_child_signals, &si, sizeof si) == (ssize_t)sizeof si) {
+  }
+  int st;
+  pid_t c;
+  while ((c = waitpid(-1, &st, WNOHANG)) > 0) {
+    if (WIFSIGNALED(st)) runner_fail(p, "a process it forked (os pid %d) was killed by signal %d before the workload started", (int)c, WTERMSIG(st));
+    if (WIFEXITED(st) && WEXITSTATUS(st) != 0)
+      runner_fail(p, "a process it forked (os pid %d) exited with code %d before the workload started", (int)c, WEXITSTATUS(st));
+  }
+}
+
 void runner_wait_go(struct runner_proc *p) {
   for (;;) {
+    if (g_child_signals >= 0) {
+      struct pollfd pf[2] = {{p->sock, POLLIN | POLLRDHUP, 0}, {g_child_signals, POLLIN, 0}};
+      int r = poll(pf, 2, -1);
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) monitor_gone(p, "poll on its connection failed");
+      if (pf[1].revents & POLLIN) check_children(p);
+      if (pf[0].revents == 0) continue;
+    }
     uint32_t t = handle_one(p);
     if (t == 0) monitor_gone(p, "its connection closed");
     if (t == RL_MSG_GO) return;

@@ -131,6 +131,11 @@ static void run_process(struct runner_proc *p) {
 
   pid_t children[g_files.hdr->nprocs + 1];
   uint32_t nchildren = 0;
+  for (uint32_t c = p->idx + 1; c < g_files.hdr->nprocs; c++)
+    if (g_files.procs[c].parent == (int32_t)p->idx) {
+      runner_watch_children(p);
+      break;
+    }
   for (uint32_t c = p->idx + 1; c < g_files.hdr->nprocs; c++) {
     if (g_files.procs[c].parent != (int32_t)p->idx) continue;
     pid_t pid = fork();

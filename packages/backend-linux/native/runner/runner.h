@@ -69,6 +69,8 @@ const uint8_t *runner_image_page(const struct runner_proc *p, uint64_t page);
 void runner_connect(struct runner_proc *p);
 void runner_send_hello(struct runner_proc *p);
 void runner_wait_go(struct runner_proc *p);
+/* Before forking: a child that dies before the workload starts fails the restore (runner_wait_go). */
+void runner_watch_children(struct runner_proc *p);
 void runner_start_watcher(struct runner_proc *p);
 void runner_send_done(struct runner_proc *p);
 void runner_wait_exit(struct runner_proc *p);

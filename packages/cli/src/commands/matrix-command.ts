@@ -6,6 +6,7 @@ import { DEFAULT_MAX_RUNS } from '../experiment/expand-experiment';
 import { MatrixProgress, matrixProgress } from '../experiment/matrix-progress';
 import { runLabel, runMatrix, UnavailableBackend } from '../experiment/run-matrix';
 import { parseShard } from '../experiment/shard';
+import { interruptOnSignals } from './interrupt';
 import { ContainerArgs, containerOptionsOf, print, printErr, withContainerOptions } from './common-options';
 
 interface MatrixArgs extends ContainerArgs {
@@ -60,23 +61,14 @@ function unavailableNote(unavailable: readonly UnavailableBackend[]): string {
   return `${count} skipped (backend${unavailable.length > 1 ? 's' : ''} ${names} unavailable)`;
 }
 
-/** Ctrl-C: the first stops cleanly (finished runs are kept), a second one exits at once. */
-function interruptOnSigint(controller: AbortController, progress: MatrixProgress): () => void {
-  const onSigint = () => {
-    if (controller.signal.aborted) process.exit(130);
-    progress.stop();
-    printErr('\nrestorelab: stopping; finished runs are kept (Ctrl-C again to quit at once)');
-    controller.abort();
-  };
-  process.on('SIGINT', onSigint);
-  return () => process.off('SIGINT', onSigint);
-}
-
 export async function runMatrixCommand(args: MatrixArgs): Promise<void> {
   const shard = args.shard !== undefined ? parseShard(args.shard) : undefined;
-  const controller = new AbortController();
   const progress = matrixProgress(process.stderr);
-  const release = interruptOnSigint(controller, progress);
+  // Ctrl-C or SIGTERM: finished runs are kept, a second one exits at once
+  const interrupt = interruptOnSignals(() => {
+    progress.stop();
+    return '\nrestorelab: stopping; finished runs are kept (Ctrl-C again to quit at once)';
+  });
   let outcome;
   try {
     outcome = await runMatrix({
@@ -85,7 +77,7 @@ export async function runMatrixCommand(args: MatrixArgs): Promise<void> {
       jobs: args.jobs,
       shard,
       ...containerOptionsOf(args),
-      signal: controller.signal,
+      signal: interrupt.signal,
       progress,
       noReport: !args.report,
       skipUnavailable: args['skip-unavailable'],
@@ -93,7 +85,7 @@ export async function runMatrixCommand(args: MatrixArgs): Promise<void> {
       maxRuns: args['max-runs'],
     });
   } finally {
-    release();
+    interrupt.release();
   }
   const rel = path.relative(process.cwd(), outcome.dir) || '.';
   const done = outcome.skipped + outcome.ran;
@@ -108,7 +100,7 @@ export async function runMatrixCommand(args: MatrixArgs): Promise<void> {
   print(`matrix ${outcome.name}${shardNote}: ${parts.join(', ')}`);
   print(`results: ${path.join(rel, 'results.csv')}, ${path.join(rel, 'results.json')}${args.report ? `, ${path.join(rel, 'report.html')}` : ''}`);
   if (outcome.interrupted)
-    throw new ExitError(130, `interrupted: ${done} of ${outcome.inShard} runs are done; run the same command again to resume`);
+    throw new ExitError(interrupt.exitCode ?? 130, `interrupted: ${done} of ${outcome.inShard} runs are done; run the same command again to resume`);
   for (const f of outcome.failed) printErr(`failed: ${runLabel(f.run)}: ${f.error}`);
   for (const r of outcome.unverified) printErr(`not verified: ${runLabel(r)} (see its log ${path.join(rel, 'logs', r.id + '.arrow')})`);
   if (outcome.failed.length > 0 || outcome.unverified.length > 0) throw new ExitError(1);

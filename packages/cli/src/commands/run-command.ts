@@ -5,6 +5,7 @@ import { RunOutcome, RunResult, StrategyRegistry, UsageError } from '@restorelab
 import { createContainer } from '../container';
 import { defaultStacks } from '../default-comparison';
 import { ExitError } from '../errors';
+import { interruptOnSignals } from './interrupt';
 import { failureReason } from '../format/failure-reason';
 import { logFileName, uniqueLogFileNames } from '../format/log-file-name';
 import { Progress } from '../format/progress';
@@ -42,6 +43,18 @@ function builder(y: Argv): Argv<RunArgs> {
 }
 
 export async function runCommand(args: RunArgs): Promise<void> {
+  const interrupt = interruptOnSignals();
+  try {
+    await runStacks(args, interrupt.signal);
+  } catch (e) {
+    if (interrupt.exitCode !== undefined) throw new ExitError(interrupt.exitCode, 'interrupted: the restore was stopped and its run directory removed');
+    throw e;
+  } finally {
+    interrupt.release();
+  }
+}
+
+async function runStacks(args: RunArgs, signal: AbortSignal): Promise<void> {
   const container = await createContainer(containerOptionsOf(args));
   const backend = await availableBackend(container, args.backend);
   const workload = createWorkload(container, args.workload, args.seed);
@@ -80,6 +93,7 @@ export async function runCommand(args: RunArgs): Promise<void> {
           seed: args.seed,
           logPath: logPaths[i],
           onProgress: progress.update,
+          signal,
         }),
       );
     } finally {
