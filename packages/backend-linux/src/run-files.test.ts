@@ -79,13 +79,14 @@ describe('run files', () => {
     expect(buf.length).toBe(40 + 2 * 4 + 2 * 4 + 2);
   });
 
-  test('refuses a child listed before its parent', () => {
+  test('refuses a child listed before its parent (an image no session would accept)', () => {
     const w = tinyWorkload([
-      { pid: 2, parent: 1, vmas: [1] },
       { pid: 1, vmas: [1] },
+      { pid: 2, parent: 1, vmas: [1] },
     ]);
     const s = new RestoreSession(w, [], new EventStore());
-    expect(() => encodePlan({ image: w.image, plan: s.plan, traces: w.traces, windowFor: () => ({ forward: 0, backward: 0 }) })).toThrow(
+    const swapped = { ...w.image, processes: [w.image.processes[1], w.image.processes[0]], readPage: w.image.readPage.bind(w.image) };
+    expect(() => encodePlan({ image: swapped, plan: s.plan, traces: w.traces, windowFor: () => ({ forward: 0, backward: 0 }) })).toThrow(
       /must come before it/,
     );
   });

@@ -58,7 +58,7 @@ describe('hot-first-precopy', () => {
 
     function writeLog(name: string, faults: [number, number][]): string {
       const path = join(dir, name);
-      const meta: RunMeta = { format: 'restorelab-log', version: 1, backend: 'sim', workload: 'tiny', strategy: 'demand-only', seed: 1, pageSize: 4096, processes: 1, totalPages: 32 };
+      const meta: RunMeta = { format: 'restorelab-log', version: 1, backend: 'sim', workload: 'tiny', strategy: 'demand-only', seed: 1, pageSize: 4096, processes: 2, totalPages: 128 };
       const store = new EventStore();
       store.addListener(new EventLogWriter(path, meta));
       faults.forEach(([pid, page], i) => {

@@ -34,7 +34,7 @@ export interface FuzzReport {
   /** Refused with a one-line error. */
   readonly refused: number;
   readonly failures: readonly FuzzFailure[];
-  /** The slowest case, ms, and the process's peak RSS growth over the run, MiB. */
+  /** The slowest case, ms, and the growth of the process's peak RSS over the run, MiB. */
   readonly slowestMs: number;
   readonly rssGrowthMiB: number;
 }
@@ -51,6 +51,10 @@ export interface FuzzOptions {
 
 function maxRssMiB(): number {
   return process.resourceUsage().maxRSS / 1024;
+}
+
+function rssMiB(): number {
+  return process.memoryUsage.rss() / (1 << 20);
 }
 
 /** Why an error is not a clean refusal, or undefined when it is. */
@@ -72,7 +76,10 @@ export function runFuzz(target: FuzzTarget, opts: FuzzOptions): FuzzReport {
   fs.mkdirSync(opts.saveDir, { recursive: true });
   const current = path.join(opts.saveDir, `${target.name}-current.bin`);
   const bound = opts.maxRssGrowthMiB ?? 200;
-  const rss0 = maxRssMiB();
+  // the peak (a case's transient allocation, in a fresh process) and the current RSS (what a case
+  // left allocated, also where an earlier peak hides it)
+  const peak0 = maxRssMiB();
+  const rss0 = rssMiB();
   const failures: FuzzFailure[] = [];
   let accepted = 0;
   let refused = 0;
@@ -93,7 +100,7 @@ export function runFuzz(target: FuzzTarget, opts: FuzzOptions): FuzzReport {
       why = unclean(e, target);
     }
     slowestMs = Math.max(slowestMs, Number(process.hrtime.bigint() - t0) / 1e6);
-    const grown = maxRssMiB() - rss0;
+    const grown = Math.max(maxRssMiB() - peak0, rssMiB() - rss0);
     // the peak only grows: the case that first crosses the bound is the one to blame
     if (!why && grown > bound && !over) why = `the peak RSS grew by ${grown.toFixed(0)} MiB (bound ${bound})`;
     over ||= grown > bound;
@@ -106,5 +113,5 @@ export function runFuzz(target: FuzzTarget, opts: FuzzOptions): FuzzReport {
     }
   }
   fs.rmSync(current, { force: true });
-  return { target: target.name, cases, accepted, refused, failures, slowestMs, rssGrowthMiB: maxRssMiB() - rss0 };
+  return { target: target.name, cases, accepted, refused, failures, slowestMs, rssGrowthMiB: maxRssMiB() - peak0 };
 }
