@@ -52,7 +52,8 @@ export function validateImageLayout(image: ImageLayout, where: string): void {
       const at = `${who}: VMA ${i}`;
       if (!Number.isSafeInteger(v.pages) || v.pages < 1) throw bad(`${at} has ${v.pages} pages`);
       if (v.firstPage !== first) throw bad(`${at} starts at page ${v.firstPage}, expected ${first}`);
-      if (!Number.isSafeInteger(v.start) || v.start % PAGE_SIZE !== 0) throw bad(`${at} start ${v.start} is not page aligned`);
+      if (!Number.isSafeInteger(v.start) || v.start >= IMAGE_LIMITS.userTop) throw bad(`${at} starts at ${v.start}, not in the user half (below ${hex(IMAGE_LIMITS.userTop)})`);
+      if (v.start % PAGE_SIZE !== 0) throw bad(`${at} start ${v.start} is not page aligned`);
       if (v.start < end) {
         throw bad(
           i === 0
