@@ -1,5 +1,5 @@
 import yargs from 'yargs';
-import { UsageError } from '@restorelab/core';
+import { didYouMean, UsageError } from '@restorelab/core';
 import { commands } from './commands';
 import { debugEnabled, reportError } from './errors';
 
@@ -14,7 +14,7 @@ const KNOWN_COMMANDS = commands.map((c) => String(c.command).split(' ')[0]);
 export function usageMessage(msg: string, argv: readonly string[]): string {
   const first = argv.find((a) => !a.startsWith('-'));
   if (first !== undefined && argv[0] === first && !KNOWN_COMMANDS.includes(first) && msg.startsWith('Unknown argument'))
-    return `unknown command '${first}' (commands: ${KNOWN_COMMANDS.join(', ')})`;
+    return `unknown command '${first}' (commands: ${KNOWN_COMMANDS.join(', ')})${didYouMean(first, KNOWN_COMMANDS)}`;
   // yargs puts the details of some messages (invalid choices) on further lines: keep them on one
   return msg
     .split('\n')

@@ -48,3 +48,4 @@ export * from './io/free-disk';
 export * from './io/format-bytes';
 export * from './events/log-bounds';
 export * from './model/image-limits';
+export * from './errors/did-you-mean';

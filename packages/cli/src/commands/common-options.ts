@@ -1,5 +1,6 @@
 import { Argv } from 'yargs';
 import { Placement, PLACEMENTS } from '@restorelab/backend-linux';
+import { UsageError } from '@restorelab/core';
 
 export interface ContainerArgs {
   plugin?: string[];
@@ -56,3 +57,18 @@ export function print(text: string): void {
 export function printErr(text: string): void {
   process.stderr.write(text.endsWith('\n') ? text : text + '\n');
 }
+
+/** --seed N: a plain non-negative decimal integer; what was typed is echoed when it is not one. */
+export const seedOption = (describe: string) =>
+  ({
+    type: 'string',
+    default: '1',
+    requiresArg: true,
+    describe,
+    coerce: (s: string | number): number => {
+      const text = String(s);
+      if (!/^(0|[1-9][0-9]*)$/.test(text) || !Number.isSafeInteger(Number(text)))
+        throw new UsageError(`--seed must be a non-negative integer, got '${text}'`);
+      return Number(text);
+    },
+  }) as const;

@@ -4,7 +4,7 @@ import { readImage, UsageError, writeImage } from '@restorelab/core';
 import { createContainer } from '../container';
 import { imageSummary } from '../format/image-summary';
 import { createWorkload } from '../run-one';
-import { print } from './common-options';
+import { print, seedOption } from './common-options';
 
 interface ImageArgs {
   workload?: string;
@@ -18,7 +18,7 @@ function builder(y: Argv): Argv<ImageArgs> {
     .positional('workload', { type: 'string', describe: 'workload spec whose image to write, e.g. zipf:pages=4096' })
     .option('out', { type: 'string', requiresArg: true, describe: 'directory to write the image into (manifest.json + pages.bin)' })
     .option('check', { type: 'string', requiresArg: true, describe: 'read an image directory, verify its checksums and summarize it' })
-    .option('seed', { type: 'number', default: 1, requiresArg: true, describe: "the workload's seed unless its spec sets one" })
+    .option('seed', seedOption("the workload's seed unless its spec sets one"))
     .example('$0 image zipf:pages=4096 --out img', 'write the image of a workload')
     .example('$0 image --check img', 'verify an image')
     .check((a) => {

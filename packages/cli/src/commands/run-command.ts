@@ -11,7 +11,7 @@ import { logFileName, uniqueLogFileNames } from '../format/log-file-name';
 import { Progress } from '../format/progress';
 import { renderRunTable, runHeader } from '../format/run-table';
 import { availableBackend, createWorkload, runOne } from '../run-one';
-import { ContainerArgs, containerOptionsOf, JsonArgs, print, printErr, printJson, withContainerOptions, withJson } from './common-options';
+import { ContainerArgs, containerOptionsOf, JsonArgs, print, printErr, printJson, seedOption, withContainerOptions, withJson } from './common-options';
 
 export const DEFAULT_WORKLOAD = 'zipf:pages=16384,accesses=100000';
 
@@ -33,12 +33,9 @@ function builder(y: Argv): Argv<RunArgs> {
       requiresArg: true,
       describe: 'a strategy stack to run, e.g. thp-guard,neighbor-prefetch:window=16 (repeatable; default: every strategy that applies)',
     })
-    .option('seed', { type: 'number', default: 1, requiresArg: true, describe: 'seed of the run (and of the workload unless its spec sets one)' })
+    .option('seed', seedOption('seed of the run (and of the workload unless its spec sets one)'))
     .option('log-dir', { type: 'string', requiresArg: true, describe: 'write one event log per run into this directory' })
-    .check((a) => {
-      if (!Number.isInteger(a.seed) || a.seed < 0) throw new UsageError(`--seed must be a non-negative integer, got ${a.seed}`);
-      return true;
-    });
+;
   return withJson(withContainerOptions(withOptions), 'print a JSON array of run results instead of a table') as unknown as Argv<RunArgs>;
 }
 

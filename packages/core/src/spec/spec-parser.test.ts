@@ -51,8 +51,14 @@ describe('splitStack', () => {
       'neighbor-prefetch:window=16,direction=both',
       'cow-aware',
     ]);
-    expect(splitStack(' a , ,b ')).toEqual(['a', 'b']);
+    expect(splitStack(' a , b ')).toEqual(['a', 'b']);
     expect(splitStack('')).toEqual([]);
+  });
+
+  it('refuses an empty element: a comma too many is a mistake, not nothing', () => {
+    for (const stack of ['eager,', ',eager', 'a,,b', ' a , ,b ']) {
+      expect(() => splitStack(stack)).toThrow(new RegExp(`^strategy stack '${stack}' has an empty element \\(a comma too many\\?\\)$`));
+    }
   });
 
   it('does not glue key=value onto a strategy given without parameters', () => {

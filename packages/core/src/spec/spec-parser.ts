@@ -33,9 +33,13 @@ export function parseSpec(text: string, what: string): ParsedSpec {
  */
 export function splitStack(text: string): string[] {
   const out: string[] = [];
-  for (const piece of text.split(',')) {
+  const pieces = text.split(',');
+  for (const piece of pieces) {
     const p = piece.trim();
-    if (p === '') continue;
+    if (p === '') {
+      if (pieces.length === 1) continue;
+      throw new UsageError(`strategy stack '${text}' has an empty element (a comma too many?)`);
+    }
     if (out.length > 0 && /^[A-Za-z][A-Za-z0-9_]*=/.test(p) && out[out.length - 1].includes(':')) out[out.length - 1] += ',' + p;
     else out.push(p);
   }

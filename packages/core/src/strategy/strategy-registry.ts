@@ -1,3 +1,4 @@
+import { didYouMean } from '../errors/did-you-mean';
 import { ContributionProvider } from '../di/contribution-provider';
 import { AttachedStrategy } from './attached-strategy';
 import { parseSpec, resolveParams, splitStack } from '../spec/spec-parser';
@@ -36,7 +37,10 @@ export class DefaultStrategyRegistry implements StrategyRegistry {
     return parts.map((text) => {
       const spec = parseSpec(text, 'strategy');
       const c = this.get(spec.name);
-      if (!c) throw new UsageError(`unknown strategy '${spec.name}' (known: ${this.all().map((x) => x.name).join(', ')})`);
+      if (!c) {
+        const known = this.all().map((x) => x.name);
+        throw new UsageError(`unknown strategy '${spec.name}' (known: ${known.join(', ')})${didYouMean(spec.name, known) || '; a plugin\'s strategy needs --plugin PATH'}`);
+      }
       if (names.has(c.name)) throw new UsageError(`strategy '${c.name}' appears twice in '${stack}'`);
       names.add(c.name);
       const params = resolveParams(c.params, spec.raw, `strategy ${c.name}`);

@@ -1,3 +1,4 @@
+import { didYouMean } from '../errors/did-you-mean';
 import { ContributionProvider } from '../di/contribution-provider';
 import { Workload } from '../model/workload';
 import { parseSpec, resolveParams } from '../spec/spec-parser';
@@ -24,7 +25,10 @@ export class DefaultWorkloadRegistry implements WorkloadRegistry {
   create(text: string): Workload {
     const spec = parseSpec(text, 'workload');
     const c = this.get(spec.name);
-    if (!c) throw new UsageError(`unknown workload '${spec.name}' (known: ${this.all().map((x) => x.name).join(', ')})`);
+    if (!c) {
+      const known = this.all().map((x) => x.name);
+      throw new UsageError(`unknown workload '${spec.name}' (known: ${known.join(', ')})${didYouMean(spec.name, known) || '; a plugin\'s workload needs --plugin PATH'}`);
+    }
     const params = resolveParams(c.params, spec.raw, `workload ${c.name}`);
     const canonical = canonicalSpec(c.name, params);
     const size = c.size ? c.size(params) : 'pages' in c.params ? commonWorkloadSize(params, c.name) : undefined;
