@@ -7,6 +7,7 @@ import { defaultStacks } from '../default-comparison';
 import { ExitError } from '../errors';
 import { interruptOnSignals } from './interrupt';
 import { failureReason } from '../format/failure-reason';
+import { strategyFailureLines } from '../format/strategy-failures';
 import { logFileName, uniqueLogFileNames } from '../format/log-file-name';
 import { Progress } from '../format/progress';
 import { renderRunTable, runHeader } from '../format/run-table';
@@ -102,6 +103,7 @@ async function runStacks(args: RunArgs, signal: AbortSignal): Promise<void> {
   if (args.json) printJson(results);
   else print(`${runHeader(backend.name, workload.spec, args.seed)}\n${renderRunTable(results)}`);
 
+  outcomes.forEach((o, i) => strategyFailureLines(stacks[i], o.store).forEach((l) => printErr(l)));
   const failed = outcomes.filter((o) => !o.result.verified);
   for (const o of failed) printErr(failureReason(o.store, o.result));
   if (failed.length > 0) throw new ExitError(1);

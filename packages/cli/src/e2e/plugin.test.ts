@@ -120,6 +120,8 @@ describe('plugins (e2e)', () => {
     expect(result).toMatchObject({ strategy: 'throws-late', verified: true });
     expect(result.metrics.strategyFailures).toBe(1);
     expect(result.metrics.pagesCopied.prefetch).toBeGreaterThan(0);
+    // under the table, where the user looks: the strategy and its message
+    expect(r.stderr).toMatch(/^throws-late: strategy throws-late was detached at [\d.]+ ms: strategy bug at fault 50$/m);
 
     const table = await cli(['replay', result.log!]);
     expect(table.code).toBe(0);
