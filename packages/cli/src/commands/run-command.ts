@@ -22,6 +22,8 @@ interface RunArgs extends ContainerArgs, JsonArgs {
   strategy?: string[];
   seed: number;
   'log-dir'?: string;
+  repeat: number;
+  force: boolean;
 }
 
 function builder(y: Argv): Argv<RunArgs> {
@@ -36,7 +38,12 @@ function builder(y: Argv): Argv<RunArgs> {
     })
     .option('seed', seedOption('seed of the run (and of the workload unless its spec sets one)'))
     .option('log-dir', { type: 'string', requiresArg: true, describe: 'write one event log per run into this directory' })
-;
+    .option('force', { type: 'boolean', default: false, describe: 'overwrite event logs of the same runs in --log-dir' })
+    .option('repeat', { type: 'number', default: 1, requiresArg: true, describe: 'run each stack this many times (one row and one log each)' })
+    .check((a) => {
+      if (!(Number.isSafeInteger(a.repeat) && a.repeat >= 1 && a.repeat <= 1000)) throw new UsageError(`--repeat must be an integer from 1 to 1000, got ${a.repeat}`);
+      return true;
+    });
   return withJson(withContainerOptions(withOptions), 'print a JSON array of run results instead of a table') as unknown as Argv<RunArgs>;
 }
 
@@ -56,14 +63,17 @@ async function runStacks(args: RunArgs, signal: AbortSignal): Promise<void> {
   const container = await createContainer(containerOptionsOf(args));
   const backend = await availableBackend(container, args.backend);
   const workload = createWorkload(container, args.workload, args.seed);
-  const stacks = args.strategy && args.strategy.length > 0 ? args.strategy : defaultStacks(container, workload);
+  const given = args.strategy && args.strategy.length > 0 ? args.strategy : defaultStacks(container, workload);
   const registry = container.get<StrategyRegistry>(StrategyRegistry);
   const seen = new Set<string>();
-  for (const s of stacks) {
+  for (const s of given) {
     registry.instantiate(s);
-    if (seen.has(s.trim())) throw new UsageError(`strategy stack '${s}' given twice`);
+    if (seen.has(s.trim())) throw new UsageError(`strategy stack '${s}' given twice (--repeat N runs each stack N times)`);
     seen.add(s.trim());
   }
+  const repeat = args.repeat;
+  const stacks = given.flatMap((s) => Array.from({ length: repeat }, () => s));
+  const repeatOf = (i: number): number | undefined => (repeat > 1 ? (i % repeat) + 1 : undefined);
 
   let logPaths: (string | null)[] = stacks.map(() => null);
   if (args['log-dir']) {
@@ -73,9 +83,10 @@ async function runStacks(args: RunArgs, signal: AbortSignal): Promise<void> {
     } catch (e) {
       throw new UsageError(`cannot create log directory ${dir}: ${e instanceof Error ? e.message : String(e)}`);
     }
-    logPaths = uniqueLogFileNames(stacks.map((s) => logFileName(backend.name, workload.name, s, args.seed))).map((n) =>
-      path.join(dir, n),
-    );
+    logPaths = uniqueLogFileNames(stacks.map((s, i) => logFileName(backend.name, workload, s, args.seed, repeatOf(i)))).map((n) => path.join(dir, n));
+    const taken = args.force ? [] : logPaths.filter((p) => p !== null && fs.existsSync(p));
+    if (taken.length > 0)
+      throw new UsageError(`log ${taken[0]} exists (a run of the same backend, workload, stack and seed${taken.length > 1 ? `, and ${taken.length - 1} more` : ''}): --force overwrites, or choose another --log-dir`);
   }
 
   const progress = new Progress(process.stderr);

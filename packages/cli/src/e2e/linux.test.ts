@@ -2,6 +2,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { RunResult } from '@restorelab/core';
+import { specHash } from '../format/log-file-name';
 import { assertBuilt, BIN, cli, tempDir } from './cli';
 
 /** Whether the Linux backend can run here, from `restorelab doctor --json` (the reason when not). */
@@ -57,7 +58,7 @@ describe('restorelab run --backend linux (e2e)', () => {
         ['linux', 'demand-only', true],
         ['linux', 'neighbor-prefetch:window=4', true],
       ]);
-      expect(results[1].log).toBe(path.join(dir, 'linux-zipf-neighbor-prefetch_window=4-1.rlog'));
+      expect(results[1].log).toBe(path.join(dir, `linux-zipf-${specHash(results[1].workload)}-neighbor-prefetch_window=4-1.rlog`));
       expect(results[1].metrics.pagesCopied.prefetch).toBeGreaterThan(0);
       for (const r of results) {
         const replay = await cli(['replay', r.log!, '--json']);

@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { RunResult } from '@restorelab/core';
 import { defaultCostModel } from '@restorelab/backend-sim';
+import { specHash } from '../format/log-file-name';
 import { cli, errLines, tempDir } from './cli';
 
 const SMALL = 'zipf:pages=4096,accesses=20000';
@@ -25,10 +26,8 @@ describe('restorelab run and replay (e2e)', () => {
     ]);
     for (const r of results) expect(Object.keys(r).sort()).toEqual(['backend', 'log', 'metrics', 'strategy', 'verified', 'workload']);
     expect(results[0].workload).toMatch(/^zipf:pages=4096,accesses=20000,.*seed=1$/);
-    expect(results.map((r) => r.log)).toEqual([
-      path.join(logDir, 'sim-zipf-demand-only-1.rlog'),
-      path.join(logDir, 'sim-zipf-eager-1.rlog'),
-    ]);
+    const h = specHash(results[0].workload);
+    expect(results.map((r) => r.log)).toEqual([path.join(logDir, `sim-zipf-${h}-demand-only-1.rlog`), path.join(logDir, `sim-zipf-${h}-eager-1.rlog`)]);
     // eager copies everything up front: no demand faults; demand-only faults on every page it touches
     expect(results[1].metrics.demandFaults).toBe(0);
     expect(results[0].metrics.demandFaults).toBe(results[0].metrics.pagesCopied.demand);
@@ -54,7 +53,8 @@ describe('restorelab run and replay (e2e)', () => {
     expect(lines.slice(2).map((l) => l.split(/\s+/)[0])).toEqual(['demand-only', 'neighbor-prefetch']);
     expect(lines.slice(2).every((l) => l.endsWith('✓'))).toBe(true);
 
-    const replay = await cli(['replay', path.join(logDir, 'sim-zipf-neighbor-prefetch-3.rlog')]);
+    const [log] = fs.readdirSync(logDir).filter((f) => /^sim-zipf-[0-9a-f]{8}-neighbor-prefetch-3\.rlog$/.test(f));
+    const replay = await cli(['replay', path.join(logDir, log)]);
     expect(replay.code).toBe(0);
     const replayLines = replay.stdout.trimEnd().split('\n');
     const cells = (l: string) => l.split(/\s{2,}/).map((c) => c.trim());
@@ -104,5 +104,29 @@ describe('restorelab run and replay (e2e)', () => {
       expect.stringMatching(/^demand-only: \d+ pages differ from the image \(first at pid \d+ page \d+\)$/),
     ]);
     expect(errLines(run)[0]).toContain(`${results[0].metrics.mismatchedPages} pages differ`);
+  });
+
+  it('never overwrites a log without --force, and --repeat runs each stack again under its own name', async () => {
+    const logDir = path.join(tempDir('e2e-logs'), 'logs');
+    try {
+      const args = ['run', '--workload', 'zipf:pages=256,accesses=500', '--strategy', 'eager', '--log-dir', logDir, '--json'];
+      const first = await cli(args);
+      expect(first.code).toBe(0);
+      const [r] = JSON.parse(first.stdout) as RunResult[];
+      const again = await cli(args);
+      expect(again.code).toBe(2);
+      expect(errLines(again)).toEqual([`restorelab: log ${r.log} exists (a run of the same backend, workload, stack and seed): --force overwrites, or choose another --log-dir`]);
+      expect((await cli([...args, '--force'])).code).toBe(0);
+      const other = await cli(['run', '--workload', 'zipf:pages=512,accesses=500', '--strategy', 'eager', '--log-dir', logDir, '--json']);
+      expect(other.code).toBe(0);
+      const repeated = await cli([...args, '--repeat', '3']);
+      expect(repeated.code).toBe(0);
+      const rows = JSON.parse(repeated.stdout) as RunResult[];
+      expect(rows.map((x) => path.basename(x.log!))).toEqual([1, 2, 3].map((k) => path.basename(r.log!).replace(/\.rlog$/, `-r${k}.rlog`)));
+      expect(fs.readdirSync(logDir)).toHaveLength(5);
+      expect((await cli([...args, '--repeat', '0'])).stderr).toMatch(/^restorelab: --repeat must be an integer from 1 to 1000, got 0$/m);
+    } finally {
+      fs.rmSync(path.dirname(logDir), { recursive: true, force: true });
+    }
   });
 });

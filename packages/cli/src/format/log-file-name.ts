@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import { splitStack } from '@restorelab/core';
 
 /**
@@ -22,9 +23,19 @@ export function sanitizeName(name: string): string {
   return s === '' ? 'workload' : s;
 }
 
-/** `<backend>-<workload-name>-<strategy stack sanitized>-<seed>.rlog` */
-export function logFileName(backend: string, workloadName: string, stack: string, seed: number): string {
-  return `${sanitizeName(backend)}-${sanitizeName(workloadName)}-${sanitizeStack(stack)}-${seed}.rlog`;
+/** The first 8 hex digits of the sha256 of a workload's canonical spec: its parameters in a name. */
+export function specHash(spec: string): string {
+  return createHash('sha256').update(spec).digest('hex').slice(0, 8);
+}
+
+/**
+ * `<backend>-<workload name>-<hash of its canonical spec>-<strategy stack sanitized>-<seed>.rlog`,
+ * with `-r<k>` before the extension for the k-th of repeated runs: runs that differ in anything,
+ * the workload's parameters included, get different names.
+ */
+export function logFileName(backend: string, workload: { readonly name: string; readonly spec: string }, stack: string, seed: number, repeat?: number): string {
+  const r = repeat === undefined ? '' : `-r${repeat}`;
+  return `${sanitizeName(backend)}-${sanitizeName(workload.name)}-${specHash(workload.spec)}-${sanitizeStack(stack)}-${seed}${r}.rlog`;
 }
 
 /** File names for several runs; a name already taken gets `-2`, `-3`... before the extension. */
