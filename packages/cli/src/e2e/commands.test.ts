@@ -1,3 +1,4 @@
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { cli, errLines, tempDir } from './cli';
@@ -72,5 +73,16 @@ describe('listing, image and doctor commands (e2e)', () => {
     expect(text.stdout.length).toBeGreaterThan(0);
     expect(json.code).toBe(0);
     expect(typeof JSON.parse(json.stdout)).toBe('object');
+  });
+});
+
+describe('the restorelab command on the PATH of npm scripts and npx (e2e)', () => {
+  it('is linked by the install: npx restorelab runs the built CLI without the registry', () => {
+    const root = path.resolve(__dirname, '..', '..', '..', '..');
+    expect(fs.realpathSync(path.join(root, 'node_modules', '.bin', 'restorelab'))).toBe(path.join(root, 'packages', 'cli', 'dist', 'bin.js'));
+    const r = spawnSync('npx', ['--no-install', 'restorelab', 'workloads', '--json'], { cwd: root, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect((JSON.parse(r.stdout) as { name: string }[]).map((w) => w.name)).toContain('zipf');
   });
 });
