@@ -137,7 +137,9 @@ const [cmd, ...pre] = restorelab();
 const args = [...pre, 'run', '--backend', 'sim', '--workload', WORKLOAD, '--plugin', __dirname,
   '--strategy', '${name}', '--strategy', 'demand-only', '--json'];
 const r = spawnSync(cmd, args, { encoding: 'utf8' });
-if (r.error) fail('cannot run restorelab: ' + r.error.message);
+if (r.error)
+  fail('cannot run restorelab (' + r.error.message + '): set RESTORELAB_CLI to the path of its bin.js ' +
+    '(packages/cli/dist/bin.js in a checkout), install @restorelab/cli here, or put restorelab on the PATH');
 if (r.status !== 0 && r.status !== 1) fail('restorelab exited with ' + r.status + ': ' + r.stderr.trim());
 
 /** @type {import('@restorelab/core').RunResult[]} */
