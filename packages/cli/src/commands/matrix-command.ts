@@ -24,7 +24,7 @@ function builder(y: Argv): Argv<MatrixArgs> {
     .positional('experiment', { type: 'string', demandOption: true, describe: 'experiment file (.json, .yaml or .yml)' })
     .option('out', { type: 'string', requiresArg: true, describe: 'output directory (default: runs/<experiment name>)' })
     .option('jobs', { type: 'number', requiresArg: true, describe: 'simulator runs in parallel (default: the number of CPUs)' })
-    .option('shard', { type: 'string', requiresArg: true, describe: 'run only slice I of N (e.g. 2/8); combine the slices with restorelab merge' })
+    .option('shard', { type: 'string', requiresArg: true, describe: 'run only slice I of N (e.g. 2/8; auto: from a Slurm job array or, with auto/N, a Kubernetes Indexed Job); combine the slices with restorelab merge' })
     .option('report', { type: 'boolean', default: true, describe: 'write report.html (--no-report: results only)' })
     .option('skip-unavailable', {
       type: 'boolean',

@@ -86,3 +86,39 @@ describe('the restorelab command on the PATH of npm scripts and npx (e2e)', () =
     expect((JSON.parse(r.stdout) as { name: string }[]).map((w) => w.name)).toContain('zipf');
   });
 });
+
+describe('matrix --shard auto on job arrays (e2e)', () => {
+  const experiment = JSON.stringify({
+    name: 'array',
+    backends: ['sim'],
+    repetitions: 2,
+    seed: 1,
+    workloads: [{ name: 'zipf', params: { pages: 512, accesses: 2000 } }],
+    strategies: ['demand-only', 'eager', 'neighbor-prefetch'],
+  });
+
+  it.each([
+    ['a Slurm job array', (i: number) => ({ SLURM_ARRAY_TASK_ID: String(i + 1), SLURM_ARRAY_TASK_MIN: '1', SLURM_ARRAY_TASK_COUNT: '3' }), 'auto'],
+    ['a Kubernetes Indexed Job', (i: number) => ({ JOB_COMPLETION_INDEX: String(i) }), 'auto/3'],
+  ])('runs each shard of %s in its own process, and merge puts them together', async (_what, env, shard) => {
+    const dir = tempDir('e2e-array');
+    try {
+      fs.writeFileSync(path.join(dir, 'array.json'), experiment);
+      const shards = await Promise.all(
+        [0, 1, 2].map((i) => cli(['matrix', 'array.json', '--shard', shard, '--out', `out-${i}`, '--no-report', '--jobs', '1'], { cwd: dir, env: env(i) })),
+      );
+      shards.forEach((r, i) => {
+        // the count it prints before it starts is of its shard
+        expect(r.stderr).toMatch(/^matrix: 2 runs/);
+        expect(r.code).toBe(0);
+        expect(r.stdout).toMatch(new RegExp(`^matrix array \\(shard ${i + 1}/3 of 6 runs\\): 2/2 runs done$`, 'm'));
+      });
+      const merged = await cli(['merge', 'out-0', 'out-1', 'out-2', '--out', 'all', '--no-report'], { cwd: dir });
+      expect(merged.code).toBe(0);
+      expect(merged.stdout).toMatch(/^merged 3 shards: 6\/6 runs in all$/m);
+      expect(fs.readFileSync(path.join(dir, 'all', 'results.csv'), 'utf8').trim().split('\n')).toHaveLength(7);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -27,4 +27,14 @@ describe('shards', () => {
     }
     expect(() => parseShard('3/2')).toThrow('--shard 3/2: expected 1 <= I <= N');
   });
+
+  it('takes auto from a Slurm job array or a Kubernetes Indexed Job', () => {
+    expect(parseShard('auto', { SLURM_ARRAY_TASK_ID: '0', SLURM_ARRAY_TASK_COUNT: '4' })).toEqual({ index: 1, count: 4 });
+    expect(parseShard('auto', { SLURM_ARRAY_TASK_ID: '7', SLURM_ARRAY_TASK_MIN: '5', SLURM_ARRAY_TASK_COUNT: '4' })).toEqual({ index: 3, count: 4 });
+    expect(parseShard('auto/3', { JOB_COMPLETION_INDEX: '2' })).toEqual({ index: 3, count: 3 });
+    expect(() => parseShard('auto', { JOB_COMPLETION_INDEX: '2' })).toThrow(/does not say its completions: give them, --shard auto\/N/);
+    expect(() => parseShard('auto', {})).toThrow(/neither SLURM_ARRAY_TASK_ID .* nor JOB_COMPLETION_INDEX/);
+    expect(() => parseShard('auto/2', { JOB_COMPLETION_INDEX: '2' })).toThrow('--shard auto/2: the environment gives shard 3 of 2');
+    expect(() => parseShard('auto', { SLURM_ARRAY_TASK_ID: 'x', SLURM_ARRAY_TASK_COUNT: '2' })).toThrow("SLURM_ARRAY_TASK_ID is 'x'");
+  });
 });
