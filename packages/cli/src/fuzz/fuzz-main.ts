@@ -14,7 +14,23 @@ import { createContainer } from '../container';
 import { arrowLogBytes } from '../experiment/arrow-log';
 import { arrowLogTarget, costModelTarget, experimentTargets, specTarget } from './cli-fuzz-targets';
 
+/** The experiment seed: examples/quick.yaml in a checkout, else the same grid, inline. */
 const QUICK_EXPERIMENT = path.resolve(__dirname, '../../../../examples/quick.yaml');
+const INLINE_EXPERIMENT = `name: quick
+backends: [sim]
+repetitions: 2
+seed: 1
+workloads:
+  - name: zipf
+    params: { pages: 2048, accesses: 6000, theta: 0.99 }
+  - name: seq
+    params: { pages: 1024 }
+strategies:
+  - demand-only
+  - stack: neighbor-prefetch
+    params:
+      neighbor-prefetch: { window: [4, 16] }
+`;
 
 async function seedLogs(reg: { workloads: WorkloadRegistry; strategies: StrategyRegistry }, dir: string): Promise<{ rlog: Buffer[]; arrow: Buffer[] }> {
   const rlog: Buffer[] = [];
@@ -60,7 +76,7 @@ async function main(): Promise<number> {
       arrowLogTarget(logs.arrow),
       ...imageTargets(imageDir, path.join(work, 'case')),
       costModelTarget(path.join(work, 'case')),
-      ...experimentTargets(fs.readFileSync(QUICK_EXPERIMENT, 'utf8'), reg),
+      ...experimentTargets(fs.existsSync(QUICK_EXPERIMENT) ? fs.readFileSync(QUICK_EXPERIMENT, 'utf8') : INLINE_EXPERIMENT, reg),
       specTarget(reg),
     ];
     const wanted = values.target ?? targets.map((t) => t.name);
