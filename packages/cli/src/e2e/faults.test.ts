@@ -85,8 +85,9 @@ function ppidOf(pid: number): number {
 
 /** The runner the CLI `cli` started, and its processes (a fork tree's children). */
 function runnersOf(cli: number): number[] {
-  const mine = leftovers().runners.filter((p) => ppidOf(p) === cli);
-  return [...mine, ...leftovers().runners.filter((p) => mine.includes(ppidOf(p)))];
+  const all = leftovers().runners;
+  const mine = all.filter((p) => ppidOf(p) === cli);
+  return [...mine, ...all.filter((p) => mine.includes(ppidOf(p)))];
 }
 
 /** The restore of 16384 pages at 100 us of compute per access lasts about two seconds. */

@@ -20,11 +20,11 @@ import {
 import {
   checkRunMeta,
   EVENT_KIND_COUNT,
-  EventKind,
   EventKindName,
   EventLog,
   EventStore,
     LogBounds,
+  namesUndefinedString,
   RunMeta,
   UsageError,
 } from '@restorelab/core';
@@ -182,14 +182,10 @@ export function parseArrowLog(bytes: Uint8Array, name: string): EventLog {
       if (k === 0 || k >= EVENT_KIND_COUNT) throw new UsageError(`log ${name}: event #${store.length} has unknown kind ${k}`);
       const outside = bounds.check(k, pid[i], a[i], b[i], c[i]);
       if (outside) throw new UsageError(`log ${name}: event #${store.length}: ${outside}`);
-      if ((k === EventKind.StrategyAttached || k === EventKind.StrategyFailed) && !(isIndex(a[i], store.stringCount) && (k === EventKind.StrategyAttached || isIndex(b[i], store.stringCount))))
+      if (namesUndefinedString(k, a[i], b[i], store.stringCount))
         throw new UsageError(`log ${name}: event #${store.length} names a string the log has not defined`);
       store.append(k, t[i], pid[i], a[i], b[i], c[i], d[i]);
     }
   }
   return { meta, store };
-}
-
-function isIndex(x: number, n: number): boolean {
-  return Number.isInteger(x) && x >= 0 && x < n;
 }

@@ -13,7 +13,7 @@ import {
   UsageError,
   WorkloadRegistry,
 } from '@restorelab/core';
-import { binaryMutants, FuzzTarget, jsonMutants, Mutant, Rng } from '@restorelab/core/testing';
+import { binaryMutants, FuzzTarget, jsonMutants, spread } from '@restorelab/core/testing';
 import { defaultCostModel, loadCostModel } from '@restorelab/backend-sim';
 import { readArrowLogBounded } from '../experiment/arrow-log-sandbox';
 import { expandExperiment } from '../experiment/expand-experiment';
@@ -31,18 +31,12 @@ export function arrowLogTarget(seeds: readonly Buffer[]): FuzzTarget {
     name: 'arrow-log',
     // each case is a decoding child process (arrow-log-sandbox.ts)
     share: 0.1,
-    *mutants(n: number, rng: Rng): Generator<Mutant> {
-      const per = Math.ceil(n / seeds.length);
-      let left = n;
-      for (const s of seeds) {
+    mutants: (n, rng) =>
+      spread(seeds, n, (s, k) => {
         // Arrow IPC: 8-byte aligned message lengths and body lengths all through the file
         const fields = Array.from({ length: Math.floor(s.length / 8) }, (_, i) => i * 8).filter((_, i) => i % 3 === 0);
-        for (const m of binaryMutants(s, Math.min(per, left), rng, [0, 6, 8, s.length - 10], fields.slice(0, 64))) {
-          left--;
-          yield m;
-        }
-      }
-    },
+        return binaryMutants(s, k, rng, [0, 6, 8, s.length - 10], fields.slice(0, 64));
+      }),
     read(bytes) {
       const log = readArrowLogBounded(bytes, 'fuzz.arrow');
       isVerified(log.store, computeMetrics(log.store));
@@ -87,10 +81,7 @@ export function specTarget(reg: CliRegistries): FuzzTarget {
   ];
   return {
     name: 'specs',
-    *mutants(n: number, rng: Rng): Generator<Mutant> {
-      const per = Math.ceil(n / seeds.length);
-      for (const s of seeds) yield* binaryMutants(Buffer.from(s), per, rng);
-    },
+    mutants: (n, rng) => spread(seeds.map((s) => Buffer.from(s)), n, (s, k) => binaryMutants(s, k, rng)),
     read(bytes) {
       const text = bytes.toString('utf8');
       if (text.startsWith('s:')) {

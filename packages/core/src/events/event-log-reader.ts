@@ -1,6 +1,6 @@
 import { FILE_LIMITS, readRegularFile } from '../io/regular-file';
 import { RunMeta } from '../events/run-meta';
-import { checkRunMeta, LogBounds } from './log-bounds';
+import { checkRunMeta, LogBounds, namesUndefinedString } from './log-bounds';
 import { UsageError } from '../errors/usage-error';
 import { EventKind, EVENT_KIND_COUNT } from './event-kind';
 import {
@@ -160,11 +160,8 @@ class LogParser {
       const k = kind[i];
       if (k === 0 || k >= EVENT_KIND_COUNT)
         throw this.corrupt(`event #${store.length} (EVENTS frame at byte ${off}) has unknown kind ${k}`);
-      if (k === EventKind.StrategyAttached || k === EventKind.StrategyFailed) {
-        const strings = store.stringCount;
-        if (!isIndex(a[i], strings) || (k === EventKind.StrategyFailed && !isIndex(b[i], strings)))
-          throw this.corrupt(`event #${store.length} (EVENTS frame at byte ${off}) names a string the log has not defined`);
-      }
+      if (namesUndefinedString(k, a[i], b[i], store.stringCount))
+        throw this.corrupt(`event #${store.length} (EVENTS frame at byte ${off}) names a string the log has not defined`);
       const outside = bounds.check(k, pid[i], a[i], b[i], c[i]);
       if (outside) throw this.corrupt(`event #${store.length} (EVENTS frame at byte ${off}): ${outside}`);
       store.append(k, t[i], pid[i], a[i], b[i], c[i], d[i]);
@@ -180,8 +177,4 @@ class LogParser {
     if (end.strings !== this.store.stringCount)
       throw this.corrupt(`the END frame counts ${end.strings} strings but the log holds ${this.store.stringCount}`);
   }
-}
-
-function isIndex(x: number, n: number): boolean {
-  return Number.isInteger(x) && x >= 0 && x < n;
 }

@@ -24,6 +24,16 @@ export function checkRunMeta(m: unknown): string | undefined {
   return undefined;
 }
 
+/** Whether a StrategyAttached or StrategyFailed event names a string the log has not defined yet. */
+export function namesUndefinedString(kind: number, a: number, b: number, strings: number): boolean {
+  if (kind !== EventKind.StrategyAttached && kind !== EventKind.StrategyFailed) return false;
+  return !isIndex(a, strings) || (kind === EventKind.StrategyFailed && !isIndex(b, strings));
+}
+
+function isIndex(x: number, n: number): boolean {
+  return Number.isInteger(x) && x >= 0 && x < n;
+}
+
 function isIntIn(x: unknown, lo: number, hi: number): boolean {
   return Number.isSafeInteger(x) && (x as number) >= lo && (x as number) <= hi;
 }

@@ -84,7 +84,7 @@ export function contentPages(image: Image): number {
   let n = 0;
   for (const p of image.processes) {
     const f = p.pageFlags;
-    for (let i = 0; i < f.length; i++) n += f[i] & PageFlag.Content;
+    for (let i = 0; i < f.length; i++) if (f[i] & PageFlag.Content) n++;
   }
   return n;
 }

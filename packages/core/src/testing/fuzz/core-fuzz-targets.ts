@@ -7,8 +7,8 @@ import { Rng } from '../../workloads/random';
 import { FuzzTarget } from './fuzz-runner';
 import { binaryMutants, jsonMutants, Mutant } from './mutate';
 
-/** Mutants spread over several seeds, in turn. */
-function* spread(seeds: readonly Buffer[], n: number, make: (seed: Buffer, n: number) => Iterable<Mutant>): Generator<Mutant> {
+/** `n` mutants spread over several seeds, in turn. */
+export function* spread(seeds: readonly Buffer[], n: number, make: (seed: Buffer, n: number) => Iterable<Mutant>): Generator<Mutant> {
   const per = Math.ceil(n / seeds.length);
   let left = n;
   for (const s of seeds) {
