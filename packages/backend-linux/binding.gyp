@@ -13,6 +13,7 @@
         "native/addon/control-loop.cc",
         "native/addon/end-report.cc",
         "native/addon/run-dir-io.cc",
+        "native/addon/pages-source.cc",
         "native/addon/thread-priority.cc",
         "native/common/uffd-open.c"
       ],

@@ -40,11 +40,13 @@ int64_t Monitor::copyRange(ProcState& p, const VmaState& v, uint64_t page, uint6
     c.mode = wake ? 0 : UFFDIO_COPY_MODE_DONTWAKE;
     c.copy = 0;
     calls++;
-    if (ioctl(p.uffd, UFFDIO_COPY, &c) == 0) {
+    const bool ok = ioctl(p.uffd, UFFDIO_COPY, &c) == 0;
+    const int e = errno;
+    source_.consumed(c.len);
+    if (ok) {
       copied(at, end - at);
       return calls;
     }
-    const int e = errno;
     if (c.copy > 0) {
       const uint64_t k = static_cast<uint64_t>(c.copy) / pageSize_;
       copied(at, k);

@@ -37,14 +37,14 @@ Monitor::Monitor(MonitorConfig cfg) : cfg_(std::move(cfg)), ring_(std::make_shar
 Monitor::~Monitor() { stop(); }
 
 void Monitor::loadPlan() {
-  plan_ = mapFile(cfg_.dir + "/" + RL_PLAN_FILE, &planBytes_, false);
+  plan_ = mapFile(cfg_.dir + "/" + RL_PLAN_FILE, &planBytes_);
   hdr_ = reinterpret_cast<const rl_plan_header*>(plan_);
   if (!hdr_ || planBytes_ < sizeof(rl_plan_header) || hdr_->magic != RL_PLAN_MAGIC || hdr_->version != RL_FORMAT_VERSION ||
       hdr_->file_bytes != planBytes_)
     throw std::runtime_error("not a restorelab plan: " + cfg_.dir + "/" + RL_PLAN_FILE);
   pageSize_ = hdr_->page_size;
-  blob_ = mapFile(cfg_.dir + "/" + RL_PAGES_FILE, &blobBytes_, true);
-  if (blobBytes_ < hdr_->blob_bytes) throw std::runtime_error("pages file is shorter than the image says");
+  source_.open(cfg_.dir + "/" + RL_PAGES_FILE);
+  if (source_.bytes() < hdr_->blob_bytes) throw std::runtime_error("pages file is shorter than the image says");
   auto* procs = reinterpret_cast<const rl_plan_proc*>(plan_ + hdr_->procs_off);
   auto* vmas = reinterpret_cast<const rl_plan_vma*>(plan_ + hdr_->vmas_off);
   const uint8_t* flags = plan_ + hdr_->page_flags_off;
@@ -56,7 +56,7 @@ void Monitor::loadPlan() {
     p->totalPages = pp.total_pages;
     p->accesses = pp.accesses;
     p->flags = flags + pp.page_flags_pos;
-    p->blob = blob_ ? blob_ + pp.blob_offset : nullptr;
+    p->blob = source_.base() ? source_.base() + pp.blob_offset : nullptr;
     for (uint32_t j = 0; j < pp.nvmas; j++) {
       const rl_plan_vma& v = vmas[pp.first_vma + j];
       VmaState s;
@@ -155,8 +155,8 @@ void Monitor::stop() {
   listenFd_ = controlEpoll_ = faultEpoll_ = controlWake_ = faultWake_ = -1;
   if (!socketPath_.empty()) ::unlink(socketPath_.c_str());
   if (plan_) munmap(const_cast<uint8_t*>(plan_), planBytes_);
-  if (blob_) munmap(const_cast<uint8_t*>(blob_), blobBytes_);
-  plan_ = blob_ = nullptr;
+  plan_ = nullptr;
+  source_.close();
 }
 
 void Monitor::emit(double tAbs, int kind, int pid, double a, double b, double c, double d) {

@@ -17,6 +17,7 @@
 #include "../common/plan-format.h"
 #include "event-ring.h"
 #include "hybrid-mutex.h"
+#include "pages-source.h"
 
 namespace restorelab {
 
@@ -199,8 +200,7 @@ class Monitor {
   // plan.bin and pages.bin, read-only
   const uint8_t* plan_ = nullptr;
   size_t planBytes_ = 0;
-  const uint8_t* blob_ = nullptr;
-  size_t blobBytes_ = 0;
+  PagesSource source_;
   const rl_plan_header* hdr_ = nullptr;
   uint64_t pageSize_ = 4096;
 

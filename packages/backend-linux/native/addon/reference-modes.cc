@@ -61,6 +61,7 @@ void Monitor::referenceFaultLoop() {
             struct uffdio_range r = {addr, pageSize_};
             (void)ioctl(p.uffd, UFFDIO_WAKE, &r);
           }
+          source_.consumed(pageSize_);
           refFaults_.fetch_add(1, std::memory_order_relaxed);
         }
       }
@@ -87,6 +88,7 @@ void Monitor::referenceEager() {
           fail(std::string("reference UFFDIO_COPY: ") + std::strerror(errno));
           return;
         }
+        source_.consumed(c.len);
         pages += n;
       }
     }

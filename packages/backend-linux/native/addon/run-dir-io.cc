@@ -15,7 +15,7 @@ namespace restorelab {
 
 std::string errnoText(const std::string& what, int e) { return what + ": " + std::strerror(e); }
 
-const uint8_t* mapFile(const std::string& path, size_t* bytes, bool populate) {
+const uint8_t* mapFile(const std::string& path, size_t* bytes) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw std::runtime_error(errnoText("cannot open " + path, errno));
   struct stat st;
@@ -29,7 +29,7 @@ const uint8_t* mapFile(const std::string& path, size_t* bytes, bool populate) {
     ::close(fd);
     return nullptr;
   }
-  void* m = mmap(nullptr, *bytes, PROT_READ, MAP_SHARED | (populate ? MAP_POPULATE : 0), fd, 0);
+  void* m = mmap(nullptr, *bytes, PROT_READ, MAP_SHARED, fd, 0);
   int e = errno;
   ::close(fd);
   if (m == MAP_FAILED) throw std::runtime_error(errnoText("cannot map " + path, e));

@@ -9,8 +9,8 @@
 namespace restorelab {
 
 std::string errnoText(const std::string& what, int e);
-// The whole file mapped read-only (MAP_POPULATE when asked); nullptr for an empty one. Throws.
-const uint8_t* mapFile(const std::string& path, size_t* bytes, bool populate);
+// The whole file mapped shared and read-only; nullptr for an empty one. Throws.
+const uint8_t* mapFile(const std::string& path, size_t* bytes);
 // False when the file cannot be opened.
 bool readWhole(const std::string& path, std::vector<uint8_t>* out);
 

@@ -153,9 +153,6 @@ static void run_process(struct runner_proc *p) {
 
   runner_register(p);
   runner_advise_after_register(p);
-  /* map this process's image pages now, so checking a page during the replay costs a compare only */
-  const size_t ps = g_files.hdr->page_size;
-  (void)madvise((void *)(g_files.blob + (p->pp->blob_offset & ~(ps - 1))), p->pp->total_pages * ps, MADV_POPULATE_READ);
   struct runner_trace trace;
   runner_load_trace(p, &trace);
   runner_send_hello(p);
