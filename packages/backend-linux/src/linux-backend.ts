@@ -10,6 +10,8 @@ import {
   CopyCause,
   CopyPriority,
   FaultRules,
+  PagesCache,
+  pagesCacheFromEnv,
   RestoreBackend,
   BackendSession,
   ThpAdvice,
@@ -38,6 +40,11 @@ export interface LinuxBackendOptions {
   readonly onRunnerStarted?: (pid: number, dir: string) => void;
   /** Which CPUs the fault thread, the copier and the restored processes use (default shared). */
   readonly placement?: Placement;
+  /**
+   * Where the pages of generated images are kept between runs (default: as the environment says,
+   * pagesCacheFromEnv(); null: written into each run directory).
+   */
+  readonly pagesCache?: PagesCache | null;
   /** The native side (default: the addon, loadNative()); loadMockNative() runs the JS side without a kernel. */
   readonly native?: () => NativeLoad;
 }
@@ -117,7 +124,7 @@ export class LinuxBackend implements RestoreBackend {
         traces: session.workload.traces,
         windowFor: (pid, vma) => session.windowFor(pid, vma),
         flags: PlanFlag.Priority | (this.options.noVerify ? PlanFlag.NoVerify : 0) | (this.options.exerciseEvents ? PlanFlag.ExerciseEvents : 0),
-      });
+      }, this.options.pagesCache === undefined ? pagesCacheFromEnv() : this.options.pagesCache);
       const t0 = b.now();
       const now = () => b.now() - t0;
       const total = image.processes.length;

@@ -1,6 +1,19 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { checkFreeDisk, contentPages, FaultWindowRule, FileImage, Image, PageFlag, PrefillSource, ProcessTrace, RestorePlan, ThpAdviceCode } from '@restorelab/core';
+import {
+  checkFreeDisk,
+  contentPages,
+  FaultWindowRule,
+  FileImage,
+  GeneratedImage,
+  Image,
+  PagesCache,
+  PrefillSource,
+  ProcessTrace,
+  RestorePlan,
+  ThpAdviceCode,
+  writePagesBlob,
+} from '@restorelab/core';
 
 /**
  * The run directory's input files, byte for byte as native/common/plan-format.h lays them out
@@ -204,53 +217,38 @@ export function encodeTrace(trace: ProcessTrace): Buffer {
   return buf;
 }
 
-const BATCH_PAGES = 256;
-
 /**
- * dir/pages.bin: a link to the image's own blob when it was read from disk, else written here,
- * content pages only (zero pages stay holes of a sparse file). A scratch file of the run: no
- * manifest, checksum or fsync.
+ * dir/pages.bin: a link to the image's own blob when it was read from disk, or to the cache's blob
+ * of a generated image (a hard link where it can be, so evicting the entry cannot pull it from
+ * under the run), else written here; zero pages are holes of a sparse file. A scratch file of the
+ * run: no manifest, checksum or fsync.
  */
-export function writePagesFile(image: Image, dir: string): string {
+export function writePagesFile(image: Image, dir: string, cache: PagesCache | null = null): string {
   const target = path.join(dir, PAGES_FILE);
   if (image instanceof FileImage) {
     fs.symlinkSync(path.resolve(image.blobPath), target);
     return target;
   }
-  const ps = image.pageSize;
-  checkFreeDisk(dir, contentPages(image) * ps, `the pages file of image ${image.name}`);
+  if (cache && image instanceof GeneratedImage) {
+    const entry = cache.pagesFileFor(image);
+    try {
+      fs.linkSync(entry, target);
+    } catch {
+      fs.symlinkSync(entry, target);
+    }
+    return target;
+  }
+  checkFreeDisk(dir, contentPages(image) * image.pageSize, `the pages file of image ${image.name}`);
   const fd = fs.openSync(target, 'w', 0o600);
   try {
-    fs.ftruncateSync(fd, image.blobBytes);
-    const batch = new Uint8Array(BATCH_PAGES * ps);
-    for (const p of image.processes) {
-      let start = 0;
-      let n = 0;
-      const flush = () => {
-        let done = 0;
-        const len = n * ps;
-        while (done < len) done += fs.writeSync(fd, batch, done, len - done, p.blobOffset + start * ps + done);
-        n = 0;
-      };
-      for (let page = 0; page < p.totalPages; page++) {
-        if (!(p.pageFlags[page] & PageFlag.Content)) {
-          if (n) flush();
-          continue;
-        }
-        if (n === BATCH_PAGES) flush();
-        if (n === 0) start = page;
-        image.readPage(p.pid, page, batch.subarray(n * ps, (n + 1) * ps));
-        n++;
-      }
-      if (n) flush();
-    }
+    writePagesBlob(image, fd);
   } finally {
     fs.closeSync(fd);
   }
   return target;
 }
 
-export function writeRunFiles(dir: string, input: PlanInput): void {
+export function writeRunFiles(dir: string, input: PlanInput, cache: PagesCache | null = null): void {
   fs.writeFileSync(path.join(dir, PLAN_FILE), encodePlan(input), { mode: 0o600 });
   input.image.processes.forEach((p, i) => {
     const trace = input.traces.find((t) => t.pid === p.pid);
@@ -258,7 +256,7 @@ export function writeRunFiles(dir: string, input: PlanInput): void {
     fs.writeFileSync(path.join(dir, `trace-${i}.bin`), encodeTrace(trace ?? empty), { mode: 0o600 });
   });
   fs.writeFileSync(path.join(dir, PROGRESS_FILE), Buffer.alloc(8 * input.image.processes.length), { mode: 0o600 });
-  writePagesFile(input.image, dir);
+  writePagesFile(input.image, dir, cache);
 }
 
 /** Accesses replayed so far by each process (the runner updates progress.bin every 4096). */

@@ -49,3 +49,5 @@ export * from './io/format-bytes';
 export * from './events/log-bounds';
 export * from './model/image-limits';
 export * from './errors/did-you-mean';
+export * from './image/pages-cache';
+export * from './image/pages-blob';

@@ -9,6 +9,7 @@ import { UsageError } from '../errors/usage-error';
 import { IMAGE_FORMAT, IMAGE_FORMAT_VERSION, IMAGE_MANIFEST_SCHEMA, ImageManifest, ManifestProcess } from './image-manifest-schema';
 import { decodePageFlags, encodePageFlags } from './page-flags-rle';
 import { validateImageLayout } from './validate-image';
+import { writePagesBlob } from './pages-blob';
 
 export { IMAGE_FORMAT, IMAGE_FORMAT_VERSION } from './image-manifest-schema';
 export type { ImageManifest, ManifestProcess, ManifestVma } from './image-manifest-schema';
@@ -16,8 +17,6 @@ export type { ImageManifest, ManifestProcess, ManifestVma } from './image-manife
 export const MANIFEST_FILE = 'manifest.json';
 export const BLOB_FILE = 'pages.bin';
 
-/** Content pages are gathered and written this many at a time. */
-const BATCH_PAGES = 256;
 const HASH_CHUNK = 4 << 20;
 
 export interface ImageFiles {
@@ -50,59 +49,9 @@ export function writeImage(image: Image, dir: string): ImageFiles {
   const manifestPath = path.join(dir, MANIFEST_FILE);
   const tmpBlob = `${blobPath}.tmp-${process.pid}`;
   const hash = createHash('sha256');
-  const batch = new Uint8Array(BATCH_PAGES * pageSize);
-  const zeros = new Uint8Array(BATCH_PAGES * pageSize);
-  const processes: ManifestProcess[] = [];
   const fd = fs.openSync(tmpBlob, 'w');
   try {
-    fs.ftruncateSync(fd, image.blobBytes);
-    let offset = 0;
-    for (const p of image.processes) {
-      if (p.blobOffset !== offset) throw new Error(`image ${image.name}: pid ${p.pid} blobOffset ${p.blobOffset}, expected ${offset}`);
-      const flags = p.pageFlags;
-      let batchStart = 0;
-      let batched = 0;
-      let zeroRun = 0;
-      const flushBatch = () => {
-        if (batched === 0) return;
-        const bytes = batched * pageSize;
-        writeFully(fd, batch, bytes, p.blobOffset + batchStart * pageSize);
-        hash.update(batch.subarray(0, bytes));
-        batched = 0;
-      };
-      const flushZeros = () => {
-        while (zeroRun > 0) {
-          const n = Math.min(zeroRun, BATCH_PAGES);
-          hash.update(zeros.subarray(0, n * pageSize));
-          zeroRun -= n;
-        }
-      };
-      for (let page = 0; page < p.totalPages; page++) {
-        if (flags[page] & PageFlag.Content) {
-          flushZeros();
-          if (batched === BATCH_PAGES) flushBatch();
-          if (batched === 0) batchStart = page;
-          image.readPage(p.pid, page, batch.subarray(batched * pageSize, (batched + 1) * pageSize));
-          batched++;
-        } else {
-          flushBatch();
-          zeroRun++;
-        }
-      }
-      flushBatch();
-      flushZeros();
-      offset += p.totalPages * pageSize;
-      processes.push({
-        pid: p.pid,
-        parent: p.parent,
-        blobOffset: p.blobOffset,
-        totalPages: p.totalPages,
-        pageFlags: encodePageFlags(flags),
-        pageFlagsSha256: sha256Hex(flags),
-        vmas: p.vmas.map(vmaToJson),
-      });
-    }
-    if (offset !== image.blobBytes) throw new Error(`image ${image.name}: blobBytes ${image.blobBytes}, processes cover ${offset}`);
+    writePagesBlob(image, fd, hash);
     fs.fsyncSync(fd);
   } catch (e) {
     fs.closeSync(fd);
@@ -111,6 +60,15 @@ export function writeImage(image: Image, dir: string): ImageFiles {
   }
   fs.closeSync(fd);
   const sha256 = hash.digest('hex');
+  const processes: ManifestProcess[] = image.processes.map((p) => ({
+    pid: p.pid,
+    parent: p.parent,
+    blobOffset: p.blobOffset,
+    totalPages: p.totalPages,
+    pageFlags: encodePageFlags(p.pageFlags),
+    pageFlagsSha256: sha256Hex(p.pageFlags),
+    vmas: p.vmas.map(vmaToJson),
+  }));
   const manifest: ImageManifest = {
     format: IMAGE_FORMAT,
     version: IMAGE_FORMAT_VERSION,
@@ -131,11 +89,6 @@ function formatManifest(m: ImageManifest): string {
   const runs: string[] = [];
   const json = JSON.stringify(m, (key, value: unknown) => (key === 'pageFlags' ? `\u0000${runs.push(JSON.stringify(value)) - 1}` : value), 1);
   return json.replace(/"\\u0000(\d+)"/g, (_, i: string) => runs[Number(i)]) + '\n';
-}
-
-function writeFully(fd: number, buf: Uint8Array, length: number, position: number): void {
-  let done = 0;
-  while (done < length) done += fs.writeSync(fd, buf, done, length - done, position + done);
 }
 
 function vmaToJson(v: VmaImage): ManifestProcess['vmas'][number] {
