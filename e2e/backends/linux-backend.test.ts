@@ -8,6 +8,7 @@ import {
   EventKind,
   EventStore,
   madvise,
+  MAX_REPORTED_MISMATCHES,
   RejectReason,
   setFaultRules,
   RestoreBackend,
@@ -191,6 +192,37 @@ describe('the linux backend', () => {
     for (let i = 2; i < after.length; i++) expect(after[i] - after[i - 1]).toBe(8);
     expect(before.length + after.length).toBe(out.result.metrics.demandFaults);
     expect(out.result.metrics.pagesCopied.prefetch).toBe(4096 - out.result.metrics.demandFaults);
+  });
+
+  linuxTest('copies from the pages file without holding it: its mapped pages are dropped every 64 MiB the copies read', async () => {
+    const backend = new LinuxBackend();
+    const out = await run(backend, 'seq:pages=65536,gapNs=0', 'eager');
+    expect(out.result.verified).toBe(true);
+    expect(out.result.metrics.pagesCopied.precopy).toBe(65536);
+    expect(backend.lastStats!.sourceDrops).toBeGreaterThanOrEqual(3);
+  });
+
+  linuxTest('checks a large process with several threads: the mismatches and the first of them as the simulator finds them', async () => {
+    // seed 001 at 32768 pages: collapsed huge pages leave zero holes where pre-dumped pages were
+    const spec = 'thp-predump:pages=32768';
+    const linux = await run(new LinuxBackend(), spec, 'demand-only');
+    const sim = await run(new SimBackend(), spec, 'demand-only');
+    const firstMismatches = (st: EventStore) => {
+      const pages: number[] = [];
+      for (let i = 0; i < st.length; i++) if (st.kind[i] === EventKind.PageMismatch) pages.push(st.a[i]);
+      return pages;
+    };
+    expect(linux.result.metrics.mismatchedPages).toBeGreaterThan(0);
+    expect(linux.result.metrics.mismatchedPages).toBe(sim.result.metrics.mismatchedPages);
+    expect(linux.result.metrics.verifiedPages).toBe(sim.result.metrics.verifiedPages);
+    // Linux reports the lowest mismatching pages, in order, whichever thread found them; every
+    // mismatch the simulator reports below the highest of them is among them
+    const reported = firstMismatches(linux.store);
+    expect(reported.length).toBe(Math.min(MAX_REPORTED_MISMATCHES, linux.result.metrics.mismatchedPages));
+    for (let i = 1; i < reported.length; i++) expect(reported[i]).toBeGreaterThan(reported[i - 1]);
+    const below = firstMismatches(sim.store).filter((p) => p <= reported[reported.length - 1]);
+    expect(below.length).toBeGreaterThan(0);
+    for (const p of below) expect(reported).toContain(p);
   });
 
   linuxTest('applies a strategy madvise command in the restored process', async () => {

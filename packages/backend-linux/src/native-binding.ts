@@ -36,6 +36,8 @@ export interface NativeMonitorStats {
   readonly endT: number;
   readonly ringOverflowed: number;
   readonly copierCommands: number;
+  /** Times the pages file's mapped pages were dropped from the monitor (one per 64 MiB the copies read). */
+  readonly sourceDrops: number;
   readonly faultThreadPolicy: FaultThreadPolicy;
 }
 

@@ -173,6 +173,7 @@ class MonitorWrap : public Napi::ObjectWrap<MonitorWrap> {
     o.Set("endT", s.endT);
     o.Set("ringOverflowed", static_cast<double>(s.ringOverflowed));
     o.Set("copierCommands", static_cast<double>(s.copierCommands));
+    o.Set("sourceDrops", static_cast<double>(s.sourceDrops));
     o.Set("faultThreadPolicy", faultThreadPolicyName(static_cast<FaultThreadPolicy>(s.faultThreadPolicy)));
     return o;
   }

@@ -197,6 +197,7 @@ MonitorStats Monitor::stats() const {
   MonitorStats s = stats_;
   s.faults += refFaults_.load(std::memory_order_relaxed);
   s.ringOverflowed = ring_->overflowed();
+  s.sourceDrops = source_.drops();
   return s;
 }
 

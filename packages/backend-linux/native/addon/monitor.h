@@ -115,6 +115,7 @@ struct MonitorStats {
   uint64_t ringOverflowed = 0;
   uint64_t spuriousFaults = 0;
   uint64_t copierCommands = 0;
+  uint64_t sourceDrops = 0;   // times the pages file's mapped pages were dropped (PagesSource)
   int faultThreadPolicy = 0;  // FaultThreadPolicy the fault thread got
 };
 

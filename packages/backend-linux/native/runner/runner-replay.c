@@ -1,6 +1,7 @@
 /* Replays the restore phase of the trace on real memory and checks every page against the image. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
@@ -68,44 +69,138 @@ static inline void spin_ns(uint32_t ns) {
 }
 #endif
 
+/* Checkers of a large process: the check reads the whole image and the whole restored memory. */
+#define CHECK_THREADS_MAX 4
+#define CHECK_THREAD_MIN_PAGES 16384
+
+struct check_job {
+  struct runner_proc *p;
+  const uint8_t *discarded;
+  const uint8_t *gone;
+  uint64_t chunks;            /* PAGEMAP_CHUNK-page chunks over all VMAs, in page order */
+  volatile uint64_t next;     /* the next chunk to take */
+  struct verify_state vs[CHECK_THREADS_MAX];
+};
+
+/* The VMA and first page of chunk c (chunks never straddle VMAs). */
+static int chunk_at(const struct runner_proc *p, uint64_t c, uint32_t *vma, uint64_t *k) {
+  for (uint32_t i = 0; i < p->pp->nvmas; i++) {
+    const uint64_t n = (p->vmas[i].pages + PAGEMAP_CHUNK - 1) / PAGEMAP_CHUNK;
+    if (c < n) {
+      *vma = i;
+      *k = c * PAGEMAP_CHUNK;
+      return 1;
+    }
+    c -= n;
+  }
+  return 0;
+}
+
 /*
- * Every page: compare the present ones with the image (presence from pagemap, so looking does
- * not fault), count the others as unrestored. Pages the process itself discarded are skipped.
+ * Compares the present pages of the chunks it takes with the image (presence from pagemap, so
+ * looking does not fault) and counts the others as unrestored. Pages the process itself discarded
+ * are skipped.
  */
-static void check_pages(struct verify_state *vs, struct runner_proc *p, const uint8_t *discarded, const uint8_t *gone) {
+static void check_chunks(struct check_job *job, struct verify_state *vs) {
+  struct runner_proc *p = job->p;
   int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
   if (fd < 0) runner_fail(p, "cannot open /proc/self/pagemap: %s", strerror(errno));
   uint64_t *pm = malloc(PAGEMAP_CHUNK * sizeof *pm);
   if (!pm) runner_fail(p, "out of memory");
   const uint64_t ps = g_files.hdr->page_size;
-  for (uint32_t i = 0; i < p->pp->nvmas; i++) {
+  for (;;) {
+    const uint64_t c = __atomic_fetch_add(&job->next, 1, __ATOMIC_RELAXED);
+    uint32_t i;
+    uint64_t k;
+    if (c >= job->chunks || !chunk_at(p, c, &i, &k)) break;
     const struct rl_plan_vma *v = &p->vmas[i];
-    if (gone[i]) continue;
-    for (uint64_t k = 0; k < v->pages; k += PAGEMAP_CHUNK) {
-      uint64_t n = v->pages - k < PAGEMAP_CHUNK ? v->pages - k : PAGEMAP_CHUNK;
-      off_t off = (off_t)(((p->addr[i] / ps) + k) * sizeof(uint64_t));
-      size_t want = n * sizeof(uint64_t), got = 0;
-      while (got < want) {
-        ssize_t r = pread(fd, (uint8_t *)pm + got, want - got, off + (off_t)got);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) runner_fail(p, "reading /proc/self/pagemap failed: %s", r < 0 ? strerror(errno) : "short read");
-        got += (size_t)r;
-      }
-      /* the image's pages of this chunk mapped in one call, and unmapped after: the check reads
-         the whole image without holding it */
-      uint8_t *image = (uint8_t *)(g_files.blob + p->pp->blob_offset + (v->first_page + k) * ps);
-      (void)madvise(image, n * ps, MADV_POPULATE_READ);
-      for (uint64_t j = 0; j < n; j++) {
-        uint64_t page = v->first_page + k + j;
-        if (discarded[page]) continue;
-        if (pm[j] & (PM_PRESENT | PM_SWAPPED)) check_page(vs, p, page);
-        else vs->unrestored++;
-      }
-      (void)madvise(image, n * ps, MADV_DONTNEED);
+    if (job->gone[i]) continue;
+    uint64_t n = v->pages - k < PAGEMAP_CHUNK ? v->pages - k : PAGEMAP_CHUNK;
+    off_t off = (off_t)(((p->addr[i] / ps) + k) * sizeof(uint64_t));
+    size_t want = n * sizeof(uint64_t), got = 0;
+    while (got < want) {
+      ssize_t r = pread(fd, (uint8_t *)pm + got, want - got, off + (off_t)got);
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) runner_fail(p, "reading /proc/self/pagemap failed: %s", r < 0 ? strerror(errno) : "short read");
+      got += (size_t)r;
     }
+    /* the image's pages of this chunk mapped in one call, and unmapped after: the check reads
+       the whole image without holding it */
+    uint8_t *image = (uint8_t *)(g_files.blob + p->pp->blob_offset + (v->first_page + k) * ps);
+    (void)madvise(image, n * ps, MADV_POPULATE_READ);
+    for (uint64_t j = 0; j < n; j++) {
+      uint64_t page = v->first_page + k + j;
+      if (job->discarded[page]) continue;
+      if (pm[j] & (PM_PRESENT | PM_SWAPPED)) check_page(vs, p, page);
+      else vs->unrestored++;
+    }
+    (void)madvise(image, n * ps, MADV_DONTNEED);
   }
   free(pm);
   close(fd);
+}
+
+struct check_worker {
+  struct check_job *job;
+  struct verify_state *vs;
+};
+
+static void *check_worker_main(void *arg) {
+  struct check_worker *w = arg;
+  check_chunks(w->job, w->vs);
+  return NULL;
+}
+
+static int cmp_u64(const void *a, const void *b) {
+  const uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/*
+ * Every page of p checked, by up to CHECK_THREADS_MAX threads for a large process, the helpers on
+ * any CPU (the workload has ended; SCHED_IDLE, which they inherit, keeps the check behind processes
+ * of the tree still in theirs). The first mismatches reported are the lowest pages.
+ */
+static void check_pages(struct verify_state *vs, struct runner_proc *p, const uint8_t *discarded, const uint8_t *gone) {
+  struct check_job *job = calloc(1, sizeof *job);
+  if (!job) runner_fail(p, "out of memory");
+  job->p = p;
+  job->discarded = discarded;
+  job->gone = gone;
+  for (uint32_t i = 0; i < p->pp->nvmas; i++) job->chunks += (p->vmas[i].pages + PAGEMAP_CHUNK - 1) / PAGEMAP_CHUNK;
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  uint32_t threads = p->pp->total_pages >= CHECK_THREAD_MIN_PAGES && cpus > 1 ? (uint32_t)(cpus < CHECK_THREADS_MAX ? cpus : CHECK_THREADS_MAX) : 1;
+  /* the helpers may run on any CPU; this thread stays where the placement put the process */
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  cpu_set_t all;
+  CPU_ZERO(&all);
+  for (long c = 0; c < cpus && c < CPU_SETSIZE; c++) CPU_SET(c, &all);
+  (void)pthread_attr_setaffinity_np(&attr, sizeof all, &all);
+  pthread_t th[CHECK_THREADS_MAX];
+  struct check_worker w[CHECK_THREADS_MAX];
+  uint32_t started = 1;
+  for (uint32_t t = 1; t < threads; t++) {
+    w[t].job = job;
+    w[t].vs = &job->vs[t];
+    if (pthread_create(&th[t], &attr, check_worker_main, &w[t]) != 0) break;
+    started++;
+  }
+  pthread_attr_destroy(&attr);
+  check_chunks(job, &job->vs[0]);
+  for (uint32_t t = 1; t < started; t++) pthread_join(th[t], NULL);
+  uint64_t first[CHECK_THREADS_MAX * RL_MAX_REPORTED_MISMATCHES];
+  uint32_t nfirst = 0;
+  for (uint32_t t = 0; t < started; t++) {
+    vs->checked += job->vs[t].checked;
+    vs->mismatched += job->vs[t].mismatched;
+    vs->unrestored += job->vs[t].unrestored;
+    for (uint32_t m = 0; m < job->vs[t].nfirst; m++) first[nfirst++] = job->vs[t].first[m];
+  }
+  qsort(first, nfirst, sizeof first[0], cmp_u64);
+  vs->nfirst = nfirst < RL_MAX_REPORTED_MISMATCHES ? nfirst : RL_MAX_REPORTED_MISMATCHES;
+  memcpy(vs->first, first, vs->nfirst * sizeof first[0]);
+  free(job);
 }
 
 /* progress.bin, shared with the monitor; NULL when absent (the run goes on without it). */

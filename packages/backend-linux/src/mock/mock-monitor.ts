@@ -202,6 +202,7 @@ export class MockMonitor implements NativeMonitor {
       endT: this.clock(),
       ringOverflowed: 0,
       copierCommands: this.commands,
+      sourceDrops: 0,
       faultThreadPolicy: 'default',
     };
   }
