@@ -10,5 +10,6 @@ module.exports = {
     '^@restorelab/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
     '^@restorelab/([a-z-]+)/testing$': '<rootDir>/packages/$1/src/testing/index.ts',
   },
+  setupFiles: ['<rootDir>/e2e/support/test-env.js'],
   testTimeout: 120000,
 };

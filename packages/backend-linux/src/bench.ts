@@ -4,6 +4,8 @@ import {
   readImage,
   writeImage,
   EventStore,
+  PagesCache,
+  pagesCacheFromEnv,
   RestoreSession,
   runRestore,
   Strategy,
@@ -65,7 +67,12 @@ export function requireNative() {
 }
 
 /** One run of the runner against a reference handler (no session, no events kept). */
-export async function referenceRun(workload: Workload, mode: MonitorMode, placement: Placement): Promise<NativeMonitorStats> {
+export async function referenceRun(
+  workload: Workload,
+  mode: MonitorMode,
+  placement: Placement,
+  cache: PagesCache | null = pagesCacheFromEnv(),
+): Promise<NativeMonitorStats> {
   const native = requireNative();
   const cpus = planCpus(placement, allowedCpus());
   const session = new RestoreSession(workload, [], new EventStore());
@@ -79,7 +86,7 @@ export async function referenceRun(workload: Workload, mode: MonitorMode, placem
       windowFor: () => ({ forward: 0, backward: 0 }),
       flags: PlanFlag.NoVerify | PlanFlag.Priority,
       runnerCpuMask: cpus.runnerCpuMask,
-    });
+    }, cache);
     run = new NativeRun({
       binding: native.binding,
       runnerPath: native.runnerPath,

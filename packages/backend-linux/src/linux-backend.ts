@@ -117,14 +117,18 @@ export class LinuxBackend implements RestoreBackend {
     let run: NativeRun | undefined;
     let eventLoopMask = 0;
     try {
-      writeRunFiles(dir, {
+      const cache = this.options.pagesCache === undefined ? pagesCacheFromEnv() : this.options.pagesCache;
+      const input = {
         runnerCpuMask: cpus.runnerCpuMask,
         image,
         plan: session.plan,
         traces: session.workload.traces,
-        windowFor: (pid, vma) => session.windowFor(pid, vma),
+        windowFor: (pid: number, vma: number) => session.windowFor(pid, vma),
         flags: PlanFlag.Priority | (this.options.noVerify ? PlanFlag.NoVerify : 0) | (this.options.exerciseEvents ? PlanFlag.ExerciseEvents : 0),
-      }, this.options.pagesCache === undefined ? pagesCacheFromEnv() : this.options.pagesCache);
+      };
+      const profile = options.profile;
+      if (profile) profile.time('run files', () => writeRunFiles(dir, input, cache), (source) => `pages: ${source}`);
+      else writeRunFiles(dir, input, cache);
       const t0 = b.now();
       const now = () => b.now() - t0;
       const total = image.processes.length;

@@ -223,20 +223,24 @@ export function encodeTrace(trace: ProcessTrace): Buffer {
  * under the run), else written here; zero pages are holes of a sparse file. A scratch file of the
  * run: no manifest, checksum or fsync.
  */
-export function writePagesFile(image: Image, dir: string, cache: PagesCache | null = null): string {
+/** Where a run's pages file came from. */
+export type PagesFileSource = 'the image on disk' | 'the cache' | 'generated into the cache' | 'generated into the run directory';
+
+export function writePagesFile(image: Image, dir: string, cache: PagesCache | null = null): PagesFileSource {
   const target = path.join(dir, PAGES_FILE);
   if (image instanceof FileImage) {
     fs.symlinkSync(path.resolve(image.blobPath), target);
-    return target;
+    return 'the image on disk';
   }
   if (cache && image instanceof GeneratedImage) {
+    const writes = cache.stats.writes;
     const entry = cache.pagesFileFor(image);
     try {
       fs.linkSync(entry, target);
     } catch {
       fs.symlinkSync(entry, target);
     }
-    return target;
+    return cache.stats.writes > writes ? 'generated into the cache' : 'the cache';
   }
   checkFreeDisk(dir, contentPages(image) * image.pageSize, `the pages file of image ${image.name}`);
   const fd = fs.openSync(target, 'w', 0o600);
@@ -245,10 +249,10 @@ export function writePagesFile(image: Image, dir: string, cache: PagesCache | nu
   } finally {
     fs.closeSync(fd);
   }
-  return target;
+  return 'generated into the run directory';
 }
 
-export function writeRunFiles(dir: string, input: PlanInput, cache: PagesCache | null = null): void {
+export function writeRunFiles(dir: string, input: PlanInput, cache: PagesCache | null = null): PagesFileSource {
   fs.writeFileSync(path.join(dir, PLAN_FILE), encodePlan(input), { mode: 0o600 });
   input.image.processes.forEach((p, i) => {
     const trace = input.traces.find((t) => t.pid === p.pid);
@@ -256,7 +260,7 @@ export function writeRunFiles(dir: string, input: PlanInput, cache: PagesCache |
     fs.writeFileSync(path.join(dir, `trace-${i}.bin`), encodeTrace(trace ?? empty), { mode: 0o600 });
   });
   fs.writeFileSync(path.join(dir, PROGRESS_FILE), Buffer.alloc(8 * input.image.processes.length), { mode: 0o600 });
-  writePagesFile(input.image, dir, cache);
+  return writePagesFile(input.image, dir, cache);
 }
 
 /** Accesses replayed so far by each process (the runner updates progress.bin every 4096). */

@@ -6,6 +6,7 @@ import { SimRun } from './sim-run';
 export class SimBackend implements RestoreBackend {
   readonly name = 'sim';
   readonly description = 'discrete-event simulator on a virtual clock with a calibrated cost model';
+  readonly clock = 'virtual';
 
   constructor(readonly costModel: CostModel = defaultCostModel) {}
 

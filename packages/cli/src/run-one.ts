@@ -4,6 +4,7 @@ import {
   parseSpec,
   RestoreBackend,
   RunOutcome,
+  RunProfile,
   runRestore,
   StrategyRegistry,
   Workload,
@@ -22,6 +23,7 @@ export interface RunOneRequest {
   readonly logPath: string | null;
   readonly onProgress?: (fraction: number) => void;
   readonly signal?: AbortSignal;
+  readonly profile?: RunProfile;
 }
 
 /**
@@ -68,5 +70,6 @@ export async function runOne(container: Container, req: RunOneRequest): Promise<
     logPath: req.logPath,
     onProgress: req.onProgress,
     signal: req.signal,
+    profile: req.profile,
   });
 }

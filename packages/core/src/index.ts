@@ -51,3 +51,5 @@ export * from './model/image-limits';
 export * from './errors/did-you-mean';
 export * from './image/pages-cache';
 export * from './image/pages-blob';
+export * from './metrics/run-profile';
+export * from './metrics/restore-phases';

@@ -2,6 +2,8 @@ import { Argv, CommandModule } from 'yargs';
 import { benchDecisionLatency, BenchDecisionLatencyResult, benchOverhead, BenchOverheadResult, Placement } from '@restorelab/backend-linux';
 import { UsageError } from '@restorelab/core';
 import { renderTable } from '../format/table';
+import { benchRestore, RestoreBenchRow } from '../bench/restore-bench';
+import { createContainer } from '../container';
 import { JsonArgs, print, printJson, withJson, withPlacement } from './common-options';
 
 interface BenchOverheadArgs extends JsonArgs {
@@ -128,9 +130,65 @@ const decisionLatency: CommandModule<object, BenchDecisionArgs> = {
   },
 };
 
+interface BenchRestoreArgs extends JsonArgs {
+  pages?: number[];
+  repeat?: number;
+  placement?: Placement;
+}
+
+/** One row per workload: the reference's batched copy, the real eager restore, their ratios. */
+export function formatBenchRestore(rows: readonly RestoreBenchRow[]): string {
+  const table = renderTable(
+    [
+      { header: 'workload', align: 'left' },
+      { header: 'reference GB/s', align: 'right' },
+      { header: 'restore ms', align: 'right' },
+      { header: 'restore GB/s', align: 'right' },
+      { header: 'ratio', align: 'right' },
+      { header: 'copy phase GB/s', align: 'right' },
+      { header: 'ratio', align: 'right' },
+    ],
+    rows.map((r) => [
+      r.workload,
+      r.referenceGBps.toFixed(3),
+      r.restoreMs.toFixed(1),
+      r.restoreGBps.toFixed(3),
+      r.restoreRatio.toFixed(3),
+      r.copyGBps.toFixed(3),
+      r.copyRatio.toFixed(3),
+    ]),
+  );
+  return [
+    'run --backend linux --strategy eager (verified; restore: RestoreStarted to the last page present) against the C reference\'s 512-page UFFDIO_COPY calls from the same pages file, best of each',
+    table,
+    'target: restore ratio >= 0.9',
+  ].join('\n');
+}
+
+const restore: CommandModule<object, BenchRestoreArgs> = {
+  command: 'restore',
+  describe: 'a real eager restore (run --backend linux --strategy eager) against the batched UFFDIO_COPY floor, in this process',
+  builder: (y: Argv) =>
+    withJson(
+      withPlacement(y)
+        .option('pages', { type: 'number', array: true, requiresArg: true, describe: 'pages of each seq workload (default 65536 262144)' })
+        .option('repeat', { type: 'number', requiresArg: true, describe: 'measured rounds after a warm-up, the best is kept (default 3)' })
+        .check(positiveIntegers('repeat'))
+        .check((a) => {
+          for (const p of (a.pages as number[] | undefined) ?? []) if (!(Number.isInteger(p) && p >= 1)) throw new UsageError(`--pages must be positive integers, got ${p}`);
+          return true;
+        }),
+    ) as unknown as Argv<BenchRestoreArgs>,
+  handler: async (args) => {
+    const rows = await benchRestore(await createContainer({ placement: args.placement }), { pages: args.pages, repeat: args.repeat, placement: args.placement });
+    if (args.json) printJson(rows);
+    else print(formatBenchRestore(rows));
+  },
+};
+
 export const benchCommandModule: CommandModule = {
   command: 'bench',
   describe: 'benchmarks',
-  builder: (y: Argv) => y.command(overhead).command(decisionLatency).demandCommand(1, 'say which benchmark: restorelab bench overhead | decision-latency'),
+  builder: (y: Argv) => y.command(overhead).command(decisionLatency).command(restore).demandCommand(1, 'say which benchmark: restorelab bench overhead | decision-latency | restore'),
   handler: () => undefined,
 };

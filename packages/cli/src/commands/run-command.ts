@@ -1,7 +1,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Argv, CommandModule } from 'yargs';
-import { RunOutcome, RunResult, StrategyRegistry, UsageError } from '@restorelab/core';
+import { performance } from 'perf_hooks';
+import { ProfilePhase, restorePhases, RunOutcome, RunProfile, RunResult, StrategyRegistry, UsageError } from '@restorelab/core';
+import { renderProfile, RunPhases } from '../format/profile-table';
 import { createContainer } from '../container';
 import { defaultStacks } from '../default-comparison';
 import { ExitError } from '../errors';
@@ -24,6 +26,7 @@ interface RunArgs extends ContainerArgs, JsonArgs {
   'log-dir'?: string;
   repeat: number;
   force: boolean;
+  profile: boolean;
 }
 
 function builder(y: Argv): Argv<RunArgs> {
@@ -39,6 +42,11 @@ function builder(y: Argv): Argv<RunArgs> {
     .option('seed', seedOption('seed of the run (and of the workload unless its spec sets one)'))
     .option('log-dir', { type: 'string', requiresArg: true, describe: 'write one event log per run into this directory' })
     .option('force', { type: 'boolean', default: false, describe: 'overwrite event logs of the same runs in --log-dir' })
+    .option('profile', {
+      type: 'boolean',
+      default: false,
+      describe: 'print where each run\'s wall time went (set-up, runner start, copies, workload, verification, teardown)',
+    })
     .option('repeat', { type: 'number', default: 1, requiresArg: true, describe: 'run each stack this many times (one row and one log each)' })
     .check((a) => {
       if (!(Number.isSafeInteger(a.repeat) && a.repeat >= 1 && a.repeat <= 1000)) throw new UsageError(`--repeat must be an integer from 1 to 1000, got ${a.repeat}`);
@@ -60,9 +68,11 @@ export async function runCommand(args: RunArgs): Promise<void> {
 }
 
 async function runStacks(args: RunArgs, signal: AbortSignal): Promise<void> {
-  const container = await createContainer(containerOptionsOf(args));
+  const shared = new RunProfile();
+  shared.add('start-up (node, modules)', performance.now());
+  const container = await shared.timeAsync('container and backend', () => createContainer(containerOptionsOf(args)));
   const backend = await availableBackend(container, args.backend);
-  const workload = createWorkload(container, args.workload, args.seed);
+  const workload = shared.time('workload generation', () => createWorkload(container, args.workload, args.seed));
   const given = args.strategy && args.strategy.length > 0 ? args.strategy : defaultStacks(container, workload);
   const registry = container.get<StrategyRegistry>(StrategyRegistry);
   const seen = new Set<string>();
@@ -91,11 +101,15 @@ async function runStacks(args: RunArgs, signal: AbortSignal): Promise<void> {
 
   const progress = new Progress(process.stderr);
   const outcomes: RunOutcome[] = [];
+  const profiles: RunPhases[] = [];
   for (let i = 0; i < stacks.length; i++) {
     progress.begin(`[${i + 1}/${stacks.length}] ${stacks[i]}`);
+    const profile = new RunProfile();
+    const t0 = performance.now();
     try {
       outcomes.push(
         await runOne(container, {
+          profile,
           backend: backend.name,
           workload,
           strategy: stacks[i],
@@ -108,16 +122,33 @@ async function runStacks(args: RunArgs, signal: AbortSignal): Promise<void> {
     } finally {
       progress.end();
     }
+    profiles.push(runPhases(stacks[i], profile, outcomes[i], performance.now() - t0, backend.clock === 'virtual'));
   }
 
   const results: RunResult[] = outcomes.map((o) => o.result);
-  if (args.json) printJson(results);
+  if (args.json) printJson(args.profile ? results.map((r, i) => ({ ...r, profile: profiles[i].phases })) : results);
   else print(`${runHeader(backend.name, workload.spec, args.seed)}\n${renderRunTable(results)}`);
+  if (args.profile && !args.json) print(`\n${renderProfile(shared.phases, profiles, performance.now())}`);
 
   outcomes.forEach((o, i) => strategyFailureLines(stacks[i], o.store).forEach((l) => printErr(l)));
   const failed = outcomes.filter((o) => !o.result.verified);
   for (const o of failed) printErr(failureReason(o.store, o.result));
   if (failed.length > 0) throw new ExitError(1);
+}
+
+/**
+ * The run's set-up phases, the log's, and the rest of its wall time (results, log, waits). A
+ * simulator's log is in virtual time: its run is one phase of wall time, the restore is not counted.
+ */
+function runPhases(stack: string, profile: RunProfile, outcome: RunOutcome, wallMs: number, virtual: boolean): RunPhases {
+  const known = (ps: readonly ProfilePhase[]) => ps.reduce((n, p) => n + p.ms, 0);
+  if (virtual) {
+    const rest = { name: 'simulation, results and log', ms: Math.max(0, wallMs - known(profile.phases)) };
+    return { stack, phases: [...profile.phases, rest] };
+  }
+  const phases = [...profile.phases, ...restorePhases(outcome.store)];
+  const rest = { name: 'results, log and the rest', ms: Math.max(0, wallMs - known(phases)) };
+  return { stack, phases: [...phases, rest], restoreMs: outcome.result.metrics.restoreNs / 1e6 };
 }
 
 export const runCommandModule: CommandModule<object, RunArgs> = {

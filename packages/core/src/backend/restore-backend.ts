@@ -1,3 +1,4 @@
+import type { RunProfile } from '../metrics/run-profile';
 import type { BackendSession } from './backend-session';
 
 export interface BackendAvailability {
@@ -11,6 +12,8 @@ export interface BackendRunOptions {
   /** Called now and then with the fraction of the workload done (0..1), for progress bars. */
   readonly onProgress?: (fraction: number) => void;
   readonly signal?: AbortSignal;
+  /** Where the backend times its set-up before RestoreStarted (run files, pages). */
+  readonly profile?: RunProfile;
 }
 
 /**
@@ -24,6 +27,8 @@ export const RestoreBackend = Symbol('RestoreBackend');
 export interface RestoreBackend {
   readonly name: string;
   readonly description: string;
+  /** What the log's timestamps measure: wall time (default), or a simulator's virtual time. */
+  readonly clock?: 'wall' | 'virtual';
   availability(): Promise<BackendAvailability>;
   /** Facts recorded in the log's metadata (cost model, kernel, features). */
   describe(): Readonly<Record<string, unknown>>;

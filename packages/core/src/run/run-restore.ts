@@ -9,6 +9,7 @@ import { Workload } from '../model/workload';
 import { checkFreeDisk } from '../io/free-disk';
 import { expectedLogBytes } from '../workloads/workload-size';
 import { AttachedStrategy, RestoreSession } from '../session/restore-session';
+import { RunProfile } from '../metrics/run-profile';
 
 export interface RunRequest {
   readonly backend: RestoreBackend;
@@ -21,6 +22,8 @@ export interface RunRequest {
   readonly logPath: string | null;
   readonly onProgress?: (fraction: number) => void;
   readonly signal?: AbortSignal;
+  /** Told the set-up phases the log does not see. */
+  readonly profile?: RunProfile;
 }
 
 export interface RunOutcome {
@@ -70,8 +73,9 @@ export async function runRestore(req: RunRequest): Promise<RunOutcome> {
   if (req.logPath) store.addListener(new EventLogWriter(req.logPath, meta));
   let session: RestoreSession | undefined;
   try {
-    session = new RestoreSession(req.workload, req.strategies, store);
-    await req.backend.run(session, { seed: req.seed, onProgress: req.onProgress, signal: req.signal });
+    const strategies = req.strategies;
+    session = req.profile ? req.profile.time('plan', () => new RestoreSession(req.workload, strategies, store)) : new RestoreSession(req.workload, strategies, store);
+    await req.backend.run(session, { seed: req.seed, onProgress: req.onProgress, signal: req.signal, profile: req.profile });
   } finally {
     session?.finish();
     store.close();
