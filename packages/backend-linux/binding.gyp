@@ -14,6 +14,7 @@
         "native/addon/end-report.cc",
         "native/addon/run-dir-io.cc",
         "native/addon/pages-source.cc",
+        "native/addon/page-content.cc",
         "native/addon/thread-priority.cc",
         "native/common/uffd-open.c"
       ],

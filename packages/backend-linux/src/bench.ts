@@ -4,6 +4,7 @@ import {
   readImage,
   writeImage,
   EventStore,
+  GeneratedImage,
   PagesCache,
   pagesCacheFromEnv,
   RestoreSession,
@@ -15,6 +16,7 @@ import * as fs from 'fs';
 import { LinuxBackend, makeRunDir } from './linux-backend';
 import { loadNative, MonitorMode, NativeMonitorStats } from './native-binding';
 import { NativeRun } from './native-run';
+import { writeGeneratedPages } from './generated-pages';
 import { allowedCpus, DEFAULT_PLACEMENT, Placement, planCpus } from './placement';
 import { PlanFlag, writeRunFiles } from './run-files';
 
@@ -71,9 +73,10 @@ export async function referenceRun(
   workload: Workload,
   mode: MonitorMode,
   placement: Placement,
-  cache: PagesCache | null = pagesCacheFromEnv(),
+  cache?: PagesCache | null,
 ): Promise<NativeMonitorStats> {
   const native = requireNative();
+  const writeGenerated = (image: GeneratedImage, fd: number) => writeGeneratedPages(native.binding, image, fd);
   const cpus = planCpus(placement, allowedCpus());
   const session = new RestoreSession(workload, [], new EventStore());
   const dir = makeRunDir();
@@ -86,7 +89,7 @@ export async function referenceRun(
       windowFor: () => ({ forward: 0, backward: 0 }),
       flags: PlanFlag.NoVerify | PlanFlag.Priority,
       runnerCpuMask: cpus.runnerCpuMask,
-    }, cache);
+    }, cache === undefined ? pagesCacheFromEnv(process.env, writeGenerated) : cache, writeGenerated);
     run = new NativeRun({
       binding: native.binding,
       runnerPath: native.runnerPath,

@@ -10,6 +10,7 @@ import {
   CopyCause,
   CopyPriority,
   FaultRules,
+  GeneratedImage,
   PagesCache,
   pagesCacheFromEnv,
   RestoreBackend,
@@ -20,6 +21,7 @@ import {
 import { describeHost, unavailableReason } from './doctor';
 import { loadNative, NativeLoad, NativeMonitorStats } from './native-binding';
 import { NativeRun } from './native-run';
+import { writeGeneratedPages } from './generated-pages';
 import { allowedCpus, CpuPlan, DEFAULT_PLACEMENT, Placement, planCpus } from './placement';
 import { PlanFlag, processIndex, readProgress, writeRunFiles } from './run-files';
 
@@ -117,7 +119,8 @@ export class LinuxBackend implements RestoreBackend {
     let run: NativeRun | undefined;
     let eventLoopMask = 0;
     try {
-      const cache = this.options.pagesCache === undefined ? pagesCacheFromEnv() : this.options.pagesCache;
+      const writeGenerated = (img: GeneratedImage, fd: number) => writeGeneratedPages(b, img, fd);
+      const cache = this.options.pagesCache === undefined ? pagesCacheFromEnv(process.env, writeGenerated) : this.options.pagesCache;
       const input = {
         runnerCpuMask: cpus.runnerCpuMask,
         image,
@@ -127,8 +130,8 @@ export class LinuxBackend implements RestoreBackend {
         flags: PlanFlag.Priority | (this.options.noVerify ? PlanFlag.NoVerify : 0) | (this.options.exerciseEvents ? PlanFlag.ExerciseEvents : 0),
       };
       const profile = options.profile;
-      if (profile) profile.time('run files', () => writeRunFiles(dir, input, cache), (source) => `pages: ${source}`);
-      else writeRunFiles(dir, input, cache);
+      if (profile) profile.time('run files', () => writeRunFiles(dir, input, cache, writeGenerated), (source) => `pages: ${source}`);
+      else writeRunFiles(dir, input, cache, writeGenerated);
       const t0 = b.now();
       const now = () => b.now() - t0;
       const total = image.processes.length;

@@ -111,6 +111,11 @@ export interface NativeBinding {
   /** Pins the calling JS thread to a CPU mask (0: leaves it alone); returns the mask it had (0: unknown). */
   pinCurrentThread(mask: number): number;
   measureKernelCosts(): KernelCosts;
+  /**
+   * Writes generated page contents (core's fillPageContent) into fd: runs holds (byte offset, pid,
+   * first page, count) quadruples.
+   */
+  writePageContent(fd: number, seed: number, runs: Float64Array): void;
   readonly formatVersion: number;
 }
 

@@ -6,6 +6,7 @@ import {
   FaultWindowRule,
   FileImage,
   GeneratedImage,
+  GeneratedPagesWriter,
   Image,
   PagesCache,
   PrefillSource,
@@ -226,7 +227,7 @@ export function encodeTrace(trace: ProcessTrace): Buffer {
 /** Where a run's pages file came from. */
 export type PagesFileSource = 'the image on disk' | 'the cache' | 'generated into the cache' | 'generated into the run directory';
 
-export function writePagesFile(image: Image, dir: string, cache: PagesCache | null = null): PagesFileSource {
+export function writePagesFile(image: Image, dir: string, cache: PagesCache | null = null, writeGenerated?: GeneratedPagesWriter): PagesFileSource {
   const target = path.join(dir, PAGES_FILE);
   if (image instanceof FileImage) {
     fs.symlinkSync(path.resolve(image.blobPath), target);
@@ -245,14 +246,17 @@ export function writePagesFile(image: Image, dir: string, cache: PagesCache | nu
   checkFreeDisk(dir, contentPages(image) * image.pageSize, `the pages file of image ${image.name}`);
   const fd = fs.openSync(target, 'w', 0o600);
   try {
-    writePagesBlob(image, fd);
+    if (writeGenerated && image instanceof GeneratedImage) {
+      fs.ftruncateSync(fd, image.blobBytes);
+      writeGenerated(image, fd);
+    } else writePagesBlob(image, fd);
   } finally {
     fs.closeSync(fd);
   }
   return 'generated into the run directory';
 }
 
-export function writeRunFiles(dir: string, input: PlanInput, cache: PagesCache | null = null): PagesFileSource {
+export function writeRunFiles(dir: string, input: PlanInput, cache: PagesCache | null = null, writeGenerated?: GeneratedPagesWriter): PagesFileSource {
   fs.writeFileSync(path.join(dir, PLAN_FILE), encodePlan(input), { mode: 0o600 });
   input.image.processes.forEach((p, i) => {
     const trace = input.traces.find((t) => t.pid === p.pid);
@@ -260,7 +264,7 @@ export function writeRunFiles(dir: string, input: PlanInput, cache: PagesCache |
     fs.writeFileSync(path.join(dir, `trace-${i}.bin`), encodeTrace(trace ?? empty), { mode: 0o600 });
   });
   fs.writeFileSync(path.join(dir, PROGRESS_FILE), Buffer.alloc(8 * input.image.processes.length), { mode: 0o600 });
-  return writePagesFile(input.image, dir, cache);
+  return writePagesFile(input.image, dir, cache, writeGenerated);
 }
 
 /** Accesses replayed so far by each process (the runner updates progress.bin every 4096). */

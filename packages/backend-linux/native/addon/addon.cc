@@ -16,6 +16,7 @@
 #include "../common/uffd-open.h"
 #include "costs.h"
 #include "monitor.h"
+#include "page-content.h"
 #include "thread-priority.h"
 
 namespace restorelab {
@@ -289,6 +290,24 @@ Napi::Value MeasureKernelCosts(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// writePageContent(fd, seed, runs): runs is a Float64Array of (byte offset, pid, first page, count) quadruples.
+Napi::Value WritePageContent(const Napi::CallbackInfo& info) {
+  const int fd = info[0].As<Napi::Number>().Int32Value();
+  const uint32_t seed = info[1].As<Napi::Number>().Uint32Value();
+  Napi::Float64Array a = info[2].As<Napi::Float64Array>();
+  std::vector<ContentRun> runs(a.ElementLength() / 4);
+  for (size_t i = 0; i < runs.size(); i++) {
+    runs[i] = ContentRun{static_cast<uint64_t>(a[4 * i]), static_cast<uint32_t>(a[4 * i + 1]), static_cast<uint64_t>(a[4 * i + 2]),
+                         static_cast<uint64_t>(a[4 * i + 3])};
+  }
+  try {
+    writeContentRuns(fd, seed, runs.data(), runs.size());
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(info.Env(), e.what());
+  }
+  return info.Env().Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Monitor", MonitorWrap::Init(env));
   exports.Set("now", Napi::Function::New(env, Now));
@@ -296,6 +315,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("probeFaultThread", Napi::Function::New(env, ProbeFaultThread));
   exports.Set("pinCurrentThread", Napi::Function::New(env, PinCurrentThread));
   exports.Set("measureKernelCosts", Napi::Function::New(env, MeasureKernelCosts));
+  exports.Set("writePageContent", Napi::Function::New(env, WritePageContent));
   exports.Set("formatVersion", Napi::Number::New(env, RL_FORMAT_VERSION));
   return exports;
 }

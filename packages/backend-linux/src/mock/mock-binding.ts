@@ -1,3 +1,5 @@
+import * as fs from 'fs';
+import { fillPageContent, PAGE_SIZE } from '@restorelab/core';
 import { ErrnoInfo, NativeBinding, NativeLoad } from '../native-binding';
 import { MockMonitor } from './mock-monitor';
 import { MOCK_RUNNER_SOURCE } from './mock-runner';
@@ -22,6 +24,17 @@ export const mockBinding: NativeBinding = {
   pinCurrentThread: () => 0,
   measureKernelCosts: () => {
     throw new Error('the mock binding has no kernel to measure');
+  },
+  writePageContent: (fd, seed, runs) => {
+    const page = new Uint32Array(PAGE_SIZE / 4);
+    const bytes = new Uint8Array(page.buffer);
+    for (let r = 0; r + 3 < runs.length; r += 4) {
+      for (let k = 0; k < runs[r + 3]; k++) {
+        fillPageContent(seed, runs[r + 1], runs[r + 2] + k, page);
+        let done = 0;
+        while (done < PAGE_SIZE) done += fs.writeSync(fd, bytes, done, PAGE_SIZE - done, runs[r] + k * PAGE_SIZE + done);
+      }
+    }
   },
   formatVersion: 3,
 };

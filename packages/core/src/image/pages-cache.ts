@@ -9,6 +9,9 @@ import { GeneratedImage } from '../workloads/generated-image';
 import { hash32 } from '../workloads/random';
 import { writePagesBlob } from './pages-blob';
 
+/** Writes a generated image's pages blob into an open file. */
+export type GeneratedPagesWriter = (image: GeneratedImage, fd: number) => void;
+
 /** Bumped whenever fillPageContent or the blob layout changes: older entries are never used. */
 export const PAGES_CACHE_VERSION = 1;
 const SUFFIX = '.pages';
@@ -37,6 +40,8 @@ export class PagesCache {
   constructor(
     readonly dir: string,
     readonly maxBytes: number = DEFAULT_MAX_GIB * 2 ** 30,
+    /** Writes an entry's blob (a backend may do it natively; the same bytes as writePagesBlob). */
+    private readonly writeBlob: GeneratedPagesWriter = writePagesBlob,
   ) {}
 
   get stats(): PagesCacheStats {
@@ -63,7 +68,7 @@ export class PagesCache {
     const tmp = `${entry}.tmp-${process.pid}`;
     const fd = fs.openSync(tmp, 'w', 0o600);
     try {
-      writePagesBlob(image, fd);
+      this.writeBlob(image, fd);
     } catch (e) {
       fs.closeSync(fd);
       fs.rmSync(tmp, { force: true });
@@ -180,7 +185,7 @@ export function defaultPagesCacheDir(env: NodeJS.ProcessEnv = process.env): stri
  * The cache as the environment sets it: RESTORELAB_PAGES_CACHE is a directory or `off` (default
  * defaultPagesCacheDir()), RESTORELAB_PAGES_CACHE_GIB its size limit (default 16). Null when off.
  */
-export function pagesCacheFromEnv(env: NodeJS.ProcessEnv = process.env): PagesCache | null {
+export function pagesCacheFromEnv(env: NodeJS.ProcessEnv = process.env, writeBlob?: GeneratedPagesWriter): PagesCache | null {
   const where = env.RESTORELAB_PAGES_CACHE?.trim();
   if (where === 'off' || where === '0') return null;
   const gibText = env.RESTORELAB_PAGES_CACHE_GIB?.trim();
@@ -190,5 +195,5 @@ export function pagesCacheFromEnv(env: NodeJS.ProcessEnv = process.env): PagesCa
     if (!Number.isFinite(gib) || gib < 0) throw new UsageError(`RESTORELAB_PAGES_CACHE_GIB must be a number of GiB >= 0, got "${gibText}"`);
   }
   const dir = where ? path.resolve(where) : defaultPagesCacheDir(env);
-  return new PagesCache(dir, gib * 2 ** 30);
+  return new PagesCache(dir, gib * 2 ** 30, writeBlob);
 }
