@@ -1,5 +1,5 @@
 import { Argv, CommandModule } from 'yargs';
-import { compareLogs, LogComparison, readAnyLog } from '../experiment/compare-logs';
+import type { LogComparison } from '../experiment/compare-logs';
 import { renderTable } from '../format/table';
 import { JsonArgs, print, printJson, withJson } from './common-options';
 
@@ -67,6 +67,8 @@ export function renderComparison(c: LogComparison): string {
 
 /** Two runs side by side: metrics, and where their demand-fault sequences diverge. */
 export async function runCompareCommand(args: CompareArgs): Promise<void> {
+  // loaded here: apache-arrow costs every other command's start-up ~70 ms
+  const { compareLogs, readAnyLog } = await import('../experiment/compare-logs');
   const c = compareLogs(args.a, readAnyLog(args.a), args.b, readAnyLog(args.b));
   if (args.json) printJson(c);
   else print(renderComparison(c));

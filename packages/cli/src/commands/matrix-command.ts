@@ -4,7 +4,7 @@ import { UsageError } from '@restorelab/core';
 import { ExitError } from '../errors';
 import { DEFAULT_MAX_RUNS } from '../experiment/expand-experiment';
 import { MatrixProgress, matrixProgress } from '../experiment/matrix-progress';
-import { runLabel, runMatrix, UnavailableBackend } from '../experiment/run-matrix';
+import type { UnavailableBackend } from '../experiment/run-matrix';
 import { parseShard } from '../experiment/shard';
 import { interruptOnSignals } from './interrupt';
 import { ContainerArgs, containerOptionsOf, print, printErr, withContainerOptions } from './common-options';
@@ -63,6 +63,8 @@ function unavailableNote(unavailable: readonly UnavailableBackend[]): string {
 
 export async function runMatrixCommand(args: MatrixArgs): Promise<void> {
   const shard = args.shard !== undefined ? parseShard(args.shard) : undefined;
+  // loaded here: the matrix's dependencies (Arrow, ajv, yaml) cost every other command's start-up
+  const { runLabel, runMatrix } = await import('../experiment/run-matrix');
   const progress = matrixProgress(process.stderr);
   // Ctrl-C or SIGTERM: finished runs are kept, a second one exits at once
   const interrupt = interruptOnSignals(() => {

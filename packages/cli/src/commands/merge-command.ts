@@ -1,6 +1,5 @@
 import * as path from 'path';
 import { Argv, CommandModule } from 'yargs';
-import { mergeShards } from '../experiment/merge-shards';
 import { print, printErr } from './common-options';
 
 interface MergeArgs {
@@ -17,6 +16,7 @@ function builder(y: Argv): Argv<MergeArgs> {
 }
 
 export async function runMergeCommand(args: MergeArgs): Promise<void> {
+  const { mergeShards } = await import('../experiment/merge-shards');
   const outcome = mergeShards(args.dirs, args.out, { report: args.report });
   const rel = path.relative(process.cwd(), outcome.dir) || '.';
   print(`merged ${args.dirs.length} shard${args.dirs.length === 1 ? '' : 's'}: ${outcome.finished}/${outcome.planned} runs in ${rel}`);

@@ -1,7 +1,6 @@
 import * as path from 'path';
 import { Argv, CommandModule } from 'yargs';
 import { readPlan } from '../experiment/output-dir';
-import { writeOutputs } from '../experiment/write-outputs';
 import { print } from './common-options';
 
 interface ReportArgs {
@@ -15,6 +14,7 @@ function builder(y: Argv): Argv<ReportArgs> {
 /** Rewrites results.csv, results.json and report.html from the runs the directory holds. */
 export async function runReportCommand(args: ReportArgs): Promise<void> {
   const plan = readPlan(args.dir);
+  const { writeOutputs } = await import('../experiment/write-outputs');
   const table = writeOutputs(args.dir, plan);
   print(`${path.join(args.dir, 'report.html')}: ${table.rows.length}/${plan.runs.length} runs`);
 }

@@ -101,6 +101,17 @@ describe('where a restore\'s time goes (e2e)', () => {
     expect(text.stdout).toMatch(/^target: restore ratio >= 0\.9$/m);
   });
 
+  it('a run loads neither Arrow, ajv nor yaml: those are for the commands that read and write experiments', async () => {
+    const hook = path.join(cacheDir(), 'modules.js');
+    const out = path.join(path.dirname(hook), 'modules.txt');
+    fs.writeFileSync(hook, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(out)}, Object.keys(require.cache).join('\\n')));\n`);
+    const r = await cli(['run', '--workload', 'seq:pages=64', '--strategy', 'eager'], { env: { NODE_OPTIONS: `--require ${hook}` } });
+    expect(r.code).toBe(0);
+    const loaded = fs.readFileSync(out, 'utf8').split('\n');
+    expect(loaded.some((m) => m.includes(`${path.sep}rxjs${path.sep}`))).toBe(true);
+    for (const heavy of ['apache-arrow', 'ajv', 'yaml']) expect(loaded.filter((m) => m.includes(`node_modules${path.sep}${heavy}${path.sep}`))).toEqual([]);
+  });
+
   it('refuses a pages cache size that is not a number, in one line', async () => {
     const r = await cli(['run', '--backend', 'linux', '--workload', 'seq:pages=64', '--strategy', 'eager'], { env: { RESTORELAB_PAGES_CACHE_GIB: 'lots' } });
     expect(r.code).not.toBe(0);
