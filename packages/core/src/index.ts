@@ -53,3 +53,4 @@ export * from './image/pages-cache';
 export * from './image/pages-blob';
 export * from './metrics/run-profile';
 export * from './metrics/restore-phases';
+export * from './events/event-fields';

@@ -5,6 +5,7 @@ import { compareCommand } from './compare-command';
 import { doctorCommandModule } from './doctor-command';
 import { fidelityCommand } from './fidelity-command';
 import { imageCommandModule } from './image-command';
+import { logTablesCommand } from './log-tables-command';
 import { matrixCommand } from './matrix-command';
 import { mergeCommand } from './merge-command';
 import { newCommandModule } from './new-command';
@@ -19,6 +20,7 @@ export const commands: CommandModule[] = [
   runCommandModule,
   replayCommandModule,
   compareCommand,
+  logTablesCommand,
   matrixCommand,
   mergeCommand,
   reportCommand,

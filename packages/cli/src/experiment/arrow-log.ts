@@ -19,6 +19,7 @@ import {
 } from 'apache-arrow';
 import {
   checkRunMeta,
+  EVENT_FIELDS,
   EVENT_KIND_COUNT,
   EventKindName,
   EventLog,
@@ -39,6 +40,11 @@ const ROWS_PER_BATCH = 1 << 16;
  * indices into the `restorelab.strings` metadata array.
  */
 export const ARROW_LOG_COLUMNS = ['seq', 't_ns', 'kind', 'kind_name', 'pid', 'a', 'b', 'c', 'd'] as const;
+
+/** What a, b, c and d mean for each kind, by kind name (null: unused): EVENT_FIELDS for readers without restorelab. */
+const FIELDS_JSON = JSON.stringify(
+  Object.fromEntries(Object.entries(EVENT_FIELDS).map(([k, fields]) => [EventKindName[Number(k)], fields.map((f) => f?.name ?? null)])),
+);
 
 const kindNames = Array.from({ length: EVENT_KIND_COUNT }, (_, k) => EventKindName[k] ?? 'None');
 
@@ -64,6 +70,7 @@ function schema(meta: RunMeta, store: EventStore): Schema {
     ['restorelab.format', ARROW_LOG_FORMAT],
     ['restorelab.meta', JSON.stringify(meta)],
     ['restorelab.strings', JSON.stringify(strings)],
+    ['restorelab.fields', FIELDS_JSON],
   ]);
   return new Schema(fields, metadata);
 }

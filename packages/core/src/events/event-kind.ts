@@ -87,6 +87,7 @@ export const RejectReasonName = ['duplicate', 'EEXIST', 'ENOENT', 'out-of-range'
 
 /** image: pre-dumped pages; strategy: a plan hook's prefill; inherited: present in a child after fork (COW). */
 export const PrefillSource = { Image: 0, Strategy: 1, Inherited: 2 } as const;
+export const PrefillSourceName = ['image', 'strategy', 'inherited'] as const;
 
 export const FaultFlag = { Write: 1, WriteProtect: 2 } as const;
 
