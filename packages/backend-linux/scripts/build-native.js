@@ -3,6 +3,8 @@
  * Builds the native addon and the workload runner (binding.gyp) with node-gyp.
  * Not Linux, or no C/C++ toolchain: one warning line, a note for the backend's "unavailable"
  * reason, exit 0. On Linux with a toolchain, a compile error fails the build.
+ * `--install` (the package's install script): in a source checkout (src/ beside it) the
+ * repository's own build does it, so the install step leaves it.
  */
 'use strict';
 const { spawnSync } = require('child_process');
@@ -24,6 +26,7 @@ function has(cmd, args) {
   return !r.error && r.status === 0;
 }
 
+if (process.argv.includes('--install') && fs.existsSync(path.join(root, 'src'))) process.exit(0);
 if (process.platform !== 'linux') skip(`userfaultfd needs Linux, this is ${process.platform}`);
 const cxx = process.env.CXX || 'g++';
 const cc = process.env.CC || 'cc';
@@ -37,11 +40,12 @@ const missing = [
   .map(([cmd]) => cmd);
 if (missing.length) skip(`missing build tools: ${missing.join(', ')}`);
 
-let gyp;
+// the repository's node-gyp, else the one npm runs install scripts with
+let gyp = process.env.npm_config_node_gyp;
 try {
   gyp = require.resolve('node-gyp/bin/node-gyp.js', { paths: [root, process.cwd()] });
 } catch {
-  skip('node-gyp is not installed (it is a devDependency of the repository root)');
+  if (!gyp) skip('node-gyp is not installed (it is a devDependency of the repository root)');
 }
 
 const args = [gyp, 'rebuild'];

@@ -65,6 +65,8 @@ export async function runCommand(args: RunArgs): Promise<void> {
   } finally {
     interrupt.release();
   }
+  // a signal the event loop heard only once the last restore had ended: its results stand, the exit code says it came
+  if (interrupt.exitCode !== undefined) throw new ExitError(interrupt.exitCode, 'interrupted after the last run had ended (its results are above)');
 }
 
 async function runStacks(args: RunArgs, signal: AbortSignal): Promise<void> {

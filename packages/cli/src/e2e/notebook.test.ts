@@ -7,8 +7,13 @@ const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 
 /** The notebook path of docs/notebook.md, as printed: matrix, log-tables, the example's CDF. */
 describe('logs for notebooks (e2e)', () => {
+  const made: string[] = [];
+  afterAll(() => made.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
   it('matrix, then log-tables of its output directory, then the polars example draws each run\'s latency CDF', async () => {
-    const out = path.join(tempDir('notebook'), 'quick');
+    const base = tempDir('notebook');
+    made.push(base);
+    const out = path.join(base, 'quick');
     expect((await cli(['matrix', path.join(ROOT, 'examples', 'quick.yaml'), '--out', out, '--no-report'])).code).toBe(0);
     const tables = await cli(['log-tables', out, '--out', path.join(out, 'tables'), '--kind', 'FaultResolved', '--json']);
     expect(tables.code).toBe(0);
