@@ -25,8 +25,8 @@ const chromium = findChromium();
 if (!chromium) console.warn('report-chromium.test: SKIPPED: no chromium on PATH (install it: apt-get install -y chromium)');
 const withChromium = chromium ? it : it.skip;
 
-/** The DOM after the page's scripts ran (virtual time lets vega-embed's promises settle). */
-function renderedDom(file: string, profile: string): string {
+/** The DOM after the page's scripts ran (virtual time lets vega-embed's promises settle), in a window `width` px wide. */
+function renderedDom(file: string, profile: string, width = 1400): string {
   const r = spawnSync(
     chromium!,
     [
@@ -40,6 +40,7 @@ function renderedDom(file: string, profile: string): string {
       '--disable-sync',
       `--user-data-dir=${profile}`,
       '--virtual-time-budget=30000',
+      `--window-size=${width},1000`,
       '--dump-dom',
       `file://${file}`,
     ],
@@ -71,7 +72,7 @@ describe('report.html', () => {
   it('is self-contained: no external script, style or image', () => {
     const html = fs.readFileSync(path.join(dir, 'report.html'), 'utf8');
     const scripts = html.match(/<script[^>]*>/g) ?? [];
-    expect(scripts).toEqual(['<script>', '<script>', '<script>', '<script type="application/json" id="report-specs">', '<script>']);
+    expect(scripts).toEqual(['<script>', '<script>', '<script>', '<script type="application/json" id="report-data">', '<script type="application/json" id="report-specs">', '<script>']);
     const markup = html.replace(/<script[^>]*>[\s\S]*?<\/script>/g, '');
     // (booleans: a failure must not print the megabytes of inlined Vega)
     expect({ external: /\b(src|href)=|<link\b|url\(/i.test(markup) }).toEqual({ external: false });
@@ -81,7 +82,8 @@ describe('report.html', () => {
   withChromium('renders every chart in headless Chromium', () => {
     const plan = readPlan(dir);
     const ids = reportCharts(buildReportData(plan, plan.runs, new Map()), '').map((c) => c.id);
-    expect(ids).toHaveLength(5);
+    // the simulator-vs-Linux chart only when both backends ran
+    expect(ids).toEqual(['chart-latency-cdf', 'chart-workload-time', 'chart-stall', 'chart-faults', 'chart-late', 'chart-presence', 'chart-accuracy-coverage']);
     const dom = renderedDom(path.join(dir, 'report.html'), path.join(tmp, 'profile'));
     const body = /<body( data-charts=[^>]*)>/.exec(dom)?.[1] ?? '';
     expect(body).toContain('data-report="ready"');
@@ -96,6 +98,38 @@ describe('report.html', () => {
     // the tables have one row per strategy and workload, and one per run
     expect((elementHtml(dom, 'results-summary', '</table>').match(/<tr/g) ?? []).length).toBe(1 + 8);
     expect((elementHtml(dom, 'results-runs', '</table>').match(/<tr/g) ?? []).length).toBe(1 + 16);
+  });
+
+  withChromium('fits windows 1280 to 1920 px wide: no chart, table or the page wider than the window, five workloads too', async () => {
+    const five = path.join(tmp, 'five.yaml');
+    const workloads = ['zipf', 'seq', 'stride', 'hotcold', 'uniform'].map((w) => `  - name: ${w}\n    params: { pages: 512 }`).join('\n');
+    fs.writeFileSync(five, `name: five\nbackends: [sim]\nrepetitions: 1\nseed: 1\nworkloads:\n${workloads}\nstrategies:\n  - demand-only\n  - neighbor-prefetch:window=16\n  - hot-first-precopy\n  - thp-guard,neighbor-prefetch:window=8\n`);
+    await runMatrix({ file: five, out: path.join(tmp, 'five'), jobs: 2 });
+    for (const [report, charts] of [
+      [path.join(dir, 'report.html'), 7],
+      [path.join(tmp, 'five', 'report.html'), 7],
+    ] as const) {
+      for (const width of [1280, 1600, 1920]) {
+        const body = /<body( data-charts=[^>]*)>/.exec(renderedDom(report, path.join(tmp, `profile-${width}`), width))?.[1] ?? '';
+        expect({ width, body }).toEqual({ width, body: expect.stringContaining(`data-charts-rendered="${charts}" data-report="ready" data-overflow=""`) });
+      }
+    }
+    // and the check can fail: a phone-sized window does not fit the tables
+    const narrow = /<body( data-charts=[^>]*)>/.exec(renderedDom(path.join(dir, 'report.html'), path.join(tmp, 'profile-narrow'), 600))?.[1] ?? '';
+    expect(narrow).toMatch(/data-overflow="[^"]*results-runs[^"]*"/);
+  });
+
+  it('embeds its data once, as columns and rows', () => {
+    const html = fs.readFileSync(path.join(dir, 'report.html'), 'utf8');
+    const data = /<script type="application\/json" id="report-data">([\s\S]*?)<\/script>/.exec(html)![1];
+    const specs = /<script type="application\/json" id="report-specs">([\s\S]*?)<\/script>/.exec(html)![1];
+    const parsed = JSON.parse(data) as Record<string, { columns: string[]; rows: unknown[][] }>;
+    expect(Object.keys(parsed)).toEqual(['runs', 'cdf', 'presence', 'pairs']);
+    expect(parsed.runs.rows).toHaveLength(16);
+    expect(parsed.runs.columns).toContain('latePrefetches');
+    // the specs name their datasets instead of holding rows
+    expect(specs).not.toContain('"values"');
+    expect(data.length + specs.length).toBeLessThan(300_000);
   });
 
   withChromium('renders an empty chart set without errors (no run finished yet)', () => {

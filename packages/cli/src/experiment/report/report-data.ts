@@ -15,6 +15,7 @@ export interface RunPoint {
   readonly p99Us: number;
   readonly restoreMs: number;
   readonly workloadMs: number;
+  readonly latePrefetches: number;
   readonly pagesCopied: number;
   readonly prefetchAccuracy: number | null;
   readonly coverage: number | null;
@@ -61,6 +62,22 @@ export interface GroupRow {
   readonly coverage: Stat;
 }
 
+/** One (workload, strategy) pair that ran on both the simulator and Linux: a metric's means side by side. */
+export interface BackendPair {
+  readonly workload: string;
+  readonly strategy: string;
+  readonly metric: string;
+  readonly sim: number;
+  readonly linux: number;
+}
+
+/** The metrics compared between the backends, as RunPoint fields with their titles. */
+export const PAIRED_METRICS: readonly { readonly field: 'demandFaults' | 'workloadMs' | 'stallMs'; readonly title: string }[] = [
+  { field: 'demandFaults', title: 'demand faults' },
+  { field: 'workloadMs', title: 'workload time (ms)' },
+  { field: 'stallMs', title: 'stall time (ms)' },
+];
+
 export interface ReportData {
   readonly name: string;
   readonly description?: string;
@@ -73,6 +90,7 @@ export interface ReportData {
   readonly runs: readonly RunPoint[];
   readonly cdf: readonly CdfPoint[];
   readonly presence: readonly PresencePoint[];
+  readonly pairs: readonly BackendPair[];
   readonly groups: readonly GroupRow[];
 }
 
@@ -116,6 +134,7 @@ export function buildReportData(
       p99Us: m.stallLatencyNs.p99 / 1e3,
       restoreMs: m.restoreNs / 1e6,
       workloadMs: m.workloadNs / 1e6,
+      latePrefetches: m.latePrefetches,
       pagesCopied: m.pagesCopied.demand + m.pagesCopied.prefetch + m.pagesCopied.precopy + m.pagesCopied.background,
       prefetchAccuracy: m.prefetchAccuracy,
       coverage: m.coverage,
@@ -192,6 +211,19 @@ export function buildReportData(
     );
   }
 
+  const pairs: BackendPair[] = [];
+  const mean = (backend: string, workload: string, strategy: string, field: (typeof PAIRED_METRICS)[number]['field']) =>
+    stat(runs.filter((p) => p.backend === backend && p.workload === workload && p.strategy === strategy).map((p) => p[field])).mean;
+  for (const workload of uniqueInOrder(runs.map((r) => r.workload))) {
+    for (const strategy of uniqueInOrder(runs.map((r) => r.strategy))) {
+      for (const m of PAIRED_METRICS) {
+        const sim = mean('sim', workload, strategy, m.field);
+        const linux = mean('linux', workload, strategy, m.field);
+        if (sim !== null && linux !== null) pairs.push({ workload, strategy, metric: m.title, sim, linux });
+      }
+    }
+  }
+
   return {
     name: meta.name,
     ...(meta.description ? { description: meta.description } : {}),
@@ -203,6 +235,7 @@ export function buildReportData(
     runs,
     cdf,
     presence,
+    pairs,
     groups: groupRows,
   };
 }

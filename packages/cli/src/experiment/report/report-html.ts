@@ -21,14 +21,27 @@ function meanSd(s: Stat, digits: number, scale = 1): string {
   return s.n > 1 && s.sd !== null ? `${mean} ± ${num(s.sd * scale, digits)}` : mean;
 }
 
+/**
+ * A dataset as columns and rows of values (numbers to 5 significant digits): the keys of each row
+ * once, not once per row.
+ */
+export function compactRows(rows: readonly object[]): { columns: string[]; rows: unknown[][] } {
+  const columns = rows.length > 0 ? Object.keys(rows[0]) : [];
+  const round = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && !Number.isInteger(v) ? Number(v.toPrecision(5)) : v);
+  return { columns, rows: rows.map((r) => columns.map((c) => round((r as Record<string, unknown>)[c]))) };
+}
+
 const STYLE = `
-body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1400px; padding: 0 1rem; color: #222; }
+body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1840px; padding: 0 1rem; color: #222; }
 h1 { margin-bottom: .2rem; } h2 { margin-top: 2.2rem; border-bottom: 1px solid #ddd; padding-bottom: .2rem; }
 .caption, .meta { color: #555; max-width: 60rem; }
-table { border-collapse: collapse; font-size: 13px; margin-top: .5rem; }
-th, td { border-bottom: 1px solid #e4e4e4; padding: 3px 8px; text-align: right; white-space: nowrap; }
+table { border-collapse: collapse; font-size: 12px; margin-top: .5rem; }
+th, td { border-bottom: 1px solid #e4e4e4; padding: 3px 6px; text-align: right; white-space: nowrap; }
+th { white-space: normal; vertical-align: bottom; }
+.table { max-width: 100%; overflow-x: auto; }
 th { background: #f6f6f6; position: sticky; top: 0; }
 td.t, th.t { text-align: left; }
+td.s { white-space: normal; overflow-wrap: anywhere; min-width: 9rem; max-width: 16rem; }
 tr.bad td { color: #b00020; }
 .chart { overflow-x: auto; }
 details { margin-top: 1rem; }
@@ -37,11 +50,34 @@ details { margin-top: 1rem; }
 const PAGE_SCRIPT = `
 (function () {
   var specs = JSON.parse(document.getElementById('report-specs').textContent);
+  var packed = JSON.parse(document.getElementById('report-data').textContent);
+  var datasets = {};
+  Object.keys(packed).forEach(function (name) {
+    var cols = packed[name].columns;
+    datasets[name] = packed[name].rows.map(function (r) {
+      var o = {};
+      for (var i = 0; i < cols.length; i++) o[cols[i]] = r[i];
+      return o;
+    });
+  });
   var body = document.body;
   var done = 0;
+  // wider than the window: what the reader would have to scroll to see (the tests check there is none)
+  function overflowing() {
+    var wide = [];
+    if (document.documentElement.scrollWidth > window.innerWidth) wide.push('page');
+    document.querySelectorAll('.chart, .table').forEach(function (el) {
+      if (el.scrollWidth > el.clientWidth + 1) wide.push(el.id || el.firstElementChild.id);
+    });
+    return wide.join(' ');
+  }
   Promise.all(specs.map(function (c) {
     var el = document.getElementById(c.id);
-    return vegaEmbed(el, c.spec, { renderer: 'svg', actions: { export: true, source: false, compiled: false, editor: false } })
+    var spec = c.spec;
+    spec.datasets = datasets;
+    // as many panels side by side as fit (axis, labels and padding about 45 px each, and the first column's axis title)
+    if (c.panelWidth) spec.columns = Math.max(1, Math.floor((el.clientWidth - 60) / (c.panelWidth + 45)));
+    return vegaEmbed(el, spec, { renderer: 'svg', actions: { export: true, source: false, compiled: false, editor: false } })
       .then(function () {
         el.setAttribute('data-rendered', 'true');
         done++;
@@ -52,7 +88,10 @@ const PAGE_SCRIPT = `
         el.textContent = 'This chart failed to render: ' + ((e && e.message) || e);
         throw e;
       });
-  })).then(function () { body.setAttribute('data-report', 'ready'); }, function () { body.setAttribute('data-report', 'error'); });
+  })).then(function () {
+    body.setAttribute('data-overflow', overflowing());
+    body.setAttribute('data-report', 'ready');
+  }, function () { body.setAttribute('data-report', 'error'); });
 })();
 `;
 
@@ -89,7 +128,7 @@ function groupTable(d: ReportData): string {
       meanSd(g.coverage, 1, 100),
     ];
     const cls = g.verified < g.runs ? ' class="bad"' : '';
-    return `<tr${cls}>${cells.map((c, i) => `<td${i < 3 ? ' class="t"' : ''}>${c}</td>`).join('')}</tr>`;
+    return `<tr${cls}>${cells.map((c, i) => `<td${i === 2 ? ' class="t s"' : i < 3 ? ' class="t"' : ''}>${c}</td>`).join('')}</tr>`;
   });
   return `<table id="results-summary"><thead><tr>${head.map(([h, c]) => `<th${c ? ` class="${c}"` : ''}>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('\n')}</tbody></table>`;
 }
@@ -114,7 +153,7 @@ function runTable(d: ReportData): string {
       r.prefetchAccuracy === null ? '–' : num(r.prefetchAccuracy * 100, 1),
       r.coverage === null ? '–' : num(r.coverage * 100, 1),
     ];
-    return `<tr${r.verified ? '' : ' class="bad"'}>${cells.map((c, i) => `<td${i < 4 ? ' class="t"' : ''}>${c}</td>`).join('')}</tr>`;
+    return `<tr${r.verified ? '' : ' class="bad"'}>${cells.map((c, i) => `<td${i === 3 ? ' class="t s"' : i < 4 ? ' class="t"' : ''}>${c}</td>`).join('')}</tr>`;
   });
   return `<table id="results-runs"><thead><tr>${head.map((h, i) => `<th${i < 4 ? ' class="t"' : ''}>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('\n')}</tbody></table>`;
 }
@@ -159,12 +198,13 @@ ${d.description ? `<p class="meta">${esc(d.description)}</p>` : ''}
 ${sections}
 <section><h2>Results</h2>
 <p class="caption">Per backend, workload and strategy: mean ± standard deviation over the repetitions.</p>
-${groupTable(d)}
+<div class="table">${groupTable(d)}</div>
 <details><summary>Every run (${finished})</summary>
-${runTable(d)}
+<div class="table">${runTable(d)}</div>
 </details>
 </section>
-<script type="application/json" id="report-specs">${scriptJson(charts.map((c) => ({ id: c.id, spec: c.spec })))}</script>
+<script type="application/json" id="report-data">${scriptJson({ runs: compactRows(d.runs), cdf: compactRows(d.cdf), presence: compactRows(d.presence), pairs: compactRows(d.pairs) })}</script>
+<script type="application/json" id="report-specs">${scriptJson(charts.map((c) => ({ id: c.id, spec: c.spec, panelWidth: c.panelWidth })))}</script>
 <script>${PAGE_SCRIPT}</script>
 </body>
 </html>
