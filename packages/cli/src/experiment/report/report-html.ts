@@ -1,3 +1,4 @@
+import { gzipSync } from 'zlib';
 import { reportCharts } from './report-charts';
 import { ReportData, Stat } from './report-data';
 import { InlineScript, vegaScripts } from './vega-assets';
@@ -31,6 +32,11 @@ export function compactRows(rows: readonly object[]): { columns: string[]; rows:
   return { columns, rows: rows.map((r) => columns.map((c) => round((r as Record<string, unknown>)[c]))) };
 }
 
+/** The report's datasets as gzip in base64 (the page inflates them with DecompressionStream). */
+export function packData(value: unknown): string {
+  return gzipSync(Buffer.from(JSON.stringify(value)), { level: 9 }).toString('base64');
+}
+
 const STYLE = `
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1840px; padding: 0 1rem; color: #222; }
 h1 { margin-bottom: .2rem; } h2 { margin-top: 2.2rem; border-bottom: 1px solid #ddd; padding-bottom: .2rem; }
@@ -50,17 +56,27 @@ details { margin-top: 1rem; }
 const PAGE_SCRIPT = `
 (function () {
   var specs = JSON.parse(document.getElementById('report-specs').textContent);
-  var packed = JSON.parse(document.getElementById('report-data').textContent);
   var datasets = {};
-  Object.keys(packed).forEach(function (name) {
-    var cols = packed[name].columns;
-    datasets[name] = packed[name].rows.map(function (r) {
-      var o = {};
-      for (var i = 0; i < cols.length; i++) o[cols[i]] = r[i];
-      return o;
-    });
-  });
   var body = document.body;
+  // the datasets: gzip, base64 (a tenth of the JSON)
+  function loadData() {
+    var b64 = document.getElementById('report-data').textContent.trim();
+    var bin = atob(b64);
+    var bytes = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
+    return new Response(stream).text().then(function (text) {
+      var packed = JSON.parse(text);
+      Object.keys(packed).forEach(function (name) {
+        var cols = packed[name].columns;
+        datasets[name] = packed[name].rows.map(function (r) {
+          var o = {};
+          for (var j = 0; j < cols.length; j++) o[cols[j]] = r[j];
+          return o;
+        });
+      });
+    });
+  }
   var done = 0;
   // wider than the window: what the reader would have to scroll to see (the tests check there is none)
   function overflowing() {
@@ -71,7 +87,7 @@ const PAGE_SCRIPT = `
     });
     return wide.join(' ');
   }
-  Promise.all(specs.map(function (c) {
+  loadData().then(function () { return Promise.all(specs.map(function (c) {
     var el = document.getElementById(c.id);
     var spec = c.spec;
     spec.datasets = datasets;
@@ -88,7 +104,7 @@ const PAGE_SCRIPT = `
         el.textContent = 'This chart failed to render: ' + ((e && e.message) || e);
         throw e;
       });
-  })).then(function () {
+  })); }).then(function () {
     body.setAttribute('data-overflow', overflowing());
     body.setAttribute('data-report', 'ready');
   }, function () { body.setAttribute('data-report', 'error'); });
@@ -203,7 +219,7 @@ ${sections}
 <div class="table">${runTable(d)}</div>
 </details>
 </section>
-<script type="application/json" id="report-data">${scriptJson({ runs: compactRows(d.runs), cdf: compactRows(d.cdf), presence: compactRows(d.presence), pairs: compactRows(d.pairs) })}</script>
+<script type="application/gzip" id="report-data">${packData({ runs: compactRows(d.runs), cdf: compactRows(d.cdf), presence: compactRows(d.presence), pairs: compactRows(d.pairs) })}</script>
 <script type="application/json" id="report-specs">${scriptJson(charts.map((c) => ({ id: c.id, spec: c.spec, panelWidth: c.panelWidth })))}</script>
 <script>${PAGE_SCRIPT}</script>
 </body>
