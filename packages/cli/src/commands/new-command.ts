@@ -35,19 +35,37 @@ export async function scaffoldStrategy(name: string, dir: string): Promise<strin
   return written;
 }
 
+/** A path as one shell word. */
+const shellWord = (s: string) => (/^[\w./@%+=:,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+/** How this CLI is run from a shell here: `restorelab` when that is it on the PATH, else `node <its bin.js>`. */
+function thisCli(): { command: string; onPath: boolean } {
+  const bin = fs.realpathSync(process.argv[1] ?? '');
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const candidate = path.join(dir, 'restorelab');
+    try {
+      if (dir && fs.realpathSync(candidate) === bin) return { command: 'restorelab', onPath: true };
+    } catch {
+      // not there
+    }
+  }
+  return { command: `node ${shellWord(bin)}`, onPath: false };
+}
+
 async function newStrategyCommand(args: NewStrategyArgs): Promise<void> {
   const dir = path.resolve(args.dir ?? packageNameFor(args.name));
   const files = await scaffoldStrategy(args.name, dir);
   const relative = path.relative(process.cwd(), dir);
   const rel = relative === '' ? '.' : relative.startsWith('..') || path.isAbsolute(relative) ? relative : `.${path.sep}${relative}`;
+  const cli = thisCli();
   print(
     [
       `created strategy '${args.name}' in ${rel}:`,
       ...files.map((f) => `  ${path.relative(dir, f)}`),
       '',
       'next:',
-      `  restorelab run --plugin ${rel} --strategy ${args.name} --strategy demand-only`,
-      `  node ${path.join(rel, 'test.js')}`,
+      `  ${cli.command} run --plugin ${rel} --strategy ${args.name} --strategy demand-only`,
+      `  ${cli.onPath ? '' : `RESTORELAB_CLI=${shellWord(fs.realpathSync(process.argv[1] ?? ''))} `}node ${shellWord(path.join(rel, 'test.js'))}`,
     ].join('\n'),
   );
 }

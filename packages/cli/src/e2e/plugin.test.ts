@@ -1,3 +1,4 @@
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { linuxUnavailableReason } from '@restorelab/backend-linux';
@@ -82,6 +83,16 @@ describe('plugins (e2e)', () => {
     expect(selfTest.stderr).toBe('');
     expect(selfTest.stdout).toMatch(/^ok: next-pages verified, \d+ demand faults \(demand-only: \d+\)/);
     expect(selfTest.code).toBe(0);
+  });
+
+  it('prints next steps that run as printed, from where it was run', async () => {
+    const created = await cli(['new', 'strategy', 'printed-steps'], { cwd: dir });
+    const steps = created.stdout.split('\n').slice(created.stdout.split('\n').indexOf('next:') + 1).filter((l) => l.trim() !== '');
+    expect(steps).toHaveLength(2);
+    for (const step of steps) {
+      const r = spawnSync('sh', ['-c', step.trim()], { cwd: dir, encoding: 'utf8', env: { ...process.env, RESTORELAB_CLI: '', RESTORELAB_DEBUG: '' } });
+      expect({ step, code: r.status, stderr: r.stderr }).toEqual({ step, code: 0, stderr: '' });
+    }
   });
 
   it('refuses to scaffold into a directory that is not empty', async () => {
