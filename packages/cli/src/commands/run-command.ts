@@ -124,7 +124,7 @@ async function runStacks(args: RunArgs, signal: AbortSignal): Promise<void> {
     } finally {
       progress.end();
     }
-    profiles.push(runPhases(stacks[i], profile, outcomes[i], performance.now() - t0, backend.clock === 'virtual'));
+    if (args.profile) profiles.push(runPhases(stacks[i], profile, outcomes[i], performance.now() - t0, backend.clock === 'virtual'));
   }
 
   const results: RunResult[] = outcomes.map((o) => o.result);

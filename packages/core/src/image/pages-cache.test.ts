@@ -1,3 +1,4 @@
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -62,6 +63,17 @@ describe('PagesCache', () => {
     cache.pagesFileFor(img);
     expectBlobOf(file, img);
     expect(cache.stats.writes).toBe(3);
+  });
+
+  it('replaces a FIFO where an entry should be, without blocking on it', () => {
+    const cache = new PagesCache(dir);
+    const img = image('seq:pages=32');
+    const entry = cache.entryPath(img);
+    fs.mkdirSync(dir, { recursive: true });
+    execFileSync('mkfifo', [entry]);
+    expect(cache.pagesFileFor(img)).toBe(entry);
+    expect(fs.statSync(entry).isFile()).toBe(true);
+    expectBlobOf(entry, img);
   });
 
   it('evicts the least recently used entries beyond its size, never the one just written', () => {

@@ -4,6 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { UsageError } from '../errors/usage-error';
 import { checkFreeDisk } from '../io/free-disk';
+import { openRegularFile } from '../io/regular-file';
 import { contentPages, PageFlag } from '../model/image';
 import { GeneratedImage } from '../workloads/generated-image';
 import { hash32 } from '../workloads/random';
@@ -83,14 +84,15 @@ export class PagesCache {
 
   private usable(entry: string, image: GeneratedImage): boolean {
     let fd: number;
+    let size: number;
     try {
-      fd = fs.openSync(entry, 'r');
+      // a FIFO or a device where an entry should be is no entry (and must not block)
+      ({ fd, size } = openRegularFile(entry));
     } catch {
       return false;
     }
     try {
-      const st = fs.fstatSync(fd);
-      if (!st.isFile() || st.size !== image.blobBytes) return false;
+      if (size !== image.blobBytes) return false;
       const want = new Uint8Array(image.pageSize);
       const got = new Uint8Array(image.pageSize);
       for (const [pid, page, offset] of spotPages(image)) {
