@@ -1,4 +1,6 @@
 import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { ignoreElements, map, take } from 'rxjs';
 import { SimBackend } from '@restorelab/backend-sim';
 import {
@@ -200,6 +202,24 @@ describe('the linux backend', () => {
     expect(out.result.verified).toBe(true);
     expect(out.result.metrics.pagesCopied.precopy).toBe(65536);
     expect(backend.lastStats!.sourceDrops).toBeGreaterThanOrEqual(3);
+  });
+
+  linuxTest('restores a generated image whose last pages are zero from a fresh pages cache, twice (written, then reused)', async () => {
+    // the backend's own cache (from the environment) and its native page writer
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rl-pages-cache-e2e-'));
+    const was = process.env.RESTORELAB_PAGES_CACHE;
+    process.env.RESTORELAB_PAGES_CACHE = dir;
+    try {
+      for (let i = 0; i < 2; i++) {
+        const out = await run(new LinuxBackend(), 'seq:pages=64,zeroFraction=0.5,seed=1', 'eager');
+        expect(out.result.verified).toBe(true);
+      }
+      expect(fs.readdirSync(dir)).toHaveLength(1);
+    } finally {
+      if (was === undefined) delete process.env.RESTORELAB_PAGES_CACHE;
+      else process.env.RESTORELAB_PAGES_CACHE = was;
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   linuxTest('checks a large process with several threads: the mismatches and the first of them as the simulator finds them', async () => {

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { builtInWorkloads, DefaultWorkloadRegistry, GeneratedImage, writePagesBlob } from '@restorelab/core';
+import { builtInWorkloads, DefaultWorkloadRegistry, GeneratedImage, PageFlag, PagesCache, writePagesBlob } from '@restorelab/core';
 import { writeGeneratedPages } from './generated-pages';
 import { mockBinding } from './mock/mock-binding';
 import { loadNative, NativeBinding } from './native-binding';
@@ -33,12 +33,20 @@ describe.each(bindings)('writeGeneratedPages (%s binding)', (name, binding) => {
     (spec) => {
       const image = registry.create(spec).image as GeneratedImage;
       const want = written(`${name}-js`, (fd) => writePagesBlob(image, fd));
-      const got = written(`${name}-gen`, (fd) => {
-        fs.ftruncateSync(fd, image.blobBytes);
-        writeGeneratedPages(binding, image, fd);
-      });
+      const got = written(`${name}-gen`, (fd) => writeGeneratedPages(binding, image, fd));
       expect(got.length).toBe(want.length);
       expect(Buffer.compare(got, want)).toBe(0);
     },
   );
+
+  it('writes the whole blob when the last pages are zero: a cache entry it wrote is used again', () => {
+    const image = registry.create('seq:pages=64,zeroFraction=0.5,seed=1').image as GeneratedImage;
+    const last = image.processes[image.processes.length - 1];
+    expect(last.pageFlags[last.totalPages - 1] & PageFlag.Content).toBe(0);
+    const cache = new PagesCache(path.join(dir, `${name}-cache`), 2 ** 30, (img, fd) => writeGeneratedPages(binding, img, fd));
+    const entry = cache.pagesFileFor(image);
+    expect(fs.statSync(entry).size).toBe(image.blobBytes);
+    expect(cache.pagesFileFor(image)).toBe(entry);
+    expect(cache.stats).toEqual({ hits: 1, writes: 1, evicted: 0 });
+  });
 });

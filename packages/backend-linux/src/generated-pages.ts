@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import { GeneratedImage, PageFlag } from '@restorelab/core';
 import { NativeBinding } from './native-binding';
 
@@ -5,11 +6,12 @@ import { NativeBinding } from './native-binding';
 const RUNS_PER_CALL = 1 << 16;
 
 /**
- * Writes a generated image's pages blob into fd natively: the same bytes as core's writePagesBlob
- * (content pages as GeneratedImage.readPage computes them, zero pages left as holes). A page shared
- * with its parent has its ancestor's content, as readPage resolves it.
+ * Writes a generated image's pages blob into fd natively: the same file as core's writePagesBlob
+ * (blobBytes long, content pages as GeneratedImage.readPage computes them, zero pages left as
+ * holes). A page shared with its parent has its ancestor's content, as readPage resolves it.
  */
 export function writeGeneratedPages(binding: NativeBinding, image: GeneratedImage, fd: number): void {
+  fs.ftruncateSync(fd, image.blobBytes);
   const byPid = new Map(image.processes.map((p) => [p.pid, p]));
   const runs = new Float64Array(4 * RUNS_PER_CALL);
   let n = 0;

@@ -246,10 +246,8 @@ export function writePagesFile(image: Image, dir: string, cache: PagesCache | nu
   checkFreeDisk(dir, contentPages(image) * image.pageSize, `the pages file of image ${image.name}`);
   const fd = fs.openSync(target, 'w', 0o600);
   try {
-    if (writeGenerated && image instanceof GeneratedImage) {
-      fs.ftruncateSync(fd, image.blobBytes);
-      writeGenerated(image, fd);
-    } else writePagesBlob(image, fd);
+    if (writeGenerated && image instanceof GeneratedImage) writeGenerated(image, fd);
+    else writePagesBlob(image, fd);
   } finally {
     fs.closeSync(fd);
   }
