@@ -4,7 +4,6 @@ import {
   readImage,
   writeImage,
   EventStore,
-  GeneratedImage,
   PagesCache,
   pagesCacheFromEnv,
   RestoreSession,
@@ -16,7 +15,7 @@ import * as fs from 'fs';
 import { LinuxBackend, makeRunDir } from './linux-backend';
 import { loadNative, MonitorMode, NativeMonitorStats } from './native-binding';
 import { NativeRun } from './native-run';
-import { writeGeneratedPages } from './generated-pages';
+import { nativePagesWriter } from './generated-pages';
 import { allowedCpus, DEFAULT_PLACEMENT, Placement, planCpus } from './placement';
 import { PlanFlag, writeRunFiles } from './run-files';
 
@@ -76,7 +75,7 @@ export async function referenceRun(
   cache?: PagesCache | null,
 ): Promise<NativeMonitorStats> {
   const native = requireNative();
-  const writeGenerated = (image: GeneratedImage, fd: number) => writeGeneratedPages(native.binding, image, fd);
+  const writeGenerated = nativePagesWriter(native.binding);
   const cpus = planCpus(placement, allowedCpus());
   const session = new RestoreSession(workload, [], new EventStore());
   const dir = makeRunDir();

@@ -1,5 +1,5 @@
 import * as fs from 'fs';
-import { GeneratedImage, PageFlag } from '@restorelab/core';
+import { GeneratedImage, GeneratedPagesWriter, PageFlag } from '@restorelab/core';
 import { NativeBinding } from './native-binding';
 
 /** Runs handed to the native side per call (32 bytes each). */
@@ -52,4 +52,9 @@ export function writeGeneratedPages(binding: NativeBinding, image: GeneratedImag
     open = false;
   }
   flush();
+}
+
+/** writeGeneratedPages with this binding, as the pages cache and the run files take a writer. */
+export function nativePagesWriter(binding: NativeBinding): GeneratedPagesWriter {
+  return (image, fd) => writeGeneratedPages(binding, image, fd);
 }

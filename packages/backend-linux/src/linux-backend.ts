@@ -10,7 +10,6 @@ import {
   CopyCause,
   CopyPriority,
   FaultRules,
-  GeneratedImage,
   PagesCache,
   pagesCacheFromEnv,
   RestoreBackend,
@@ -21,7 +20,7 @@ import {
 import { describeHost, unavailableReason } from './doctor';
 import { loadNative, NativeLoad, NativeMonitorStats } from './native-binding';
 import { NativeRun } from './native-run';
-import { writeGeneratedPages } from './generated-pages';
+import { nativePagesWriter } from './generated-pages';
 import { allowedCpus, CpuPlan, DEFAULT_PLACEMENT, Placement, planCpus } from './placement';
 import { PlanFlag, processIndex, readProgress, writeRunFiles } from './run-files';
 
@@ -119,7 +118,7 @@ export class LinuxBackend implements RestoreBackend {
     let run: NativeRun | undefined;
     let eventLoopMask = 0;
     try {
-      const writeGenerated = (img: GeneratedImage, fd: number) => writeGeneratedPages(b, img, fd);
+      const writeGenerated = nativePagesWriter(b);
       const cache = this.options.pagesCache === undefined ? pagesCacheFromEnv(process.env, writeGenerated) : this.options.pagesCache;
       const input = {
         runnerCpuMask: cpus.runnerCpuMask,

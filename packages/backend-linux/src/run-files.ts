@@ -218,15 +218,15 @@ export function encodeTrace(trace: ProcessTrace): Buffer {
   return buf;
 }
 
+/** Where a run's pages file came from. */
+export type PagesFileSource = 'the image on disk' | 'the cache' | 'generated into the cache' | 'generated into the run directory';
+
 /**
  * dir/pages.bin: a link to the image's own blob when it was read from disk, or to the cache's blob
  * of a generated image (a hard link where it can be, so evicting the entry cannot pull it from
  * under the run), else written here; zero pages are holes of a sparse file. A scratch file of the
  * run: no manifest, checksum or fsync.
  */
-/** Where a run's pages file came from. */
-export type PagesFileSource = 'the image on disk' | 'the cache' | 'generated into the cache' | 'generated into the run directory';
-
 export function writePagesFile(image: Image, dir: string, cache: PagesCache | null = null, writeGenerated?: GeneratedPagesWriter): PagesFileSource {
   const target = path.join(dir, PAGES_FILE);
   if (image instanceof FileImage) {

@@ -46,7 +46,6 @@ export async function benchRestore(container: Container, opts: RestoreBenchOptio
 async function benchOne(container: Container, workload: Workload, repeat: number, placement: Placement): Promise<RestoreBenchRow> {
   const total = workload.image.processes.reduce((n, p) => n + p.totalPages, 0);
   let reference = 0;
-  let restore = 0;
   let restoreMs = Infinity;
   let copy = 0;
   for (let i = 0; i <= repeat; i++) {
@@ -61,7 +60,6 @@ async function benchOne(container: Container, workload: Workload, repeat: number
       if (!counted) return;
       const ms = out.result.metrics.restoreNs / 1e6;
       restoreMs = Math.min(restoreMs, ms);
-      restore = Math.max(restore, gbps(total, ms));
       const phase = restorePhases(out.store).find((p) => p.name === 'precopy');
       if (phase) copy = Math.max(copy, gbps(out.result.metrics.pagesCopied.precopy, phase.ms));
     };
@@ -73,6 +71,7 @@ async function benchOne(container: Container, workload: Workload, repeat: number
       await ref();
     }
   }
+  const restore = gbps(total, restoreMs);
   return {
     workload: workload.spec,
     referenceGBps: reference,
