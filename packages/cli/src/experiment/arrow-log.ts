@@ -1,4 +1,4 @@
-import * as fs from 'fs';
+import { writeFileAtomic } from './output-dir';
 import {
   Data,
   Dictionary,
@@ -106,9 +106,7 @@ export function arrowLogBytes(meta: RunMeta, store: EventStore): Uint8Array {
 
 /** Writes the log to `file` through a temporary file, so a file that exists is complete. */
 export function writeArrowLog(file: string, meta: RunMeta, store: EventStore): void {
-  const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  fs.writeFileSync(tmp, arrowLogBytes(meta, store));
-  fs.renameSync(tmp, file);
+  writeFileAtomic(file, arrowLogBytes(meta, store));
 }
 
 /** True when the bytes start like an Arrow IPC file. */

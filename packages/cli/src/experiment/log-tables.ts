@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Float64, Int32, makeData, Table, tableToIPC, Uint32, Utf8, Vector, vectorFromArray, makeVector } from 'apache-arrow';
+import { writeFileAtomic } from './output-dir';
 import { didYouMean, EVENT_FIELDS, EventKind, EventKindName, EventLog, UsageError } from '@restorelab/core';
 
 export interface LogTable {
@@ -67,9 +68,7 @@ export function writeLogTables(log: EventLog, dir: string, kinds?: readonly numb
     table.schema.metadata.set('restorelab.meta', JSON.stringify(meta));
     const name = EventKindName[k];
     const file = path.join(dir, `${name}.arrow`);
-    const tmp = `${file}.tmp-${process.pid}`;
-    fs.writeFileSync(tmp, tableToIPC(table, 'file'));
-    fs.renameSync(tmp, file);
+    writeFileAtomic(file, tableToIPC(table, 'file'));
     out.push({ kind: name, rows: n, file });
   }
   return out;

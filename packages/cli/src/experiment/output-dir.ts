@@ -65,14 +65,13 @@ export function removeTemporaryFiles(dir: string): void {
 }
 
 export function writeJsonAtomic(file: string, value: unknown): void {
-  const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  fs.writeFileSync(tmp, JSON.stringify(value, null, 1) + '\n');
-  fs.renameSync(tmp, file);
+  writeFileAtomic(file, JSON.stringify(value, null, 1) + '\n');
 }
 
-export function writeTextAtomic(file: string, text: string): void {
+/** Writes `file` through a temporary name beside it, so a file that exists is complete. */
+export function writeFileAtomic(file: string, data: string | Uint8Array): void {
   const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  fs.writeFileSync(tmp, text);
+  fs.writeFileSync(tmp, data);
   fs.renameSync(tmp, file);
 }
 

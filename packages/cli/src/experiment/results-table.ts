@@ -1,7 +1,7 @@
 import * as path from 'path';
 import { RunMetrics } from '@restorelab/core';
 import { PlannedRun } from './expand-experiment';
-import { RunRecord, writeJsonAtomic, writeTextAtomic } from './output-dir';
+import { RunRecord, writeJsonAtomic, writeFileAtomic } from './output-dir';
 
 export type Cell = string | number | boolean | null;
 export type ResultRow = Readonly<Record<string, Cell>>;
@@ -146,7 +146,7 @@ export function toCsv(table: ResultsTable): string {
 
 /** results.csv and results.json (an array of the same rows, keys in column order). */
 export function writeResults(dir: string, table: ResultsTable): void {
-  writeTextAtomic(path.join(dir, 'results.csv'), toCsv(table));
+  writeFileAtomic(path.join(dir, 'results.csv'), toCsv(table));
   writeJsonAtomic(
     path.join(dir, 'results.json'),
     table.rows.map((row) => Object.fromEntries(table.columns.map((c) => [c, row[c] ?? null]))),

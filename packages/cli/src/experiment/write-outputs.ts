@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { MatrixPlan, readRecords, writeTextAtomic } from './output-dir';
+import { MatrixPlan, readRecords, writeFileAtomic } from './output-dir';
 import { buildReportData } from './report/report-data';
 import { renderReportHtml } from './report/report-html';
 import { buildResults, ResultsTable, writeResults } from './results-table';
@@ -15,6 +15,6 @@ export function writeOutputs(dir: string, plan: MatrixPlan, opts: { report?: boo
 
 export function writeReport(dir: string, plan: MatrixPlan, records = readRecords(dir, plan.runs)): string {
   const file = path.join(dir, 'report.html');
-  writeTextAtomic(file, renderReportHtml(buildReportData({ name: plan.name, description: plan.description }, plan.runs, records)));
+  writeFileAtomic(file, renderReportHtml(buildReportData({ name: plan.name, description: plan.description }, plan.runs, records)));
   return file;
 }
