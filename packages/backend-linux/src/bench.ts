@@ -5,6 +5,7 @@ import {
   writeImage,
   EventStore,
   PagesCache,
+  pagesGBps,
   pagesCacheFromEnv,
   RestoreSession,
   runRestore,
@@ -124,7 +125,6 @@ export async function backendRun(
   return { stats, workloadNs: out.result.metrics.workloadNs, faults: out.result.metrics.demandFaults };
 }
 
-const gbps = (pages: number, ns: number) => (ns > 0 ? (pages * 4096) / ns : 0);
 
 /** A built-in workload whose image is on disk, written once; close() removes it. */
 export interface WorkloadOnDisk {
@@ -198,10 +198,10 @@ async function benchOn(workload: Workload, repeat: number, placement: Placement)
     const copy = async (ref: boolean) => {
       if (ref) {
         const r = await referenceRun(workload, 'reference-eager', placement);
-        if (counted) refCopy = Math.max(refCopy, gbps(r.precopyPages, r.precopyNs));
+        if (counted) refCopy = Math.max(refCopy, pagesGBps(r.precopyPages, r.precopyNs));
       } else {
         const b = await backendRun(workload, precopyAll, placement);
-        if (counted) backCopy = Math.max(backCopy, gbps(b.stats.precopyPages, b.stats.precopyNs));
+        if (counted) backCopy = Math.max(backCopy, pagesGBps(b.stats.precopyPages, b.stats.precopyNs));
       }
     };
     await fault(refFirst);

@@ -1,6 +1,6 @@
 import { Container } from 'inversify';
 import { LinuxBackend, Placement, referenceRun, DEFAULT_PLACEMENT } from '@restorelab/backend-linux';
-import { restorePhases, Workload } from '@restorelab/core';
+import { pagesGBps, restorePhases, Workload } from '@restorelab/core';
 import { createWorkload, runOne } from '../run-one';
 
 export interface RestoreBenchOptions {
@@ -24,8 +24,6 @@ export interface RestoreBenchRow {
   readonly restoreRatio: number;
   readonly copyRatio: number;
 }
-
-const gbps = (pages: number, ms: number) => (ms > 0 ? (pages * 4096) / (ms * 1e6) : 0);
 
 /**
  * A real eager restore against the C reference's batched copy of the same image, in this process,
@@ -52,7 +50,7 @@ async function benchOne(container: Container, workload: Workload, repeat: number
     const counted = i > 0;
     const ref = async () => {
       const r = await referenceRun(workload, 'reference-eager', placement);
-      if (counted) reference = Math.max(reference, gbps(r.precopyPages, r.precopyNs / 1e6));
+      if (counted) reference = Math.max(reference, pagesGBps(r.precopyPages, r.precopyNs));
     };
     const real = async () => {
       const out = await runOne(container, { backend: new LinuxBackend({ placement }), workload, strategy: 'eager', seed: 1, logPath: null });
@@ -61,7 +59,7 @@ async function benchOne(container: Container, workload: Workload, repeat: number
       const ms = out.result.metrics.restoreNs / 1e6;
       restoreMs = Math.min(restoreMs, ms);
       const phase = restorePhases(out.store).find((p) => p.name === 'precopy');
-      if (phase) copy = Math.max(copy, gbps(out.result.metrics.pagesCopied.precopy, phase.ms));
+      if (phase) copy = Math.max(copy, pagesGBps(out.result.metrics.pagesCopied.precopy, phase.ms * 1e6));
     };
     if (i % 2 === 0) {
       await ref();
@@ -71,7 +69,7 @@ async function benchOne(container: Container, workload: Workload, repeat: number
       await ref();
     }
   }
-  const restore = gbps(total, restoreMs);
+  const restore = pagesGBps(total, restoreMs * 1e6);
   return {
     workload: workload.spec,
     referenceGBps: reference,

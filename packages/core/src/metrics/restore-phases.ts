@@ -1,8 +1,12 @@
 import { CopyCause, EventKind } from '../events/event-kind';
+import { PAGE_SIZE } from '../model/page';
 import { EventStore } from '../events/event-store';
 import { ProfilePhase } from './run-profile';
 
-const gbps = (pages: number, ns: number) => (ns > 0 ? ((pages * 4096) / ns).toFixed(2) : '-');
+/** Copy bandwidth of `pages` 4 KiB pages in `ns` (0 for no time). */
+export function pagesGBps(pages: number, ns: number): number {
+  return ns > 0 ? (pages * PAGE_SIZE) / ns : 0;
+}
 
 /**
  * Where a restore's time went, from the log's own timestamps: runner start to the last VMA
@@ -56,7 +60,7 @@ export function restorePhases(store: EventStore): ProfilePhase[] {
   };
   span('runner start and registration', 0, registered);
   if (precopyPages > 0) {
-    span('precopy', registered, precopyEnd, `${precopyPages} pages in ${precopyCalls} copy calls, ${gbps(precopyPages, precopyEnd - registered)} GB/s`);
+    span('precopy', registered, precopyEnd, `${precopyPages} pages in ${precopyCalls} copy calls, ${pagesGBps(precopyPages, precopyEnd - registered).toFixed(2)} GB/s`);
     span('until the workload starts', precopyEnd, workloadStart);
   } else {
     span('until the workload starts', registered, workloadStart);
