@@ -38,18 +38,20 @@ export async function scaffoldStrategy(name: string, dir: string): Promise<strin
 /** A path as one shell word. */
 const shellWord = (s: string) => (/^[\w./@%+=:,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
-/** How this CLI is run from a shell here: `restorelab` when that is it on the PATH, else `node <its bin.js>`. */
-function thisCli(): { command: string; onPath: boolean } {
+/**
+ * How a shell here runs this CLI, and what the scaffold's self-test needs to find it: `restorelab`
+ * when that is this CLI on the PATH, else `node <its bin.js>` and RESTORELAB_CLI.
+ */
+function thisCli(): { command: string; testEnv: string } {
   const bin = fs.realpathSync(process.argv[1] ?? '');
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    const candidate = path.join(dir, 'restorelab');
     try {
-      if (dir && fs.realpathSync(candidate) === bin) return { command: 'restorelab', onPath: true };
+      if (dir && fs.realpathSync(path.join(dir, 'restorelab')) === bin) return { command: 'restorelab', testEnv: '' };
     } catch {
       // not there
     }
   }
-  return { command: `node ${shellWord(bin)}`, onPath: false };
+  return { command: `node ${shellWord(bin)}`, testEnv: `RESTORELAB_CLI=${shellWord(bin)} ` };
 }
 
 async function newStrategyCommand(args: NewStrategyArgs): Promise<void> {
@@ -65,7 +67,7 @@ async function newStrategyCommand(args: NewStrategyArgs): Promise<void> {
       '',
       'next:',
       `  ${cli.command} run --plugin ${rel} --strategy ${args.name} --strategy demand-only`,
-      `  ${cli.onPath ? '' : `RESTORELAB_CLI=${shellWord(fs.realpathSync(process.argv[1] ?? ''))} `}node ${shellWord(path.join(rel, 'test.js'))}`,
+      `  ${cli.testEnv}node ${shellWord(path.join(rel, 'test.js'))}`,
     ].join('\n'),
   );
 }
