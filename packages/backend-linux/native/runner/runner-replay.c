@@ -78,22 +78,22 @@ struct check_job {
   const uint8_t *discarded;
   const uint8_t *gone;
   uint64_t chunks;            /* PAGEMAP_CHUNK-page chunks over all VMAs, in page order */
+  uint64_t *first_chunk;      /* per VMA, the index of its first chunk */
   volatile uint64_t next;     /* the next chunk to take */
   struct verify_state vs[CHECK_THREADS_MAX];
 };
 
-/* The VMA and first page of chunk c (chunks never straddle VMAs). */
-static int chunk_at(const struct runner_proc *p, uint64_t c, uint32_t *vma, uint64_t *k) {
-  for (uint32_t i = 0; i < p->pp->nvmas; i++) {
-    const uint64_t n = (p->vmas[i].pages + PAGEMAP_CHUNK - 1) / PAGEMAP_CHUNK;
-    if (c < n) {
-      *vma = i;
-      *k = c * PAGEMAP_CHUNK;
-      return 1;
-    }
-    c -= n;
+/* The VMA and first page of chunk c < job->chunks (chunks never straddle VMAs): a binary search. */
+static void chunk_at(const struct check_job *job, uint64_t c, uint32_t *vma, uint64_t *k) {
+  uint32_t lo = 0, hi = job->p->pp->nvmas;
+  while (lo + 1 < hi) {
+    const uint32_t mid = lo + (hi - lo) / 2;
+    if (job->first_chunk[mid] <= c) lo = mid;
+    else hi = mid;
   }
-  return 0;
+  /* VMAs of no chunk (0 pages) share their first chunk with the next one: take the last of them */
+  *vma = lo;
+  *k = (c - job->first_chunk[lo]) * PAGEMAP_CHUNK;
 }
 
 /*
@@ -112,7 +112,8 @@ static void check_chunks(struct check_job *job, struct verify_state *vs) {
     const uint64_t c = __atomic_fetch_add(&job->next, 1, __ATOMIC_RELAXED);
     uint32_t i;
     uint64_t k;
-    if (c >= job->chunks || !chunk_at(p, c, &i, &k)) break;
+    if (c >= job->chunks) break;
+    chunk_at(job, c, &i, &k);
     const struct rl_plan_vma *v = &p->vmas[i];
     if (job->gone[i]) continue;
     uint64_t n = v->pages - k < PAGEMAP_CHUNK ? v->pages - k : PAGEMAP_CHUNK;
@@ -167,7 +168,12 @@ static void check_pages(struct verify_state *vs, struct runner_proc *p, const ui
   job->p = p;
   job->discarded = discarded;
   job->gone = gone;
-  for (uint32_t i = 0; i < p->pp->nvmas; i++) job->chunks += (p->vmas[i].pages + PAGEMAP_CHUNK - 1) / PAGEMAP_CHUNK;
+  job->first_chunk = malloc((p->pp->nvmas + 1) * sizeof *job->first_chunk);
+  if (!job->first_chunk) runner_fail(p, "out of memory");
+  for (uint32_t i = 0; i < p->pp->nvmas; i++) {
+    job->first_chunk[i] = job->chunks;
+    job->chunks += (p->vmas[i].pages + PAGEMAP_CHUNK - 1) / PAGEMAP_CHUNK;
+  }
   long cpus = sysconf(_SC_NPROCESSORS_ONLN);
   uint32_t threads = p->pp->total_pages >= CHECK_THREAD_MIN_PAGES && cpus > 1 ? (uint32_t)(cpus < CHECK_THREADS_MAX ? cpus : CHECK_THREADS_MAX) : 1;
   /* the helpers may run on any CPU; this thread stays where the placement put the process */
@@ -200,6 +206,7 @@ static void check_pages(struct verify_state *vs, struct runner_proc *p, const ui
   qsort(first, nfirst, sizeof first[0], cmp_u64);
   vs->nfirst = nfirst < RL_MAX_REPORTED_MISMATCHES ? nfirst : RL_MAX_REPORTED_MISMATCHES;
   memcpy(vs->first, first, vs->nfirst * sizeof first[0]);
+  free(job->first_chunk);
   free(job);
 }
 
