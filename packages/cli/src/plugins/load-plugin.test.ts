@@ -1,4 +1,5 @@
 import * as fs from 'fs';
+import { execFileSync } from 'child_process';
 import * as os from 'os';
 import * as path from 'path';
 import { ContainerModule } from 'inversify';
@@ -84,6 +85,17 @@ describe('loadPlugin', () => {
     expect(usageMessage(() => loadPlugin('restorelab-strategy-that-is-not-installed', dir))).toBe(
       'plugin restorelab-strategy-that-is-not-installed: no such file, directory or installed package',
     );
+  });
+
+  it('refuses a FIFO or a device as the entry file or a package.json, without reading it', () => {
+    const fifo = path.join(dir, 'fifo.js');
+    execFileSync('mkfifo', [fifo]);
+    expect(usageMessage(() => loadPlugin(fifo))).toBe(`plugin ${fifo}: cannot load: not a regular file (a FIFO)`);
+    expect(usageMessage(() => loadPlugin('/dev/zero'))).toBe('plugin /dev/zero: cannot load: not a regular file (a character device)');
+    write('pkg/index.js', 'module.exports = {};\n');
+    execFileSync('mkfifo', [path.join(dir, 'pkg', 'package.json')]);
+    expect(usageMessage(() => loadPlugin('./pkg', dir))).toBe(`plugin ${path.join(dir, 'pkg', 'package.json')}: cannot load: not a regular file (a FIFO)`);
+    expect(usageMessage(() => loadPlugin(path.join(dir, 'pkg', 'index.js')))).toMatch(/package\.json: cannot load: not a regular file \(a FIFO\)$/);
   });
 });
 

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ContainerModule } from 'inversify';
-import { UsageError } from '@restorelab/core';
+import { FILE_LIMITS, fileError, openRegularFile, UsageError } from '@restorelab/core';
 import { shareModulesWith } from './shared-modules';
 
 export interface LoadedPlugin {
@@ -21,6 +21,11 @@ export function resolvePlugin(spec: string, cwd = process.cwd()): string {
   const asPath = path.resolve(cwd, spec);
   if (looksLikePath(spec) || fs.existsSync(asPath)) {
     if (!fs.existsSync(asPath)) throw new UsageError(`plugin ${spec}: ${asPath} does not exist`);
+    if (fs.statSync(asPath).isDirectory()) checkManifest(asPath);
+    else {
+      checkPluginFile(asPath);
+      checkManifest(pluginRoot(asPath));
+    }
     try {
       return require.resolve(asPath);
     } catch {
@@ -77,13 +82,35 @@ export function describeLoadError(e: unknown): string {
   return e.name && e.name !== 'Error' && !msg.startsWith(e.name) ? `${e.name}: ${msg}` : msg;
 }
 
+/** require() would block on a FIFO and read a device without end: only a regular file within the limit. */
+function checkPluginFile(file: string): void {
+  let size: number;
+  try {
+    const opened = openRegularFile(file);
+    fs.closeSync(opened.fd);
+    size = opened.size;
+  } catch (e) {
+    throw new UsageError(`plugin ${file}: cannot load: ${fileError(e)}`);
+  }
+  if (size > FILE_LIMITS.plugin) throw new UsageError(`plugin ${file}: ${size} bytes, more than the ${FILE_LIMITS.plugin} a plugin's entry file may have`);
+}
+
+/** Resolving and loading read the package.json of a plugin's directory (main, type). */
+function checkManifest(dir: string): void {
+  const manifest = path.join(dir, 'package.json');
+  if (fs.existsSync(manifest)) checkPluginFile(manifest);
+}
+
 /**
  * Requires a plugin (plain CommonJS, or compiled to it) and returns its ContainerModules.
  * Any failure is a UsageError naming the plugin file and the cause, in one line.
  */
 export function loadPlugin(spec: string, cwd = process.cwd()): LoadedPlugin {
   const file = resolvePlugin(spec, cwd);
-  shareModulesWith(pluginRoot(file));
+  checkPluginFile(file);
+  const root = pluginRoot(file);
+  checkManifest(root);
+  shareModulesWith(root);
   let exports: unknown;
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports

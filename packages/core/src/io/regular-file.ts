@@ -56,6 +56,8 @@ export const FILE_LIMITS = {
   costModel: 1 << 20,
   experiment: 16 << 20,
   imageManifest: 256 << 20,
+  /** A plugin's entry file, checked before require() reads it. */
+  plugin: 64 << 20,
 } as const;
 
 /** The short reason of a failed read: the errno code, or what was wrong with the file. */
