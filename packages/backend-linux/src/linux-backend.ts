@@ -10,12 +10,15 @@ import {
   CopyCause,
   CopyPriority,
   FaultRules,
+  PAGE_SIZE,
   PagesCache,
   pagesCacheFromEnv,
   RestoreBackend,
   BackendSession,
+  checkFreeDisk,
   ThpAdvice,
   ThpAdviceCode,
+  WorkloadSize,
 } from '@restorelab/core';
 import { describeHost, unavailableReason } from './doctor';
 import { loadNative, NativeLoad, NativeMonitorStats } from './native-binding';
@@ -93,6 +96,14 @@ export class LinuxBackend implements RestoreBackend {
   /** The CPU masks of this backend's placement on this machine, now. */
   cpuPlan(): CpuPlan {
     return planCpus(this.placement, allowedCpus());
+  }
+
+  /** A generated image's pages are written to the pages cache, or else into the run directory. */
+  checkFits(size: WorkloadSize, what: string): void {
+    const cache = this.options.pagesCache === undefined ? pagesCacheFromEnv(process.env) : this.options.pagesCache;
+    const pagesOf = `the pages of ${what}`;
+    if (cache) cache.checkRoomFor(size.contentBytes, size.pages * PAGE_SIZE, pagesOf);
+    else checkFreeDisk(this.options.tmpDir ?? os.tmpdir(), size.contentBytes, pagesOf);
   }
 
   describe(): Readonly<Record<string, unknown>> {

@@ -8,6 +8,7 @@ import {
   runRestore,
   StrategyRegistry,
   Workload,
+  WorkloadFits,
   WorkloadRegistry,
 } from '@restorelab/core';
 import { oneLine } from './errors';
@@ -37,9 +38,17 @@ export function workloadSpecWithSeed(container: Container, spec: string, seed: n
   return `${spec.trim()}${spec.includes(':') ? ',' : ':'}seed=${seed}`;
 }
 
-/** Generates a workload (UsageError for an unknown name or a bad parameter). */
-export function createWorkload(container: Container, spec: string, seed: number): Workload {
-  return container.get<WorkloadRegistry>(WorkloadRegistry).create(workloadSpecWithSeed(container, spec, seed));
+/**
+ * Generates a workload (UsageError for an unknown name or a bad parameter, or one too large for
+ * this machine or, as `fits` says, for where it goes: refused before it is built).
+ */
+export function createWorkload(container: Container, spec: string, seed: number, fits?: WorkloadFits): Workload {
+  return container.get<WorkloadRegistry>(WorkloadRegistry).create(workloadSpecWithSeed(container, spec, seed), fits);
+}
+
+/** What `backend` says of a workload's size before it is built. */
+export function fitsBackend(backend: RestoreBackend): WorkloadFits {
+  return (size, what) => backend.checkFits?.(size, what);
 }
 
 /** Why the backend cannot run here, in one line; undefined when it can. */
@@ -59,8 +68,8 @@ export async function availableBackend(container: Container, name: string): Prom
 /** One restore, names resolved through the registries. */
 export async function runOne(container: Container, req: RunOneRequest): Promise<RunOutcome> {
   const strategies = container.get<StrategyRegistry>(StrategyRegistry).instantiate(req.strategy);
-  const workload = typeof req.workload === 'string' ? createWorkload(container, req.workload, req.seed) : req.workload;
   const backend = typeof req.backend === 'string' ? await availableBackend(container, req.backend) : req.backend;
+  const workload = typeof req.workload === 'string' ? createWorkload(container, req.workload, req.seed, fitsBackend(backend)) : req.workload;
   return runRestore({
     backend,
     workload,

@@ -1,6 +1,6 @@
 import * as path from 'path';
 import { Argv, CommandModule } from 'yargs';
-import { readImage, UsageError, writeImage } from '@restorelab/core';
+import { checkFreeDisk, readImage, UsageError, writeImage } from '@restorelab/core';
 import { createContainer } from '../container';
 import { imageSummary } from '../format/image-summary';
 import { createWorkload } from '../run-one';
@@ -42,8 +42,9 @@ export async function imageCommand(args: ImageArgs): Promise<void> {
     return;
   }
   const container = await createContainer();
-  const workload = createWorkload(container, args.workload!, args.seed);
-  const files = writeImage(workload.image, path.resolve(args.out!));
+  const out = path.resolve(args.out!);
+  const workload = createWorkload(container, args.workload!, args.seed, (size, what) => checkFreeDisk(out, size.contentBytes, `the image of ${what}`));
+  const files = writeImage(workload.image, out);
   print(`${imageSummary(workload.image)}\nwrote ${files.manifestPath}\nwrote ${files.blobPath} (sha256 ${files.sha256})`);
 }
 

@@ -13,7 +13,7 @@ import { strategyFailureLines } from '../format/strategy-failures';
 import { logFileName, uniqueLogFileNames } from '../format/log-file-name';
 import { Progress } from '../format/progress';
 import { renderRunTable, runHeader } from '../format/run-table';
-import { availableBackend, createWorkload, runOne } from '../run-one';
+import { availableBackend, createWorkload, fitsBackend, runOne } from '../run-one';
 import { ContainerArgs, containerOptionsOf, JsonArgs, print, printErr, printJson, seedOption, withContainerOptions, withJson } from './common-options';
 
 export const DEFAULT_WORKLOAD = 'zipf:pages=16384,accesses=100000';
@@ -74,7 +74,7 @@ async function runStacks(args: RunArgs, signal: AbortSignal): Promise<void> {
   shared.add('start-up (node, modules)', performance.now());
   const container = await shared.timeAsync('container and backend', () => createContainer(containerOptionsOf(args)));
   const backend = await availableBackend(container, args.backend);
-  const workload = shared.time('workload generation', () => createWorkload(container, args.workload, args.seed));
+  const workload = shared.time('workload generation', () => createWorkload(container, args.workload, args.seed, fitsBackend(backend)));
   const given = args.strategy && args.strategy.length > 0 ? args.strategy : defaultStacks(container, workload);
   const registry = container.get<StrategyRegistry>(StrategyRegistry);
   const seen = new Set<string>();

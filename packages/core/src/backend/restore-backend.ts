@@ -1,5 +1,6 @@
 import type { RunProfile } from '../metrics/run-profile';
 import type { BackendSession } from './backend-session';
+import type { WorkloadSize } from '../workloads/workload-size';
 
 export interface BackendAvailability {
   readonly available: boolean;
@@ -32,5 +33,10 @@ export interface RestoreBackend {
   availability(): Promise<BackendAvailability>;
   /** Facts recorded in the log's metadata (cost model, kernel, features). */
   describe(): Readonly<Record<string, unknown>>;
+  /**
+   * Refuses (UsageError naming the figure and the limit), before the workload is built, one this
+   * backend could not restore here: e.g. no disk for its pages file. `what` names the workload.
+   */
+  checkFits?(size: WorkloadSize, what: string): void;
   run(session: BackendSession, options: BackendRunOptions): Promise<void>;
 }

@@ -100,6 +100,16 @@ describe('PagesCache', () => {
   });
 });
 
+describe('PagesCache.checkRoomFor', () => {
+  it('refuses pages its disk cannot hold, unless an entry of the blob\'s size may be them', () => {
+    const cache = new PagesCache(dir);
+    expect(() => cache.checkRoomFor(2 ** 60, 2 ** 60, 'the pages of w')).toThrow(/^the pages of w \(cached in .*\) needs about 1\.0 EiB in /);
+    const entry = cache.pagesFileFor(image('seq:pages=64'));
+    cache.checkRoomFor(2 ** 60, fs.statSync(entry).size, 'the pages of w');
+    cache.checkRoomFor(4096, 2 ** 60, 'the pages of w');
+  });
+});
+
 describe('pagesCacheFromEnv', () => {
   it('is off, somewhere else, or in the XDG cache', () => {
     expect(pagesCacheFromEnv({ RESTORELAB_PAGES_CACHE: 'off' })).toBeNull();

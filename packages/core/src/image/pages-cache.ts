@@ -82,6 +82,28 @@ export class PagesCache {
     return entry;
   }
 
+  /**
+   * Refuses, before an image is built, one whose pages the cache's disk has no room for, unless an
+   * entry of its blob's size is there already (it may be this image's).
+   */
+  checkRoomFor(contentBytes: number, blobBytes: number, what: string): void {
+    let names: string[];
+    try {
+      names = fs.readdirSync(this.dir);
+    } catch {
+      names = [];
+    }
+    for (const n of names) {
+      if (!n.endsWith(SUFFIX)) continue;
+      try {
+        if (fs.statSync(path.join(this.dir, n)).size === blobBytes) return;
+      } catch {
+        // gone meanwhile
+      }
+    }
+    checkFreeDisk(this.dir, contentBytes, `${what} (cached in ${this.dir})`);
+  }
+
   private usable(entry: string, image: GeneratedImage): boolean {
     let fd: number;
     let size: number;

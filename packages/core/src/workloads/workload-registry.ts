@@ -4,14 +4,20 @@ import { Workload } from '../model/workload';
 import { parseSpec, resolveParams } from '../spec/spec-parser';
 import { UsageError } from '../errors/usage-error';
 import { WorkloadContribution } from './workload-contribution';
-import { checkWorkloadFits, commonWorkloadSize } from './workload-size';
+import { checkWorkloadFits, commonWorkloadSize, WorkloadSize } from './workload-size';
+
+/** Asked, before a workload is built, whether one of this size can be held here (throws UsageError if not). */
+export type WorkloadFits = (size: WorkloadSize, what: string) => void;
 
 export const WorkloadRegistry = Symbol('WorkloadRegistry');
 export interface WorkloadRegistry {
   all(): readonly WorkloadContribution[];
   get(name: string): WorkloadContribution | undefined;
-  /** Builds `zipf:pages=65536,accesses=200000,theta=0.99,seed=1`. Throws UsageError. */
-  create(spec: string): Workload;
+  /**
+   * Builds `zipf:pages=65536,accesses=200000,theta=0.99,seed=1`. Throws UsageError. `fits` is
+   * asked, with the size worked out from the parameters, before anything is built.
+   */
+  create(spec: string, fits?: WorkloadFits): Workload;
 }
 
 export class DefaultWorkloadRegistry implements WorkloadRegistry {
@@ -22,7 +28,7 @@ export class DefaultWorkloadRegistry implements WorkloadRegistry {
   get(name: string): WorkloadContribution | undefined {
     return this.all().find((c) => c.name === name);
   }
-  create(text: string): Workload {
+  create(text: string, fits?: WorkloadFits): Workload {
     const spec = parseSpec(text, 'workload');
     const c = this.get(spec.name);
     if (!c) {
@@ -32,7 +38,10 @@ export class DefaultWorkloadRegistry implements WorkloadRegistry {
     const params = resolveParams(c.params, spec.raw, `workload ${c.name}`);
     const canonical = canonicalSpec(c.name, params);
     const size = c.size ? c.size(params) : 'pages' in c.params ? commonWorkloadSize(params, c.name) : undefined;
-    if (size) checkWorkloadFits(size, `workload ${canonical}`);
+    if (size) {
+      checkWorkloadFits(size, `workload ${canonical}`);
+      fits?.(size, `workload ${canonical}`);
+    }
     return c.create(params, canonical);
   }
 }

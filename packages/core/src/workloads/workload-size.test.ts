@@ -1,7 +1,7 @@
 import { UsageError } from '../errors/usage-error';
 import { builtInWorkloads } from './built-in-workloads';
 import { DefaultWorkloadRegistry } from './workload-registry';
-import { checkWorkloadFits, commonWorkloadSize, expectedEvents, workloadMemoryBytes } from './workload-size';
+import { checkWorkloadFits, commonWorkloadSize, expectedEvents, workloadMemoryBytes, WorkloadSize } from './workload-size';
 
 const registry = new DefaultWorkloadRegistry({ getContributions: () => [...builtInWorkloads] });
 const params = (spec: string) => {
@@ -46,5 +46,18 @@ describe('checkWorkloadFits', () => {
 
   it('is checked by the registry before anything is built', () => {
     expect(() => registry.create('forktree:pages=67108864,procs=1024')).toThrow(/68719476736 pages \(256\.0 TiB\) in all/);
+  });
+
+  it('asks the caller, with the size from the parameters, before anything is built', () => {
+    const asked: [WorkloadSize, string][] = [];
+    const w = registry.create('seq:pages=4096,zeroFraction=0.5', (s, what) => asked.push([s, what]));
+    expect(asked).toHaveLength(1);
+    expect(asked[0][0]).toMatchObject({ processes: 1, pages: 4096, contentBytes: 2048 * 4096 });
+    expect(asked[0][1]).toBe(`workload ${w.spec}`);
+    expect(() =>
+      registry.create('seq:pages=4096', () => {
+        throw new UsageError('no room');
+      }),
+    ).toThrow('no room');
   });
 });
