@@ -28,6 +28,7 @@ export class CommandGate {
   }
 
   execute(cmd: StrategyCommand): void {
+    if (typeof cmd !== 'object' || cmd === null || Array.isArray(cmd)) throw new Error(`not a command: ${describeNonCommand(cmd)}`);
     if (cmd.type === 'copy') {
       const cause = CAUSE_CODE[cmd.cause];
       const priority = PRIORITY_CODE[cmd.priority];
@@ -74,4 +75,9 @@ export class CommandGate {
     }
     return queued;
   }
+}
+
+function describeNonCommand(x: unknown): string {
+  if (Array.isArray(x)) return 'an array (a strategy\'s stream emits one command at a time: mergeMap to from(commands))';
+  return x === null ? 'null' : `a ${typeof x}`;
 }

@@ -330,6 +330,19 @@ describe('RestoreSession', () => {
       ]);
     });
 
+    it('detaches a strategy that emits something that is not a command, saying what it was', () => {
+      const emitting = (x: unknown) => ({ attach: (ctx: StrategyContext) => ctx.workloadStarted$.pipe(map(() => x as StrategyCommand)) });
+      const { store, backend } = setup(attached(['array', emitting([copyPages(1, 0, 1)])], ['null', emitting(null)], ['number', emitting(7)]));
+      backend.startup();
+      backend.workloadStarted(1);
+      const failed = rows(store).filter((r) => r[0] === 'StrategyFailed');
+      expect(failed.map((r) => [store.string(r[2]), store.string(r[3])])).toEqual([
+        ['array', "not a command: an array (a strategy's stream emits one command at a time: mergeMap to from(commands))"],
+        ['null', 'not a command: null'],
+        ['number', 'not a command: a number'],
+      ]);
+    });
+
     it('detaches a strategy whose scheduled work throws, and keeps the others on the same scheduler', () => {
       const ticks: number[] = [];
       const store = new EventStore();
