@@ -13,6 +13,7 @@ export * from './events/event-store';
 export * from './events/restore-event';
 export * from './events/event-log-writer';
 export * from './events/event-log-reader';
+export * from './events/store-checksum';
 export * from './events/run-meta';
 export * from './state/lazy-iov-list';
 export * from './state/page-fold';

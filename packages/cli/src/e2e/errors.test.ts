@@ -46,7 +46,7 @@ describe('restorelab user mistakes (e2e)', () => {
     ['a profile that is a device', ['run', '--workload', SMALL, '--strategy', 'hot-first-precopy:profile=/dev/zero'], /parameter 'profile': cannot read log \/dev\/zero: not a regular file/],
     ['a 256 TiB fork tree', ['run', '--workload', 'forktree:pages=67108864,procs=1024'], /workload forktree:.*: 68719476736 pages \(256\.0 TiB\) in all, more than an image may have \(67108864 pages, 256\.0 GiB\)$/],
     ['a workload past the memory there is', ['run', '--backend', 'linux', '--workload', 'seq:pages=67108864'], /workload seq:.*: needs about 31\.8 GiB of memory \(67108864 pages, 100663296 accesses\), [\d.]+ GiB is available$/],
-    ['an image past the free disk (nothing is written)', ['image', 'seq:pages=67108864,accesses=0,sourceAccesses=0', '--out', '/dev/shm/restorelab-e2e-no-room'], /image seq:.* needs about 256\.0 GiB in \/dev\/shm\/restorelab-e2e-no-room, which has [\d.]+ \w+ free/],
+    ['an image past the free disk (nothing is written)', ['image', 'seq:pages=67108864,accesses=0,sourceAccesses=0', '--out', '/dev/shm/restorelab-e2e-no-room'], /the image of workload seq:.* needs about 256\.0 GiB in \/dev\/shm\/restorelab-e2e-no-room, which has [\d.]+ \w+ free/],
   ])('%s', async (_what, args, message) => {
     expectUsage(await cli(args), message);
   });

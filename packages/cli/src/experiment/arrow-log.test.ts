@@ -107,6 +107,24 @@ describe('Arrow event logs', () => {
     expect(readArrowLog(file).store.length).toBe(0);
   });
 
+  it('refuses a log whose events were changed after it was written (its CRC-32)', () => {
+    const store = new EventStore();
+    store.append(EventKind.RestoreStarted, 0, 0, 1, 1, 1, 0);
+    store.append(EventKind.FaultResolved, 987654321.5, 1, 3, 1000, 0, 0);
+    const bytes = Buffer.from(arrowLogBytes(meta, store));
+    const t = Buffer.alloc(8);
+    t.writeDoubleLE(987654321.5);
+    const at = bytes.indexOf(t);
+    expect(at).toBeGreaterThan(0);
+    bytes[at] ^= 1; // the time moves by a fraction of a nanosecond: no other check sees it
+    const file = path.join(dir, 'flipped.arrow');
+    fs.writeFileSync(file, bytes);
+    expect(() => readArrowLog(file)).toThrow(new UsageError(`log ${file} is corrupt: its events do not match their CRC-32 (restorelab.crc32)`));
+    bytes[at] ^= 1;
+    fs.writeFileSync(file, bytes);
+    expectSameStore(readArrowLog(file).store, store);
+  });
+
   it('refuses files that are not restorelab Arrow logs, in one line', () => {
     const store = new EventStore();
     store.append(EventKind.RestoreStarted, 0, 0, 1, 1, 1, 0);

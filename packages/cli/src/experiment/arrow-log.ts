@@ -24,7 +24,8 @@ import {
   EventKindName,
   EventLog,
   EventStore,
-    LogBounds,
+  eventStoreCrc32,
+  LogBounds,
   namesUndefinedString,
   RunMeta,
   UsageError,
@@ -71,6 +72,7 @@ function schema(meta: RunMeta, store: EventStore): Schema {
     ['restorelab.meta', JSON.stringify(meta)],
     ['restorelab.strings', JSON.stringify(strings)],
     ['restorelab.fields', FIELDS_JSON],
+    ['restorelab.crc32', String(eventStoreCrc32(store))],
   ]);
   return new Schema(fields, metadata);
 }
@@ -192,5 +194,9 @@ export function parseArrowLog(bytes: Uint8Array, name: string): EventLog {
       store.append(k, t[i], pid[i], a[i], b[i], c[i], d[i]);
     }
   }
+  // files written before the checksum have none; one that is there must match
+  const crc = md.get('restorelab.crc32');
+  if (crc !== undefined && crc !== String(eventStoreCrc32(store)))
+    throw new UsageError(`log ${name} is corrupt: its events do not match their CRC-32 (restorelab.crc32)`);
   return { meta, store };
 }

@@ -5,8 +5,10 @@ import { RunMeta } from '../events/run-meta';
 import { UsageError } from '../errors/usage-error';
 import { EventKind } from './event-kind';
 import { parseEventLog, readEventLog } from './event-log-reader';
-import { EventLogWriter, FrameType } from './event-log-writer';
+import { crc32 } from 'zlib';
+import { EventLogWriter, FRAME_HEADER_BYTES, FrameType, V1_FRAME_HEADER_BYTES } from './event-log-writer';
 import { EventStore } from './event-store';
+import { resealFrames } from '../testing/fuzz/log-frames';
 
 const PAGE_RANGE_KINDS = new Set<number>([
   EventKind.FaultRaised,
@@ -60,7 +62,7 @@ function boundaries(buf: Buffer): number[] {
   const out = [8];
   let off = 8;
   while (off < buf.length) {
-    off += 5 + buf.readUInt32LE(off + 1);
+    off += FRAME_HEADER_BYTES + buf.readUInt32LE(off + 1);
     out.push(off);
   }
   return out;
@@ -71,6 +73,18 @@ function frameAt(buf: Buffer, type: number): number {
   const off = b.find((o) => o < buf.length && buf[o] === type);
   if (off === undefined) throw new Error(`no frame of type ${type}`);
   return off;
+}
+
+/** The same log in format version 1 (frames without a CRC). */
+function asVersion1(buf: Buffer): Buffer {
+  const parts: Buffer[] = [Buffer.from(buf.subarray(0, 8))];
+  parts[0].writeUInt32LE(1, 4);
+  const b = boundaries(buf);
+  for (const off of b.slice(0, -1)) {
+    const len = buf.readUInt32LE(off + 1);
+    parts.push(buf.subarray(off, off + V1_FRAME_HEADER_BYTES), buf.subarray(off + FRAME_HEADER_BYTES, off + FRAME_HEADER_BYTES + len));
+  }
+  return Buffer.concat(parts);
 }
 
 describe('readEventLog', () => {
@@ -156,10 +170,29 @@ describe('readEventLog', () => {
   it('rejects an unsupported version', () => {
     const { path } = smallLog();
     const buf = readFileSync(path);
-    buf.writeUInt32LE(2, 4);
-    expect(usageError(() => parseEventLog(buf, 'v2.rlog'))).toBe(
-      'log v2.rlog has format version 2; this restorelab reads version 1 only',
+    buf.writeUInt32LE(3, 4);
+    expect(usageError(() => parseEventLog(buf, 'v3.rlog'))).toBe(
+      'log v3.rlog has format version 3; this restorelab reads versions 1 to 2',
     );
+  });
+
+  it('reads a version 1 log (no CRCs) as it reads the same log in version 2', () => {
+    const { path, store } = smallLog();
+    const v1 = asVersion1(readFileSync(path));
+    storeEqual(store, parseEventLog(v1, 'v1.rlog').store);
+  });
+
+  it('refuses a flipped bit anywhere in a frame, naming the frame', () => {
+    const { path } = smallLog();
+    const good = readFileSync(path);
+    for (const off of boundaries(good).slice(0, -1)) {
+      const len = good.readUInt32LE(off + 1);
+      for (const at of [off + FRAME_HEADER_BYTES, off + FRAME_HEADER_BYTES + len - 1, off + 5]) {
+        const bad = Buffer.from(good);
+        bad[at] ^= 0x10;
+        expect(usageError(() => parseEventLog(bad, 'l'))).toBe(`log l is corrupt: the frame at byte ${off} (type ${good[off]}, ${len} bytes) fails its CRC-32 check`);
+      }
+    }
   });
 
   it('reports every cut of the file as truncated or as missing its END frame, in one line', () => {
@@ -179,39 +212,40 @@ describe('readEventLog', () => {
     const { path } = smallLog();
     const good = readFileSync(path);
     const copy = () => Buffer.from(good);
+    const parse = (buf: Buffer) => parseEventLog(resealFrames(buf), 'l');
 
     const unknownType = copy();
     unknownType[frameAt(good, FrameType.End)] = 9;
-    expect(usageError(() => parseEventLog(unknownType, 'l'))).toMatch(/^log l is corrupt: unknown frame type 9 at byte \d+$/);
+    expect(usageError(() => parse(unknownType))).toMatch(/^log l is corrupt: unknown frame type 9 at byte \d+$/);
 
     const badMeta = copy();
-    badMeta[8 + 5] = '['.charCodeAt(0);
-    expect(usageError(() => parseEventLog(badMeta, 'l'))).toMatch(/^log l is corrupt: bad JSON in the META frame at byte 8 \(.+\)$/);
+    badMeta[8 + FRAME_HEADER_BYTES] = '['.charCodeAt(0);
+    expect(usageError(() => parse(badMeta))).toMatch(/^log l is corrupt: bad JSON in the META frame at byte 8 \(.+\)$/);
 
     const noMeta = copy();
     noMeta[8] = FrameType.Strings;
-    expect(usageError(() => parseEventLog(noMeta, 'l'))).toBe('log l is corrupt: expected the META frame at byte 8, found frame type 2');
+    expect(usageError(() => parse(noMeta))).toBe('log l is corrupt: expected the META frame at byte 8, found frame type 2');
 
     const strOff = frameAt(good, FrameType.Strings);
     const badStrings = copy();
-    badStrings[strOff + 5] = '{'.charCodeAt(0);
-    expect(usageError(() => parseEventLog(badStrings, 'l'))).toMatch(/^log l is corrupt: bad JSON in the STRINGS frame/);
+    badStrings[strOff + FRAME_HEADER_BYTES] = '{'.charCodeAt(0);
+    expect(usageError(() => parse(badStrings))).toMatch(/^log l is corrupt: bad JSON in the STRINGS frame/);
 
     const evOff = frameAt(good, FrameType.Events);
     const badCount = copy();
-    badCount.writeUInt32LE(3, evOff + 5);
-    expect(usageError(() => parseEventLog(badCount, 'l'))).toMatch(
+    badCount.writeUInt32LE(3, evOff + FRAME_HEADER_BYTES);
+    expect(usageError(() => parse(badCount))).toMatch(
       /^log l is corrupt: the EVENTS frame at byte \d+ has 94 bytes, expected 139 for 3 events$/,
     );
 
     const badKind = copy();
-    const n = badKind.readUInt32LE(evOff + 5);
-    badKind[evOff + 9 + 44 * n] = 200;
-    expect(usageError(() => parseEventLog(badKind, 'l'))).toMatch(/^log l is corrupt: event #0 .* has unknown kind 200$/);
+    const n = badKind.readUInt32LE(evOff + FRAME_HEADER_BYTES);
+    badKind[evOff + FRAME_HEADER_BYTES + 4 + 44 * n] = 200;
+    expect(usageError(() => parse(badKind))).toMatch(/^log l is corrupt: event #0 .* has unknown kind 200$/);
 
     const badRef = copy();
-    badRef.writeDoubleLE(7, evOff + 9 + 8 * n + 8); // a of event #1 (StrategyAttached): string 7
-    expect(usageError(() => parseEventLog(badRef, 'l'))).toMatch(/event #1 .* names a string the log has not defined/);
+    badRef.writeDoubleLE(7, evOff + FRAME_HEADER_BYTES + 4 + 8 * n + 8); // a of event #1 (StrategyAttached): string 7
+    expect(usageError(() => parse(badRef))).toMatch(/event #1 .* names a string the log has not defined/);
 
     const trailing = Buffer.concat([good, Buffer.from([1, 2, 3])]);
     expect(usageError(() => parseEventLog(trailing, 'l'))).toBe('log l is corrupt: 3 stray bytes after the END frame');
@@ -223,9 +257,10 @@ describe('readEventLog', () => {
     const endOff = frameAt(good, FrameType.End);
     const withEnd = (json: string) => {
       const payload = Buffer.from(json);
-      const head = Buffer.alloc(5);
+      const head = Buffer.alloc(FRAME_HEADER_BYTES);
       head[0] = FrameType.End;
       head.writeUInt32LE(payload.length, 1);
+      head.writeUInt32LE(crc32(payload), 5);
       return Buffer.concat([good.subarray(0, endOff), head, payload]);
     };
     expect(parseEventLog(withEnd('{"events":5,"strings":2}'), 'l').store.length).toBe(5);

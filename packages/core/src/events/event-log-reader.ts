@@ -1,3 +1,4 @@
+import { crc32 } from 'zlib';
 import { FILE_LIMITS, readRegularFile } from '../io/regular-file';
 import { RunMeta } from '../events/run-meta';
 import { checkRunMeta, LogBounds, namesUndefinedString } from './log-bounds';
@@ -12,6 +13,7 @@ import {
   LOG_MAGIC,
   LOG_VERSION,
   oneLine,
+  V1_FRAME_HEADER_BYTES,
 } from './event-log-writer';
 import { EventStore } from './event-store';
 
@@ -62,17 +64,20 @@ class LogParser {
       throw new UsageError(`${name} is not a restorelab log (it does not start with ${LOG_MAGIC})`);
     if (size < LOG_HEADER_BYTES) throw this.truncated();
     const version = buf.readUInt32LE(4);
-    if (version !== LOG_VERSION)
-      throw new UsageError(`log ${name} has format version ${version}; this restorelab reads version ${LOG_VERSION} only`);
+    if (version !== LOG_VERSION && version !== 1)
+      throw new UsageError(`log ${name} has format version ${version}; this restorelab reads versions 1 to ${LOG_VERSION}`);
+    const headerBytes = version === 1 ? V1_FRAME_HEADER_BYTES : FRAME_HEADER_BYTES;
 
     let off = LOG_HEADER_BYTES;
     while (off < size) {
-      if (off + FRAME_HEADER_BYTES > size) throw this.truncated();
+      if (off + headerBytes > size) throw this.truncated();
       const type = buf[off];
       const len = buf.readUInt32LE(off + 1);
-      const start = off + FRAME_HEADER_BYTES;
+      const start = off + headerBytes;
       if (start + len > size) throw this.truncated();
       const payload = buf.subarray(start, start + len);
+      if (version !== 1 && crc32(payload) !== buf.readUInt32LE(off + 5))
+        throw this.corrupt(`the frame at byte ${off} (type ${type}, ${len} bytes) fails its CRC-32 check`);
       if (this.meta === undefined && type !== FrameType.Meta)
         throw this.corrupt(`expected the META frame at byte ${off}, found frame type ${type}`);
       switch (type) {

@@ -1,10 +1,11 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
+import { crc32 } from 'zlib';
 import { RunMeta } from '../events/run-meta';
 import { UsageError } from '../errors/usage-error';
 import { EventKind } from './event-kind';
-import { EVENT_RECORD_BYTES, EventLogWriter, FrameType } from './event-log-writer';
+import { EVENT_RECORD_BYTES, EventLogWriter, FRAME_HEADER_BYTES, FrameType } from './event-log-writer';
 import { EVENT_CHUNK, EventStore } from './event-store';
 
 const meta: RunMeta = {
@@ -31,8 +32,10 @@ function frames(buf: Buffer): Frame[] {
   let off = 8;
   while (off < buf.length) {
     const len = buf.readUInt32LE(off + 1);
-    out.push({ type: buf[off], off, payload: buf.subarray(off + 5, off + 5 + len) });
-    off += 5 + len;
+    const payload = buf.subarray(off + FRAME_HEADER_BYTES, off + FRAME_HEADER_BYTES + len);
+    expect(buf.readUInt32LE(off + 5)).toBe(crc32(payload));
+    out.push({ type: buf[off], off, payload });
+    off += FRAME_HEADER_BYTES + len;
   }
   return out;
 }
@@ -49,7 +52,7 @@ describe('EventLogWriter', () => {
     new EventLogWriter(path, meta);
     const buf = readFileSync(path);
     expect(buf.toString('latin1', 0, 4)).toBe('RLOG');
-    expect(buf.readUInt32LE(4)).toBe(1);
+    expect(buf.readUInt32LE(4)).toBe(2);
     const f = frames(buf);
     expect(f.map((x) => x.type)).toEqual([FrameType.Meta]);
     expect(JSON.parse(f[0].payload.toString('utf8'))).toEqual(meta);
@@ -65,8 +68,8 @@ describe('EventLogWriter', () => {
     for (let i = 1; i < EVENT_CHUNK; i++) store.append(EventKind.FaultRaised, i, 7, i % 8, 70, 1, 0);
     // the first chunk is on disk before the run ends
     const midRun = readFileSync(path);
-    const stringsFrame = 5 + Buffer.byteLength(JSON.stringify(['neighbor-prefetch:window=4']));
-    const eventsFrame = 5 + 4 + EVENT_CHUNK * EVENT_RECORD_BYTES;
+    const stringsFrame = FRAME_HEADER_BYTES + Buffer.byteLength(JSON.stringify(['neighbor-prefetch:window=4']));
+    const eventsFrame = FRAME_HEADER_BYTES + 4 + EVENT_CHUNK * EVENT_RECORD_BYTES;
     expect(midRun.length).toBe(sizeAtStart + stringsFrame + eventsFrame);
     expect(frames(midRun).map((x) => x.type)).toEqual([FrameType.Meta, FrameType.Strings, FrameType.Events]);
 

@@ -1,17 +1,21 @@
 import { closeSync, openSync, writeSync } from 'fs';
 import { endianness } from 'os';
+import { crc32 } from 'zlib';
 import { RunMeta } from '../events/run-meta';
 import { UsageError } from '../errors/usage-error';
 import { EVENT_CHUNK, EventStore, EventStoreListener } from './event-store';
 
 /**
  * The binary event log (docs/event-log.md), little-endian:
- *   "RLOG", u32 version, then frames: u8 type, u32 payload length, payload.
+ *   "RLOG", u32 version, then frames: u8 type, u32 payload length, u32 CRC-32 of the payload, payload.
+ * Version 1 (still read) had no CRC.
  */
 export const LOG_MAGIC = 'RLOG';
-export const LOG_VERSION = 1;
+export const LOG_VERSION = 2;
 export const LOG_HEADER_BYTES = 8;
-export const FRAME_HEADER_BYTES = 5;
+export const FRAME_HEADER_BYTES = 9;
+/** Version 1's frame header: type and length only. */
+export const V1_FRAME_HEADER_BYTES = 5;
 
 export const FrameType = {
   /** JSON (utf8) of the RunMeta. Always the first frame. */
@@ -91,7 +95,7 @@ export class EventLogWriter implements EventStoreListener {
       const buf = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payload);
       buf.writeUInt8(FrameType.Events, 0);
       buf.writeUInt32LE(payload, 1);
-      buf.writeUInt32LE(n, 5);
+      buf.writeUInt32LE(n, FRAME_HEADER_BYTES);
       let o = FRAME_HEADER_BYTES + 4;
       for (const col of [store.t, store.a, store.b, store.c, store.d]) {
         buf.set(new Uint8Array(col.buffer, col.byteOffset + from * 8, n * 8), o);
@@ -100,6 +104,7 @@ export class EventLogWriter implements EventStoreListener {
       buf.set(new Uint8Array(store.pid.buffer, store.pid.byteOffset + from * 4, n * 4), o);
       o += n * 4;
       buf.set(store.kind.subarray(from, from + n), o);
+      buf.writeUInt32LE(crc32(buf.subarray(FRAME_HEADER_BYTES)), 5);
       this.write(buf);
       this.eventsWritten = from + n;
     }
@@ -109,6 +114,7 @@ export class EventLogWriter implements EventStoreListener {
     const head = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
     head.writeUInt8(type, 0);
     head.writeUInt32LE(payload.length, 1);
+    head.writeUInt32LE(crc32(payload), 5);
     this.write(head);
     this.write(payload);
   }
