@@ -1,7 +1,6 @@
 import { Container } from 'inversify';
 import {
   BackendRegistry,
-  parseSpec,
   RestoreBackend,
   RunOutcome,
   RunProfile,
@@ -32,8 +31,9 @@ export interface RunOneRequest {
  * not set, so `--seed` varies the workload too.
  */
 export function workloadSpecWithSeed(container: Container, spec: string, seed: number): string {
-  const parsed = parseSpec(spec, 'workload');
-  const c = container.get<WorkloadRegistry>(WorkloadRegistry).get(parsed.name);
+  const registry = container.get<WorkloadRegistry>(WorkloadRegistry);
+  const parsed = registry.parse(spec);
+  const c = registry.get(parsed.name);
   if (!c || !('seed' in c.params) || 'seed' in parsed.raw) return spec;
   return `${spec.trim()}${spec.includes(':') ? ',' : ':'}seed=${seed}`;
 }

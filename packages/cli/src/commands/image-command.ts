@@ -1,6 +1,6 @@
 import * as path from 'path';
 import { Argv, CommandModule } from 'yargs';
-import { checkFreeDisk, readImage, UsageError, writeImage } from '@restorelab/core';
+import { checkFreeDisk, IMAGE_TRACE_FILE, readImage, UsageError, writeImage, writeWorkloadTrace } from '@restorelab/core';
 import { createContainer } from '../container';
 import { imageSummary } from '../format/image-summary';
 import { createWorkload } from '../run-one';
@@ -16,7 +16,7 @@ interface ImageArgs {
 function builder(y: Argv): Argv<ImageArgs> {
   return y
     .positional('workload', { type: 'string', describe: 'workload spec whose image to write, e.g. zipf:pages=4096' })
-    .option('out', { type: 'string', requiresArg: true, describe: 'directory to write the image into (manifest.json + pages.bin)' })
+    .option('out', { type: 'string', requiresArg: true, describe: `directory to write the image into (manifest.json, pages.bin and the workload's ${IMAGE_TRACE_FILE})` })
     .option('check', { type: 'string', requiresArg: true, describe: 'read an image directory, verify its checksums and summarize it' })
     .option('seed', seedOption("the workload's seed unless its spec sets one"))
     .example('$0 image zipf:pages=4096 --out img', 'write the image of a workload')
@@ -45,7 +45,9 @@ export async function imageCommand(args: ImageArgs): Promise<void> {
   const out = path.resolve(args.out!);
   const workload = createWorkload(container, args.workload!, args.seed, (size, what) => checkFreeDisk(out, size.contentBytes, `the image of ${what}`));
   const files = writeImage(workload.image, out);
-  print(`${imageSummary(workload.image)}\nwrote ${files.manifestPath}\nwrote ${files.blobPath} (sha256 ${files.sha256})`);
+  const tracePath = path.join(out, IMAGE_TRACE_FILE);
+  writeWorkloadTrace(workload, tracePath);
+  print(`${imageSummary(workload.image)}\nwrote ${files.manifestPath}\nwrote ${files.blobPath} (sha256 ${files.sha256})\nwrote ${tracePath} (run it: --workload image:${args.out})`);
 }
 
 export const imageCommandModule: CommandModule<object, ImageArgs> = {

@@ -19,7 +19,7 @@ export async function workloadsCommand(args: WorkloadsArgs): Promise<void> {
 
 export const workloadsCommandModule: CommandModule<object, WorkloadsArgs> = {
   command: 'workloads',
-  describe: 'list the workload generators with their parameters',
+  describe: 'list the workloads (generators, image:DIR, trace:FILE) with their parameters',
   builder: (y: Argv) => withJson(withContainerOptions(y)) as unknown as Argv<WorkloadsArgs>,
   handler: workloadsCommand,
 };

@@ -193,7 +193,7 @@ function workloadVariants(
   let label: string | undefined;
   if (typeof entry === 'string') {
     try {
-      const spec = parseSpec(entry, 'workload');
+      const spec = registry.parse(entry);
       name = spec.name;
       base = { ...spec.raw };
       label = entry.trim();

@@ -63,11 +63,12 @@ export interface Calibrator {
   model(): CostModel;
 }
 
-/** The built-in workloads at the fidelity sizes (only the size parameters a generator has are set). */
+/** The workload generators at the fidelity sizes (only the size parameters a generator has are set). */
 export function smallWorkloadSpecs(container: Container): string[] {
   return container
     .get<WorkloadRegistry>(WorkloadRegistry)
     .all()
+    .filter((c) => c.kind !== 'file')
     .map((c) => {
       const kv: string[] = [];
       if ('pages' in c.params) kv.push(`pages=${FIDELITY_PAGES}`);

@@ -7,8 +7,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parseArgs } from 'util';
-import { BackendRegistry, EventStore, readEventLog, runRestore, StrategyRegistry, WorkloadRegistry, writeImage } from '@restorelab/core';
-import { eventLogTarget, FuzzTarget, imageTargets, runFuzz } from '@restorelab/core/testing';
+import { BackendRegistry, EventStore, readEventLog, runRestore, StrategyRegistry, WorkloadRegistry, writeImage, writeWorkloadTrace } from '@restorelab/core';
+import { eventLogTarget, FuzzTarget, imageTargets, runFuzz, traceTarget } from '@restorelab/core/testing';
 import { SimBackend } from '@restorelab/backend-sim';
 import { createContainer } from '../container';
 import { arrowLogBytes } from '../experiment/arrow-log';
@@ -71,11 +71,17 @@ async function main(): Promise<number> {
     const imageDir = path.join(work, 'image');
     writeImage(reg.workloads.create('forktree:pages=64,procs=2,zeroFraction=0.25,accesses=8').image, imageDir);
     const logs = await seedLogs(reg, work);
+    const traces = ['zipf:pages=256,accesses=300,vmas=3', 'forktree:pages=64,procs=3,accesses=40,gapNs=0'].map((w, i) => {
+      const file = path.join(work, `${i}.rltrace`);
+      writeWorkloadTrace(reg.workloads.create(w), file);
+      return fs.readFileSync(file);
+    });
     const targets: FuzzTarget[] = [
       eventLogTarget(logs.rlog),
       arrowLogTarget(logs.arrow),
       ...imageTargets(imageDir, path.join(work, 'case')),
       costModelTarget(path.join(work, 'case')),
+      traceTarget(traces, path.join(work, 'case')),
       ...experimentTargets(fs.existsSync(QUICK_EXPERIMENT) ? fs.readFileSync(QUICK_EXPERIMENT, 'utf8') : INLINE_EXPERIMENT, reg),
       specTarget(reg),
     ];

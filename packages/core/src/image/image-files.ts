@@ -152,7 +152,8 @@ export class FileImage implements Image {
     const p = this.byPid.get(pid);
     if (!p) throw new Error(`image has no process ${pid}`);
     if (!(page >= 0 && page < p.totalPages)) throw new Error(`pid ${pid} has no page ${page}`);
-    if (this.fd === null) throw new Error(`image ${this.files.dir} is closed`);
+    // a closed image (a workload keeps no descriptor between runs) opens its blob again on demand
+    if (this.fd === null) this.fd = openRegularFile(this.files.blobPath).fd;
     const size = this.pageSize;
     const position = p.blobOffset + page * size;
     let done = 0;

@@ -7,15 +7,28 @@ export interface ParsedSpec {
   readonly text: string;
 }
 
-/** `name:key=value,key=value` (workloads) or one element of a strategy stack. */
-export function parseSpec(text: string, what: string): ParsedSpec {
+/** The NAME of `NAME:key=value,...` (checked). */
+export function specName(text: string, what: string): string {
   const t = text.trim();
   const colon = t.indexOf(':');
   const name = (colon < 0 ? t : t.slice(0, colon)).trim();
   if (!/^[a-z][a-z0-9-]*$/.test(name)) throw new UsageError(`bad ${what} '${text}': expected NAME or NAME:key=value,...`);
+  return name;
+}
+
+/**
+ * `name:key=value,key=value` (workloads) or one element of a strategy stack. With `positional`, a
+ * first element without `=` is the value of that parameter (`image:runs/img` is `image:dir=runs/img`).
+ */
+export function parseSpec(text: string, what: string, positional?: string): ParsedSpec {
+  const t = text.trim();
+  const colon = t.indexOf(':');
+  const name = specName(t, what);
   const raw: Record<string, string> = {};
   if (colon >= 0) {
-    for (const part of t.slice(colon + 1).split(/[,:]/)) {
+    const parts = t.slice(colon + 1).split(positional ? ',' : /[,:]/);
+    if (positional && parts.length > 0 && !parts[0].includes('=') && parts[0].trim() !== '') parts[0] = `${positional}=${parts[0]}`;
+    for (const part of parts) {
       if (part.trim() === '') continue;
       const eq = part.indexOf('=');
       if (eq <= 0) throw new UsageError(`bad ${what} parameter '${part}' in '${text}': expected key=value`);

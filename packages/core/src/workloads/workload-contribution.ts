@@ -8,6 +8,10 @@ export interface WorkloadContribution {
   readonly name: string;
   readonly description: string;
   readonly params: ParamSchema;
+  /** 'file': reads its image or trace from files named by its parameters (image, trace) instead of generating them. */
+  readonly kind?: 'generator' | 'file';
+  /** The parameter a spec's first value sets when it has no `key=` (`image:DIR` for `dir`). */
+  readonly positional?: string;
   /**
    * What create(params) will build, worked out without building it (checked against the limits and
    * the memory available first). Default: from the common parameters (pages, accesses, procs).

@@ -1,7 +1,7 @@
 import { didYouMean } from '../errors/did-you-mean';
 import { ContributionProvider } from '../di/contribution-provider';
 import { Workload } from '../model/workload';
-import { parseSpec, resolveParams } from '../spec/spec-parser';
+import { ParsedSpec, parseSpec, resolveParams, specName } from '../spec/spec-parser';
 import { UsageError } from '../errors/usage-error';
 import { WorkloadContribution } from './workload-contribution';
 import { checkWorkloadFits, commonWorkloadSize, WorkloadSize } from './workload-size';
@@ -18,6 +18,8 @@ export interface WorkloadRegistry {
    * asked, with the size worked out from the parameters, before anything is built.
    */
   create(spec: string, fits?: WorkloadFits): Workload;
+  /** A spec split into its name and raw parameters, as create() reads it. */
+  parse(spec: string): ParsedSpec;
 }
 
 export class DefaultWorkloadRegistry implements WorkloadRegistry {
@@ -28,8 +30,11 @@ export class DefaultWorkloadRegistry implements WorkloadRegistry {
   get(name: string): WorkloadContribution | undefined {
     return this.all().find((c) => c.name === name);
   }
+  parse(text: string): ParsedSpec {
+    return parseSpec(text, 'workload', this.get(specName(text, 'workload'))?.positional);
+  }
   create(text: string, fits?: WorkloadFits): Workload {
-    const spec = parseSpec(text, 'workload');
+    const spec = this.parse(text);
     const c = this.get(spec.name);
     if (!c) {
       const known = this.all().map((x) => x.name);

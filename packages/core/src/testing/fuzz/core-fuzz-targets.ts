@@ -4,6 +4,9 @@ import { parseEventLog } from '../../events/event-log-reader';
 import { FRAME_HEADER_BYTES, LOG_HEADER_BYTES } from '../../events/event-log-writer';
 import { BLOB_FILE, MANIFEST_FILE, readImage } from '../../image/image-files';
 import { computeMetrics, isVerified } from '../../metrics/compute-metrics';
+import { readTrace } from '../../trace/read-trace';
+import { imageFromTrace } from '../../trace/trace-image';
+import { linearTrace } from '../../trace/trace-mapping';
 import { Rng } from '../../workloads/random';
 import { FuzzTarget } from './fuzz-runner';
 import { frameStarts, resealFrames } from './log-frames';
@@ -25,7 +28,7 @@ export function* spread(seeds: readonly Buffer[], n: number, make: (seed: Buffer
   }
 }
 
-/** Frame starts and payloads of an event log, and its version, length, CRC and count fields. */
+/** Frame starts and payloads of an event log or a trace (the same framing), and its version, length, CRC and count fields. */
 function logLayout(buf: Buffer): { regions: number[]; fields: number[] } {
   const regions = [4, LOG_HEADER_BYTES];
   const fields = [4];
@@ -72,4 +75,29 @@ export function imageTargets(seedDir: string, workDir: string): FuzzTarget[] {
     { name: 'image-manifest', mutants: (n: number, rng: Rng) => jsonMutants(manifest, n, rng), read: (bytes: Buffer) => check(bytes, blob) },
     { name: 'image-blob', mutants: (n: number, rng: Rng) => binaryMutants(blob, n, rng, pageRegions), read: (bytes: Buffer) => check(manifest, bytes) },
   ];
+}
+
+/** A trace (.rltrace) as `run --workload trace:FILE` reads it: read, an image synthesised, mapped onto it. Every other mutant has its CRCs made right. */
+export function traceTarget(seeds: readonly Buffer[], workDir: string): FuzzTarget {
+  const file = path.join(workDir, 'fuzz.rltrace');
+  return {
+    name: 'trace',
+    mutants: (n, rng) => {
+      let i = 0;
+      return map(
+        spread(seeds, n, (s, k) => {
+          const { regions, fields } = logLayout(s);
+          return binaryMutants(s, k, rng, regions, fields);
+        }),
+        (m) => (i++ % 2 === 0 ? m : { how: `${m.how}, CRCs resealed`, bytes: resealFrames(m.bytes) }),
+      );
+    },
+    read(bytes) {
+      fs.mkdirSync(workDir, { recursive: true });
+      fs.writeFileSync(file, bytes);
+      const trace = readTrace(file);
+      const image = imageFromTrace(trace, 'fuzz', 1);
+      trace.processes.forEach((t, k) => linearTrace(t, image.processes[k], 'fuzz'));
+    },
+  };
 }

@@ -1,7 +1,7 @@
 import { crc32 } from 'zlib';
 import { FRAME_HEADER_BYTES, LOG_HEADER_BYTES } from '../../events/event-log-writer';
 
-/** Frame starts of an event log (docs/event-log.md), as far as its length fields lead. */
+/** Frame starts of an event log (docs/event-log.md) or a trace (docs/trace-format.md: the same framing), as far as its length fields lead. */
 export function frameStarts(buf: Buffer): number[] {
   const out: number[] = [];
   let off = LOG_HEADER_BYTES;
@@ -13,7 +13,7 @@ export function frameStarts(buf: Buffer): number[] {
 }
 
 /**
- * A copy of the log with the CRC of every whole frame recomputed: a mutant that gets past the
+ * A copy of the log or trace with the CRC of every whole frame recomputed: a mutant that gets past the
  * checksum reaches the checks behind it.
  */
 export function resealFrames(buf: Buffer): Buffer {
