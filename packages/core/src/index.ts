@@ -46,6 +46,7 @@ export * from './trace/trace-reader';
 export * from './trace/read-trace';
 export * from './trace/trace-mapping';
 export * from './trace/trace-image';
+export * from './trace/record-trace';
 export * from './image/image-files';
 export * from './image/validate-image';
 export * from './io/regular-file';

@@ -13,6 +13,7 @@ import { replayCommandModule } from './replay-command';
 import { reportCommand } from './report-command';
 import { runCommandModule } from './run-command';
 import { strategiesCommandModule } from './strategies-command';
+import { traceCommandModule } from './trace-command';
 import { workloadsCommandModule } from './workloads-command';
 
 /** Every `restorelab` command, one module per file. */
@@ -27,6 +28,7 @@ export const commands: CommandModule[] = [
   strategiesCommandModule,
   workloadsCommandModule,
   imageCommandModule,
+  traceCommandModule,
   doctorCommandModule,
   calibrateCommand,
   fidelityCommand,

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Argv, CommandModule } from 'yargs';
 import { performance } from 'perf_hooks';
-import { ProfilePhase, restorePhases, RunOutcome, RunProfile, RunResult, StrategyRegistry, UsageError } from '@restorelab/core';
+import { ProfilePhase, restorePhases, RunOutcome, RunProfile, RunResult, StrategyRegistry, UsageError, writeRecordedTrace } from '@restorelab/core';
 import { renderProfile, RunPhases } from '../format/profile-table';
 import { createContainer } from '../container';
 import { defaultStacks } from '../default-comparison';
@@ -27,6 +27,7 @@ interface RunArgs extends ContainerArgs, JsonArgs {
   repeat: number;
   force: boolean;
   profile: boolean;
+  'record-trace'?: string;
 }
 
 function builder(y: Argv): Argv<RunArgs> {
@@ -48,6 +49,11 @@ function builder(y: Argv): Argv<RunArgs> {
       describe: 'print where each run\'s wall time went (set-up, runner start, copies, workload, verification, teardown)',
     })
     .option('repeat', { type: 'number', default: 1, requiresArg: true, describe: 'run each stack this many times (one row and one log each)' })
+    .option('record-trace', {
+      type: 'string',
+      requiresArg: true,
+      describe: "write the run's faults in order, then the pages it touched without a fault, as a trace (a profile for hot-first-precopy:profile=FILE); one run only",
+    })
     .check((a) => {
       if (!(Number.isSafeInteger(a.repeat) && a.repeat >= 1 && a.repeat <= 1000)) throw new UsageError(`--repeat must be an integer from 1 to 1000, got ${a.repeat}`);
       return true;
@@ -84,6 +90,8 @@ async function runStacks(args: RunArgs, signal: AbortSignal): Promise<void> {
     seen.add(s.trim());
   }
   const repeat = args.repeat;
+  if (args['record-trace'] !== undefined && given.length * repeat !== 1)
+    throw new UsageError(`--record-trace records one run: give one --strategy and no --repeat (here ${given.length * repeat} runs)`);
   const stacks = given.flatMap((s) => Array.from({ length: repeat }, () => s));
   const repeatOf = (i: number): number | undefined => (repeat > 1 ? (i % repeat) + 1 : undefined);
 
@@ -128,9 +136,13 @@ async function runStacks(args: RunArgs, signal: AbortSignal): Promise<void> {
   }
 
   const results: RunResult[] = outcomes.map((o) => o.result);
+  const recordTo = args['record-trace'];
+  const recorded = recordTo === undefined ? undefined : writeRecordedTrace(outcomes[0].store, workload.image, recordTo, `recorded: ${backend.name} ${workload.spec} ${stacks[0]}`);
   if (args.json) printJson(args.profile ? results.map((r, i) => ({ ...r, profile: profiles[i].phases })) : results);
   else print(`${runHeader(backend.name, workload.spec, args.seed)}\n${renderRunTable(results)}`);
   if (args.profile && !args.json) print(`\n${renderProfile(shared.phases, profiles, performance.now())}`);
+  if (recorded && !args.json)
+    printErr(`recorded ${recordTo}: ${recorded.faults} faults, then ${recorded.touchedWithoutFault} pages touched without a fault (replay: --workload trace:${recordTo},image=DIR; profile: hot-first-precopy:profile=${recordTo})`);
 
   outcomes.forEach((o, i) => strategyFailureLines(stacks[i], o.store).forEach((l) => printErr(l)));
   const failed = outcomes.filter((o) => !o.result.verified);

@@ -46,6 +46,12 @@ describe('restorelab user mistakes (e2e)', () => {
     ['a profile that is a device', ['run', '--workload', SMALL, '--strategy', 'hot-first-precopy:profile=/dev/zero'], /parameter 'profile': cannot read log \/dev\/zero: not a regular file/],
     ['a 256 TiB fork tree', ['run', '--workload', 'forktree:pages=67108864,procs=1024'], /workload forktree:.*: 68719476736 pages \(256\.0 TiB\) in all, more than an image may have \(67108864 pages, 256\.0 GiB\)$/],
     ['a workload past the memory there is', ['run', '--backend', 'linux', '--workload', 'seq:pages=67108864'], /workload seq:.*: needs about 31\.8 GiB of memory \(67108864 pages, 100663296 accesses\), [\d.]+ GiB is available$/],
+    ['--record-trace of two runs', ['run', '--workload', SMALL, '--strategy', 'eager', '--strategy', 'demand-only', '--record-trace', '/tmp/x.rltrace'], /--record-trace records one run: give one --strategy and no --repeat \(here 2 runs\)$/],
+    ['a trace that is a device', ['trace', 'stats', '/dev/zero'], /^restorelab: cannot read trace \/dev\/zero: not a regular file \(a character device\)$/],
+    ['a trace workload without its file', ['run', '--workload', 'trace:/nonexistent/t.rltrace'], /cannot read trace \/nonexistent\/t\.rltrace: ENOENT$/],
+    ['an image workload of a missing directory', ['run', '--workload', 'image:/nonexistent/img'], /image manifest \/nonexistent\/img\/manifest\.json: cannot read it \(ENOENT\)$/],
+    ['a lackey import of a device', ['trace', 'import', '--format', 'lackey', '/dev/zero', '/tmp/x.rltrace'], /cannot read lackey trace \/dev\/zero: not a regular file or a FIFO$/],
+    ['a bad --migrate-at', ['trace', 'import', '--format', 'csv', '/dev/null', '/tmp/x.rltrace', '--migrate-at', '1.5'], /--migrate-at must be an access index .* got '1\.5'$/],
     ['an image past the free disk (nothing is written)', ['image', 'seq:pages=67108864,accesses=0,sourceAccesses=0', '--out', '/dev/shm/restorelab-e2e-no-room'], /the image of workload seq:.* needs about 256\.0 GiB in \/dev\/shm\/restorelab-e2e-no-room, which has [\d.]+ \w+ free/],
   ])('%s', async (_what, args, message) => {
     expectUsage(await cli(args), message);

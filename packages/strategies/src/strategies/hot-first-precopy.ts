@@ -6,26 +6,34 @@
  * At plan time, pages are ranked by a profile and the top `budget` of them are precopied (after
  * uffd registration, before the workload runs), coalesced into ranges; everything else stays lazy.
  * The profile is either the source-side phase of the workload (the accesses before the migrate
- * marker: what a profiler on the source saw), or the event log of a previous run: its FaultRaised
- * events are the recorded working set (REAP). Record with demand-only so every touched page faults
- * once; in one log a page faults at most once, so there `hotness` and `first-access` nearly agree.
+ * marker: what a profiler on the source saw), the event log of a previous run (its FaultRaised
+ * events are the recorded working set, REAP), or a trace (run --record-trace: the faults, then the
+ * pages touched without a fault; or any trace of the image's processes). Record with demand-only so
+ * every touched page faults once; in one log a page faults at most once, so there `hotness` and
+ * `first-access` nearly agree.
  * Pages pre-dumped in the image are never chosen (they are present already).
  *
  * Params:
  *   budget   pages to precopy if >= 1, else a fraction of the lazy pages (default 0.25)
  *   order    hotness (most accesses first, ties by first access) | first-access (default hotness)
- *   profile  source, or the path of a previous run's event log (default source)
+ *   profile  source, or the path of a previous run's event log or of a trace (default source)
  */
 import {
   defineStrategy,
   EventKind,
   Image,
   PageFlag,
+  PAGE_SIZE,
   PlanContext,
   readEventLog,
+  readTrace,
   Strategy,
+  TRACE_MAGIC,
+  TraceData,
   UsageError,
+  vmaOfAddressPage,
 } from '@restorelab/core';
+import * as fs from 'fs';
 import { BuiltInStrategy } from '../support/built-in-strategy';
 import { PageMask } from '../support/page-mask';
 
@@ -36,6 +44,9 @@ export interface RecordedAccesses {
   readonly pid: Int32Array;
   readonly page: Float64Array;
 }
+
+/** A recorded profile: a log's faults (linear pages), or a trace (addresses, mapped onto the image at plan time). */
+export type RecordedProfile = RecordedAccesses | TraceData;
 
 /** How often and how early each page of each process was seen. */
 class AccessProfile {
@@ -83,12 +94,14 @@ export class HotFirstPrecopy implements Strategy {
   constructor(
     readonly budget: number,
     readonly order: HotFirstOrder,
-    private readonly recorded?: RecordedAccesses,
+    private readonly recorded?: RecordedProfile,
   ) {}
 
   plan(ctx: PlanContext): void {
     const profile = new AccessProfile(ctx.image);
-    if (this.recorded) {
+    if (this.recorded && 'processes' in this.recorded) {
+      recordTrace(profile, this.recorded, ctx.image);
+    } else if (this.recorded) {
       const { pid, page } = this.recorded;
       for (let i = 0; i < pid.length; i++) profile.record(pid[i], page[i]);
     } else {
@@ -111,6 +124,35 @@ export class HotFirstPrecopy implements Strategy {
     }
     return Math.floor(this.budget * lazy);
   }
+}
+
+/** A trace's accesses in the profile, in trace order; addresses the image's processes do not map are left out. */
+function recordTrace(profile: AccessProfile, trace: TraceData, image: Image): void {
+  for (const t of trace.processes) {
+    const proc = image.processes.find((p) => p.pid === t.pid);
+    if (!proc) continue;
+    for (let i = 0; i < t.page.length; i++) {
+      const v = vmaOfAddressPage(proc.vmas, t.page[i]);
+      if (v) profile.record(t.pid, v.firstPage + (t.page[i] - v.start / PAGE_SIZE));
+    }
+  }
+}
+
+/** A trace (by its magic) or an event log. Throws UsageError for an unreadable file. */
+export function recordedProfile(file: string): RecordedProfile {
+  let magic = '';
+  try {
+    const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    try {
+      const b = Buffer.alloc(4);
+      if (fs.fstatSync(fd).isFile()) magic = b.subarray(0, fs.readSync(fd, b, 0, 4, 0)).toString('latin1');
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    // the readers below say why
+  }
+  return magic === TRACE_MAGIC ? readTrace(file) : recordedFaults(file);
 }
 
 /** The FaultRaised events of a run's log, in log order. Throws UsageError for an unreadable log. */
@@ -148,15 +190,15 @@ export const hotFirstPrecopy: BuiltInStrategy = defineStrategy({
     profile: {
       type: 'string',
       default: 'source',
-      description: "'source' (the workload's source-side phase) or the path of a previous run's event log",
+      description: "'source' (the workload's source-side phase), or the path of a previous run's event log or of a trace (run --record-trace)",
     },
   },
   deterministic: true,
   create({ budget, order, profile }) {
-    let recorded: RecordedAccesses | undefined;
+    let recorded: RecordedProfile | undefined;
     if (profile !== 'source') {
       try {
-        recorded = recordedFaults(profile);
+        recorded = recordedProfile(profile);
       } catch (e) {
         throw new UsageError(`strategy ${NAME}: parameter 'profile': ${e instanceof Error ? e.message : String(e)}`);
       }
