@@ -9,3 +9,5 @@ export type { Placement, CpuPlan } from './placement';
 export * from './cost-meter';
 export * from './bench-decision-latency';
 export { mockBinding, loadMockNative } from './mock/mock-binding';
+export { captureProcess, CAPTURED_PID } from './capture/capture-process';
+export type { CaptureOptions, CaptureResult } from './capture/capture-process';

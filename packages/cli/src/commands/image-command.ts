@@ -2,6 +2,7 @@ import * as path from 'path';
 import { Argv, CommandModule } from 'yargs';
 import { checkFreeDisk, IMAGE_TRACE_FILE, readImage, UsageError, writeImage, writeWorkloadTrace } from '@restorelab/core';
 import { createContainer } from '../container';
+import { captureCommandModule } from './capture-command';
 import { imageSummary } from '../format/image-summary';
 import { createWorkload } from '../run-one';
 import { print, seedOption } from './common-options';
@@ -21,6 +22,7 @@ function builder(y: Argv): Argv<ImageArgs> {
     .option('seed', seedOption("the workload's seed unless its spec sets one"))
     .example('$0 image zipf:pages=4096 --out img', 'write the image of a workload')
     .example('$0 image --check img', 'verify an image')
+    .example('$0 image capture --pid 1234 img', 'an image of a running process')
     .check((a) => {
       if (a.check !== undefined) {
         if (a.workload !== undefined || a.out !== undefined) throw new UsageError('image --check DIR takes no workload and no --out');
@@ -28,7 +30,8 @@ function builder(y: Argv): Argv<ImageArgs> {
         throw new UsageError('image needs WORKLOAD --out DIR, or --check DIR');
       }
       return true;
-    }) as unknown as Argv<ImageArgs>;
+    }, false)
+    .command(captureCommandModule) as unknown as Argv<ImageArgs>;
 }
 
 export async function imageCommand(args: ImageArgs): Promise<void> {
@@ -52,7 +55,7 @@ export async function imageCommand(args: ImageArgs): Promise<void> {
 
 export const imageCommandModule: CommandModule<object, ImageArgs> = {
   command: 'image [workload]',
-  describe: "write a workload's image to a directory, or check one",
+  describe: "write a workload's image to a directory, check one, or capture a running process's (image capture)",
   builder,
   handler: imageCommand,
 };
