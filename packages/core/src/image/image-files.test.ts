@@ -206,12 +206,20 @@ describe('image files', () => {
     });
   });
 
-  it('a closed image refuses to read', () => {
+  it('a closed image opens its blob again where a page is read (a workload keeps no descriptor between runs)', () => {
     const dir = tmpDir();
-    writeImage(registry.create('seq:pages=8,vmas=1').image, dir);
+    const w = registry.create('seq:pages=8,vmas=1');
+    writeImage(w.image, dir);
     const img = readImage(dir);
     img.close();
-    expect(() => img.readPage(1, 0, new Uint8Array(PAGE_SIZE))).toThrow(/closed/);
+    const got = new Uint8Array(PAGE_SIZE);
+    const want = new Uint8Array(PAGE_SIZE);
+    img.readPage(1, 5, got);
+    w.image.readPage(1, 5, want);
+    expect(Buffer.from(got).equals(Buffer.from(want))).toBe(true);
+    img.close();
+    fs.rmSync(path.join(dir, 'pages.bin'));
+    expect(() => img.readPage(1, 0, got)).toThrow(/image blob .*pages\.bin: cannot open it \(ENOENT\)/);
   });
 });
 

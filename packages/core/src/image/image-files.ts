@@ -153,7 +153,13 @@ export class FileImage implements Image {
     if (!p) throw new Error(`image has no process ${pid}`);
     if (!(page >= 0 && page < p.totalPages)) throw new Error(`pid ${pid} has no page ${page}`);
     // a closed image (a workload keeps no descriptor between runs) opens its blob again on demand
-    if (this.fd === null) this.fd = openRegularFile(this.files.blobPath).fd;
+    if (this.fd === null) {
+      try {
+        this.fd = openRegularFile(this.files.blobPath).fd;
+      } catch (e) {
+        throw new UsageError(`image blob ${this.files.blobPath}: cannot open it (${fileError(e)})`);
+      }
+    }
     const size = this.pageSize;
     const position = p.blobOffset + page * size;
     let done = 0;
