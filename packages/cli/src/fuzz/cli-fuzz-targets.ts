@@ -7,9 +7,10 @@ import {
   commonWorkloadSize,
   computeMetrics,
   isVerified,
-  parseSpec,
   resolveParams,
   StrategyRegistry,
+  imageFromTrace,
+  readTrace,
   UsageError,
   WorkloadRegistry,
 } from '@restorelab/core';
@@ -18,6 +19,8 @@ import { defaultCostModel, loadCostModel } from '@restorelab/backend-sim';
 import { readArrowLogBounded } from '../experiment/arrow-log-sandbox';
 import { expandExperiment } from '../experiment/expand-experiment';
 import { parseExperiment } from '../experiment/load-experiment';
+import { importCsvBytes } from '../trace/csv-import';
+import { importLackeyBytes } from '../trace/lackey-import';
 
 export interface CliRegistries {
   readonly workloads: WorkloadRegistry;
@@ -88,11 +91,53 @@ export function specTarget(reg: CliRegistries): FuzzTarget {
         reg.strategies.instantiate(text.slice(2));
         return;
       }
-      const spec = parseSpec(text.slice(2), 'workload');
+      const spec = reg.workloads.parse(text.slice(2));
       const c = reg.workloads.get(spec.name);
       if (!c) throw new UsageError(`unknown workload '${spec.name}'`);
       const params = resolveParams(c.params, spec.raw, `workload ${c.name}`);
-      checkWorkloadFits(commonWorkloadSize(params, c.name), `workload ${c.name}`);
+      if ('pages' in c.params) checkWorkloadFits(commonWorkloadSize(params, c.name), `workload ${c.name}`);
     },
   };
+}
+
+/** A lackey excerpt with every kind of line: the tool's header, instructions, loads, stores, modifies, a straddling access. */
+const LACKEY_SEED = `==77== Lackey, an example Valgrind tool
+==77== Command: gzip -6 -c in.txt
+I  04016e0,3
+ S 1fff000758,8
+I  04016e3,5
+ L 0422cff8,8
+ M 0422cff0,4
+I  04016e8,2
+ L 0422dffc,8
+ S 0422e000,8
+I  04016ea,2
+ L 7ff000398,16
+ M 04a3c000,1
+==77== Exit code: 0
+`;
+
+const CSV_SEED = 'address,op\n0x7f0000001000\n0x7f0000001fff,w\n\n# a comment\n3\n3,W\n0x7f0000003000,read\n17\n';
+
+/** An importer as `trace import` runs it (the same parser and trace builder, bytes in memory), then the trace it wrote, read back. */
+function importTarget(name: string, seed: string, workDir: string, run: (bytes: Buffer, out: string) => void): FuzzTarget {
+  const out = path.join(workDir, `${name}.rltrace`);
+  return {
+    name,
+    mutants: (n, rng) => binaryMutants(Buffer.from(seed), n, rng),
+    read(bytes) {
+      fs.mkdirSync(workDir, { recursive: true });
+      run(bytes, out);
+      const trace = readTrace(out);
+      if (trace.processes.some((p) => p.page.length > 0)) imageFromTrace(trace, name, 1);
+    },
+  };
+}
+
+export function lackeyTarget(workDir: string): FuzzTarget {
+  return importTarget('lackey', LACKEY_SEED, workDir, (bytes, out) => importLackeyBytes(bytes, 'fuzz.lackey', { out, name: 'fuzz', pid: 1, migrateAt: { fraction: 0.5 }, instructions: true }));
+}
+
+export function csvTarget(workDir: string): FuzzTarget {
+  return importTarget('csv', CSV_SEED, workDir, (bytes, out) => importCsvBytes(bytes, 'fuzz.csv', { out, name: 'fuzz', pid: 1, base: 0x100000000000, gapNs: 200, migrateAt: { index: 2 } }));
 }

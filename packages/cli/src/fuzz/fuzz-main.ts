@@ -12,7 +12,7 @@ import { eventLogTarget, FuzzTarget, imageTargets, runFuzz, traceTarget } from '
 import { SimBackend } from '@restorelab/backend-sim';
 import { createContainer } from '../container';
 import { arrowLogBytes } from '../experiment/arrow-log';
-import { arrowLogTarget, costModelTarget, experimentTargets, specTarget } from './cli-fuzz-targets';
+import { arrowLogTarget, costModelTarget, csvTarget, experimentTargets, lackeyTarget, specTarget } from './cli-fuzz-targets';
 
 /** The experiment seed: examples/quick.yaml in a checkout, else the same grid, inline. */
 const QUICK_EXPERIMENT = path.resolve(__dirname, '../../../../examples/quick.yaml');
@@ -82,6 +82,8 @@ async function main(): Promise<number> {
       ...imageTargets(imageDir, path.join(work, 'case')),
       costModelTarget(path.join(work, 'case')),
       traceTarget(traces, path.join(work, 'case')),
+      lackeyTarget(path.join(work, 'case')),
+      csvTarget(path.join(work, 'case')),
       ...experimentTargets(fs.existsSync(QUICK_EXPERIMENT) ? fs.readFileSync(QUICK_EXPERIMENT, 'utf8') : INLINE_EXPERIMENT, reg),
       specTarget(reg),
     ];

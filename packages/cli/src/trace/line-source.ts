@@ -49,52 +49,72 @@ function openInput(file: string, what: string): AsyncIterable<Buffer> {
   return gunzip;
 }
 
+/** Splits chunks into lines for `onLine` (a line longer than MAX_LINE_BYTES is an error); `end()` gives the last one. */
+export class LineSplitter {
+  private carry: Buffer | undefined;
+  lines = 0;
+  bytes = 0;
+
+  constructor(
+    private readonly file: string,
+    private readonly what: string,
+    private readonly onLine: LineHandler,
+  ) {}
+
+  push(chunk: Buffer): void {
+    this.bytes += chunk.length;
+    let start = 0;
+    if (this.carry) {
+      const nl = chunk.indexOf(10);
+      if (nl < 0) {
+        this.carry = Buffer.concat([this.carry, chunk]);
+        if (this.carry.length > MAX_LINE_BYTES) throw this.tooLong();
+        return;
+      }
+      const whole = Buffer.concat([this.carry, chunk.subarray(0, nl)]);
+      this.carry = undefined;
+      if (whole.length > MAX_LINE_BYTES) throw this.tooLong();
+      this.onLine(whole, 0, trimCr(whole, 0, whole.length), ++this.lines);
+      start = nl + 1;
+    }
+    for (let nl = chunk.indexOf(10, start); nl >= 0; nl = chunk.indexOf(10, start)) {
+      if (nl - start > MAX_LINE_BYTES) throw this.tooLong();
+      this.onLine(chunk, start, trimCr(chunk, start, nl), ++this.lines);
+      start = nl + 1;
+    }
+    if (start < chunk.length) {
+      if (chunk.length - start > MAX_LINE_BYTES) throw this.tooLong();
+      this.carry = Buffer.from(chunk.subarray(start));
+    }
+  }
+
+  end(): { bytes: number; lines: number } {
+    if (this.carry) this.onLine(this.carry, 0, trimCr(this.carry, 0, this.carry.length), ++this.lines);
+    this.carry = undefined;
+    return { bytes: this.bytes, lines: this.lines };
+  }
+
+  private tooLong(): UsageError {
+    return new UsageError(`${this.what} ${this.file}: line ${this.lines + 1} is longer than ${MAX_LINE_BYTES} bytes`);
+  }
+}
+
 /**
  * Streams the lines of `file` (gzip is recognised and decompressed on the fly) through `onLine`, in
- * constant memory: a line longer than MAX_LINE_BYTES is an error. Resolves with the bytes read
- * (after decompression) and the lines.
+ * constant memory. Resolves with the bytes read (after decompression) and the lines.
  */
 export async function forEachLine(file: string, what: string, onLine: LineHandler): Promise<{ bytes: number; lines: number }> {
   const input = openInput(file, what);
-  const tooLong = (): UsageError => new UsageError(`${what} ${file}: line ${line + 1} is longer than ${MAX_LINE_BYTES} bytes`);
-  let carry: Buffer | undefined;
-  let line = 0;
-  let bytes = 0;
+  const splitter = new LineSplitter(file, what, onLine);
   try {
-    for await (const chunk of input) {
-      bytes += chunk.length;
-      let start = 0;
-      if (carry) {
-        const nl = chunk.indexOf(10);
-        if (nl < 0) {
-          carry = Buffer.concat([carry, chunk]);
-          if (carry.length > MAX_LINE_BYTES) throw tooLong();
-          continue;
-        }
-        const whole = Buffer.concat([carry, chunk.subarray(0, nl)]);
-        carry = undefined;
-        if (whole.length > MAX_LINE_BYTES) throw tooLong();
-        onLine(whole, 0, trimCr(whole, 0, whole.length), ++line);
-        start = nl + 1;
-      }
-      for (let nl = chunk.indexOf(10, start); nl >= 0; nl = chunk.indexOf(10, start)) {
-        if (nl - start > MAX_LINE_BYTES) throw tooLong();
-        onLine(chunk, start, trimCr(chunk, start, nl), ++line);
-        start = nl + 1;
-      }
-      if (start < chunk.length) {
-        if (chunk.length - start > MAX_LINE_BYTES) throw tooLong();
-        carry = Buffer.from(chunk.subarray(start));
-      }
-    }
+    for await (const chunk of input) splitter.push(chunk);
   } catch (e) {
     if (input instanceof Readable && input !== process.stdin) input.destroy();
     if (e instanceof UsageError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new UsageError(`cannot read ${what} ${file}: ${code === 'Z_DATA_ERROR' || code === 'Z_BUF_ERROR' ? 'corrupt gzip data' : code ?? (e as Error).message}`);
   }
-  if (carry) onLine(carry, 0, trimCr(carry, 0, carry.length), ++line);
-  return { bytes, lines: line };
+  return splitter.end();
 }
 
 function trimCr(buf: Buffer, start: number, end: number): number {

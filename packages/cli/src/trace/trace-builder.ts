@@ -1,4 +1,7 @@
 import { IMAGE_LIMITS, MAX_TRACE_ACCESSES, PAGE_SIZE, TraceWriter, UsageError } from '@restorelab/core';
+import { LineHandler, LineSplitter } from './line-source';
+
+type LineCounts = { readonly bytes: number; readonly lines: number };
 
 /** Where the migrate marker goes: after an access index, or at a fraction of all accesses. */
 export type MigrateAt = { readonly index: number } | { readonly fraction: number };
@@ -93,5 +96,43 @@ export class TraceBuilder {
     this.writer.access(this.opts.pid, this.pendingPage, this.pendingWrite, Math.min(Math.round(this.pendingGap), 0xffffffff));
     this.emitted++;
     if (this.pendingWrite) this.writes++;
+  }
+}
+
+export interface ImportResult extends ImportCounts {
+  readonly bytes: number;
+  readonly lines: number;
+  readonly skippedLines: number;
+}
+
+/** What an importer gives: a line handler feeding `builder`, counting the lines it skips. */
+export type LinesInto = (builder: TraceBuilder, skipped: { n: number }) => LineHandler;
+
+/** Runs an import: lines from `read` through the importer into a new trace; the partial file goes on error. */
+export async function importLines(opts: TraceBuilderOptions, into: LinesInto, read: (onLine: LineHandler) => Promise<LineCounts>): Promise<ImportResult> {
+  const builder = new TraceBuilder(opts);
+  const skipped = { n: 0 };
+  try {
+    const counts = await read(into(builder, skipped));
+    return { ...builder.finish(), ...counts, skippedLines: skipped.n };
+  } catch (e) {
+    builder.abort();
+    throw e;
+  }
+}
+
+/** importLines of bytes in memory (the fuzz tests: the same parser and builder, without the stream). */
+export function importBytes(opts: TraceBuilderOptions, into: LinesInto, bytes: Buffer, name: string, what: string): ImportResult {
+  const builder = new TraceBuilder(opts);
+  const skipped = { n: 0 };
+  try {
+    const splitter = new LineSplitter(name, what, into(builder, skipped));
+    splitter.push(bytes);
+    // the last line (no newline after it) is fed by end(), before the trace is finished
+    const counts = splitter.end();
+    return { ...builder.finish(), ...counts, skippedLines: skipped.n };
+  } catch (e) {
+    builder.abort();
+    throw e;
   }
 }

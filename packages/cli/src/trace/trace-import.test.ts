@@ -3,7 +3,7 @@ import * as path from 'path';
 import { gzipSync } from 'zlib';
 import { readTrace, UsageError } from '@restorelab/core';
 import { tempDir } from '../e2e/cli';
-import { importCsv } from './csv-import';
+import { importCsv, importCsvBytes } from './csv-import';
 import { importLackey } from './lackey-import';
 import { MAX_LINE_BYTES } from './line-source';
 import { traceStats } from './trace-stats';
@@ -98,6 +98,12 @@ describe('trace import --format csv', () => {
     const r = await importCsv(write('c.csv', csv), { out, name: 'c', pid: 1, base: 0x100000000000, gapNs: 50 });
     expect(r).toMatchObject({ accesses: 3, writes: 2, skippedLines: 3 });
     expect(pages(out)).toEqual({ page: [0x7f0000001, 0x100000003, 0x7f0000003], write: [1, 1, 0], gap: [50, 100, 100], migrateAt: 0 });
+  });
+
+  it('in memory (the fuzz tests\' path) reads the last line without a newline, as the stream does', () => {
+    const out = path.join(dir, 'm.rltrace');
+    expect(importCsvBytes(Buffer.from('0x1000\n0x2000'), 'm.csv', { out, name: 'm', pid: 1, base: 0, gapNs: 0, migrateAt: { index: 2 } })).toMatchObject({ accesses: 2, lines: 2, migrateAt: 2 });
+    expect(pages(out).page).toEqual([1, 2]);
   });
 
   it.each([
