@@ -8,7 +8,7 @@ import { checkFreeDisk } from '../io/free-disk';
 import { UsageError } from '../errors/usage-error';
 import { IMAGE_FORMAT, IMAGE_FORMAT_VERSION, IMAGE_MANIFEST_SCHEMA, ImageManifest, ManifestProcess } from './image-manifest-schema';
 import { decodePageFlags, encodePageFlags } from './page-flags-rle';
-import { validateImageLayout } from './validate-image';
+import { validateImage, validateImageLayout } from './validate-image';
 import { writePagesBlob } from './pages-blob';
 
 export { IMAGE_FORMAT, IMAGE_FORMAT_VERSION } from './image-manifest-schema';
@@ -42,6 +42,8 @@ function sha256Hex(data: Uint8Array): string {
  * temporary name and renamed, the manifest last.
  */
 export function writeImage(image: Image, dir: string): ImageFiles {
+  // an image no restore would accept is not written
+  validateImage(image, `image ${image.name}`);
   const pageSize = image.pageSize;
   checkFreeDisk(dir, contentPages(image) * pageSize, `image ${image.name}`);
   fs.mkdirSync(dir, { recursive: true });

@@ -108,6 +108,18 @@ describe('traces and images', () => {
     expect(Array.from(image.processes[1].pageFlags)).toEqual([C | S, C, 0, C, 0, C | S]);
   });
 
+  it('an image synthesised from a trace at the null page is not written (no restore would accept it)', () => {
+    const f = join(dir, 'null.rltrace');
+    const t = new TraceWriter(f, { name: 'null', pageSize: PAGE_SIZE });
+    t.process(1, null);
+    t.access(1, 0, false, 0);
+    t.close();
+    const image = imageFromTrace(readTrace(f), 'null', 1);
+    const out = join(dir, 'img');
+    expect(() => writeImage(image, out)).toThrow(/image null: process 1: VMA 0 starts at 0x0, below 0x10000 \(mmap_min_addr\)/);
+    expect(() => readTrace(join(out, 'manifest.json'))).toThrow(/ENOENT/);
+  });
+
   it('a fork after the parent\'s migrate marker is refused (a restore starts from the processes at the switch-over)', () => {
     const f = join(dir, 'late.rltrace');
     const t = new TraceWriter(f, { name: 'late', pageSize: PAGE_SIZE });
