@@ -1,6 +1,7 @@
 import { closeSync, openSync, writeSync } from 'fs';
 import { endianness } from 'os';
 import { crc32 } from 'zlib';
+import { CRC_FRAME_HEADER_BYTES, crcFrameHeader } from '../io/crc-frame';
 import { RunMeta } from '../events/run-meta';
 import { UsageError } from '../errors/usage-error';
 import { EVENT_CHUNK, EventStore, EventStoreListener } from './event-store';
@@ -13,7 +14,7 @@ import { EVENT_CHUNK, EventStore, EventStoreListener } from './event-store';
 export const LOG_MAGIC = 'RLOG';
 export const LOG_VERSION = 2;
 export const LOG_HEADER_BYTES = 8;
-export const FRAME_HEADER_BYTES = 9;
+export const FRAME_HEADER_BYTES = CRC_FRAME_HEADER_BYTES;
 /** Version 1's frame header: type and length only. */
 export const V1_FRAME_HEADER_BYTES = 5;
 
@@ -111,11 +112,7 @@ export class EventLogWriter implements EventStoreListener {
   }
 
   private writeFrame(type: number, payload: Buffer): void {
-    const head = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
-    head.writeUInt8(type, 0);
-    head.writeUInt32LE(payload.length, 1);
-    head.writeUInt32LE(crc32(payload), 5);
-    this.write(head);
+    this.write(crcFrameHeader(type, payload));
     this.write(payload);
   }
 

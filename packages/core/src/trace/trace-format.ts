@@ -1,3 +1,5 @@
+import { CRC_FRAME_HEADER_BYTES } from '../io/crc-frame';
+
 /**
  * The binary trace (docs/trace-format.md), little-endian:
  *   "RLTR", u32 version, then frames: u8 type, u32 payload length, u32 CRC-32 of the payload, payload.
@@ -6,7 +8,7 @@
 export const TRACE_MAGIC = 'RLTR';
 export const TRACE_VERSION = 1;
 export const TRACE_HEADER_BYTES = 8;
-export const TRACE_FRAME_HEADER_BYTES = 9;
+export const TRACE_FRAME_HEADER_BYTES = CRC_FRAME_HEADER_BYTES;
 
 export const TraceFrame = {
   /** JSON (utf8) TraceInfo. */

@@ -1,12 +1,11 @@
 import * as fs from 'fs';
-import { crc32 } from 'zlib';
+import { crcFrameHeader } from '../io/crc-frame';
 import { UsageError } from '../errors/usage-error';
 import {
   ACCESSES_HEAD_BYTES,
   MIGRATE_PAYLOAD_BYTES,
   PROCESS_PAYLOAD_BYTES,
   TRACE_FRAME_ACCESSES,
-  TRACE_FRAME_HEADER_BYTES,
   TRACE_HEADER_BYTES,
   TRACE_MAGIC,
   TRACE_PAGE_LIMIT,
@@ -126,11 +125,7 @@ export class TraceWriter {
   }
 
   private frame(type: number, payload: Uint8Array): void {
-    const h = Buffer.alloc(TRACE_FRAME_HEADER_BYTES);
-    h[0] = type;
-    h.writeUInt32LE(payload.length, 1);
-    h.writeUInt32LE(crc32(payload), 5);
-    this.write(h);
+    this.write(crcFrameHeader(type, payload));
     this.write(payload);
   }
 

@@ -39,20 +39,23 @@ function logLayout(buf: Buffer): { regions: number[]; fields: number[] } {
   return { regions, fields };
 }
 
+/** Mutants of framed files (event logs, traces) aimed at their frame fields; every other one has its CRCs made right. */
+function framedMutants(seeds: readonly Buffer[], n: number, rng: Rng): Iterable<Mutant> {
+  let i = 0;
+  return map(
+    spread(seeds, n, (s, k) => {
+      const { regions, fields } = logLayout(s);
+      return binaryMutants(s, k, rng, regions, fields);
+    }),
+    (m) => (i++ % 2 === 0 ? m : { how: `${m.how}, CRCs resealed`, bytes: resealFrames(m.bytes) }),
+  );
+}
+
 /** An event log (.rlog) as `replay` reads it: parsed, then its metrics computed. Every other mutant has its CRCs made right. */
 export function eventLogTarget(seeds: readonly Buffer[]): FuzzTarget {
   return {
     name: 'event-log',
-    mutants: (n, rng) => {
-      let i = 0;
-      return map(
-        spread(seeds, n, (s, k) => {
-          const { regions, fields } = logLayout(s);
-          return binaryMutants(s, k, rng, regions, fields);
-        }),
-        (m) => (i++ % 2 === 0 ? m : { how: `${m.how}, CRCs resealed`, bytes: resealFrames(m.bytes) }),
-      );
-    },
+    mutants: (n, rng) => framedMutants(seeds, n, rng),
     read(bytes) {
       const log = parseEventLog(bytes, 'fuzz.rlog');
       isVerified(log.store, computeMetrics(log.store));
@@ -82,16 +85,7 @@ export function traceTarget(seeds: readonly Buffer[], workDir: string): FuzzTarg
   const file = path.join(workDir, 'fuzz.rltrace');
   return {
     name: 'trace',
-    mutants: (n, rng) => {
-      let i = 0;
-      return map(
-        spread(seeds, n, (s, k) => {
-          const { regions, fields } = logLayout(s);
-          return binaryMutants(s, k, rng, regions, fields);
-        }),
-        (m) => (i++ % 2 === 0 ? m : { how: `${m.how}, CRCs resealed`, bytes: resealFrames(m.bytes) }),
-      );
-    },
+    mutants: (n, rng) => framedMutants(seeds, n, rng),
     read(bytes) {
       fs.mkdirSync(workDir, { recursive: true });
       fs.writeFileSync(file, bytes);
