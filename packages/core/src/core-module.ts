@@ -4,6 +4,7 @@ import { RestoreBackend } from './backend/restore-backend';
 import { StrategyContribution } from './strategy/strategy';
 import { DefaultStrategyRegistry, StrategyRegistry } from './strategy/strategy-registry';
 import { builtInWorkloads } from './workloads/built-in-workloads';
+import { fileWorkloads } from './file-workloads/file-workloads';
 import { WorkloadContribution } from './workloads/workload-contribution';
 import { DefaultWorkloadRegistry, WorkloadRegistry } from './workloads/workload-registry';
 import { contributionProviderFor } from './di/contribution-provider';
@@ -19,5 +20,5 @@ export const coreModule = new ContainerModule(({ bind }) => {
   bind<BackendRegistry>(BackendRegistry)
     .toDynamicValue((ctx) => new DefaultBackendRegistry(contributionProviderFor(ctx, RestoreBackend)))
     .inSingletonScope();
-  for (const w of builtInWorkloads) bind<WorkloadContribution>(WorkloadContribution).toConstantValue(w);
+  for (const w of [...builtInWorkloads, ...fileWorkloads]) bind<WorkloadContribution>(WorkloadContribution).toConstantValue(w);
 });

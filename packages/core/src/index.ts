@@ -39,7 +39,7 @@ export * from './run/run-restore';
 export * from './workloads/workload-contribution';
 export * from './workloads/workload-registry';
 export * from './workloads/built-in-workloads';
-export { IMAGE_TRACE_FILE } from './workloads/image-workload';
+export * from './file-workloads/file-workloads';
 export * from './trace/trace-format';
 export * from './trace/trace-writer';
 export * from './trace/trace-reader';

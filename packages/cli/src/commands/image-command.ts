@@ -1,6 +1,7 @@
+import * as fs from 'fs';
 import * as path from 'path';
 import { Argv, CommandModule } from 'yargs';
-import { checkFreeDisk, IMAGE_TRACE_FILE, readImage, UsageError, writeImage, writeWorkloadTrace } from '@restorelab/core';
+import { checkFreeDisk, IMAGE_TRACE_FILE, readImage, readTrace, tracesForImage, UsageError, writeImage, writeWorkloadTrace } from '@restorelab/core';
 import { createContainer } from '../container';
 import { captureCommandModule } from './capture-command';
 import { imageSummary } from '../format/image-summary';
@@ -38,7 +39,13 @@ export async function imageCommand(args: ImageArgs): Promise<void> {
   if (args.check !== undefined) {
     const image = readImage(path.resolve(args.check));
     try {
-      print(`${imageSummary(image)}\nchecksums ok: manifest page flags and pages blob sha256 ${image.files.sha256}`);
+      const lines = [imageSummary(image), `checksums ok: manifest page flags and pages blob sha256 ${image.files.sha256}`];
+      const tracePath = path.join(image.dir, IMAGE_TRACE_FILE);
+      if (fs.existsSync(tracePath)) {
+        const traces = tracesForImage(readTrace(tracePath), image);
+        lines.push(`trace ${IMAGE_TRACE_FILE}: ${traces.reduce((n, t) => n + t.page.length, 0)} accesses of ${traces.length} processes, every one inside the image's VMAs`);
+      }
+      print(lines.join('\n'));
     } finally {
       image.close();
     }

@@ -46,13 +46,14 @@ describe('listing, image and doctor commands (e2e)', () => {
       const out = path.join(dir, 'img');
       const w = await cli(['image', 'forktree:pages=512', '--out', out]);
       expect(w.code).toBe(0);
-      expect(fs.readdirSync(out).sort()).toEqual(['manifest.json', 'pages.bin']);
+      expect(fs.readdirSync(out).sort()).toEqual(['manifest.json', 'pages.bin', 'trace.rltrace']);
       const check = await cli(['image', '--check', out]);
       expect(check.code).toBe(0);
       expect(check.stdout).toMatch(/^image forktree:pages=512,.*seed=1: 4 processes, 2048 pages of 4096 bytes/);
       expect(check.stdout).toContain('checksums ok');
+      expect(check.stdout).toContain("trace trace.rltrace: 3072 accesses of 4 processes, every one inside the image's VMAs");
       // the summary is the same written and read back
-      expect(check.stdout.split('\n').slice(0, -2)).toEqual(w.stdout.split('\n').slice(0, -3));
+      expect(check.stdout.split('\n').slice(0, -3)).toEqual(w.stdout.split('\n').slice(0, -4));
 
       const blob = path.join(out, 'pages.bin');
       const bytes = fs.readFileSync(blob);

@@ -4,6 +4,7 @@ import { join } from 'path';
 import { writeImage } from '../image/image-files';
 import { PageFlag } from '../model/image';
 import { PAGE_SIZE } from '../model/page';
+import { fileWorkloads } from '../file-workloads/file-workloads';
 import { builtInWorkloads } from '../workloads/built-in-workloads';
 import { DefaultWorkloadRegistry } from '../workloads/workload-registry';
 import { readTrace } from './read-trace';
@@ -11,8 +12,8 @@ import { imageFromTrace, vmasFromPages } from './trace-image';
 import { tracesForImage, writeWorkloadTrace } from './trace-mapping';
 import { TraceWriter } from './trace-writer';
 
-const registry = new DefaultWorkloadRegistry({ getContributions: () => builtInWorkloads });
-const GENERATORS = builtInWorkloads.filter((w) => w.kind !== 'file').map((w) => w.name);
+const registry = new DefaultWorkloadRegistry({ getContributions: () => [...builtInWorkloads, ...fileWorkloads] });
+const GENERATORS = builtInWorkloads.map((w) => w.name);
 
 let dir: string;
 beforeEach(() => {

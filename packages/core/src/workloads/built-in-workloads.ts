@@ -1,11 +1,9 @@
 import { forktreeWorkload } from './forktree-workload';
 import { hotcoldWorkload } from './hotcold-workload';
-import { imageWorkload } from './image-workload';
 import { ptrchaseWorkload } from './ptrchase-workload';
 import { seqWorkload } from './seq-workload';
 import { strideWorkload } from './stride-workload';
 import { thpPredumpWorkload } from './thp-predump-workload';
-import { traceWorkload } from './trace-workload';
 import { uniformWorkload } from './uniform-workload';
 import { WorkloadContribution } from './workload-contribution';
 import { zipfWorkload } from './zipf-workload';
@@ -13,7 +11,7 @@ import { zipfWorkload } from './zipf-workload';
 export { GeneratedImage, fillPageContent } from './generated-image';
 export { VMA_BASE, layoutVmas } from './vma-layout';
 
-/** The synthetic generators, then the workloads read from files (image:DIR, trace:FILE), bound by coreModule. */
+/** The synthetic generators bound by coreModule (fileWorkloads come after them). */
 export const builtInWorkloads: WorkloadContribution[] = [
   seqWorkload,
   strideWorkload,
@@ -23,6 +21,4 @@ export const builtInWorkloads: WorkloadContribution[] = [
   ptrchaseWorkload,
   forktreeWorkload,
   thpPredumpWorkload,
-  imageWorkload,
-  traceWorkload,
 ];

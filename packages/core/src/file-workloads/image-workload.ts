@@ -5,7 +5,7 @@ import { readImage } from '../image/image-files';
 import { ProcessTrace } from '../model/workload';
 import { readTrace } from '../trace/read-trace';
 import { emptyTrace, tracesForImage } from '../trace/trace-mapping';
-import { WorkloadContribution } from './workload-contribution';
+import { WorkloadContribution } from '../workloads/workload-contribution';
 
 /** The trace `image --out` writes beside a workload's image, and `image:DIR` replays when no trace= is given. */
 export const IMAGE_TRACE_FILE = 'trace.rltrace';

@@ -3,7 +3,7 @@ import { readImage } from '../image/image-files';
 import { readTrace } from '../trace/read-trace';
 import { imageFromTrace, SYNTH_MAX_HOLE_PAGES } from '../trace/trace-image';
 import { checkForksBeforeMigrate, linearTrace, tracesForImage } from '../trace/trace-mapping';
-import { WorkloadContribution } from './workload-contribution';
+import { WorkloadContribution } from '../workloads/workload-contribution';
 
 export const traceWorkload: WorkloadContribution = {
   name: 'trace',
