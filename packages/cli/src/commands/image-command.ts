@@ -4,6 +4,7 @@ import { Argv, CommandModule } from 'yargs';
 import { checkFreeDisk, IMAGE_TRACE_FILE, readImage, readTrace, tracesForImage, UsageError, writeImage, writeWorkloadTrace } from '@restorelab/core';
 import { createContainer } from '../container';
 import { captureCommandModule } from './capture-command';
+import { importCommandModule } from './import-command';
 import { imageSummary } from '../format/image-summary';
 import { createWorkload } from '../run-one';
 import { print, seedOption } from './common-options';
@@ -24,6 +25,7 @@ function builder(y: Argv): Argv<ImageArgs> {
     .example('$0 image zipf:pages=4096 --out img', 'write the image of a workload')
     .example('$0 image --check img', 'verify an image')
     .example('$0 image capture --pid 1234 img', 'an image of a running process')
+    .example('$0 image import --format criu dump img', 'an image of a criu dump')
     .check((a) => {
       if (a.check !== undefined) {
         if (a.workload !== undefined || a.out !== undefined) throw new UsageError('image --check DIR takes no workload and no --out');
@@ -32,7 +34,8 @@ function builder(y: Argv): Argv<ImageArgs> {
       }
       return true;
     }, false)
-    .command(captureCommandModule) as unknown as Argv<ImageArgs>;
+    .command(captureCommandModule)
+    .command(importCommandModule) as unknown as Argv<ImageArgs>;
 }
 
 export async function imageCommand(args: ImageArgs): Promise<void> {

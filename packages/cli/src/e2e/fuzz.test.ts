@@ -50,7 +50,7 @@ describe('every reader under mutation fuzzing (e2e)', () => {
       expect({ stalled, stderr, failures, left: stalled ? left : [] }).toEqual({ stalled: false, stderr: '', failures: [], left: [] });
       expect(code).toBe(0);
       const names = reports.map((r) => r.target);
-      expect(names).toEqual(['event-log', 'arrow-log', 'image-manifest', 'image-blob', 'cost-model', 'trace', 'lackey', 'csv', 'experiment-json', 'experiment-yaml', 'specs']);
+      expect(names).toEqual(['event-log', 'arrow-log', 'image-manifest', 'image-blob', 'cost-model', 'trace', 'lackey', 'csv', 'criu-mm', 'criu-pagemap', 'experiment-json', 'experiment-yaml', 'specs']);
       for (const r of reports) {
         expect(r.cases).toBe(r.target === 'arrow-log' ? Math.round(CASES / 10) : CASES);
         expect(r.accepted + r.refused).toBe(r.cases);

@@ -8,7 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { parseArgs } from 'util';
 import { BackendRegistry, EventStore, readEventLog, runRestore, StrategyRegistry, WorkloadRegistry, writeImage, writeWorkloadTrace } from '@restorelab/core';
-import { eventLogTarget, FuzzTarget, imageTargets, runFuzz, traceTarget } from '@restorelab/core/testing';
+import { criuTargets, eventLogTarget, FuzzTarget, imageTargets, runFuzz, traceTarget } from '@restorelab/core/testing';
 import { SimBackend } from '@restorelab/backend-sim';
 import { createContainer } from '../container';
 import { arrowLogBytes } from '../experiment/arrow-log';
@@ -84,6 +84,7 @@ async function main(): Promise<number> {
       traceTarget(traces, path.join(work, 'case')),
       lackeyTarget(path.join(work, 'case')),
       csvTarget(path.join(work, 'case')),
+      ...criuTargets(work),
       ...experimentTargets(fs.existsSync(QUICK_EXPERIMENT) ? fs.readFileSync(QUICK_EXPERIMENT, 'utf8') : INLINE_EXPERIMENT, reg),
       specTarget(reg),
     ];

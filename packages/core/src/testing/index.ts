@@ -6,3 +6,4 @@ export * from './fuzz/mutate';
 export * from './fuzz/fuzz-runner';
 export * from './fuzz/core-fuzz-targets';
 export { Rng } from '../workloads/random';
+export * from './criu-test-dump';

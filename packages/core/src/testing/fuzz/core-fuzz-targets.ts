@@ -4,6 +4,9 @@ import { parseEventLog } from '../../events/event-log-reader';
 import { FRAME_HEADER_BYTES, LOG_HEADER_BYTES } from '../../events/event-log-writer';
 import { BLOB_FILE, MANIFEST_FILE, readImage } from '../../image/image-files';
 import { computeMetrics, isVerified } from '../../metrics/compute-metrics';
+import { readCriuDump } from '../../criu/criu-dump';
+import { VmaStatus } from '../../criu/criu-schema';
+import { writeTestDump } from '../criu-test-dump';
 import { readTrace } from '../../trace/read-trace';
 import { imageFromTrace } from '../../trace/trace-image';
 import { linearTrace } from '../../trace/trace-mapping';
@@ -94,4 +97,41 @@ export function traceTarget(seeds: readonly Buffer[], workDir: string): FuzzTarg
       trace.processes.forEach((t, k) => linearTrace(t, image.processes[k], 'fuzz'));
     },
   };
+}
+
+/** A CRIU dump as `image import --format criu` reads it, its mm or its pagemap image mutated; every content page is read. */
+export function criuTargets(workDir: string): FuzzTarget[] {
+  const seedDir = path.join(workDir, 'criu-seed');
+  const anon = VmaStatus.Regular | VmaStatus.AnonPrivate;
+  writeTestDump(seedDir, {
+    vmas: [
+      { start: 0x7f0000000000, pages: 8, status: anon | VmaStatus.Heap },
+      { start: 0x7f0000010000, pages: 4, status: VmaStatus.Regular | VmaStatus.FilePrivate },
+      { start: 0x7f0000020000, pages: 4, status: anon, madv: 2 ** 14 },
+    ],
+    pagemap: [
+      { vaddr: 0x7f0000001000, pages: 2 },
+      { vaddr: 0x7f0000010000, pages: 1 },
+      { vaddr: 0x7f0000021000, pages: 3 },
+    ],
+  });
+  const caseDir = path.join(workDir, 'criu-case');
+  const target = (file: string): FuzzTarget => ({
+    name: `criu-${file.split('-')[0]}`,
+    mutants: (n, rng) => binaryMutants(fs.readFileSync(path.join(seedDir, file)), n, rng, [0, 4, 8], [8]),
+    read(bytes) {
+      fs.rmSync(caseDir, { recursive: true, force: true });
+      fs.cpSync(seedDir, caseDir, { recursive: true });
+      fs.writeFileSync(path.join(caseDir, file), bytes);
+      const img = readCriuDump(caseDir);
+      try {
+        const page = new Uint8Array(4096);
+        const [p] = img.processes;
+        for (let i = 0; i < p.totalPages; i++) img.readPage(p.pid, i, page);
+      } finally {
+        img.close();
+      }
+    },
+  });
+  return [target('mm-4242.img'), target('pagemap-4242.img')];
 }
