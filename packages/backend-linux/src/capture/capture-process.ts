@@ -7,6 +7,7 @@ import {
   PAGE_SIZE,
   PageFlag,
   ProcessImage,
+  readFullyAt,
   readTrace,
   tracesForImage,
   UsageError,
@@ -100,12 +101,8 @@ class CapturedImage implements Image {
 }
 
 function readFully(fd: number, dst: Uint8Array, length: number, position: number): void {
-  let done = 0;
-  while (done < length) {
-    const n = fs.readSync(fd, dst, done, length - done, position + done);
-    if (n === 0) throw new Error(`short read at 0x${(position + done).toString(16)}`);
-    done += n;
-  }
+  const got = readFullyAt(fd, dst, length, position);
+  if (got < length) throw new Error(`short read at 0x${(position + got).toString(16)}`);
 }
 
 /**

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { UsageError } from '../errors/usage-error';
-import { fileError, openRegularFile } from '../io/regular-file';
+import { fileError, openRegularFile, readFullyAt } from '../io/regular-file';
 import { IMAGE_LIMITS } from '../model/image-limits';
 import { Image, PageFlag, ProcessImage, ThpAdvice, VmaImage } from '../model/image';
 import { validateImageLayout } from '../image/validate-image';
@@ -51,12 +51,8 @@ export class CriuDumpImage implements Image {
       return;
     }
     if (this.fd === null) this.fd = openRegularFile(this.pagesFile).fd;
-    let done = 0;
-    while (done < PAGE_SIZE) {
-      const n = fs.readSync(this.fd, dst, done, PAGE_SIZE - done, at + done);
-      if (n === 0) throw new UsageError(`CRIU image ${this.pagesFile}: truncated at byte ${at + done}`);
-      done += n;
-    }
+    const got = readFullyAt(this.fd, dst, PAGE_SIZE, at);
+    if (got < PAGE_SIZE) throw new UsageError(`CRIU image ${this.pagesFile}: truncated at byte ${at + got}`);
   }
 
   close(): void {

@@ -2,7 +2,7 @@ import type { ValidateFunction } from 'ajv';
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { fileError, FILE_LIMITS, openRegularFile, readRegularFile } from '../io/regular-file';
+import { fileError, FILE_LIMITS, openRegularFile, readFullyAt, readRegularFile } from '../io/regular-file';
 import { contentPages, Image, PageFlag, ProcessImage, VmaImage } from '../model/image';
 import { checkFreeDisk } from '../io/free-disk';
 import { UsageError } from '../errors/usage-error';
@@ -164,12 +164,8 @@ export class FileImage implements Image {
     }
     const size = this.pageSize;
     const position = p.blobOffset + page * size;
-    let done = 0;
-    while (done < size) {
-      const n = fs.readSync(this.fd, dst, done, size - done, position + done);
-      if (n === 0) throw new UsageError(`image blob ${this.files.blobPath}: truncated at byte ${position + done}`);
-      done += n;
-    }
+    const got = readFullyAt(this.fd, dst, size, position);
+    if (got < size) throw new UsageError(`image blob ${this.files.blobPath}: truncated at byte ${position + got}`);
   }
 
   close(): void {

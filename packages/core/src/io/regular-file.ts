@@ -64,3 +64,14 @@ export const FILE_LIMITS = {
 export function fileError(e: unknown): string {
   return (e as NodeJS.ErrnoException).code ?? (e instanceof Error ? e.message : String(e));
 }
+
+/** Reads `length` bytes at `position` into dst, as many reads as it takes; returns how many it got (fewer only at the end of the file). */
+export function readFullyAt(fd: number, dst: Uint8Array, length: number, position: number): number {
+  let done = 0;
+  while (done < length) {
+    const n = fs.readSync(fd, dst, done, length - done, position + done);
+    if (n === 0) break;
+    done += n;
+  }
+  return done;
+}
