@@ -13,6 +13,7 @@ import {
   UsageError,
   validateImage,
   VmaImage,
+  vmaOfPage,
   writeImage,
 } from '@restorelab/core';
 import { isPrivateAnonymous, parseSmaps, thpAdviceOf } from './proc-maps';
@@ -94,7 +95,7 @@ class CapturedImage implements Image {
 
   readPage(_pid: number, page: number, dst: Uint8Array): void {
     const p = this.processes[0];
-    const v = p.vmas.find((x) => page >= x.firstPage && page < x.firstPage + x.pages);
+    const v = vmaOfPage(p, page);
     if (!v) throw new Error(`captured image has no page ${page}`);
     readFully(this.memFd, dst, PAGE_SIZE, v.start + (page - v.firstPage) * PAGE_SIZE);
   }

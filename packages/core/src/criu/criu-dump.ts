@@ -3,7 +3,7 @@ import * as path from 'path';
 import { UsageError } from '../errors/usage-error';
 import { fileError, openRegularFile, readFullyAt } from '../io/regular-file';
 import { IMAGE_LIMITS } from '../model/image-limits';
-import { Image, PageFlag, ProcessImage, ThpAdvice, VmaImage } from '../model/image';
+import { Image, PageFlag, ProcessImage, ThpAdvice, VmaImage, vmaOfAddressPage } from '../model/image';
 import { validateImageLayout } from '../image/validate-image';
 import { PAGE_SIZE } from '../model/page';
 import { readCriuEntries } from './criu-image-file';
@@ -123,7 +123,6 @@ export function readCriuDump(dir: string, opts: CriuDumpOptions = {}): CriuDumpI
     throw new UsageError(`CRIU image ${pagesFile}: cannot open it (${fileError(e)})`);
   }
   const offsets = new Float64Array(firstPage).fill(-1);
-  const byAddress = [...vmas];
   let offset = 0;
   let lastEnd = 0;
   for (const [i, e] of entries.entries()) {
@@ -139,7 +138,7 @@ export function readCriuDump(dir: string, opts: CriuDumpOptions = {}): CriuDumpI
     if (offset + nr * PAGE_SIZE > pagesBytes) throw new UsageError(`${at}: its ${nr} pages end at byte ${offset + nr * PAGE_SIZE} of ${pagesFile}, which has ${pagesBytes}`);
     for (let k = 0; k < nr; k++) {
       const addr = vaddr + k * PAGE_SIZE;
-      const v = vmaAt(byAddress, addr);
+      const v = vmaOfAddressPage(vmas, addr / PAGE_SIZE);
       if (v) {
         const lp = v.firstPage + (addr - v.start) / PAGE_SIZE;
         offsets[lp] = offset + k * PAGE_SIZE;
@@ -149,17 +148,4 @@ export function readCriuDump(dir: string, opts: CriuDumpOptions = {}): CriuDumpI
     offset += nr * PAGE_SIZE;
   }
   return new CriuDumpImage(`criu: ${dir} pid ${pid}`, proc, pagesFile, offsets);
-}
-
-function vmaAt(vmas: readonly VmaImage[], addr: number): VmaImage | undefined {
-  let lo = 0;
-  let hi = vmas.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const v = vmas[mid];
-    if (addr < v.start) hi = mid - 1;
-    else if (addr >= v.start + v.pages * PAGE_SIZE) lo = mid + 1;
-    else return v;
-  }
-  return undefined;
 }

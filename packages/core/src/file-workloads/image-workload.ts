@@ -6,14 +6,10 @@ import { ProcessTrace } from '../model/workload';
 import { readTrace } from '../trace/read-trace';
 import { emptyTrace, tracesForImage } from '../trace/trace-mapping';
 import { WorkloadContribution } from '../workloads/workload-contribution';
+import { str } from '../workloads/workload-params';
 
 /** The trace `image --out` writes beside a workload's image, and `image:DIR` replays when no trace= is given. */
 export const IMAGE_TRACE_FILE = 'trace.rltrace';
-
-function str(params: Readonly<Record<string, unknown>>, key: string): string {
-  const v = params[key];
-  return typeof v === 'string' ? v : '';
-}
 
 export const imageWorkload: WorkloadContribution = {
   name: 'image',

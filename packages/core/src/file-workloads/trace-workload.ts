@@ -4,6 +4,7 @@ import { readTrace } from '../trace/read-trace';
 import { imageFromTrace, SYNTH_MAX_HOLE_PAGES } from '../trace/trace-image';
 import { checkForksBeforeMigrate, linearTrace, tracesForImage } from '../trace/trace-mapping';
 import { WorkloadContribution } from '../workloads/workload-contribution';
+import { num, str } from '../workloads/workload-params';
 
 export const traceWorkload: WorkloadContribution = {
   name: 'trace',
@@ -23,17 +24,17 @@ export const traceWorkload: WorkloadContribution = {
     seed: { type: 'integer', default: 1, minimum: 0, maximum: 0xffffffff, description: "synthesised image: the seed of its pages' contents" },
   },
   create(params, spec) {
-    const file = typeof params.file === 'string' ? params.file : '';
+    const file = str(params, 'file');
     if (file === '') throw new UsageError('workload trace needs a file: trace:FILE or trace:file=FILE');
     const trace = readTrace(file);
-    const imageDir = typeof params.image === 'string' ? params.image : '';
+    const imageDir = str(params, 'image');
     if (imageDir !== '') {
       const image = readImage(imageDir);
       image.close();
       return { spec, name: 'trace', params, image, traces: tracesForImage(trace, image) };
     }
     checkForksBeforeMigrate(trace);
-    const image = imageFromTrace(trace, spec, Number(params.seed), Number(params.maxHole));
+    const image = imageFromTrace(trace, spec, num(params, 'seed'), num(params, 'maxHole'));
     const traces = trace.processes.map((t, i) => linearTrace(t, image.processes[i], `trace ${file}`));
     return { spec, name: 'trace', params, image, traces };
   },

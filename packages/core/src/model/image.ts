@@ -1,4 +1,4 @@
-import { PageRange } from './page';
+import { PAGE_SIZE, PageRange } from './page';
 
 /** Per-page flags of the image's pagemap (bits of ProcessImage.pageFlags). */
 export const PageFlag = {
@@ -71,6 +71,21 @@ export function vmaOfPage(proc: ProcessImage, page: number): VmaImage | undefine
     if (page < m.firstPage) hi = mid - 1;
     else if (page >= m.firstPage + m.pages) lo = mid + 1;
     else return m;
+  }
+  return undefined;
+}
+
+/** The VMA holding virtual page `vpn` (address >> 12; binary search: VMAs are sorted by address). */
+export function vmaOfAddressPage(vmas: readonly VmaImage[], vpn: number): VmaImage | undefined {
+  let lo = 0;
+  let hi = vmas.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const v = vmas[mid];
+    const first = v.start / PAGE_SIZE;
+    if (vpn < first) hi = mid - 1;
+    else if (vpn >= first + v.pages) lo = mid + 1;
+    else return v;
   }
   return undefined;
 }

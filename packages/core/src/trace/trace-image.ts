@@ -1,6 +1,6 @@
 import { UsageError } from '../errors/usage-error';
 import { IMAGE_LIMITS } from '../model/image-limits';
-import { PageFlag, VmaImage } from '../model/image';
+import { PageFlag, VmaImage, vmaOfAddressPage } from '../model/image';
 import { PAGE_SIZE } from '../model/page';
 import { GeneratedImage, GeneratedProcess } from '../workloads/generated-image';
 import { TraceData } from './read-trace';
@@ -58,15 +58,10 @@ export function imageFromTrace(trace: TraceData, name: string, seed: number, max
   const total = vmas.length ? vmas[vmas.length - 1].firstPage + vmas[vmas.length - 1].pages : 0;
   if (total * trace.processes.length > IMAGE_LIMITS.maxTotalPages)
     throw new UsageError(`${where}: its synthesised image would have ${total * trace.processes.length} pages, more than ${IMAGE_LIMITS.maxTotalPages}`);
+  // every touched page is inside a VMA made from them
   const linear = (vpn: number): number => {
-    let lo = 0;
-    let hi = vmas.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (vmas[mid].start / PAGE_SIZE <= vpn) lo = mid;
-      else hi = mid - 1;
-    }
-    return vmas[lo].firstPage + (vpn - vmas[lo].start / PAGE_SIZE);
+    const v = vmaOfAddressPage(vmas, vpn)!;
+    return v.firstPage + (vpn - v.start / PAGE_SIZE);
   };
   const flagsOf = new Map<number, Uint8Array>();
   const processes: GeneratedProcess[] = trace.processes.map((t) => {

@@ -1,24 +1,9 @@
 import { UsageError } from '../errors/usage-error';
-import { Image, ProcessImage, VmaImage } from '../model/image';
+import { Image, ProcessImage, VmaImage, vmaOfAddressPage, vmaOfPage } from '../model/image';
 import { PAGE_SIZE } from '../model/page';
 import { ProcessTrace, Workload } from '../model/workload';
 import { TraceData, TraceProcess } from './read-trace';
 import { TraceWriter } from './trace-writer';
-
-/** The VMA holding virtual page `vpn` (binary search; VMAs are sorted by address). */
-export function vmaOfAddressPage(vmas: readonly VmaImage[], vpn: number): VmaImage | undefined {
-  let lo = 0;
-  let hi = vmas.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const v = vmas[mid];
-    const first = v.start / PAGE_SIZE;
-    if (vpn < first) hi = mid - 1;
-    else if (vpn >= first + v.pages) lo = mid + 1;
-    else return v;
-  }
-  return undefined;
-}
 
 /** A process's accesses as the model has them: linear pages of `proc`. Throws UsageError for an access outside its VMAs. */
 export function linearTrace(t: TraceProcess, proc: ProcessImage, where: string): ProcessTrace {
@@ -100,20 +85,11 @@ function writeProcessAccesses(w: TraceWriter, p: ProcessImage, t: ProcessTrace):
   if (t.migrateAt === t.page.length && t.migrateAt > 0) w.migrate(p.pid, t.migrateAt);
 }
 
-/** linear page -> virtual page number for one process (VMAs are few; the last one found is tried first). */
+/** linear page -> virtual page number for one process (the last VMA found is tried first). */
 export function linearToVpn(p: ProcessImage): (page: number) => number {
   let v = p.vmas[0];
   return (page) => {
-    if (page < v.firstPage || page >= v.firstPage + v.pages) {
-      let lo = 0;
-      let hi = p.vmas.length - 1;
-      while (lo < hi) {
-        const mid = (lo + hi + 1) >> 1;
-        if (p.vmas[mid].firstPage <= page) lo = mid;
-        else hi = mid - 1;
-      }
-      v = p.vmas[lo];
-    }
+    if (page < v.firstPage || page >= v.firstPage + v.pages) v = vmaOfPage(p, page) ?? v;
     return v.start / PAGE_SIZE + (page - v.firstPage);
   };
 }

@@ -61,6 +61,12 @@ export function num(params: StrategyParams, key: string): number {
   return v;
 }
 
+/** A string parameter ('' when it is not set). */
+export function str(params: StrategyParams, key: string): string {
+  const v = params[key];
+  return typeof v === 'string' ? v : '';
+}
+
 /** The common parameters with the automatic values worked out. Throws UsageError. */
 export function readCommon(params: StrategyParams, owner: string): CommonParams {
   const pages = num(params, 'pages');
