@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import { Argv, CommandModule } from 'yargs';
-import { UsageError } from '@restorelab/core';
+import { PAGE_SIZE, UsageError } from '@restorelab/core';
 import { renderTable } from '../format/table';
 import { importCsv } from '../trace/csv-import';
 import { importLackey, ImportResult } from '../trace/lackey-import';
@@ -31,7 +31,7 @@ export function parseMigrateAt(text: string): MigrateAt {
 }
 
 function parseBase(text: string): number {
-  if (!/^0[xX][0-9a-fA-F]{1,12}$/.test(text) || parseInt(text, 16) % 4096 !== 0) throw new UsageError(`--base must be a page-aligned hex address below 2^48 (e.g. 0x100000000000), got '${text}'`);
+  if (!/^0[xX][0-9a-fA-F]{1,12}$/.test(text) || parseInt(text, 16) % PAGE_SIZE !== 0) throw new UsageError(`--base must be a page-aligned hex address below 2^48 (e.g. 0x100000000000), got '${text}'`);
   return parseInt(text, 16);
 }
 
@@ -91,7 +91,7 @@ const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 export function formatTraceStats(s: TraceStats): string {
   const head = `trace ${s.file}: ${s.name} · ${s.processes.length} process${s.processes.length === 1 ? '' : 'es'}, ${s.accesses} accesses, ${s.bytes} bytes (${s.bytesPerAccess.toFixed(2)} bytes/access)`;
   const table = renderTable(
-    ['pid', 'parent', 'accesses', 'source', 'pages', 'writes', 'sequential', 'cold', 'reuse p50', 'reuse p90', 'reuse p99'].map((header, i) => ({ header, align: i === 0 || i === 1 ? 'right' : 'right' }) as const),
+    ['pid', 'parent', 'accesses', 'source', 'pages', 'writes', 'sequential', 'cold', 'reuse p50', 'reuse p90', 'reuse p99'].map((header) => ({ header, align: 'right' }) as const),
     s.processes.map((p) => [
       String(p.pid),
       p.parent === null ? '-' : String(p.parent),

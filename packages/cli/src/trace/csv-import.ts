@@ -13,11 +13,9 @@ const ADDRESS = /^0[xX]([0-9a-fA-F]{1,16})$/;
 const OFFSET = /^[0-9]{1,15}$/;
 const WRITE: Record<string, boolean> = { r: false, read: false, '0': false, w: true, write: true, '1': true };
 
-/** A hex string as a virtual page number (exact for any 64-bit address). */
+/** A hex address as a virtual page number: its digits but the last three (exact for any 64-bit address). */
 function hexPage(hex: string): number {
-  const low = hex.length > 3 ? hex.slice(-3) : hex;
-  const high = hex.length > 3 ? hex.slice(0, -3) : '0';
-  return parseInt(high, 16) + Math.floor(parseInt(low, 16) / PAGE_SIZE);
+  return hex.length > 3 ? parseInt(hex.slice(0, -3), 16) : 0;
 }
 
 /** Lines of a CSV trace into `builder`; `skipped` counts blank, comment and header lines. */
