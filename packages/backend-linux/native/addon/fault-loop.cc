@@ -149,6 +149,9 @@ void Monitor::handleFault(ProcState& p, const struct uffd_msg& m, double tRaise)
       while (lo > v.firstPage && page - lo < v.backward && windowable(lo - 1)) lo--;
       while (hi + 1 < vEnd && hi - page < v.forward && windowable(hi + 1)) hi++;
       nExtra = collectRulePages(p, page, lo, hi, extra);
+      // logged where the rules were read, so a FaultRulesSet before it in the log is the set it used
+      emitBatch(ev.data(), ev.size());
+      ev.clear();
     }
   }
 
