@@ -81,6 +81,19 @@ criuDescribe('image import --format criu of a real criu dump (e2e)', () => {
     }
   });
 
+  it('restores as --workload criu:DIR on both backends with 0 mismatches, the same pages copied', async () => {
+    const copied: number[] = [];
+    for (const backend of ['sim', 'linux']) {
+      const run = await cli(['run', '--backend', backend, '--workload', `criu:${path.join(dir, 'dump')}`, '--strategy', 'eager', '--json']);
+      expect(run.stderr).toBe('');
+      const [res] = JSON.parse(run.stdout) as RunResult[];
+      expect([backend, run.code, res.verified, res.metrics.mismatchedPages]).toEqual([backend, 0, true, 0]);
+      copied.push(res.metrics.pagesCopied.precopy);
+    }
+    expect(copied[0]).toBeGreaterThan(32);
+    expect(copied[1]).toBe(copied[0]);
+  });
+
   it('a damaged dump is one line naming the file', async () => {
     const dump = path.join(dir, 'dump');
     const bad = path.join(dir, 'bad-dump');

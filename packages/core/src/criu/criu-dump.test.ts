@@ -48,6 +48,8 @@ describe('CRIU dumps', () => {
         [32 * P, 4, 8, 'r', 'hugepage'],
       ]);
       expect(Array.from(p.pageFlags).map((f) => (f & PageFlag.Content ? 1 : 0))).toEqual([0, 1, 1, 0, 0, 0, 0, 0, 0, 1, 1, 1]);
+      // runs contiguous in pages-1.img: the file page between them is skipped
+      expect(img.pageRuns(4242)).toEqual([{ page: 1, count: 2, fileOffset: 0 }, { page: 9, count: 3, fileOffset: 3 * P }]);
       const page = new Uint8Array(P);
       // pages-1.img: BASE+P (1), BASE+2P (2), the file page (3), then BASE+33P.. (4, 5, 6)
       for (const [lp, byte] of [[1, 1], [2, 2], [9, 4], [11, 6], [0, 0]] as const) {
@@ -59,11 +61,22 @@ describe('CRIU dumps', () => {
     }
   });
 
-  it('of several processes need --pid', () => {
-    writeTestDump(dir, { pids: [10, 11], vmas: [{ start: BASE, pages: 1, status: ANON }], pagemap: [] });
-    refused(/holds 2 processes \(pids 10, 11\): say which with --pid/);
-    refused(/has no process 12 \(pids 10, 11\)/, { pid: 12 });
-    expect(readCriuDump(dir, { pid: 10 }).processes[0].pid).toBe(10);
+  it('of several processes read them all, children under their parents, or the one --pid names', () => {
+    writeTestDump(dir, { pids: [10, 11, 12], vmas: [{ start: BASE, pages: 2, status: ANON }], pagemap: [{ vaddr: BASE, pages: 2 }] });
+    rmSync(join(dir, 'mm-12.img')); // a zombie: no memory
+    const img = readCriuDump(dir);
+    try {
+      expect(img.processes.map((p) => [p.pid, p.parent, p.blobOffset])).toEqual([[10, null, 0], [11, 10, 2 * P]]);
+      const page = new Uint8Array(P);
+      img.readPage(11, 1, page);
+      expect(page.every((b) => b === 3)).toBe(true);
+      expect(img.pageRuns(11)).toEqual([{ page: 0, count: 2, fileOffset: 0 }]);
+    } finally {
+      img.close();
+    }
+    refused(/has no process 13 \(pids 10, 11, 12\)/, { pid: 13 });
+    const one = readCriuDump(dir, { pid: 11 });
+    expect(one.processes.map((p) => [p.pid, p.parent])).toEqual([[11, null]]);
   });
 
   it('refuse pages in a parent dump, pages past the pages file, unsorted entries, another images version', () => {

@@ -13,7 +13,7 @@ import { CRIU_IMAGES_VERSION, CRIU_MAGIC, MADV_HUGEPAGE, MADV_NOHUGEPAGE, Pagema
 const NOT_RESTORED = VmaStatus.Vsyscall | VmaStatus.Vdso | VmaStatus.Vvar | VmaStatus.Guard | VmaStatus.Uprobes | VmaStatus.Unsupported | VmaStatus.Aioring | VmaStatus.Sysvipc | VmaStatus.Socket | VmaStatus.Memfd;
 
 export interface CriuDumpOptions {
-  /** The process of the dump's tree to import (default: the dump's only process). */
+  /** The one process of the dump's tree to import (default: every process with memory, in tree order). */
   readonly pid?: number;
 }
 
@@ -26,63 +26,117 @@ function thpOf(madv: number): ThpAdvice {
   return 'default';
 }
 
-/** One process of a CRIU dump: its private anonymous memory, pages read from pages-ID.img where the pagemap put them. */
+/** Where a process's pages are in its pages-ID.img. */
+export interface CriuPagesSource {
+  readonly pagesFile: string;
+  /** Byte offset in pagesFile of each linear page with content, -1 for a zero page. */
+  readonly offsets: Float64Array;
+}
+
+/** A run of linear pages whose contents lie one after the other in a pages file. */
+export interface CriuPageRun {
+  readonly page: number;
+  readonly count: number;
+  readonly fileOffset: number;
+}
+
+/** A CRIU dump's processes: their private anonymous memory, pages read from pages-ID.img where the pagemap put them. */
 export class CriuDumpImage implements Image {
   readonly pageSize = PAGE_SIZE;
-  readonly processes: readonly ProcessImage[];
   readonly blobBytes: number;
-  private fd: number | null = null;
+  private readonly fds = new Map<string, number>();
 
   constructor(
     readonly name: string,
-    proc: ProcessImage,
-    readonly pagesFile: string,
-    /** Byte offset in pagesFile of each linear page with content, -1 for a zero page. */
-    private readonly offsets: Float64Array,
+    readonly processes: readonly ProcessImage[],
+    private readonly sources: ReadonlyMap<number, CriuPagesSource>,
   ) {
-    this.processes = [proc];
-    this.blobBytes = proc.totalPages * PAGE_SIZE;
+    this.blobBytes = processes.reduce((n, p) => n + p.totalPages * PAGE_SIZE, 0);
   }
 
-  readPage(_pid: number, page: number, dst: Uint8Array): void {
-    const at = this.offsets[page];
+  /** The pages file of process pid and where each of its pages is in it. */
+  source(pid: number): CriuPagesSource {
+    const s = this.sources.get(pid);
+    if (!s) throw new Error(`no process ${pid} in ${this.name}`);
+    return s;
+  }
+
+  /** Process pid's content pages as runs that are contiguous in its pages file. */
+  pageRuns(pid: number): CriuPageRun[] {
+    const { offsets } = this.source(pid);
+    const runs: CriuPageRun[] = [];
+    for (let i = 0; i < offsets.length; ) {
+      if (!(offsets[i] >= 0)) {
+        i++;
+        continue;
+      }
+      let j = i + 1;
+      while (j < offsets.length && offsets[j] === offsets[j - 1] + PAGE_SIZE) j++;
+      runs.push({ page: i, count: j - i, fileOffset: offsets[i] });
+      i = j;
+    }
+    return runs;
+  }
+
+  readPage(pid: number, page: number, dst: Uint8Array): void {
+    const { pagesFile, offsets } = this.source(pid);
+    const at = offsets[page];
     if (!(at >= 0)) {
       dst.fill(0, 0, PAGE_SIZE);
       return;
     }
-    if (this.fd === null) this.fd = openRegularFile(this.pagesFile).fd;
-    const got = readFullyAt(this.fd, dst, PAGE_SIZE, at);
-    if (got < PAGE_SIZE) throw new UsageError(`CRIU image ${this.pagesFile}: truncated at byte ${at + got}`);
+    let fd = this.fds.get(pagesFile);
+    if (fd === undefined) this.fds.set(pagesFile, (fd = openRegularFile(pagesFile).fd));
+    const got = readFullyAt(fd, dst, PAGE_SIZE, at);
+    if (got < PAGE_SIZE) throw new UsageError(`CRIU image ${pagesFile}: truncated at byte ${at + got}`);
   }
 
   close(): void {
-    if (this.fd !== null) fs.closeSync(this.fd);
-    this.fd = null;
+    for (const fd of this.fds.values()) fs.closeSync(fd);
+    this.fds.clear();
   }
 }
 
 /**
- * Reads one process of a CRIU dump directory (inventory.img, pstree.img, mm-PID.img,
- * pagemap-PID.img, pages-ID.img) as an image: its private anonymous VMAs (heap, stack, anonymous
- * mmaps), a page the pagemap has present a content page, any other a zero page, THP advice from the
- * VMA's madvise bits. Pages in a parent dump (incremental dumps) are refused. Every problem is a
- * one-line UsageError naming the file.
+ * Reads a CRIU dump directory (inventory.img, pstree.img, and mm-PID.img, pagemap-PID.img and
+ * pages-ID.img of each process) as an image: each process's private anonymous VMAs (heap, stack,
+ * anonymous mmaps), a page the pagemap has present a content page, any other a zero page, THP
+ * advice from the VMA's madvise bits. A process of the tree without mm-PID.img (a zombie) has no
+ * memory to restore and is left out. Pages in a parent dump (incremental dumps) are refused.
+ * Every problem is a one-line UsageError naming the file.
  */
 export function readCriuDump(dir: string, opts: CriuDumpOptions = {}): CriuDumpImage {
   const [inv] = readCriuEntries(dir, 'inventory.img', CRIU_MAGIC.inventory, 'inventory_entry');
   const version = num(inv?.img_version);
   if (version !== CRIU_IMAGES_VERSION) throw new UsageError(`CRIU image ${path.join(dir, 'inventory.img')}: images version ${inv?.img_version ?? 'missing'}, this restorelab reads ${CRIU_IMAGES_VERSION}`);
-  const tree = readCriuEntries(dir, 'pstree.img', CRIU_MAGIC.pstree, 'pstree_entry');
-  const pids = tree.map((t) => num(t.pid));
-  if (pids.length === 0) throw new UsageError(`CRIU image ${path.join(dir, 'pstree.img')}: no processes`);
-  let pid: number;
+  const tree = readCriuEntries(dir, 'pstree.img', CRIU_MAGIC.pstree, 'pstree_entry').map((t) => ({ pid: num(t.pid), ppid: num(t.ppid ?? 0) }));
+  if (tree.length === 0) throw new UsageError(`CRIU image ${path.join(dir, 'pstree.img')}: no processes`);
+  for (const t of tree)
+    if (!(Number.isSafeInteger(t.pid) && t.pid >= 1 && t.pid <= IMAGE_LIMITS.maxPid)) throw new UsageError(`CRIU image ${path.join(dir, 'pstree.img')}: pid ${t.pid} is not a pid`);
+  let chosen: { pid: number; ppid: number }[];
   if (opts.pid !== undefined) {
-    if (!pids.includes(opts.pid)) throw new UsageError(`CRIU dump ${dir} has no process ${opts.pid} (pids ${pids.join(', ')})`);
-    pid = opts.pid;
-  } else if (pids.length === 1) pid = pids[0];
-  else throw new UsageError(`CRIU dump ${dir} holds ${pids.length} processes (pids ${pids.join(', ')}): say which with --pid`);
-  if (!(Number.isSafeInteger(pid) && pid >= 1 && pid <= IMAGE_LIMITS.maxPid)) throw new UsageError(`CRIU image ${path.join(dir, 'pstree.img')}: pid ${pid} is not a pid`);
+    const t = tree.find((e) => e.pid === opts.pid);
+    if (!t) throw new UsageError(`CRIU dump ${dir} has no process ${opts.pid} (pids ${tree.map((e) => e.pid).join(', ')})`);
+    chosen = [t];
+  } else {
+    chosen = tree.filter((t, i) => i === 0 || fs.existsSync(path.join(dir, `mm-${t.pid}.img`)));
+  }
+  const processes: ProcessImage[] = [];
+  const sources = new Map<number, CriuPagesSource>();
+  let blobOffset = 0;
+  for (const t of chosen) {
+    const parent = chosen.some((o) => o.pid === t.ppid) ? t.ppid : null;
+    const { proc, source } = readCriuProcess(dir, t.pid, parent, blobOffset);
+    processes.push(proc);
+    sources.set(t.pid, source);
+    blobOffset += proc.totalPages * PAGE_SIZE;
+  }
+  validateImageLayout({ pageSize: PAGE_SIZE, processes }, `CRIU dump ${dir}`);
+  const name = processes.length === 1 ? `criu: ${dir} pid ${processes[0].pid}` : `criu: ${dir} pids ${processes.map((p) => p.pid).join(', ')}`;
+  return new CriuDumpImage(name, processes, sources);
+}
 
+function readCriuProcess(dir: string, pid: number, parent: number | null, blobOffset: number): { proc: ProcessImage; source: CriuPagesSource } {
   const mmFile = `mm-${pid}.img`;
   const [mm] = readCriuEntries(dir, mmFile, CRIU_MAGIC.mm, 'mm_entry');
   const all = ((mm?.vmas as Record<string, unknown>[] | undefined) ?? []).map((v) => ({
@@ -105,9 +159,9 @@ export function readCriuDump(dir: string, opts: CriuDumpOptions = {}): CriuDumpI
     firstPage += pages;
   }
   if (vmas.length === 0) throw new UsageError(`CRIU image ${path.join(dir, mmFile)}: process ${pid} has no private anonymous memory`);
-  const proc: ProcessImage = { pid, parent: null, vmas, totalPages: firstPage, pageFlags: new Uint8Array(firstPage), blobOffset: 0 };
+  const proc: ProcessImage = { pid, parent, vmas, totalPages: firstPage, pageFlags: new Uint8Array(firstPage), blobOffset };
   // sorted, disjoint and in the user half before any page is looked up in them
-  validateImageLayout({ pageSize: PAGE_SIZE, processes: [proc] }, `CRIU image ${path.join(dir, mmFile)}`);
+  validateImageLayout({ pageSize: PAGE_SIZE, processes: [{ ...proc, parent: null }] }, `CRIU image ${path.join(dir, mmFile)}`);
 
   const pmFile = `pagemap-${pid}.img`;
   const [head, ...entries] = readCriuEntries(dir, pmFile, CRIU_MAGIC.pagemap, 'pagemap_head', 'pagemap_entry');
@@ -147,5 +201,5 @@ export function readCriuDump(dir: string, opts: CriuDumpOptions = {}): CriuDumpI
     }
     offset += nr * PAGE_SIZE;
   }
-  return new CriuDumpImage(`criu: ${dir} pid ${pid}`, proc, pagesFile, offsets);
+  return { proc, source: { pagesFile, offsets } };
 }

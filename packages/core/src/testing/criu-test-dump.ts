@@ -22,7 +22,7 @@ export interface TestDump {
   readonly pids?: readonly number[];
   readonly vmas: readonly TestDumpVma[];
   readonly pagemap: readonly TestDumpEntry[];
-  /** Byte of every page written to pages-1.img, in pagemap order (default: its index + 1). */
+  /** Byte of every page written to pages-1.img, in pagemap order (default: its index + 1); process k's pages-(k+1).img adds k. */
   readonly fill?: (index: number) => number;
   readonly version?: number;
 }
@@ -53,13 +53,16 @@ export function writeTestDump(dir: string, d: TestDump): void {
   fs.writeFileSync(path.join(dir, 'inventory.img'), criuImageBytes(CRIU_MAGIC.inventory, [['inventory_entry', { img_version: d.version ?? 2 }]]));
   fs.writeFileSync(path.join(dir, 'pstree.img'), criuImageBytes(CRIU_MAGIC.pstree, pids.map((p, i) => ['pstree_entry', { pid: p, ppid: i === 0 ? 0 : pid, pgid: pid, sid: pid }] as [CriuMessage, Record<string, unknown>])));
   const vmas = d.vmas.map((v) => ({ start: v.start, end: v.start + v.pages * 4096, pgoff: 0, shmid: 0, prot: v.prot ?? 3, flags: 0x22, status: v.status, fd: -1, madv: v.madv ?? 0 }));
-  fs.writeFileSync(path.join(dir, `mm-${pid}.img`), criuImageBytes(CRIU_MAGIC.mm, [['mm_entry', { vmas }]]));
-  const entries: [CriuMessage, Record<string, unknown>][] = [['pagemap_head', { pages_id: 1 }]];
-  for (const e of d.pagemap) entries.push(['pagemap_entry', { vaddr: e.vaddr, compat_nr_pages: e.pages, nr_pages: e.pages, flags: e.flags ?? 6, ...(e.inParent ? { in_parent: true } : {}) }]);
-  fs.writeFileSync(path.join(dir, `pagemap-${pid}.img`), criuImageBytes(CRIU_MAGIC.pagemap, entries));
-  const fill = d.fill ?? ((i: number) => (i + 1) & 0xff);
-  const present = d.pagemap.filter((e) => (e.flags ?? 6) & 4).reduce((n, e) => n + e.pages, 0);
-  const pages = Buffer.alloc(present * 4096);
-  for (let i = 0; i < present; i++) pages.fill(fill(i), i * 4096, (i + 1) * 4096);
-  fs.writeFileSync(path.join(dir, 'pages-1.img'), pages);
+  // every process gets the same memory, in pages-1.img, pages-2.img, ... (filled + its index)
+  for (const [k, p] of pids.entries()) {
+    fs.writeFileSync(path.join(dir, `mm-${p}.img`), criuImageBytes(CRIU_MAGIC.mm, [['mm_entry', { vmas }]]));
+    const entries: [CriuMessage, Record<string, unknown>][] = [['pagemap_head', { pages_id: k + 1 }]];
+    for (const e of d.pagemap) entries.push(['pagemap_entry', { vaddr: e.vaddr, compat_nr_pages: e.pages, nr_pages: e.pages, flags: e.flags ?? 6, ...(e.inParent ? { in_parent: true } : {}) }]);
+    fs.writeFileSync(path.join(dir, `pagemap-${p}.img`), criuImageBytes(CRIU_MAGIC.pagemap, entries));
+    const fill = d.fill ?? ((i: number) => (i + 1) & 0xff);
+    const present = d.pagemap.filter((e) => (e.flags ?? 6) & 4).reduce((n, e) => n + e.pages, 0);
+    const pages = Buffer.alloc(present * 4096);
+    for (let i = 0; i < present; i++) pages.fill((fill(i) + k) & 0xff, i * 4096, (i + 1) * 4096);
+    fs.writeFileSync(path.join(dir, `pages-${k + 1}.img`), pages);
+  }
 }
