@@ -11,6 +11,7 @@
         "native/addon/fault-rules.cc",
         "native/addon/reference-modes.cc",
         "native/addon/control-loop.cc",
+        "native/addon/criu-lazy-pages.cc",
         "native/addon/end-report.cc",
         "native/addon/run-dir-io.cc",
         "native/addon/pages-source.cc",
@@ -39,6 +40,12 @@
       "cflags": ["-O2", "-std=gnu11", "-Wall", "-Wextra", "-pthread"],
       "ldflags": ["-pthread"],
       "libraries": ["-lpthread"]
+    },
+    {
+      "target_name": "restorelab-guardian",
+      "type": "executable",
+      "sources": ["native/guardian/guardian-main.c"],
+      "cflags": ["-O2", "-std=gnu11", "-Wall", "-Wextra"]
     }
   ]
 }

@@ -11,3 +11,5 @@ export * from './bench-decision-latency';
 export { mockBinding, loadMockNative } from './mock/mock-binding';
 export { captureProcess, CAPTURED_PID } from './capture/capture-process';
 export type { CaptureOptions, CaptureResult } from './capture/capture-process';
+export { CriuLazyPagesBackend, CRIU_LAZY_SOCKET } from './criu/criu-lazy-pages-backend';
+export type { CriuLazyPagesOptions } from './criu/criu-lazy-pages-backend';

@@ -1,23 +1,16 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { asyncScheduler } from 'rxjs';
 import {
   BackendAvailability,
   BackendFacts,
-  BackendPort,
   BackendRunOptions,
-  CopyCause,
-  CopyPriority,
-  FaultRules,
   PAGE_SIZE,
   PagesCache,
   pagesCacheFromEnv,
   RestoreBackend,
   BackendSession,
   checkFreeDisk,
-  ThpAdvice,
-  ThpAdviceCode,
   WorkloadSize,
 } from '@restorelab/core';
 import { describeHost, unavailableReason } from './doctor';
@@ -25,7 +18,8 @@ import { loadNative, NativeLoad, NativeMonitorStats } from './native-binding';
 import { NativeRun } from './native-run';
 import { nativePagesWriter } from './generated-pages';
 import { allowedCpus, CpuPlan, DEFAULT_PLACEMENT, Placement, planCpus } from './placement';
-import { PlanFlag, processIndex, readProgress, writeRunFiles } from './run-files';
+import { NativePort } from './native-port';
+import { PlanFlag, readProgress, writeRunFiles } from './run-files';
 
 /** How often onProgress is called while the workload runs. */
 const PROGRESS_EVERY_MS = 200;
@@ -51,11 +45,6 @@ export interface LinuxBackendOptions {
   readonly pagesCache?: PagesCache | null;
   /** The native side (default: the addon, loadNative()); loadMockNative() runs the JS side without a kernel. */
   readonly native?: () => NativeLoad;
-}
-
-function setRules(run: NativeRun, proc: number, rules: FaultRules, reactsTo: number, log: boolean): void {
-  const s = rules.successors;
-  run.monitor.setFaultRules(proc, rules.stride?.stride ?? 0, rules.stride?.count ?? 0, s?.offsets ?? null, s?.targets ?? null, reactsTo, log);
 }
 
 /** A fresh run directory; the socket path inside must fit sun_path (108 bytes). */
@@ -117,12 +106,6 @@ export class LinuxBackend implements RestoreBackend {
     if (!probe.available) throw new Error(`the linux backend is unavailable: ${unavailableReason(probe)}`);
     const b = native.binding;
     const image = session.image;
-    const index = processIndex(image);
-    const procOf = (pid: number): number => {
-      const i = index.get(pid);
-      if (i === undefined) throw new Error(`no process ${pid} in the image`);
-      return i;
-    };
     const facts = new BackendFacts(session);
     const dir = makeRunDir(this.options.tmpDir);
     const cpus = this.cpuPlan();
@@ -161,16 +144,9 @@ export class LinuxBackend implements RestoreBackend {
         reactive: session.promptEvents,
         cpus,
       });
-      const port: BackendPort = {
-        scheduler: asyncScheduler,
-        now,
-        submitCopy: (pid: number, page: number, count: number, cause: CopyCause, priority: CopyPriority, reactsTo: number, queuedSeq: number) =>
-          run!.monitor.submitCopy(procOf(pid), page, count, cause, priority, reactsTo, queuedSeq),
-        submitMadvise: (pid: number, vma: number, advice: ThpAdvice) => run!.monitor.submitMadvise(procOf(pid), vma, ThpAdviceCode[advice]),
-        submitFaultRules: (pid: number, rules: FaultRules, reactsTo: number) => setRules(run!, procOf(pid), rules, reactsTo, true),
-      };
+      const port = new NativePort(run, image, now);
       run.startMonitor();
-      for (const r of session.plan.faultRules) setRules(run, procOf(r.pid), r, -1, false);
+      port.applyPlanRules(session.plan);
       // only during the run: the event loop keeps off the restored processes' CPU
       eventLoopMask = b.pinCurrentThread(cpus.eventLoopCpuMask);
       const totalPages = image.processes.reduce((n, p) => n + p.totalPages, 0);

@@ -23,6 +23,17 @@ export interface NativeMonitorConfig {
   readonly copierCpuMask?: number;
   /** The JS thread runs urgent and prefetch copies itself when it waits for events (waitEvents). */
   readonly inlineCopies?: boolean;
+  /**
+   * CRIU's lazy-pages daemon: listen on this unix socket for `criu restore --lazy-pages` instead of
+   * runners (the plan is still dir/plan.bin; there is no pages.bin).
+   */
+  readonly criuSocket?: string;
+  /** With criuSocket: the guardian binary that holds the tasks' uffds and kills them if the daemon dies. */
+  readonly guardianPath?: string;
+  /** With criuSocket: the files the pages blob is laid out from, by sourceRuns. */
+  readonly sourceFiles?: readonly string[];
+  /** With criuSocket: (file index, byte offset in the file, byte offset in the blob, bytes) quadruples, page aligned. */
+  readonly sourceRuns?: Float64Array;
 }
 
 export interface NativeMonitorStats {
@@ -125,10 +136,12 @@ export type NativeLoad =
       readonly binding: NativeBinding;
       readonly addonPath: string;
       readonly runnerPath: string;
+      /** The lazy-pages daemon's guardian (native/guardian). */
+      readonly guardianPath: string;
       /** Put before the run directory on the runner's command line (the mock's script). */
       readonly runnerArgs?: readonly string[];
     }
-  | { readonly ok: false; readonly reason: string; readonly addonPath: string; readonly runnerPath: string };
+  | { readonly ok: false; readonly reason: string; readonly addonPath: string; readonly runnerPath: string; readonly guardianPath: string };
 
 /** The package root: src/ (tests) and dist/ (built) both sit one level below it. */
 export const packageRoot = path.resolve(__dirname, '..');
@@ -142,7 +155,8 @@ export function loadNative(): NativeLoad {
   if (cached) return cached;
   const addonPath = path.join(buildDir, 'restorelab_native.node');
   const runnerPath = path.join(buildDir, 'restorelab-runner');
-  const no = (reason: string): NativeLoad => (cached = { ok: false, reason, addonPath, runnerPath });
+  const guardianPath = path.join(buildDir, 'restorelab-guardian');
+  const no = (reason: string): NativeLoad => (cached = { ok: false, reason, addonPath, runnerPath, guardianPath });
   if (process.platform !== 'linux') return no(`userfaultfd needs Linux (this is ${process.platform})`);
   if (!fs.existsSync(addonPath)) {
     let note = '';
@@ -157,10 +171,11 @@ export function loadNative(): NativeLoad {
     );
   }
   if (!fs.existsSync(runnerPath)) return no(`the workload runner is not built (missing ${runnerPath}); rebuild the native addon`);
+  if (!fs.existsSync(guardianPath)) return no(`the lazy-pages guardian is not built (missing ${guardianPath}); rebuild the native addon`);
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const binding = require(addonPath) as NativeBinding;
-    return (cached = { ok: true, binding, addonPath, runnerPath });
+    return (cached = { ok: true, binding, addonPath, runnerPath, guardianPath });
   } catch (e) {
     return no(`the native addon did not load: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
   }

@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'child_process';
-import { MonitorMode, NativeBinding, NativeMonitor } from './native-binding';
+import { MonitorMode, NativeBinding, NativeMonitor, NativeMonitorConfig } from './native-binding';
 import { CpuPlan } from './placement';
 
 /** Kinds >= 100 in the event ring are the backend's own (native/common/protocol.h RL_INTERNAL_*). */
@@ -23,6 +23,8 @@ export interface NativeRunConfig {
   readonly reactive?: boolean;
   /** Where the fault thread and the copier run (the runner's CPUs are in its plan). */
   readonly cpus?: CpuPlan;
+  /** The monitor as CRIU's lazy-pages daemon (NativeMonitorConfig.criuSocket and its companions). */
+  readonly criu?: Pick<NativeMonitorConfig, 'criuSocket' | 'guardianPath' | 'sourceFiles' | 'sourceRuns'>;
 }
 
 /** Doubles per ring record (native/addon/event-ring.h Record). */
@@ -80,6 +82,7 @@ export class NativeRun {
       inlineCopies: this.reactive,
       faultCpuMask: cfg.cpus?.faultCpuMask ?? 0,
       copierCpuMask: cfg.cpus?.copierCpuMask ?? 0,
+      ...cfg.criu,
     });
     this.done = new Promise<void>((resolve, reject) => {
       this.resolveDone = resolve;

@@ -71,6 +71,16 @@ class MonitorWrap : public Napi::ObjectWrap<MonitorWrap> {
       if (cap < 64 || (cap & (cap - 1))) throw Napi::Error::New(info.Env(), "ringCapacity must be a power of two >= 64");
       c.ringCapacity = cap;
     }
+    if (cfg.Has("criuSocket")) {
+      c.criuSocket = cfg.Get("criuSocket").As<Napi::String>().Utf8Value();
+      c.guardianPath = cfg.Get("guardianPath").As<Napi::String>().Utf8Value();
+      Napi::Array files = cfg.Get("sourceFiles").As<Napi::Array>();
+      for (uint32_t i = 0; i < files.Length(); i++) c.sourceFiles.push_back(files.Get(i).As<Napi::String>().Utf8Value());
+      Napi::Float64Array runs = cfg.Get("sourceRuns").As<Napi::Float64Array>();
+      for (size_t i = 0; i + 3 < runs.ElementLength(); i += 4)
+        c.sourceRuns.push_back(PagesSource::Run{static_cast<uint32_t>(runs[i]), static_cast<uint64_t>(runs[i + 1]), static_cast<uint64_t>(runs[i + 2]),
+                                                static_cast<uint64_t>(runs[i + 3])});
+    }
     monitor_ = std::make_unique<Monitor>(c);
   }
 

@@ -17,6 +17,7 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include "../common/criu-lazy-protocol.h"
 #include "../common/uffd-compat.h"
 #include "event-codes.h"
 #include "monitor.h"
@@ -293,6 +294,8 @@ bool Monitor::precopy(ProcState& p, uint64_t* pagesOut) {
                 copiedPages += k;
               },
               [](uint64_t) {});
+          // ESRCH: a real task (criu restore) exited: nothing left to copy into
+          if (c == -ESRCH) return true;
           if (c < 0) {
             fail(errnoText("precopy UFFDIO_COPY", static_cast<int>(-c)));
             return false;
@@ -309,6 +312,12 @@ bool Monitor::precopy(ProcState& p, uint64_t* pagesOut) {
 }
 
 void Monitor::releaseRunners() {
+  if (criuMode()) {
+    // every task has its pages: the guardian lets go of them
+    if (!guardReleased_ && guardFd_ >= 0) guard(RL_GUARD_RELEASE, 0, -1);
+    guardReleased_ = true;
+    return;
+  }
   for (auto& p : procs_) sendTo(*p, RL_MSG_EXIT, 0, 0);
 }
 

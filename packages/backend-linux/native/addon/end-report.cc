@@ -81,27 +81,30 @@ void Monitor::onDone(ProcState& p) {
   }
   out.push_back(Record{rel(tSample), kProcessDone, pid, static_cast<double>(p.osPid), 0, 0, 0, 0});
   std::lock_guard<HybridMutex> g(stateMu_);
-  p.done = true;
-  stats_.endT = std::max(stats_.endT, h.t_end);
-  if (++doneCount_ == procs_.size()) {
-    // Every process has ended: what is still queued finds no process; unanswered advice failed.
-    finished_ = true;
-    const double t = rel(now());
-    for (auto& q : queues_) {
-      for (const CopyCommand& c : q)
-        out.push_back(Record{t, kCopyRejected, static_cast<double>(procs_[c.proc]->pid), static_cast<double>(c.page),
-                             static_cast<double>(c.count), kRejectEnoent, static_cast<double>(c.cause), 0});
-      q.clear();
-    }
-    for (const PendingMadvise& m : sentMadvise_)
-      out.push_back(Record{t, kMadviseApplied, static_cast<double>(procs_[m.proc]->pid), static_cast<double>(m.vma),
-                           static_cast<double>(m.advice), 0, 0, 0});
-    sentMadvise_.clear();
-    // a command the copier is in reports its rest (ENOENT) after this: it sends AllDone then
-    if (copierBusy_) allDonePending_ = true;
-    else out.push_back(Record{t, kAllDone, 0, 0, 0, 0, 0, 0});
-  }
+  endProcess(p, h.t_end, out);
   emitBatch(out.data(), out.size());
+}
+
+void Monitor::endProcess(ProcState& p, double tEnd, std::vector<Record>& out) {
+  p.done = true;
+  stats_.endT = std::max(stats_.endT, tEnd);
+  if (++doneCount_ != procs_.size()) return;
+  // Every process has ended: what is still queued finds no process; unanswered advice failed.
+  finished_ = true;
+  const double t = rel(now());
+  for (auto& q : queues_) {
+    for (const CopyCommand& c : q)
+      out.push_back(Record{t, kCopyRejected, static_cast<double>(procs_[c.proc]->pid), static_cast<double>(c.page),
+                           static_cast<double>(c.count), kRejectEnoent, static_cast<double>(c.cause), 0});
+    q.clear();
+  }
+  for (const PendingMadvise& m : sentMadvise_)
+    out.push_back(Record{t, kMadviseApplied, static_cast<double>(procs_[m.proc]->pid), static_cast<double>(m.vma),
+                         static_cast<double>(m.advice), 0, 0, 0});
+  sentMadvise_.clear();
+  // a command the copier is in reports its rest (ENOENT) after this: it sends AllDone then
+  if (copierBusy_) allDonePending_ = true;
+  else out.push_back(Record{t, kAllDone, 0, 0, 0, 0, 0, 0});
 }
 
 }  // namespace restorelab

@@ -20,6 +20,10 @@ using namespace codes;
 
 namespace {
 constexpr int kMsgBatch = 32;
+// how long a copier, precopy or inline copy waits before it tries an EAGAIN copy again, and how
+// many times the fault thread tries one fault (each after reading what the uffd has, >= 1 ms apart)
+constexpr unsigned kBusyRetryUs = 20;
+constexpr uint32_t kMaxFaultRetries = 5000;
 
 void wakeRange(int uffd, uint64_t addr, uint64_t len) {
   struct uffdio_range r = {addr, len};
@@ -58,6 +62,12 @@ int64_t Monitor::copyRange(ProcState& p, const VmaState& v, uint64_t page, uint6
       at++;
       continue;
     }
+    // EAGAIN: the task's mappings are changing and the event that says how waits to be read. Only
+    // the fault thread reads it: it gives up and retries later, any other thread waits for it.
+    if (e == EAGAIN && std::this_thread::get_id() != fault_.get_id() && !stopping_.load(std::memory_order_relaxed)) {
+      ::usleep(kBusyRetryUs);
+      continue;
+    }
     return -e;
   }
   return calls;
@@ -67,7 +77,7 @@ void Monitor::faultLoop() {
   struct epoll_event evs[16];
   struct uffd_msg msgs[kMsgBatch];
   while (!stopping_.load(std::memory_order_relaxed)) {
-    int n = epoll_wait(faultEpoll_, evs, 16, -1);
+    int n = epoll_wait(faultEpoll_, evs, 16, faultRetry_.empty() ? -1 : 1);
     if (n < 0) {
       if (errno == EINTR) continue;
       fail(std::string("epoll_wait: ") + std::strerror(errno));
@@ -95,10 +105,26 @@ void Monitor::faultLoop() {
       if (evs[i].events & (EPOLLERR | EPOLLHUP)) epoll_ctl(faultEpoll_, EPOLL_CTL_DEL, p.uffd, nullptr);
       p.faultBusy.fetch_sub(1, std::memory_order_acq_rel);
     }
+    if (!faultRetry_.empty()) {
+      std::vector<RetryFault> again;
+      again.swap(faultRetry_);
+      for (const RetryFault& r : again) {
+        ProcState& p = *procs_[r.proc];
+        if (r.tries >= kMaxFaultRetries) {
+          fail("pid " + std::to_string(p.pid) + ": UFFDIO_COPY said EAGAIN " + std::to_string(r.tries) + " times for one fault");
+          continue;
+        }
+        p.faultBusy.fetch_add(1, std::memory_order_acq_rel);
+        const size_t before = faultRetry_.size();
+        handleFault(p, *reinterpret_cast<const struct uffd_msg*>(r.msg), r.tRaise, true);
+        if (faultRetry_.size() > before) faultRetry_.back().tries = r.tries + 1;
+        p.faultBusy.fetch_sub(1, std::memory_order_acq_rel);
+      }
+    }
   }
 }
 
-void Monitor::handleFault(ProcState& p, const struct uffd_msg& m, double tRaise) {
+void Monitor::handleFault(ProcState& p, const struct uffd_msg& m, double tRaise, bool retry) {
   const uint64_t addr = m.arg.pagefault.address & ~(pageSize_ - 1);
   const uint64_t kflags = m.arg.pagefault.flags;
   const double flags = ((kflags & UFFD_PAGEFAULT_FLAG_WRITE) ? 1 : 0) + ((kflags & UFFD_PAGEFAULT_FLAG_WP) ? 2 : 0);
@@ -119,7 +145,7 @@ void Monitor::handleFault(ProcState& p, const struct uffd_msg& m, double tRaise)
   ev.clear();
   runA.clear();
   runN.clear();
-  ev.push_back(Record{rel(tRaise), kFaultRaised, pid, static_cast<double>(page), tid, flags, 0, 0});
+  if (!retry) ev.push_back(Record{rel(tRaise), kFaultRaised, pid, static_cast<double>(page), tid, flags, 0, 0});
 
   if (kflags & UFFD_PAGEFAULT_FLAG_WP) {
     struct uffdio_writeprotect wp = {{addr, pageSize_}, 0};
@@ -191,7 +217,7 @@ void Monitor::handleFault(ProcState& p, const struct uffd_msg& m, double tRaise)
   // skips pages in flight); if the copier won, the page exists and we wake the thread ourselves.
 
   bool demandExisted = false;
-  const int64_t calls = copyRange(
+  int64_t calls = copyRange(
       p, v, lo, hi - lo + 1, true,
       [&](uint64_t a, uint64_t k) {
         runA.push_back(a);
@@ -200,7 +226,26 @@ void Monitor::handleFault(ProcState& p, const struct uffd_msg& m, double tRaise)
       [&](uint64_t q) {
         if (q == page) demandExisted = true;
       });
-  if (demandExisted || calls < 0) wakeRange(p.uffd, addr, pageSize_);
+  bool demandInRuns = false;
+  for (size_t r = 0; r < runA.size(); r++) demandInRuns |= runA[r] <= page && page < runA[r] + runN[r];
+  if (calls == -EAGAIN && !demandExisted && !demandInRuns) {
+    // the thread stays blocked; the fault is copied again once the pending event was read
+    std::lock_guard<HybridMutex> g(stateMu_);
+    for (size_t i = 0; i < nExtra; i++) p.inFlight.clear(extra[i]);
+    const double tNow = rel(now());
+    for (size_t r = 0; r < runA.size(); r++) {
+      p.present.setRange(runA[r], runN[r]);
+      ev.push_back(Record{tNow, kPagesCopied, pid, static_cast<double>(runA[r]), static_cast<double>(runN[r]), kCausePrefetch, 0, 0});
+    }
+    emitBatch(ev.data(), ev.size());
+    RetryFault rf{p.idx, 0, tRaise, {}};
+    static_assert(sizeof m <= sizeof rf.msg, "a uffd_msg fits RetryFault::msg");
+    std::memcpy(rf.msg, &m, sizeof m);
+    faultRetry_.push_back(rf);
+    return;
+  }
+  if (calls == -EAGAIN) calls = 0;  // the demand page is in: the rest of the window is not needed
+  if (demandExisted || calls < 0 || demandInRuns) wakeRange(p.uffd, addr, pageSize_);
   const double tRes = now();
   if (calls < 0 && !demandExisted) {
     {

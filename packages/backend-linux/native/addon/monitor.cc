@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,7 +44,8 @@ void Monitor::loadPlan() {
       hdr_->file_bytes != planBytes_)
     throw std::runtime_error("not a restorelab plan: " + cfg_.dir + "/" + RL_PLAN_FILE);
   pageSize_ = hdr_->page_size;
-  source_.open(cfg_.dir + "/" + RL_PAGES_FILE);
+  if (criuMode()) source_.openRuns(cfg_.sourceFiles, cfg_.sourceRuns, hdr_->blob_bytes);
+  else source_.open(cfg_.dir + "/" + RL_PAGES_FILE);
   if (source_.bytes() < hdr_->blob_bytes) throw std::runtime_error("pages file is shorter than the image says");
   auto* procs = reinterpret_cast<const rl_plan_proc*>(plan_ + hdr_->procs_off);
   auto* vmas = reinterpret_cast<const rl_plan_vma*>(plan_ + hdr_->vmas_off);
@@ -80,17 +82,20 @@ void Monitor::start(std::function<void()> notify) {
   notify_ = std::move(notify);
   loadPlan();
 
-  socketPath_ = cfg_.dir + "/" + RL_SOCKET_FILE;
-  struct sockaddr_un addr;
-  std::memset(&addr, 0, sizeof addr);
-  addr.sun_family = AF_UNIX;
-  if (socketPath_.size() >= sizeof addr.sun_path) throw std::runtime_error("run directory path too long for a unix socket");
-  std::memcpy(addr.sun_path, socketPath_.c_str(), socketPath_.size() + 1);
-  ::unlink(socketPath_.c_str());
-  listenFd_ = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (listenFd_ < 0) throw std::runtime_error(errnoText("socket", errno));
-  if (::bind(listenFd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) throw std::runtime_error(errnoText("bind " + socketPath_, errno));
-  if (::listen(listenFd_, 128) != 0) throw std::runtime_error(errnoText("listen", errno));
+  if (criuMode()) startCriu();
+  else {
+    socketPath_ = cfg_.dir + "/" + RL_SOCKET_FILE;
+    struct sockaddr_un addr;
+    std::memset(&addr, 0, sizeof addr);
+    addr.sun_family = AF_UNIX;
+    if (socketPath_.size() >= sizeof addr.sun_path) throw std::runtime_error("run directory path too long for a unix socket");
+    std::memcpy(addr.sun_path, socketPath_.c_str(), socketPath_.size() + 1);
+    ::unlink(socketPath_.c_str());
+    listenFd_ = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (listenFd_ < 0) throw std::runtime_error(errnoText("socket", errno));
+    if (::bind(listenFd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) throw std::runtime_error(errnoText("bind " + socketPath_, errno));
+    if (::listen(listenFd_, 128) != 0) throw std::runtime_error(errnoText("listen", errno));
+  }
 
   controlWake_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   faultWake_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -100,16 +105,20 @@ void Monitor::start(std::function<void()> notify) {
   struct epoll_event ev;
   std::memset(&ev, 0, sizeof ev);
   ev.events = EPOLLIN;
-  ev.data.fd = controlWake_;
+  // the CRIU control loop tells them apart by u64 tags (wake 0, listen 1)
+  if (criuMode()) ev.data.u64 = 0;
+  else ev.data.fd = controlWake_;
   epoll_ctl(controlEpoll_, EPOLL_CTL_ADD, controlWake_, &ev);
-  ev.data.fd = listenFd_;
+  if (criuMode()) ev.data.u64 = 1;
+  else ev.data.fd = listenFd_;
   epoll_ctl(controlEpoll_, EPOLL_CTL_ADD, listenFd_, &ev);
   ev.data.u64 = UINT64_MAX;
   epoll_ctl(faultEpoll_, EPOLL_CTL_ADD, faultWake_, &ev);
 
   control_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "rl-control");
-    controlLoop();
+    if (criuMode()) criuControlLoop();
+    else controlLoop();
   });
   fault_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "rl-fault");
@@ -145,7 +154,18 @@ void Monitor::stop() {
   if (control_.joinable()) control_.join();
   if (fault_.joinable()) fault_.join();
   if (copier_.joinable()) copier_.join();
+  if (guardFd_ >= 0) {
+    // without RL_GUARD_RELEASE before, the guardian kills the tasks first
+    ::close(guardFd_);
+    guardFd_ = -1;
+    int status;
+    while (::waitpid(guardianPid_, &status, 0) < 0 && errno == EINTR) {
+    }
+    guardianPid_ = -1;
+  }
   for (auto& p : procs_) {
+    if (p->pidfd >= 0) ::close(p->pidfd);
+    p->pidfd = -1;
     if (p->uffd >= 0) ::close(p->uffd);
     if (p->sock >= 0) ::close(p->sock);
     p->uffd = p->sock = -1;

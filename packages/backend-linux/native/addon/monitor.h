@@ -40,6 +40,13 @@ struct MonitorConfig {
   // The JS thread serves urgent and prefetch commands in its waits (serveInline); the copier
   // thread is woken for background ones only.
   bool inlineCopies = false;
+  // CRIU's lazy-pages daemon (criu-lazy-pages.cc): listen at criuSocket for `criu restore
+  // --lazy-pages` instead of runners; the pages blob is laid out from the dump's pages files by
+  // sourceRuns; the tasks' uffds are also held by the guardian at guardianPath.
+  std::string criuSocket;
+  std::string guardianPath;
+  std::vector<std::string> sourceFiles;
+  std::vector<PagesSource::Run> sourceRuns;
 };
 
 // queues_ by priority: urgent, prefetch, background
@@ -96,6 +103,8 @@ struct ProcState {
   std::vector<rl_fact> facts;
   FaultRuleSet rules;
   std::atomic<int> faultBusy{0};
+  int pidfd = -1;         // CRIU mode: the restored task, readable once it exited
+  uint64_t missingFrom = 0;  // CRIU mode: pages below it are present, or not lazy
 };
 
 struct CopyCommand {
@@ -164,11 +173,26 @@ class Monitor {
   void onHello(ProcState& p, int uffd, int osPid);
   void onDone(ProcState& p);
   void onAllHello();
+  // Under stateMu_: p has ended (tEnd, absolute ns); appends what ends the run after the last one.
+  void endProcess(ProcState& p, double tEnd, std::vector<Record>& out);
+  bool criuMode() const { return !cfg_.criuSocket.empty(); }
+  void startCriu();
+  void criuControlLoop();
+  // bytes from the restore's connection; false once it closed or broke
+  bool onCriuBytes(int conn);
+  void onCriuTask(int32_t pid, int uffd);
+  void onCriuFinish();
+  // ends each task whose lazy pages are all present, or that exited
+  void criuTick();
+  void endCriuTask(ProcState& p, bool exited);
+  void spawnGuardian();
+  void guard(uint32_t type, int32_t pid, int fd);
   bool precopy(ProcState& p, uint64_t* pagesOut);
   void referenceEager();
   void fail(const std::string& why);
 
-  void handleFault(ProcState& p, const struct uffd_msg& m, double tRaise);
+  // retry: the fault met EAGAIN before (its FaultRaised is logged already)
+  void handleFault(ProcState& p, const struct uffd_msg& m, double tRaise, bool retry = false);
   void handleEvent(ProcState& p, const struct uffd_msg& m, double t);
   void runCopyCommand(const CopyCommand& c);
   // Under stateMu_: the lazy pages p's rules add to a fault at `page` whose window is [lo, hi],
@@ -238,6 +262,23 @@ class Monitor {
   std::string error_;
   MonitorStats stats_;
   std::atomic<uint64_t> refFaults_{0};
+  // Faults whose UFFDIO_COPY said EAGAIN (the task's mappings were changing: an event waits to be
+  // read); the fault thread copies them again after its next read. Fault thread only.
+  struct RetryFault {
+    uint32_t proc;
+    uint32_t tries;
+    double tRaise;
+    alignas(8) unsigned char msg[32];  // struct uffd_msg
+  };
+  std::vector<RetryFault> faultRetry_;
+  // CRIU mode
+  int guardFd_ = -1;
+  int guardianPid_ = -1;
+  bool criuFinished_ = false;
+  bool guardReleased_ = false;
+  uint8_t criuBuf_[4];
+  size_t criuHave_ = 0;
+  int32_t criuPid_ = 0;  // a pid whose uffd message is expected next (0: none)
   std::atomic<double> lastNotify_{0};
 };
 

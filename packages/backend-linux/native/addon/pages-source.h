@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace restorelab {
 
@@ -25,6 +26,13 @@ class PagesSource {
 
   // Maps path (throws with a one-line reason); an empty file maps nothing.
   void open(const std::string& path);
+  // A blob of `bytes` laid out from other files without copying them: each run maps `runBytes`
+  // of files[file] at fileOffset to blobOffset (page aligned; what no run covers reads as zeros).
+  struct Run {
+    uint32_t file;
+    uint64_t fileOffset, blobOffset, bytes;
+  };
+  void openRuns(const std::vector<std::string>& files, const std::vector<Run>& runs, uint64_t bytes);
   void close();
 
   const uint8_t* base() const { return base_; }

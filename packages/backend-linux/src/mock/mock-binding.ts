@@ -41,5 +41,5 @@ export const mockBinding: NativeBinding = {
 
 /** What loadNative() returns, with the mock: the runner is `node -e MOCK_RUNNER_SOURCE DIR`. */
 export function loadMockNative(): NativeLoad {
-  return { ok: true, binding: mockBinding, addonPath: '(mock binding)', runnerPath: process.execPath, runnerArgs: ['-e', MOCK_RUNNER_SOURCE] };
+  return { ok: true, binding: mockBinding, addonPath: '(mock binding)', runnerPath: process.execPath, guardianPath: '(mock binding: no guardian)', runnerArgs: ['-e', MOCK_RUNNER_SOURCE] };
 }

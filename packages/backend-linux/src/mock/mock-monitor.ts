@@ -43,6 +43,7 @@ export class MockMonitor implements NativeMonitor {
     private readonly clock: () => number,
   ) {
     if ((cfg.mode ?? 'backend') !== 'backend') throw new Error(`the mock binding has no ${cfg.mode} mode`);
+    if (cfg.criuSocket !== undefined) throw new Error('the mock binding is no lazy-pages daemon: criu restore needs the native addon');
   }
 
   start(onEvents: () => void): void {

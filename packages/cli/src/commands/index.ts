@@ -2,6 +2,7 @@ import { CommandModule } from 'yargs';
 import { benchCommandModule } from './bench-command';
 import { calibrateCommand } from './calibrate-command';
 import { compareCommand } from './compare-command';
+import { criuLazyPagesCommandModule } from './criu-lazy-pages-command';
 import { doctorCommandModule } from './doctor-command';
 import { fidelityCommand } from './fidelity-command';
 import { imageCommandModule } from './image-command';
@@ -28,6 +29,7 @@ export const commands: CommandModule[] = [
   strategiesCommandModule,
   workloadsCommandModule,
   imageCommandModule,
+  criuLazyPagesCommandModule,
   traceCommandModule,
   doctorCommandModule,
   calibrateCommand,

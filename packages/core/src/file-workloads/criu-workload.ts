@@ -1,6 +1,6 @@
 import { UsageError } from '../errors/usage-error';
-import { readCriuDump } from '../criu/criu-dump';
-import { ProcessTrace } from '../model/workload';
+import { CriuDumpImage, readCriuDump } from '../criu/criu-dump';
+import { ProcessTrace, Workload } from '../model/workload';
 import { readTrace } from '../trace/read-trace';
 import { emptyTrace, tracesForImage } from '../trace/trace-mapping';
 import { WorkloadContribution } from '../workloads/workload-contribution';
@@ -21,9 +21,13 @@ export const criuWorkload: WorkloadContribution = {
     const dir = str(params, 'dir');
     if (dir === '') throw new UsageError('workload criu needs a dump directory: criu:DIR or criu:dir=DIR');
     const pid = num(params, 'pid');
-    const image = readCriuDump(dir, pid > 0 ? { pid } : {});
-    const traceFile = str(params, 'trace');
-    const traces: ProcessTrace[] = traceFile === '' ? image.processes.map((p) => emptyTrace(p.pid)) : tracesForImage(readTrace(traceFile), image);
-    return { spec, name: 'criu', params, image, traces };
+    return criuDumpWorkload(dir, { pid: pid > 0 ? pid : undefined, trace: str(params, 'trace') || undefined }, spec);
   },
 };
+
+/** The workload of a criu dump directory: its processes' memory, and the trace given (else no accesses). */
+export function criuDumpWorkload(dir: string, opts: { readonly pid?: number; readonly trace?: string } = {}, spec = `criu:dir=${dir}`): Workload & { readonly image: CriuDumpImage } {
+  const image = readCriuDump(dir, opts.pid !== undefined ? { pid: opts.pid } : {});
+  const traces: ProcessTrace[] = opts.trace === undefined ? image.processes.map((p) => emptyTrace(p.pid)) : tracesForImage(readTrace(opts.trace), image);
+  return { spec, name: 'criu', params: { dir, pid: opts.pid ?? 0, trace: opts.trace ?? '' }, image, traces };
+}

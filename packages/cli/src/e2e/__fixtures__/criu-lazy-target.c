@@ -1,0 +1,203 @@
+/*
+ * A program that checks its own memory, for the criu-lazy-pages tests: MIB MiB of private anonymous
+ * memory, every 8-byte word a function of its page and place, scanned again and again by THREADS
+ * threads. A scan that finds a wrong word prints "mismatch" and exits 3 (a zero page mapped where a
+ * dumped page belonged is one). A gap of over 100 ms between two pages of a scan is a checkpoint
+ * and restore: the scan starts again, and its time is printed as "restored-scan NS". With "fork",
+ * a child forked at start checks its own copy too (two tasks for criu); with "fork-after", the
+ * first scan after a restore forks a child that checks the memory and exits (UFFD_EVENT_FORK). On
+ * SIGUSR1 it prints "ok SCANS" and exits 0 (each task, after its current scan).
+ *
+ *   criu-lazy-target MIB THREADS [fork|fork-after]
+ *
+ * Lines: "ready PID" once the memory is filled, "scan NS" after each full scan before a restore.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PAGE 4096
+#define WORDS (PAGE / 8)
+#define GAP_NS 100000000LL
+
+static uint64_t* mem;
+static size_t pages;
+static int nthreads;
+static volatile sig_atomic_t stop;
+static volatile int restored;
+static int forkAfter;
+
+static int64_t now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* the wall clock: criu restores CLOCK_MONOTONIC in a time namespace that hides the pause */
+static int64_t wall(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static uint64_t word(size_t page, size_t w) { return ((uint64_t)page << 20 | w) * 0x9e3779b97f4a7c15ull; }
+
+/* returns 0, or -1 on a mismatch; a restore during the scan: *jumpAt is the page it resumed at
+   (else SIZE_MAX), *tJump when */
+static int scan(size_t from, size_t to, size_t* jumpAt, int64_t* tJump) {
+  int64_t last = wall();
+  *jumpAt = SIZE_MAX;
+  for (size_t p = from; p < to; p++) {
+    const uint64_t* q = mem + p * WORDS;
+    for (size_t w = 0; w < WORDS; w++)
+      if (q[w] != word(p, w)) {
+        printf("mismatch page %zu word %zu: %016llx\n", p, w, (unsigned long long)q[w]);
+        fflush(stdout);
+        return -1;
+      }
+    const int64_t t = wall();
+    if (t - last > GAP_NS && *jumpAt == SIZE_MAX) {
+      *jumpAt = p;
+      *tJump = now();
+    }
+    last = t;
+  }
+  return 0;
+}
+
+struct slice {
+  size_t from, to;
+  size_t jumpAt;
+  int64_t tJump;
+  int bad;
+};
+
+static void* scanner(void* arg) {
+  struct slice* s = arg;
+  s->bad = scan(s->from, s->to, &s->jumpAt, &s->tJump) != 0;
+  return NULL;
+}
+
+static void onUsr1(int sig) {
+  (void)sig;
+  stop = 1;
+}
+
+/* one scan of [from, to) of each thread's slice (to: SIZE_MAX for the slice's end); returns its ns,
+   or -1 on a mismatch. With a restore during it: *tJump, the earliest resume of a thread, and each
+   slice's resume page in jumpAt[] (the slice's end when it did not resume inside it) */
+static int64_t scanSlices(const size_t* to, size_t* jumpAt, int64_t* tJump) {
+  pthread_t th[64];
+  struct slice sl[64];
+  const int64_t t0 = now();
+  for (int i = 0; i < nthreads; i++) {
+    sl[i].from = pages * i / nthreads;
+    sl[i].to = to ? to[i] : pages * (i + 1) / nthreads;
+    pthread_create(&th[i], NULL, scanner, &sl[i]);
+  }
+  int bad = 0;
+  *tJump = INT64_MAX;
+  for (int i = 0; i < nthreads; i++) {
+    pthread_join(th[i], NULL);
+    bad |= sl[i].bad;
+    if (jumpAt) jumpAt[i] = sl[i].jumpAt;
+    if (sl[i].jumpAt != SIZE_MAX && sl[i].tJump < *tJump) *tJump = sl[i].tJump;
+  }
+  return bad ? -1 : now() - t0;
+}
+
+static int64_t fullScan(void) {
+  int64_t tJump;
+  return scanSlices(NULL, NULL, &tJump);
+}
+
+/* with fork-after: a child forked now checks the memory it inherited (pages not yet in come
+   through its own uffd, UFFD_EVENT_FORK); 0 when it found them all right */
+static int afterRestore(const char* who) {
+  if (!forkAfter) return 0;
+  pid_t c = fork();
+  if (c == 0) _exit(fullScan() < 0 ? 3 : 0);
+  int status = 0;
+  waitpid(c, &status, 0);
+  const int ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  printf("%s fork-after child %s\n", who, ok ? "ok" : "mismatch");
+  fflush(stdout);
+  return ok ? 0 : 3;
+}
+
+static int checkLoop(const char* who) {
+  long scans = 0;
+  int64_t lastEnd = wall();
+  while (!stop) {
+    size_t jumpAt[64];
+    int64_t tJump;
+    const int between = wall() - lastEnd > GAP_NS;
+    int64_t ns = scanSlices(NULL, jumpAt, &tJump);
+    if (ns < 0) return 3;
+    lastEnd = wall();
+    scans++;
+    if (between && tJump == INT64_MAX && !restored) {
+      /* restored between two scans: this one was the first after it */
+      restored = 1;
+      printf("%s restored-scan %lld\n", who, (long long)ns);
+      fflush(stdout);
+      if (afterRestore(who) != 0) return 3;
+    } else if (tJump != INT64_MAX && !restored) {
+      /* a restore cut into this scan: the first full scan after it ends where each thread resumed */
+      restored = 1;
+      size_t to[64];
+      for (int i = 0; i < nthreads; i++) to[i] = jumpAt[i] != SIZE_MAX ? jumpAt[i] : pages * (i + 1) / nthreads;
+      int64_t unused;
+      if (scanSlices(to, NULL, &unused) < 0) return 3;
+      printf("%s restored-scan %lld\n", who, (long long)(now() - tJump));
+      fflush(stdout);
+      if (afterRestore(who) != 0) return 3;
+    } else if (!restored) {
+      printf("%s scan %lld\n", who, (long long)ns);
+      fflush(stdout);
+    }
+  }
+  printf("%s ok %ld\n", who, scans);
+  fflush(stdout);
+  return 0;
+}
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    fprintf(stderr, "usage: %s MIB THREADS [fork|fork-after]\n", argv[0]);
+    return 2;
+  }
+  pages = (size_t)atol(argv[1]) * 256;
+  nthreads = atoi(argv[2]);
+  if (nthreads < 1 || nthreads > 64 || pages == 0) return 2;
+  const int forkAtStart = argc > 3 && strcmp(argv[3], "fork") == 0;
+  forkAfter = argc > 3 && strcmp(argv[3], "fork-after") == 0;
+  mem = mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mem == MAP_FAILED) return 2;
+  /* ordinary 4 KiB pages: what the lazy restore serves */
+  madvise(mem, pages * PAGE, MADV_NOHUGEPAGE);
+  for (size_t p = 0; p < pages; p++)
+    for (size_t w = 0; w < WORDS; w++) mem[p * WORDS + w] = word(p, w);
+  signal(SIGUSR1, onUsr1);
+  if (forkAtStart) {
+    pid_t c = fork();
+    if (c == 0) return checkLoop("child");
+    printf("ready %d child %d\n", getpid(), c);
+    fflush(stdout);
+    const int rc = checkLoop("parent");
+    int status = 0;
+    waitpid(c, &status, 0);
+    return rc != 0 ? rc : WIFEXITED(status) ? WEXITSTATUS(status) : 4;
+  }
+  printf("ready %d\n", getpid());
+  fflush(stdout);
+  return checkLoop("main");
+}
