@@ -18,6 +18,7 @@
 #include <unordered_map>
 
 #include "../common/criu-lazy-protocol.h"
+#include "../common/fd-passing.h"
 #include "../common/uffd-compat.h"
 #include "event-codes.h"
 #include "monitor.h"
@@ -97,23 +98,10 @@ void Monitor::controlLoop() {
 void Monitor::onMessage(int sock) {
   for (;;) {
     rl_msg m;
-    struct iovec iov = {&m, sizeof m};
-    union {
-      char buf[CMSG_SPACE(sizeof(int))];
-      struct cmsghdr align;
-    } u;
-    struct msghdr mh;
-    std::memset(&mh, 0, sizeof mh);
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    mh.msg_control = u.buf;
-    mh.msg_controllen = sizeof u.buf;
-    ssize_t n = ::recvmsg(sock, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    int fd;
+    ssize_t n = rl_recv_with_fd(sock, &m, sizeof m, MSG_DONTWAIT, &fd);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return;
-    int fd = -1;
-    for (struct cmsghdr* cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
-      if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) std::memcpy(&fd, CMSG_DATA(cm), sizeof fd);
     if (static_cast<size_t>(n) < sizeof m || m.proc >= procs_.size()) {
       if (fd >= 0) ::close(fd);
       fail("malformed message from a runner process");
@@ -232,14 +220,23 @@ void Monitor::onAllHello() {
   emit(now(), kAllRegistered, 0, static_cast<double>(procs_.size()), 0, 0, 0);
   if (cfg_.mode == MonitorMode::ReferenceEager) referenceEager();
 
-  for (auto& p : procs_) {
-    struct epoll_event ev;
-    std::memset(&ev, 0, sizeof ev);
-    ev.events = EPOLLIN;
-    ev.data.u64 = p->idx;
-    if (epoll_ctl(faultEpoll_, EPOLL_CTL_ADD, p->uffd, &ev) != 0) fail(errnoText("epoll_ctl on a userfaultfd", errno));
-  }
-  double go = now();
+  for (auto& p : procs_) watchFaults(*p);
+  for (auto& m : startWorkloads(precopyNs, precopyPages, true)) sendTo(*procs_[m.proc], RL_MSG_MADVISE, m.vma, m.advice);
+  uint64_t one = 1;
+  (void)!::write(faultWake_, &one, sizeof one);
+  for (auto& p : procs_) sendTo(*p, RL_MSG_GO, 0, 0);
+}
+
+void Monitor::watchFaults(ProcState& p) {
+  struct epoll_event ev;
+  std::memset(&ev, 0, sizeof ev);
+  ev.events = EPOLLIN;
+  ev.data.u64 = p.idx;
+  if (epoll_ctl(faultEpoll_, EPOLL_CTL_ADD, p.uffd, &ev) != 0) fail(errnoText("epoll_ctl on a userfaultfd", errno));
+}
+
+std::vector<Monitor::PendingMadvise> Monitor::startWorkloads(double precopyNs, uint64_t precopyPages, bool adviceSent) {
+  const double go = now();
   std::vector<PendingMadvise> madv;
   {
     std::lock_guard<HybridMutex> g(stateMu_);
@@ -248,14 +245,11 @@ void Monitor::onAllHello() {
     stats_.precopyPages += precopyPages;
     copierReady_ = true;
     madv.swap(pendingMadvise_);
-    sentMadvise_.insert(sentMadvise_.end(), madv.begin(), madv.end());
+    if (adviceSent) sentMadvise_.insert(sentMadvise_.end(), madv.begin(), madv.end());
   }
   copierCv_.notify_all();
   for (auto& p : procs_) emit(go, kWorkloadStarted, p->pid, static_cast<double>(p->accesses), 0, 0, 0);
-  for (auto& m : madv) sendTo(*procs_[m.proc], RL_MSG_MADVISE, m.vma, m.advice);
-  uint64_t one = 1;
-  (void)!::write(faultWake_, &one, sizeof one);
-  for (auto& p : procs_) sendTo(*p, RL_MSG_GO, 0, 0);
+  return madv;
 }
 
 // plan.precopy of one process: runs of missing pages within a VMA, at most 512 pages per call,

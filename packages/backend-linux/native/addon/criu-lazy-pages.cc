@@ -8,7 +8,6 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +17,7 @@
 #include <stdexcept>
 
 #include "../common/criu-lazy-protocol.h"
+#include "../common/fd-passing.h"
 #include "event-codes.h"
 #include "monitor.h"
 #include "run-dir-io.h"
@@ -29,7 +29,6 @@ namespace restorelab {
 using namespace codes;
 
 namespace {
-constexpr uint64_t kTagWake = 0, kTagListen = 1, kTagConn = 2, kTagPidfd = 1ull << 32;
 // how often the control thread looks for tasks whose pages are all in
 constexpr int kTickMs = 2;
 
@@ -44,20 +43,11 @@ void addEpoll(int ep, int fd, uint64_t tag) {
 
 void Monitor::startCriu() {
   socketPath_ = cfg_.criuSocket;
-  struct sockaddr_un addr;
-  std::memset(&addr, 0, sizeof addr);
-  addr.sun_family = AF_UNIX;
-  if (socketPath_.size() >= sizeof addr.sun_path) throw std::runtime_error("work directory path too long for a unix socket: " + socketPath_);
-  std::memcpy(addr.sun_path, socketPath_.c_str(), socketPath_.size() + 1);
-  ::unlink(socketPath_.c_str());
-  listenFd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (listenFd_ < 0) throw std::runtime_error(errnoText("socket", errno));
-  if (::bind(listenFd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) throw std::runtime_error(errnoText("bind " + socketPath_, errno));
-  if (::listen(listenFd_, 1) != 0) throw std::runtime_error(errnoText("listen", errno));
+  listenFd_ = listenUnix(socketPath_, SOCK_STREAM, 1, "work directory");
+  // the tasks are where the dump had them
+  auto* vmas = reinterpret_cast<const rl_plan_vma*>(plan_ + hdr_->vmas_off);
+  auto* procs = reinterpret_cast<const rl_plan_proc*>(plan_ + hdr_->procs_off);
   for (auto& p : procs_) {
-    // the tasks are where the dump had them
-    auto* vmas = reinterpret_cast<const rl_plan_vma*>(plan_ + hdr_->vmas_off);
-    auto* procs = reinterpret_cast<const rl_plan_proc*>(plan_ + hdr_->procs_off);
     for (uint32_t j = 0; j < p->vmas.size(); j++) p->vmas[j].addr = vmas[procs[p->idx].first_vma + j].start;
     p->byAddr.clear();
     for (uint32_t i = 0; i < p->vmas.size(); i++) p->byAddr.push_back(i);
@@ -87,26 +77,7 @@ void Monitor::spawnGuardian() {
 
 void Monitor::guard(uint32_t type, int32_t pid, int fd) {
   rl_guard_msg m{type, pid};
-  struct iovec iov = {&m, sizeof m};
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } u;
-  struct msghdr mh;
-  std::memset(&mh, 0, sizeof mh);
-  mh.msg_iov = &iov;
-  mh.msg_iovlen = 1;
-  if (fd >= 0) {
-    std::memset(u.buf, 0, sizeof u.buf);
-    mh.msg_control = u.buf;
-    mh.msg_controllen = sizeof u.buf;
-    struct cmsghdr* cm = CMSG_FIRSTHDR(&mh);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(cm), &fd, sizeof fd);
-  }
-  if (guardFd_ < 0 || ::sendmsg(guardFd_, &mh, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof m))
+  if (guardFd_ < 0 || rl_send_with_fd(guardFd_, &m, sizeof m, fd, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof m))
     fail(errnoText("the guardian did not take pid " + std::to_string(pid) + "'s userfaultfd", errno));
 }
 
@@ -122,7 +93,7 @@ void Monitor::criuControlLoop() {
     }
     for (int i = 0; i < n && !stopping_.load(); i++) {
       const uint64_t tag = evs[i].data.u64;
-      if (tag == kTagListen) {
+      if (tag == kCriuTagListen) {
         const int c = ::accept4(listenFd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (c < 0) continue;
         if (conn >= 0 || criuFinished_) {
@@ -130,16 +101,16 @@ void Monitor::criuControlLoop() {
           continue;
         }
         conn = c;
-        addEpoll(controlEpoll_, conn, kTagConn);
-      } else if (tag == kTagConn) {
+        addEpoll(controlEpoll_, conn, kCriuTagConn);
+      } else if (tag == kCriuTagConn) {
         if (!onCriuBytes(conn)) {
           epoll_ctl(controlEpoll_, EPOLL_CTL_DEL, conn, nullptr);
           ::close(conn);
           conn = -2;  // no second connection either
           if (!criuFinished_ && !stopping_.load()) fail("criu restore closed the lazy-pages socket before it finished (the restore failed)");
         }
-      } else if (tag >= kTagPidfd) {
-        ProcState& p = *procs_[tag - kTagPidfd];
+      } else if (tag >= kCriuTagPidfd) {
+        ProcState& p = *procs_[tag - kCriuTagPidfd];
         epoll_ctl(controlEpoll_, EPOLL_CTL_DEL, p.pidfd, nullptr);
         if (!p.done) endCriuTask(p, true);
       }
@@ -154,23 +125,10 @@ bool Monitor::onCriuBytes(int conn) {
     if (criuPid_ != 0) {
       // the 1-byte message with the task's uffd
       char byte;
-      struct iovec iov = {&byte, 1};
-      union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-      } u;
-      struct msghdr mh;
-      std::memset(&mh, 0, sizeof mh);
-      mh.msg_iov = &iov;
-      mh.msg_iovlen = 1;
-      mh.msg_control = u.buf;
-      mh.msg_controllen = sizeof u.buf;
-      const ssize_t r = ::recvmsg(conn, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+      int fd;
+      const ssize_t r = rl_recv_with_fd(conn, &byte, 1, MSG_DONTWAIT, &fd);
       if (r < 0 && (errno == EAGAIN || errno == EINTR)) return true;
       if (r <= 0) return false;
-      int fd = -1;
-      for (struct cmsghdr* cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
-        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) std::memcpy(&fd, CMSG_DATA(cm), sizeof fd);
       const int32_t pid = criuPid_;
       criuPid_ = 0;
       if (fd < 0) {
@@ -195,7 +153,7 @@ bool Monitor::onCriuBytes(int conn) {
     const int32_t pid = static_cast<int32_t>(v);
     if (pid > 0) criuPid_ = pid;
     else if (pid == 0 || pid == INT32_MIN) {
-      fail("criu restore sent pid 0 on the lazy-pages socket");
+      fail("criu restore sent pid " + std::to_string(pid) + " on the lazy-pages socket");
       return false;
     }
     // a zombie (negated pid): no memory, nothing to serve
@@ -218,7 +176,7 @@ void Monitor::onCriuTask(int32_t pid, int uffd) {
   p.osPid = pid;
   p.hello = true;
   p.pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-  if (p.pidfd >= 0) addEpoll(controlEpoll_, p.pidfd, kTagPidfd | p.idx);
+  if (p.pidfd >= 0) addEpoll(controlEpoll_, p.pidfd, kCriuTagPidfd | p.idx);
   std::vector<Record> out;
   const double t = rel(now());
   for (uint32_t i = 0; i < p.vmas.size(); i++)
@@ -226,12 +184,7 @@ void Monitor::onCriuTask(int32_t pid, int uffd) {
                          static_cast<double>(p.vmas[i].firstPage), static_cast<double>(p.vmas[i].pages), 1, 0});
   emitBatch(out.data(), out.size());
   // faults before the finish value are served (the restore itself touches lazy memory)
-  struct epoll_event ev;
-  std::memset(&ev, 0, sizeof ev);
-  ev.events = EPOLLIN;
-  ev.data.u64 = p.idx;
-  if (epoll_ctl(faultEpoll_, EPOLL_CTL_ADD, p.uffd, &ev) != 0) fail(errnoText("epoll_ctl on a userfaultfd", errno));
-  helloCount_++;
+  watchFaults(p);
 }
 
 void Monitor::onCriuFinish() {
@@ -251,20 +204,8 @@ void Monitor::onCriuFinish() {
     precopyNs += now() - t0;
   }
   emit(now(), kAllRegistered, 0, static_cast<double>(procs_.size()), 0, 0, 0);
-  const double go = now();
-  std::vector<PendingMadvise> madv;
-  {
-    std::lock_guard<HybridMutex> g(stateMu_);
-    stats_.goT = go;
-    stats_.precopyNs += precopyNs;
-    stats_.precopyPages += precopyPages;
-    copierReady_ = true;
-    madv.swap(pendingMadvise_);
-  }
-  copierCv_.notify_all();
-  for (auto& p : procs_) emit(go, kWorkloadStarted, p->pid, static_cast<double>(p->accesses), 0, 0, 0);
   // a real program takes no advice from us (process_madvise cannot set THP flags)
-  for (auto& m : madv) emit(go, kMadviseApplied, procs_[m.proc]->pid, m.vma, m.advice, 0, 0);
+  for (auto& m : startWorkloads(precopyNs, precopyPages, false)) emit(now(), kMadviseApplied, procs_[m.proc]->pid, m.vma, m.advice, 0, 0);
 }
 
 void Monitor::criuTick() {

@@ -85,16 +85,7 @@ void Monitor::start(std::function<void()> notify) {
   if (criuMode()) startCriu();
   else {
     socketPath_ = cfg_.dir + "/" + RL_SOCKET_FILE;
-    struct sockaddr_un addr;
-    std::memset(&addr, 0, sizeof addr);
-    addr.sun_family = AF_UNIX;
-    if (socketPath_.size() >= sizeof addr.sun_path) throw std::runtime_error("run directory path too long for a unix socket");
-    std::memcpy(addr.sun_path, socketPath_.c_str(), socketPath_.size() + 1);
-    ::unlink(socketPath_.c_str());
-    listenFd_ = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (listenFd_ < 0) throw std::runtime_error(errnoText("socket", errno));
-    if (::bind(listenFd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) throw std::runtime_error(errnoText("bind " + socketPath_, errno));
-    if (::listen(listenFd_, 128) != 0) throw std::runtime_error(errnoText("listen", errno));
+    listenFd_ = listenUnix(socketPath_, SOCK_SEQPACKET, 128, "run directory");
   }
 
   controlWake_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -105,11 +96,11 @@ void Monitor::start(std::function<void()> notify) {
   struct epoll_event ev;
   std::memset(&ev, 0, sizeof ev);
   ev.events = EPOLLIN;
-  // the CRIU control loop tells them apart by u64 tags (wake 0, listen 1)
-  if (criuMode()) ev.data.u64 = 0;
+  // the CRIU control loop tells them apart by u64 tags
+  if (criuMode()) ev.data.u64 = kCriuTagWake;
   else ev.data.fd = controlWake_;
   epoll_ctl(controlEpoll_, EPOLL_CTL_ADD, controlWake_, &ev);
-  if (criuMode()) ev.data.u64 = 1;
+  if (criuMode()) ev.data.u64 = kCriuTagListen;
   else ev.data.fd = listenFd_;
   epoll_ctl(controlEpoll_, EPOLL_CTL_ADD, listenFd_, &ev);
   ev.data.u64 = UINT64_MAX;

@@ -49,6 +49,10 @@ struct MonitorConfig {
   std::vector<PagesSource::Run> sourceRuns;
 };
 
+// The CRIU control loop's epoll tags: the wake eventfd, the listening socket, the restore's
+// connection, and kCriuTagPidfd | process index for a task's pidfd.
+constexpr uint64_t kCriuTagWake = 0, kCriuTagListen = 1, kCriuTagConn = 2, kCriuTagPidfd = 1ull << 32;
+
 // queues_ by priority: urgent, prefetch, background
 constexpr uint32_t kBackgroundQueue = 2;
 
@@ -162,6 +166,12 @@ class Monitor {
   static double now();
 
  private:
+  struct PendingMadvise {
+    uint32_t proc;
+    uint64_t vma;
+    uint64_t advice;
+  };
+
   void loadPlan();
   void controlLoop();
   void faultLoop();
@@ -173,6 +183,11 @@ class Monitor {
   void onHello(ProcState& p, int uffd, int osPid);
   void onDone(ProcState& p);
   void onAllHello();
+  // Serves p's faults from now on.
+  void watchFaults(ProcState& p);
+  // GO: the copier may run and the workloads start (WorkloadStarted). Returns the advice asked
+  // for before; adviceSent: it is sent to the runners now, and their answers are awaited.
+  std::vector<PendingMadvise> startWorkloads(double precopyNs, uint64_t precopyPages, bool adviceSent);
   // Under stateMu_: p has ended (tEnd, absolute ns); appends what ends the run after the last one.
   void endProcess(ProcState& p, double tEnd, std::vector<Record>& out);
   bool criuMode() const { return !cfg_.criuSocket.empty(); }
@@ -247,11 +262,6 @@ class Monitor {
   std::condition_variable_any copierCv_;
   std::deque<CopyCommand> queues_[3];
   bool copierReady_ = false;
-  struct PendingMadvise {
-    uint32_t proc;
-    uint64_t vma;
-    uint64_t advice;
-  };
   std::vector<PendingMadvise> pendingMadvise_;  // asked before GO
   std::vector<PendingMadvise> sentMadvise_;     // sent, not answered yet
   bool finished_ = false;                       // every process ended

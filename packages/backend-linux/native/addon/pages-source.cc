@@ -27,33 +27,27 @@ void PagesSource::openRuns(const std::vector<std::string>& files, const std::vec
   base_ = static_cast<const uint8_t*>(base);
   bytes_ = bytes;
   std::vector<int> fds(files.size(), -1);
-  auto closeAll = [&] {
+  auto closeFds = [&] {
     for (int fd : fds)
       if (fd >= 0) ::close(fd);
   };
-  for (const Run& r : runs) {
-    if (r.file >= files.size() || r.bytes == 0 || r.blobOffset > bytes || r.bytes > bytes - r.blobOffset || (r.fileOffset | r.blobOffset | r.bytes) % 4096) {
-      closeAll();
-      close();
-      throw std::runtime_error("a pages run outside the blob or not page aligned");
+  try {
+    for (const Run& r : runs) {
+      if (r.file >= files.size() || r.bytes == 0 || r.blobOffset > bytes || r.bytes > bytes - r.blobOffset || (r.fileOffset | r.blobOffset | r.bytes) % 4096)
+        throw std::runtime_error("a pages run outside the blob or not page aligned");
+      int& fd = fds[r.file];
+      if (fd < 0 && (fd = ::open(files[r.file].c_str(), O_RDONLY | O_CLOEXEC)) < 0) throw std::runtime_error(errnoText("cannot open " + files[r.file], errno));
+      struct stat st;
+      if (fstat(fd, &st) != 0 || static_cast<uint64_t>(st.st_size) < r.fileOffset + r.bytes) throw std::runtime_error(files[r.file] + " is shorter than its pages");
+      if (mmap(const_cast<uint8_t*>(base_) + r.blobOffset, r.bytes, PROT_READ, MAP_SHARED | MAP_FIXED, fd, static_cast<off_t>(r.fileOffset)) == MAP_FAILED)
+        throw std::runtime_error(errnoText("cannot map " + files[r.file], errno));
     }
-    int& fd = fds[r.file];
-    if (fd < 0) fd = ::open(files[r.file].c_str(), O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0 || static_cast<uint64_t>(st.st_size) < r.fileOffset + r.bytes) {
-      const int e = errno;
-      closeAll();
-      close();
-      throw std::runtime_error(fd < 0 ? errnoText("cannot open " + files[r.file], e) : files[r.file] + " is shorter than its pages");
-    }
-    if (mmap(const_cast<uint8_t*>(base_) + r.blobOffset, r.bytes, PROT_READ, MAP_SHARED | MAP_FIXED, fd, static_cast<off_t>(r.fileOffset)) == MAP_FAILED) {
-      const int e = errno;
-      closeAll();
-      close();
-      throw std::runtime_error(errnoText("cannot map " + files[r.file], e));
-    }
+  } catch (...) {
+    closeFds();
+    close();
+    throw;
   }
-  closeAll();
+  closeFds();
 }
 
 void PagesSource::close() {

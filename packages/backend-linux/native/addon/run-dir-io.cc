@@ -3,7 +3,9 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,6 +14,23 @@
 #include <stdexcept>
 
 namespace restorelab {
+
+int listenUnix(const std::string& path, int type, int backlog, const std::string& where) {
+  struct sockaddr_un addr;
+  std::memset(&addr, 0, sizeof addr);
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) throw std::runtime_error(where + " path too long for a unix socket: " + path);
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  ::unlink(path.c_str());
+  const int fd = ::socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) throw std::runtime_error(errnoText("socket", errno));
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd, backlog) != 0) {
+    const int e = errno;
+    ::close(fd);
+    throw std::runtime_error(errnoText("listen on " + path, e));
+  }
+  return fd;
+}
 
 std::string errnoText(const std::string& what, int e) { return what + ": " + std::strerror(e); }
 

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "../common/criu-lazy-protocol.h"
+#include "../common/fd-passing.h"
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
@@ -96,23 +97,9 @@ int main(void) {
   (void)setsid();
   for (;;) {
     struct rl_guard_msg m;
-    struct iovec iov = {&m, sizeof m};
-    union {
-      char buf[CMSG_SPACE(sizeof(int))];
-      struct cmsghdr align;
-    } u;
-    struct msghdr mh;
-    memset(&mh, 0, sizeof mh);
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    mh.msg_control = u.buf;
-    mh.msg_controllen = sizeof u.buf;
-    ssize_t n = recvmsg(RL_GUARD_FD, &mh, MSG_CMSG_CLOEXEC);
+    int fd;
+    ssize_t n = rl_recv_with_fd(RL_GUARD_FD, &m, sizeof m, 0, &fd);
     if (n < 0 && errno == EINTR) continue;
-    int fd = -1;
-    if (n > 0)
-      for (struct cmsghdr* cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
-        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) memcpy(&fd, CMSG_DATA(cm), sizeof fd);
     if (n <= 0 || (size_t)n < sizeof m) {
       if (fd >= 0) close(fd);
       if (ntasks == 0) return 0;

@@ -19,6 +19,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "../common/fd-passing.h"
 #include "runner.h"
 
 static volatile int g_done_sent;
@@ -101,26 +102,7 @@ void runner_write_file(struct runner_proc *p, const char *name, const void *a, s
 static void send_msg(struct runner_proc *p, struct rl_msg *m, int fd) {
   m->proc = p->idx;
   m->os_pid = getpid();
-  struct iovec iov = {m, sizeof *m};
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } u;
-  struct msghdr mh;
-  memset(&mh, 0, sizeof mh);
-  mh.msg_iov = &iov;
-  mh.msg_iovlen = 1;
-  if (fd >= 0) {
-    memset(&u, 0, sizeof u);
-    mh.msg_control = u.buf;
-    mh.msg_controllen = sizeof u.buf;
-    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cm), &fd, sizeof fd);
-  }
-  while (sendmsg(p->sock, &mh, MSG_NOSIGNAL) < 0) {
+  while (rl_send_with_fd(p->sock, m, sizeof *m, fd, MSG_NOSIGNAL) < 0) {
     if (errno == EINTR) continue;
     monitor_gone(p, "sending to it failed");
   }
