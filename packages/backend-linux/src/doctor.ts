@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
-import { ErrnoInfo, FaultThreadProbe, loadNative, NativeProbe } from './native-binding';
+import { BackendAvailability } from '@restorelab/core';
+import { ErrnoInfo, FaultThreadProbe, loadNative, NativeLoad, NativeProbe } from './native-binding';
 
 /** What `restorelab doctor` reports: can this machine run the linux backend, and if not, why. */
 export interface DoctorReport {
@@ -132,6 +133,14 @@ function deviceMode(): string | null {
 const SYSCTL_FIX =
   'allow it with `sudo sysctl -w vm.unprivileged_userfaultfd=1` (persist in /etc/sysctl.d/), ' +
   `or give your user access to ${DEVICE} (e.g. \`sudo setfacl -m u:$USER:rw ${DEVICE}\`), or run as root`;
+
+/** Whether the native side loaded and userfaultfd works: what the Linux backends say of themselves. */
+export function nativeAvailability(native: NativeLoad): BackendAvailability {
+  if (!native.ok) return { available: false, reason: native.reason };
+  const probe = native.binding.probe();
+  if (!probe.available) return { available: false, reason: unavailableReason(probe) };
+  return { available: true };
+}
 
 /** One line on why userfaultfd cannot be used, with what to do. */
 export function unavailableReason(probe: NativeProbe): string {

@@ -13,7 +13,7 @@ import {
   checkFreeDisk,
   WorkloadSize,
 } from '@restorelab/core';
-import { describeHost, unavailableReason } from './doctor';
+import { describeHost, nativeAvailability, unavailableReason } from './doctor';
 import { loadNative, NativeLoad, NativeMonitorStats } from './native-binding';
 import { NativeRun } from './native-run';
 import { nativePagesWriter } from './generated-pages';
@@ -71,11 +71,7 @@ export class LinuxBackend implements RestoreBackend {
   }
 
   async availability(): Promise<BackendAvailability> {
-    const native = this.native();
-    if (!native.ok) return { available: false, reason: native.reason };
-    const probe = native.binding.probe();
-    if (!probe.available) return { available: false, reason: unavailableReason(probe) };
-    return { available: true };
+    return nativeAvailability(this.native());
   }
 
   get placement(): Placement {

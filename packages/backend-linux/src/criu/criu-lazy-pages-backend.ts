@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { BackendAvailability, BackendFacts, BackendRunOptions, BackendSession, CriuDumpImage, PAGE_SIZE, RestoreBackend, UsageError } from '@restorelab/core';
-import { describeHost, unavailableReason } from '../doctor';
+import { describeHost, nativeAvailability } from '../doctor';
 import { makeRunDir } from '../linux-backend';
 import { loadNative, NativeLoad, NativeMonitorStats } from '../native-binding';
 import { NativePort } from '../native-port';
@@ -58,11 +58,7 @@ export class CriuLazyPagesBackend implements RestoreBackend {
   }
 
   async availability(): Promise<BackendAvailability> {
-    const native = this.native();
-    if (!native.ok) return { available: false, reason: native.reason };
-    const probe = native.binding.probe();
-    if (!probe.available) return { available: false, reason: unavailableReason(probe) };
-    return { available: true };
+    return nativeAvailability(this.native());
   }
 
   describe(): Readonly<Record<string, unknown>> {
