@@ -2,17 +2,11 @@ import { execFileSync, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { PageFlag, readImage, RunResult } from '@restorelab/core';
-import { linuxUnavailableReason } from '@restorelab/backend-linux';
 import { cli, tempDir } from './cli';
-
-/** CRIU as ../shared/criu/build.sh builds it (.ci/run exports RESTORELAB_CRIU). */
-function findCriu(): string | undefined {
-  const candidates = [process.env.RESTORELAB_CRIU, '/var/cache/restorelab-criu/criu/criu/criu'].filter((x): x is string => !!x);
-  return candidates.find((c) => spawnSync(c, ['--version']).status === 0);
-}
+import { criuUnavailableReason, findCriu } from './criu';
 
 const criu = findCriu();
-const why = criu === undefined ? 'no CRIU (RESTORELAB_CRIU, or ../shared/criu/build.sh)' : linuxUnavailableReason();
+const why = criuUnavailableReason(criu);
 if (why) console.warn(`image import --format criu of a real dump skipped: ${why}`);
 const criuDescribe = why ? describe.skip : describe;
 

@@ -2,13 +2,15 @@
  * A program that checks its own memory, for the criu-lazy-pages tests: MIB MiB of private anonymous
  * memory, every 8-byte word a function of its page and place, scanned again and again by THREADS
  * threads. A scan that finds a wrong word prints "mismatch" and exits 3 (a zero page mapped where a
- * dumped page belonged is one). A gap of over 100 ms between two pages of a scan is a checkpoint
- * and restore: the scan starts again, and its time is printed as "restored-scan NS". With "fork",
- * a child forked at start checks its own copy too (two tasks for criu); with "fork-after", the
- * first scan after a restore forks a child that checks the memory and exits (UFFD_EVENT_FORK). On
- * SIGUSR1 it prints "ok SCANS" and exits 0 (each task, after its current scan).
+ * dumped page belonged is one). A gap of over 100 ms in the wall clock, seen by a watch thread, is a
+ * checkpoint and restore; the first scan that starts after it prints "restored-scan NS", the time
+ * from the resume to its end. With "fork", a child forked at start checks its own copy too (two
+ * tasks for criu); with "fork-after", the first scan after a restore forks a child that checks the
+ * memory and exits (UFFD_EVENT_FORK); with "slow", it prints "resumed" when the restore is seen
+ * and then scans at 4 pages per ms. On SIGUSR1 it prints "ok SCANS" and exits 0 (each task, after
+ * its current scan).
  *
- *   criu-lazy-target MIB THREADS [fork|fork-after]
+ *   criu-lazy-target MIB THREADS [fork|fork-after|slow]
  *
  * Lines: "ready PID" once the memory is filled, "scan NS" after each full scan before a restore.
  */
@@ -32,8 +34,8 @@ static uint64_t* mem;
 static size_t pages;
 static int nthreads;
 static volatile sig_atomic_t stop;
-static volatile int restored;
 static int forkAfter;
+static int slowAfter;
 
 static int64_t now(void) {
   struct timespec ts;
@@ -50,11 +52,32 @@ static int64_t wall(void) {
 
 static uint64_t word(size_t page, size_t w) { return ((uint64_t)page << 20 | w) * 0x9e3779b97f4a7c15ull; }
 
-/* returns 0, or -1 on a mismatch; a restore during the scan: *jumpAt is the page it resumed at
-   (else SIZE_MAX), *tJump when */
-static int scan(size_t from, size_t to, size_t* jumpAt, int64_t* tJump) {
+/* the watch thread: the first gap of over GAP_NS in the wall clock (a checkpoint and restore)
+   sets resumed, and resumedAt (monotonic) when it was seen */
+static volatile int resumed;
+static int64_t resumedAt;
+
+static void* watch(void* arg) {
+  (void)arg;
   int64_t last = wall();
-  *jumpAt = SIZE_MAX;
+  for (;;) {
+    usleep(1000);
+    const int64_t t = wall();
+    if (t - last > GAP_NS && !resumed) {
+      resumedAt = now();
+      __atomic_store_n(&resumed, 1, __ATOMIC_RELEASE);
+      if (slowAfter) {
+        printf("resumed\n");
+        fflush(stdout);
+      }
+    }
+    last = t;
+  }
+  return NULL;
+}
+
+/* 0, or -1 on a mismatch; with slow, a pause of 1 ms every 4 pages once resumed */
+static int scan(size_t from, size_t to) {
   for (size_t p = from; p < to; p++) {
     const uint64_t* q = mem + p * WORDS;
     for (size_t w = 0; w < WORDS; w++)
@@ -63,26 +86,19 @@ static int scan(size_t from, size_t to, size_t* jumpAt, int64_t* tJump) {
         fflush(stdout);
         return -1;
       }
-    const int64_t t = wall();
-    if (t - last > GAP_NS && *jumpAt == SIZE_MAX) {
-      *jumpAt = p;
-      *tJump = now();
-    }
-    last = t;
+    if (slowAfter && resumed && p % 4 == 0) usleep(1000);
   }
   return 0;
 }
 
 struct slice {
   size_t from, to;
-  size_t jumpAt;
-  int64_t tJump;
   int bad;
 };
 
 static void* scanner(void* arg) {
   struct slice* s = arg;
-  s->bad = scan(s->from, s->to, &s->jumpAt, &s->tJump) != 0;
+  s->bad = scan(s->from, s->to) != 0;
   return NULL;
 }
 
@@ -91,32 +107,22 @@ static void onUsr1(int sig) {
   stop = 1;
 }
 
-/* one scan of [from, to) of each thread's slice (to: SIZE_MAX for the slice's end); returns its ns,
-   or -1 on a mismatch. With a restore during it: *tJump, the earliest resume of a thread, and each
-   slice's resume page in jumpAt[] (the slice's end when it did not resume inside it) */
-static int64_t scanSlices(const size_t* to, size_t* jumpAt, int64_t* tJump) {
+/* one scan of all the memory, each thread its slice; its ns, or -1 on a mismatch */
+static int64_t fullScan(void) {
   pthread_t th[64];
   struct slice sl[64];
   const int64_t t0 = now();
   for (int i = 0; i < nthreads; i++) {
     sl[i].from = pages * i / nthreads;
-    sl[i].to = to ? to[i] : pages * (i + 1) / nthreads;
+    sl[i].to = pages * (i + 1) / nthreads;
     pthread_create(&th[i], NULL, scanner, &sl[i]);
   }
   int bad = 0;
-  *tJump = INT64_MAX;
   for (int i = 0; i < nthreads; i++) {
     pthread_join(th[i], NULL);
     bad |= sl[i].bad;
-    if (jumpAt) jumpAt[i] = sl[i].jumpAt;
-    if (sl[i].jumpAt != SIZE_MAX && sl[i].tJump < *tJump) *tJump = sl[i].tJump;
   }
   return bad ? -1 : now() - t0;
-}
-
-static int64_t fullScan(void) {
-  int64_t tJump;
-  return scanSlices(NULL, NULL, &tJump);
 }
 
 /* with fork-after: a child forked now checks the memory it inherited (pages not yet in come
@@ -134,33 +140,22 @@ static int afterRestore(const char* who) {
 }
 
 static int checkLoop(const char* who) {
+  pthread_t w;
+  pthread_create(&w, NULL, watch, NULL);
   long scans = 0;
-  int64_t lastEnd = wall();
+  int reported = 0;
   while (!stop) {
-    size_t jumpAt[64];
-    int64_t tJump;
-    const int between = wall() - lastEnd > GAP_NS;
-    int64_t ns = scanSlices(NULL, jumpAt, &tJump);
+    /* a scan that starts after the restore was seen is the first full one after it */
+    const int after = __atomic_load_n(&resumed, __ATOMIC_ACQUIRE);
+    const int64_t ns = fullScan();
     if (ns < 0) return 3;
-    lastEnd = wall();
     scans++;
-    if (between && tJump == INT64_MAX && !restored) {
-      /* restored between two scans: this one was the first after it */
-      restored = 1;
-      printf("%s restored-scan %lld\n", who, (long long)ns);
+    if (after && !reported) {
+      reported = 1;
+      printf("%s restored-scan %lld\n", who, (long long)(now() - resumedAt));
       fflush(stdout);
       if (afterRestore(who) != 0) return 3;
-    } else if (tJump != INT64_MAX && !restored) {
-      /* a restore cut into this scan: the first full scan after it ends where each thread resumed */
-      restored = 1;
-      size_t to[64];
-      for (int i = 0; i < nthreads; i++) to[i] = jumpAt[i] != SIZE_MAX ? jumpAt[i] : pages * (i + 1) / nthreads;
-      int64_t unused;
-      if (scanSlices(to, NULL, &unused) < 0) return 3;
-      printf("%s restored-scan %lld\n", who, (long long)(now() - tJump));
-      fflush(stdout);
-      if (afterRestore(who) != 0) return 3;
-    } else if (!restored) {
+    } else if (!after) {
       printf("%s scan %lld\n", who, (long long)ns);
       fflush(stdout);
     }
@@ -172,7 +167,7 @@ static int checkLoop(const char* who) {
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    fprintf(stderr, "usage: %s MIB THREADS [fork|fork-after]\n", argv[0]);
+    fprintf(stderr, "usage: %s MIB THREADS [fork|fork-after|slow]\n", argv[0]);
     return 2;
   }
   pages = (size_t)atol(argv[1]) * 256;
@@ -180,6 +175,7 @@ int main(int argc, char** argv) {
   if (nthreads < 1 || nthreads > 64 || pages == 0) return 2;
   const int forkAtStart = argc > 3 && strcmp(argv[3], "fork") == 0;
   forkAfter = argc > 3 && strcmp(argv[3], "fork-after") == 0;
+  slowAfter = argc > 3 && strcmp(argv[3], "slow") == 0;
   mem = mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (mem == MAP_FAILED) return 2;
   /* ordinary 4 KiB pages: what the lazy restore serves */

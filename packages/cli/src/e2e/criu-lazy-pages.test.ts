@@ -1,0 +1,220 @@
+import { ChildProcess, execFileSync, spawn, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { RunResult } from '@restorelab/core';
+import { BIN, tempDir } from './cli';
+import { criuUnavailableReason, findCriu } from './criu';
+
+const criu = findCriu();
+const why = criuUnavailableReason(criu);
+if (why) console.warn(`criu-lazy-pages with real CRIU skipped: ${why}`);
+const criuDescribe = why ? describe.skip : describe;
+
+const SOURCE = path.join(__dirname, '__fixtures__', 'criu-lazy-target.c');
+const MIB = 32;
+const PAGES = MIB * 256;
+
+async function until<T>(what: string, ms: number, probe: () => T | undefined): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = probe();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Not a zombie: still running (or stopped). */
+function alive(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Gone from the process table: its pid is free for criu restore again. */
+function reaped(pid: number): boolean {
+  return !fs.existsSync(`/proc/${pid}`);
+}
+
+/** A dumped criu-lazy-target: its images, and the output file it goes on writing to once restored. */
+interface Dump {
+  readonly dir: string;
+  readonly images: string;
+  readonly out: string;
+  /** The output file's size at the dump: criu restore wants it back, and the restored tasks write from there. */
+  readonly outSize: number;
+  readonly pids: number[];
+}
+
+async function dumpTarget(exe: string, name: string, args: string[]): Promise<Dump> {
+  const dir = tempDir(`criu-lazy-${name}`);
+  const out = path.join(dir, 'target.out');
+  const fd = fs.openSync(out, 'w');
+  // its own session and no pipe to us: a tree criu dumps with --shell-job and nothing external
+  const child = spawn(exe, args, { detached: true, stdio: ['ignore', fd, fd] });
+  fs.closeSync(fd);
+  const exited = new Promise((r) => child.on('exit', r));
+  const text = await until('the target to fill its memory', 30_000, () => {
+    const t = fs.readFileSync(out, 'utf8');
+    return /\bscan \d+/.test(t) ? t : undefined;
+  });
+  const pids = text
+    .split('\n')[0]
+    .split(' ')
+    .filter((w) => /^\d+$/.test(w))
+    .map(Number);
+  const images = path.join(dir, 'dump');
+  fs.mkdirSync(images);
+  const dump = spawnSync(criu!, ['dump', '-t', String(child.pid), '-D', images, '--shell-job'], { encoding: 'utf8', input: '', timeout: 60_000 });
+  if (dump.status !== 0) throw new Error(`criu dump failed: ${dump.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  await exited;
+  // what the dumped tasks forked was reparented to init when criu dump killed them
+  await until('the dumped tasks to be reaped', 30_000, () => (pids.every(reaped) ? true : undefined));
+  return { dir, images, out, outSize: fs.statSync(out).size, pids };
+}
+
+interface Daemon {
+  readonly child: ChildProcess;
+  readonly done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+}
+
+/** `restorelab criu-lazy-pages`, once it listens. */
+async function startDaemon(d: Dump, work: string, args: string[]): Promise<Daemon> {
+  const child = spawn(process.execPath, [BIN, 'criu-lazy-pages', '-D', d.images, '-W', work, '--json', ...args], {
+    env: { ...process.env, RESTORELAB_DEBUG: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
+  let closed = false;
+  void done.then(() => (closed = true));
+  await until('the daemon to listen', 30_000, () => {
+    if (closed) throw new Error(`criu-lazy-pages exited before it listened: ${stderr.trim()}`);
+    return stderr.includes('listening on') ? true : undefined;
+  });
+  return { child, done };
+}
+
+/** The restored tasks' output since the restore. */
+function since(d: Dump): string {
+  return fs.readFileSync(d.out).subarray(d.outSize).toString('utf8');
+}
+
+function criuRestore(d: Dump, work: string): void {
+  // the restored tasks write to the output file from where they were: criu checks its size
+  fs.truncateSync(d.out, d.outSize);
+  const r = spawnSync(criu!, ['restore', '-D', d.images, '-W', work, '--lazy-pages', '-d', '--shell-job'], { encoding: 'utf8', input: '', timeout: 60_000 });
+  if (r.status !== 0) throw new Error(`criu restore failed: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+}
+
+/** Restores the dump lazily with the strategies, lets every task check its memory once, and stops it. */
+async function restoreWith(d: Dump, args: string[], expectLines: RegExp[]): Promise<{ result: RunResult; output: string; stderr: string }> {
+  const work = fs.mkdtempSync(path.join(d.dir, 'work-'));
+  const daemon = await startDaemon(d, work, args);
+  try {
+    criuRestore(d, work);
+    await until(`${expectLines.join(', ')} from the restored tasks`, 60_000, () => {
+      const text = since(d);
+      if (text.includes('mismatch')) throw new Error(`the restored memory is wrong: ${text.trim()}`);
+      return expectLines.every((re) => re.test(text)) ? true : undefined;
+    });
+    for (const pid of d.pids) process.kill(pid, 'SIGUSR1');
+    await until('the restored tasks to exit and be reaped', 30_000, () => (d.pids.every(reaped) ? true : undefined));
+    const r = await daemon.done;
+    expect([r.code, r.stderr.replace(/^criu-lazy-pages: serving .*\n/, '')]).toEqual([0, '']);
+    const [result] = JSON.parse(r.stdout) as RunResult[];
+    return { result, output: since(d), stderr: r.stderr };
+  } finally {
+    daemon.child.kill('SIGKILL');
+  }
+}
+
+criuDescribe('criu-lazy-pages serves a real criu restore --lazy-pages (e2e)', () => {
+  let bin: string;
+  const dumps: Dump[] = [];
+  beforeAll(() => {
+    bin = path.join(tempDir('criu-lazy-bin'), 'criu-lazy-target');
+    execFileSync('cc', ['-O2', '-pthread', '-o', bin, SOURCE]);
+  });
+  afterAll(() => {
+    for (const d of dumps) {
+      for (const pid of d.pids) if (alive(pid)) process.kill(pid, 'SIGKILL');
+      fs.rmSync(d.dir, { recursive: true, force: true });
+    }
+    fs.rmSync(path.dirname(bin), { recursive: true, force: true });
+  });
+  async function dump(name: string, args: string[]): Promise<Dump> {
+    const d = await dumpTarget(bin, name, args);
+    dumps.push(d);
+    return d;
+  }
+
+  describe('one task, one thread', () => {
+    let d: Dump;
+    beforeAll(async () => {
+      d = await dump('one', [String(MIB), '1']);
+    }, 60_000);
+
+    it.each([
+      ['demand-only', (c: RunResult['metrics']['pagesCopied']) => c.demand >= PAGES && c.prefetch + c.precopy + c.background === 0],
+      // how much of it the background push gets before the program's own faults do depends on timing
+      ['criu-lazy', (c: RunResult['metrics']['pagesCopied']) => c.demand + c.background >= PAGES && c.prefetch + c.precopy === 0],
+      ['eager', (c: RunResult['metrics']['pagesCopied']) => c.precopy > 0 && c.demand + c.precopy >= PAGES],
+      ['neighbor-prefetch', (c: RunResult['metrics']['pagesCopied']) => c.prefetch > 0 && c.demand + c.prefetch >= PAGES && c.background === 0],
+      ['leap-trend', (c: RunResult['metrics']['pagesCopied']) => c.demand + c.prefetch >= PAGES && c.background === 0],
+    ])(
+      'with %s: the program finds every word it wrote, the daemon says how each page came',
+      async (strategy, copiedAsStrategySays) => {
+        const { result, output } = await restoreWith(d, ['--strategy', strategy], [/main restored-scan \d+/]);
+        expect(output).toMatch(/main ok \d+/);
+        expect(output).not.toMatch(/mismatch/);
+        expect([result.strategy, result.backend]).toEqual([strategy, 'criu-lazy-pages']);
+        expect([strategy, copiedAsStrategySays(result.metrics.pagesCopied), result.metrics.pagesCopied]).toEqual([strategy, true, result.metrics.pagesCopied]);
+        expect(result.metrics.unrestoredPages).toBe(0);
+      },
+      90_000,
+    );
+  });
+
+  it('serves a task of four threads', async () => {
+    const d = await dump('threads', [String(MIB), '4']);
+    const { result, output } = await restoreWith(d, ['--strategy', 'criu-lazy'], [/main restored-scan \d+/]);
+    expect(output).toMatch(/main ok \d+/);
+    expect(output).not.toMatch(/mismatch/);
+    expect(result.metrics.pagesCopied.demand + result.metrics.pagesCopied.background).toBeGreaterThanOrEqual(PAGES);
+  }, 120_000);
+
+  it('serves a parent and the child it forked before the dump, each from its own pages', async () => {
+    const d = await dump('fork', [String(MIB), '2', 'fork']);
+    expect(d.pids).toHaveLength(2);
+    const { result, output } = await restoreWith(d, ['--strategy', 'criu-lazy'], [/parent restored-scan \d+/, /child restored-scan \d+/]);
+    expect(output).toMatch(/parent ok \d+/);
+    expect(output).toMatch(/child ok \d+/);
+    expect(output).not.toMatch(/mismatch/);
+    const c = result.metrics.pagesCopied;
+    expect(c.demand + c.background).toBeGreaterThanOrEqual(2 * PAGES);
+  }, 120_000);
+
+  it('kills the restored task, never lets it run on, when the daemon dies mid-restore', async () => {
+    const d = await dump('death', [String(MIB), '1', 'slow']);
+    const work = fs.mkdtempSync(path.join(d.dir, 'work-'));
+    const daemon = await startDaemon(d, work, ['--strategy', 'demand-only']);
+    criuRestore(d, work);
+    // the task runs on its lazily restored memory, 4 pages a ms: two seconds of demand faults ahead
+    await until('the restored task to resume', 30_000, () => (since(d).includes('resumed') ? true : undefined));
+    daemon.child.kill('SIGKILL');
+    const r = await daemon.done;
+    expect(r.signal).toBe('SIGKILL');
+    await until('the guardian to kill the restored task', 10_000, () => (alive(d.pids[0]) ? undefined : true));
+    expect(since(d)).toBe('resumed\n');
+    await until('the killed task to be reaped', 30_000, () => (reaped(d.pids[0]) ? true : undefined));
+  }, 120_000);
+});
