@@ -12,6 +12,7 @@
         "native/addon/reference-modes.cc",
         "native/addon/control-loop.cc",
         "native/addon/criu-lazy-pages.cc",
+        "native/addon/forked-tasks.cc",
         "native/addon/end-report.cc",
         "native/addon/run-dir-io.cc",
         "native/addon/pages-source.cc",

@@ -37,8 +37,6 @@ export interface MeasuredCosts {
   readonly decisionEventNs: number;
   /** CPUs the restored processes may use under the placement measured. */
   readonly processCpus: number;
-  /** 1 when the fault thread shares the restored processes' CPU under the placement measured. */
-  readonly monitorSharesCpu: number;
 }
 
 /** Every fault also copies 16 pages along a stride of 2: 16 single-page calls of the fault thread. */
@@ -213,7 +211,7 @@ export class CostMeter {
     if (reactive.decisions.length > 0) this.decisions.push(median(reactive.decisions));
     const sparseOnePage = reactive.faults.filter((f) => f.pages === 1).map((f) => f.latencyNs);
     if (sparseOnePage.length > 0) this.idles.push(mean(sparseOnePage) - onePage);
-    // a stride rule: the process waits for the fault thread's single-page calls on its CPU
+    // a stride rule: the process waits for the fault thread's single-page calls before its wake
     const ruled = await loggedRestore(workload, strideRule, placement);
     if (ruled.demandFaults > 0 && ruled.ruleCalls > 0 && !Number.isNaN(plainStall))
       this.ruleCalls.push((mean(ruled.stalls) - plainStall) / (ruled.ruleCalls / ruled.demandFaults));
@@ -251,7 +249,6 @@ export class CostMeter {
       decisionLatencyNs: Math.round(median(this.decisions)),
       decisionEventNs: this.eventNs.length > 0 ? Math.round(median(this.eventNs)) : 0,
       processCpus: processCpuCount(this.placement, allowedCpus()),
-      monitorSharesCpu: monitorSharesCpu(this.placement),
     };
   }
 
@@ -272,8 +269,3 @@ export async function measureCosts(opts: MeasureCostsOptions = {}): Promise<Meas
   }
 }
 
-/** 1 when the placement puts the fault thread on the restored processes' CPU. */
-function monitorSharesCpu(placement: Placement): number {
-  const plan = planCpus(placement, allowedCpus());
-  return plan.faultCpuMask !== 0 && plan.faultCpuMask === plan.runnerCpuMask ? 1 : 0;
-}

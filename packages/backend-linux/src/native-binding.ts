@@ -50,6 +50,10 @@ export interface NativeMonitorStats {
   /** Times the pages file's mapped pages were dropped from the monitor (one per 64 MiB the copies read). */
   readonly sourceDrops: number;
   readonly faultThreadPolicy: FaultThreadPolicy;
+  /** CRIU mode: tasks forked during the restore (UFFD_EVENT_FORK, in no event), their faults and their pages pushed. */
+  readonly forkedTasks: number;
+  readonly forkedFaults: number;
+  readonly forkedPushed: number;
 }
 
 export interface NativeMonitor {

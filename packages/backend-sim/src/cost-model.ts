@@ -35,7 +35,7 @@ export interface CostModel {
   readonly faultCopyPageNs: number;
   /**
    * One UFFDIO_COPY of a single page made by the fault thread for a fault-time rule (stride,
-   * successors) after the wake; each further page of the same call costs faultCopyPageNs.
+   * successors) before the wake; each further page of the same call costs faultCopyPageNs.
    */
   readonly ruleCallNs: number;
   /** UFFDIO_ZEROPAGE of one page. */
@@ -73,11 +73,6 @@ export interface CostModel {
    * 0: every process has a CPU of its own.
    */
   readonly processCpus: number;
-  /**
-   * 1 when the monitor's fault thread runs on the restored processes' CPU (placement shared): a
-   * woken process resumes only once the monitor has copied its fault's rule pages too.
-   */
-  readonly monitorSharesCpu: number;
 }
 
 /** A fault within this many pages of the previous fault's copy is near it (8 PTEs share a cache line). */
@@ -127,7 +122,6 @@ export const defaultCostModel: CostModel = Object.freeze({
   touchPageNs: 250,
   cowPageNs: 3200,
   processCpus: 1,
-  monitorSharesCpu: 1,
 });
 
 export const costModelKeys = Object.keys(defaultCostModel) as (keyof CostModel)[];

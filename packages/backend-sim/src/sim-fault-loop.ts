@@ -5,13 +5,13 @@ import { SimReplay } from './sim-replay';
 import { SimWorld } from './sim-world';
 
 /** What the monitor is doing for the fault it serves. */
-const Service = { Copy: 0, Zero: 1, Stale: 2, Rules: 3 } as const;
+const Service = { Copy: 0, Zero: 1, Stale: 2 } as const;
 type Service = (typeof Service)[keyof typeof Service];
 
 /**
  * The monitor's fault thread (native/addon/fault-loop.cc and fault-rules.cc): demand faults one at
- * a time in raised order, each copied with its fault-time window, the process woken, then the
- * pages of its fault-time rules copied before the next fault.
+ * a time in raised order, the pages of each fault's rules copied first, then the fault's page with
+ * its fault-time window, which wakes the process.
  */
 export class SimFaultLoop {
   /** When the monitor finishes what it does now (Infinity: idle). */
@@ -28,13 +28,9 @@ export class SimFaultLoop {
   private svcStartedAt = 0;
   private svcLo = 0;
   private svcHi = 0;
-  /** The pages the served fault's rules add (copied after its wake), and the next run of them. */
+  /** The pages the served fault's rules add (copied before its wake). */
   private readonly rulePages = new Uint32Array(MAX_RULE_PAGES);
   private ruleCount = 0;
-  private ruleAt = 0;
-  private ruleRunEnd = 0;
-  /** What copying all of them costs the monitor. */
-  private ruleCostNs = 0;
 
   constructor(
     private readonly w: SimWorld,
@@ -66,7 +62,6 @@ export class SimFaultLoop {
     this.svcPage = page;
     this.svcStartedAt = w.clock.now;
     this.ruleCount = 0;
-    this.ruleCostNs = 0;
     let cost: number;
     if (p.pages.present.get(page)) {
       // a copier call made it present while the fault waited in the queue: UFFDIO_COPY says EEXIST
@@ -92,8 +87,7 @@ export class SimFaultLoop {
       for (let i = lo; i <= hi; i++) f[i] |= PageBit.Claimed;
       this.svcLo = lo;
       this.svcHi = hi;
-      this.collectRulePages(p, page, lo, hi);
-      cost = m.faultOverheadNs + faultCopyCostNs(m, hi - lo + 1);
+      cost = m.faultOverheadNs + this.collectRulePages(p, page, lo, hi) + faultCopyCostNs(m, hi - lo + 1);
       if (page < p.lastFaultLo - FAULT_NEAR_PAGES || page > p.lastFaultHi + FAULT_NEAR_PAGES) cost += m.faultJumpNs;
       p.lastFaultLo = lo;
       p.lastFaultHi = hi;
@@ -101,8 +95,11 @@ export class SimFaultLoop {
     this.doneAt = w.clock.now + cost + faultIdleCostNs(m, w.clock.now - this.idleSince);
   }
 
-  /** As the native collectRulePages: stride pages, then successors, lazy ones outside the window, claimed. */
-  private collectRulePages(p: SimProcess, page: number, lo: number, hi: number): void {
+  /**
+   * As the native collectRulePages: stride pages, then successors, lazy ones outside the window,
+   * claimed. Returns what copying them costs the monitor.
+   */
+  private collectRulePages(p: SimProcess, page: number, lo: number, hi: number): number {
     const { stride, successors } = p.rules;
     const out = this.rulePages;
     let n = 0;
@@ -123,14 +120,13 @@ export class SimFaultLoop {
       for (let k = offsets[page]; k < offsets[page + 1] && n < MAX_RULE_PAGES; k++) take(targets[k]);
     }
     this.ruleCount = n;
-    this.ruleAt = 0;
     let cost = 0;
     for (let a = 0; a < n; ) {
       const e = this.ruleRunFrom(p, a);
       cost += ruleCopyCostNs(this.w.cost, e - a);
       a = e;
     }
-    this.ruleCostNs = cost;
+    return cost;
   }
 
   /** End of the run of rule pages from index a: consecutive ascending pages of one VMA. */
@@ -143,34 +139,9 @@ export class SimFaultLoop {
     return j;
   }
 
-  /** The next call of the rules' pages: consecutive ascending pages of one VMA. */
-  private startRuleRun(p: SimProcess): void {
-    const a = this.ruleAt;
-    const j = this.ruleRunFrom(p, a);
-    this.ruleRunEnd = j;
-    this.service = Service.Rules;
-    this.doneAt = this.w.clock.now + ruleCopyCostNs(this.w.cost, j - a);
-  }
-
-  private ruleRunDone(p: SimProcess): void {
-    const w = this.w;
-    const a = this.ruleAt;
-    const n = this.ruleRunEnd - a;
-    const first = this.rulePages[a];
-    w.memory.fill(p, first, n);
-    w.facts.pagesCopied(w.clock.now, p.pid, first, n, CopyCause.Prefetch, 1);
-    this.ruleAt = this.ruleRunEnd;
-    if (this.ruleAt < this.ruleCount) this.startRuleRun(p);
-    else this.serveNext();
-  }
-
-  /** The monitor finished its step: a rules' copy call, or the served fault's copy (then it wakes the process). */
+  /** The monitor finished serving the fault: its rules' pages and its own copy are in, the process is woken. */
   done(): void {
     this.doneAt = Infinity;
-    if (this.service === Service.Rules) {
-      this.ruleRunDone(this.serving!);
-      return;
-    }
     const w = this.w;
     const facts = w.facts;
     const p = this.serving!;
@@ -192,11 +163,18 @@ export class SimFaultLoop {
     }
     // the monitor's view (read to wake), what Linux logs; the wait behind other processes' faults is not in it
     facts.faultResolved(now, pid, page, now - this.svcStartedAt);
+    // the rules' pages went in before the wake; Linux logs them after the fault, at its time
+    for (let a = 0; a < this.ruleCount; ) {
+      const e = this.ruleRunFrom(p, a);
+      w.memory.fill(p, this.rulePages[a], e - a);
+      facts.pagesCopied(now, pid, this.rulePages[a], e - a, CopyCause.Prefetch, 1);
+      a = e;
+    }
 
     p.flags[page] |= PageBit.Touched;
-    // what the process waits: until the wake reaches it, and on a shared CPU until the monitor let go
+    // what the process waits: until the wake reaches it
     const stretch = w.cpuStretch(1);
-    const resumed = now + w.cost.faultWakeNs * stretch + (this.service === Service.Copy && w.cost.monitorSharesCpu ? this.ruleCostNs : 0);
+    const resumed = now + w.cost.faultWakeNs * stretch;
     p.recordStall(page, resumed - p.t);
     p.k++;
     if (p.k === p.end) {
@@ -207,12 +185,6 @@ export class SimFaultLoop {
       p.t = resumed + p.traceGap[p.k] * stretch;
       p.state = RunState.Running;
       w.runnable.push(p.index, p.t);
-    }
-    if (this.service === Service.Copy && this.ruleCount > 0) {
-      // the faulting thread runs again; the monitor copies the rules' pages before its next fault
-      this.serving = p;
-      this.startRuleRun(p);
-      return;
     }
     this.serveNext();
   }

@@ -185,6 +185,9 @@ class MonitorWrap : public Napi::ObjectWrap<MonitorWrap> {
     o.Set("ringOverflowed", static_cast<double>(s.ringOverflowed));
     o.Set("copierCommands", static_cast<double>(s.copierCommands));
     o.Set("sourceDrops", static_cast<double>(s.sourceDrops));
+    o.Set("forkedTasks", static_cast<double>(s.forkedTasks));
+    o.Set("forkedFaults", static_cast<double>(s.forkedFaults));
+    o.Set("forkedPushed", static_cast<double>(s.forkedPushed));
     o.Set("faultThreadPolicy", faultThreadPolicyName(static_cast<FaultThreadPolicy>(s.faultThreadPolicy)));
     return o;
   }

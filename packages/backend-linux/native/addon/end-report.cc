@@ -88,7 +88,10 @@ void Monitor::onDone(ProcState& p) {
 void Monitor::endProcess(ProcState& p, double tEnd, std::vector<Record>& out) {
   p.done = true;
   stats_.endT = std::max(stats_.endT, tEnd);
-  if (++doneCount_ != procs_.size()) return;
+  if (++doneCount_ == procs_.size() && forksLeft_ == 0) endRun(out);
+}
+
+void Monitor::endRun(std::vector<Record>& out) {
   // Every process has ended: what is still queued finds no process; unanswered advice failed.
   finished_ = true;
   const double t = rel(now());

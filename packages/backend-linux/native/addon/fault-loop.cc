@@ -20,16 +20,14 @@ using namespace codes;
 
 namespace {
 constexpr int kMsgBatch = 32;
-// how long a copier, precopy or inline copy waits before it tries an EAGAIN copy again, and how
-// many times the fault thread tries one fault (each after reading what the uffd has, >= 1 ms apart)
+// how long a copier, precopy or inline copy waits before it tries an EAGAIN copy again
 constexpr unsigned kBusyRetryUs = 20;
-constexpr uint32_t kMaxFaultRetries = 5000;
+}  // namespace
 
-void wakeRange(int uffd, uint64_t addr, uint64_t len) {
+void Monitor::wakeRange(int uffd, uint64_t addr, uint64_t len) {
   struct uffdio_range r = {addr, len};
   (void)ioctl(uffd, UFFDIO_WAKE, &r);
 }
-}  // namespace
 
 int64_t Monitor::copyRange(ProcState& p, const VmaState& v, uint64_t page, uint64_t n, bool wake,
                            const std::function<void(uint64_t, uint64_t)>& copied, const std::function<void(uint64_t)>& existed) {
@@ -77,33 +75,52 @@ void Monitor::faultLoop() {
   struct epoll_event evs[16];
   struct uffd_msg msgs[kMsgBatch];
   while (!stopping_.load(std::memory_order_relaxed)) {
-    int n = epoll_wait(faultEpoll_, evs, 16, faultRetry_.empty() ? -1 : 1);
+    // forked tasks' pages are pushed between faults, as CRIU's daemon does
+    const bool pushing = !forks_.empty() && pushForked();
+    int n = epoll_wait(faultEpoll_, evs, 16, pushing ? 0 : faultRetry_.empty() && forkRetry_.empty() ? -1 : 1);
     if (n < 0) {
       if (errno == EINTR) continue;
       fail(std::string("epoll_wait: ") + std::strerror(errno));
       return;
     }
     for (int i = 0; i < n; i++) {
-      if (evs[i].data.u64 == UINT64_MAX) {
+      const uint64_t tag = evs[i].data.u64;
+      if (tag == kFaultTagWake) {
         uint64_t v;
         (void)!::read(faultWake_, &v, sizeof v);
         continue;
       }
-      ProcState& p = *procs_[evs[i].data.u64];
+      const bool forked = tag >= kFaultTagForked;
+      ProcState& p = forked ? *forks_[tag - kFaultTagForked] : *procs_[tag];
       p.faultBusy.fetch_add(1, std::memory_order_acq_rel);
       ssize_t r = ::read(p.uffd, msgs, sizeof msgs);
       const double t = now();
       if (r > 0) {
         const size_t k = static_cast<size_t>(r) / sizeof(struct uffd_msg);
         for (size_t j = 0; j < k; j++) {
-          if (msgs[j].event == UFFD_EVENT_PAGEFAULT) handleFault(p, msgs[j], t);
-          else handleEvent(p, msgs[j], t);
+          if (msgs[j].event != UFFD_EVENT_PAGEFAULT) handleEvent(p, msgs[j], t);
+          else if (forked) handleForkedFault(p, msgs[j]);
+          else handleFault(p, msgs[j], t);
         }
       } else if (r < 0 && errno != EAGAIN && errno != EINTR) {
         epoll_ctl(faultEpoll_, EPOLL_CTL_DEL, p.uffd, nullptr);
       }
       if (evs[i].events & (EPOLLERR | EPOLLHUP)) epoll_ctl(faultEpoll_, EPOLL_CTL_DEL, p.uffd, nullptr);
       p.faultBusy.fetch_sub(1, std::memory_order_acq_rel);
+    }
+    if (!forkRetry_.empty()) {
+      std::vector<RetryFault> again;
+      again.swap(forkRetry_);
+      for (const RetryFault& r : again) {
+        ProcState& c = *forks_[r.proc];
+        if (r.tries >= kMaxFaultRetries) {
+          fail("a task pid " + std::to_string(c.pid) + " forked: UFFDIO_COPY said EAGAIN " + std::to_string(r.tries) + " times for one fault");
+          continue;
+        }
+        const size_t before = forkRetry_.size();
+        handleForkedFault(c, *reinterpret_cast<const struct uffd_msg*>(r.msg));
+        if (forkRetry_.size() > before) forkRetry_.back().tries = r.tries + 1;
+      }
     }
     if (!faultRetry_.empty()) {
       std::vector<RetryFault> again;
@@ -213,6 +230,18 @@ void Monitor::handleFault(ProcState& p, const struct uffd_msg& m, double tRaise,
     return;
   }
 
+  // The rules' pages first, without a wake: the thread resumes with them in (as the simulator has
+  // it), so a fault-time rule never races its own process. They are logged after the fault.
+  static thread_local std::vector<Record> ruleEv;
+  ruleEv.clear();
+  copyRulePages(p, extra, nExtra, ruleEv);
+  auto logRules = [&](double t) {
+    for (Record& r : ruleEv) {
+      r.t = t;
+      ev.push_back(r);
+    }
+  };
+
   // One UFFDIO_COPY for [lo, hi]. Only the faulting page can race with the copier (the window
   // skips pages in flight); if the copier won, the page exists and we wake the thread ourselves.
 
@@ -231,12 +260,12 @@ void Monitor::handleFault(ProcState& p, const struct uffd_msg& m, double tRaise,
   if (calls == -EAGAIN && !demandExisted && !demandInRuns) {
     // the thread stays blocked; the fault is copied again once the pending event was read
     std::lock_guard<HybridMutex> g(stateMu_);
-    for (size_t i = 0; i < nExtra; i++) p.inFlight.clear(extra[i]);
     const double tNow = rel(now());
     for (size_t r = 0; r < runA.size(); r++) {
       p.present.setRange(runA[r], runN[r]);
       ev.push_back(Record{tNow, kPagesCopied, pid, static_cast<double>(runA[r]), static_cast<double>(runN[r]), kCausePrefetch, 0, 0});
     }
+    logRules(tNow);
     emitBatch(ev.data(), ev.size());
     RetryFault rf{p.idx, 0, tRaise, {}};
     static_assert(sizeof m <= sizeof rf.msg, "a uffd_msg fits RetryFault::msg");
@@ -250,7 +279,7 @@ void Monitor::handleFault(ProcState& p, const struct uffd_msg& m, double tRaise,
   if (calls < 0 && !demandExisted) {
     {
       std::lock_guard<HybridMutex> g(stateMu_);
-      for (size_t i = 0; i < nExtra; i++) p.inFlight.clear(extra[i]);
+      logRules(rel(tRes));
       emitBatch(ev.data(), ev.size());
     }
     fail("pid " + std::to_string(p.pid) + ": UFFDIO_COPY of page " + std::to_string(page) + " failed: " + std::strerror(static_cast<int>(-calls)));
@@ -280,22 +309,21 @@ void Monitor::handleFault(ProcState& p, const struct uffd_msg& m, double tRaise,
     if (!demandCopied && restCalls > 0 && ev.size() > 1) ev.back().d += restCalls;
     if (demandExisted) p.present.set(page);
     ev.push_back(Record{rel(tRes), kFaultResolved, pid, static_cast<double>(page), tRes - tRaise, 0, 0, 0});
+    logRules(rel(tRes));
     stats_.faults++;
     stats_.faultNsTotal += static_cast<uint64_t>(tRes - tRaise);
     emitBatch(ev.data(), ev.size());
   }
-  // the faulting thread runs again; the rules' pages follow
-  copyRulePages(p, extra, nExtra);
 }
 
-// Non-cooperative events: the runner moved, discarded or unmapped registered memory.
+// Non-cooperative events: the task forked, or moved, discarded or unmapped registered memory.
 void Monitor::handleEvent(ProcState& p, const struct uffd_msg& m, double t) {
+  if (m.event == UFFD_EVENT_FORK) {
+    onFork(p, static_cast<int>(m.arg.fork.ufd));
+    return;
+  }
   std::lock_guard<HybridMutex> g(stateMu_);
   switch (m.event) {
-    case UFFD_EVENT_FORK:
-      // each process of the tree opens its own uffd; a fork inside the workload is not restored lazily
-      ::close(static_cast<int>(m.arg.fork.ufd));
-      break;
     case UFFD_EVENT_REMAP: {
       const int vi = vmaOfAddr(p, m.arg.remap.from);
       if (vi < 0) break;
@@ -310,7 +338,7 @@ void Monitor::handleEvent(ProcState& p, const struct uffd_msg& m, double t) {
       std::sort(p.byAddr.begin(), p.byAddr.end(), [&](uint32_t a, uint32_t b) { return p.vmas[a].addr < p.vmas[b].addr; });
       Record r{rel(t), kVmaRemapped, static_cast<double>(p.pid), static_cast<double>(v.firstPage), static_cast<double>(v.pages),
                static_cast<double>(v.firstPage), 0};
-      emitBatch(&r, 1);
+      if (!p.forked) emitBatch(&r, 1);
       break;
     }
     case UFFD_EVENT_REMOVE:
@@ -326,7 +354,7 @@ void Monitor::handleEvent(ProcState& p, const struct uffd_msg& m, double t) {
         p.inFlight.clearRange(first, count);
         Record r{rel(t), static_cast<double>(m.event == UFFD_EVENT_REMOVE ? kVmaRemoved : kVmaUnmapped), static_cast<double>(p.pid),
                  static_cast<double>(first), static_cast<double>(count), 0, 0, 0};
-        emitBatch(&r, 1);
+        if (!p.forked) emitBatch(&r, 1);
       }
       break;
     }

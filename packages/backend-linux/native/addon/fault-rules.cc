@@ -53,7 +53,7 @@ size_t Monitor::collectRulePages(ProcState& p, uint64_t page, uint64_t lo, uint6
   return n;
 }
 
-void Monitor::copyRulePages(ProcState& p, const uint64_t* pages, size_t n) {
+void Monitor::copyRulePages(ProcState& p, const uint64_t* pages, size_t n, std::vector<Record>& out) {
   const double pid = p.pid;
   for (size_t i = 0; i < n;) {
     // consecutive ascending pages of one VMA go in one call
@@ -63,24 +63,15 @@ void Monitor::copyRulePages(ProcState& p, const uint64_t* pages, size_t n) {
     const uint64_t vEnd = v.firstPage + v.pages;
     size_t j = i + 1;
     while (j < n && pages[j] == pages[j - 1] + 1 && pages[j] < vEnd) j++;
-    Record ev[RL_MAX_RULE_PAGES];
-    size_t ne = 0;
+    const size_t first = out.size();
     const int64_t calls = copyRange(
         p, v, pages[i], j - i, false,
-        [&](uint64_t a, uint64_t k) {
-          ev[ne] = Record{0, kPagesCopied, pid, static_cast<double>(a), static_cast<double>(k), kCausePrefetch, 0, 0};
-          ne++;
-        },
+        [&](uint64_t a, uint64_t k) { out.push_back(Record{0, kPagesCopied, pid, static_cast<double>(a), static_cast<double>(k), kCausePrefetch, 0, 0}); },
         [&](uint64_t) {});
-    const double t = rel(now());
     std::lock_guard<HybridMutex> g(stateMu_);
     p.inFlight.clearRange(pages[i], j - i);
-    for (size_t r = 0; r < ne; r++) {
-      p.present.setRange(static_cast<uint64_t>(ev[r].a), static_cast<uint64_t>(ev[r].b));
-      ev[r].t = t;
-    }
-    if (ne > 0) ev[0].d = static_cast<double>(std::max<int64_t>(calls, 0));
-    emitBatch(ev, ne);
+    for (size_t r = first; r < out.size(); r++) p.present.setRange(static_cast<uint64_t>(out[r].a), static_cast<uint64_t>(out[r].b));
+    if (out.size() > first) out[first].d = static_cast<double>(std::max<int64_t>(calls, 0));
     i = j;
   }
 }

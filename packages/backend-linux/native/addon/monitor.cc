@@ -103,7 +103,7 @@ void Monitor::start(std::function<void()> notify) {
   if (criuMode()) ev.data.u64 = kCriuTagListen;
   else ev.data.fd = listenFd_;
   epoll_ctl(controlEpoll_, EPOLL_CTL_ADD, listenFd_, &ev);
-  ev.data.u64 = UINT64_MAX;
+  ev.data.u64 = kFaultTagWake;
   epoll_ctl(faultEpoll_, EPOLL_CTL_ADD, faultWake_, &ev);
 
   control_ = std::thread([this] {
@@ -160,6 +160,10 @@ void Monitor::stop() {
     if (p->uffd >= 0) ::close(p->uffd);
     if (p->sock >= 0) ::close(p->sock);
     p->uffd = p->sock = -1;
+  }
+  for (auto& c : forks_) {
+    if (c->uffd >= 0) ::close(c->uffd);
+    c->uffd = -1;
   }
   for (int fd : {listenFd_, controlEpoll_, faultEpoll_, controlWake_, faultWake_})
     if (fd >= 0) ::close(fd);

@@ -52,6 +52,8 @@ struct MonitorConfig {
 // The CRIU control loop's epoll tags: the wake eventfd, the listening socket, the restore's
 // connection, and kCriuTagPidfd | process index for a task's pidfd.
 constexpr uint64_t kCriuTagWake = 0, kCriuTagListen = 1, kCriuTagConn = 2, kCriuTagPidfd = 1ull << 32;
+// The fault loop's epoll tags: a process index, kFaultTagForked | a forked task's index, the wake eventfd.
+constexpr uint64_t kFaultTagForked = 1ull << 40, kFaultTagWake = UINT64_MAX;
 
 // queues_ by priority: urgent, prefetch, background
 constexpr uint32_t kBackgroundQueue = 2;
@@ -109,6 +111,10 @@ struct ProcState {
   std::atomic<int> faultBusy{0};
   int pidfd = -1;         // CRIU mode: the restored task, readable once it exited
   uint64_t missingFrom = 0;  // CRIU mode: pages below it are present, or not lazy
+  // A task a lazily restored one forked during the restore (UFFD_EVENT_FORK), with pid its
+  // parent's: it has its parent's pages, is served by the fault thread alone, and is in no event
+  // (the image has no such process). idx is its place in forks_.
+  bool forked = false;
 };
 
 struct CopyCommand {
@@ -130,6 +136,9 @@ struct MonitorStats {
   uint64_t copierCommands = 0;
   uint64_t sourceDrops = 0;   // times the pages file's mapped pages were dropped (PagesSource)
   int faultThreadPolicy = 0;  // FaultThreadPolicy the fault thread got
+  uint64_t forkedTasks = 0;   // tasks forked during the restore (UFFD_EVENT_FORK)
+  uint64_t forkedFaults = 0;  // their faults
+  uint64_t forkedPushed = 0;  // their pages pushed
 };
 
 class Monitor {
@@ -190,6 +199,8 @@ class Monitor {
   std::vector<PendingMadvise> startWorkloads(double precopyNs, uint64_t precopyPages, bool adviceSent);
   // Under stateMu_: p has ended (tEnd, absolute ns); appends what ends the run after the last one.
   void endProcess(ProcState& p, double tEnd, std::vector<Record>& out);
+  // Under stateMu_: every process has ended and no forked task is left; appends the run's end.
+  void endRun(std::vector<Record>& out);
   bool criuMode() const { return !cfg_.criuSocket.empty(); }
   void startCriu();
   void criuControlLoop();
@@ -206,15 +217,26 @@ class Monitor {
   void referenceEager();
   void fail(const std::string& why);
 
+  // how many times the fault thread tries one fault whose copy says EAGAIN (each after reading
+  // what the uffd has, >= 1 ms apart)
+  static constexpr uint32_t kMaxFaultRetries = 5000;
+  static void wakeRange(int uffd, uint64_t addr, uint64_t len);
   // retry: the fault met EAGAIN before (its FaultRaised is logged already)
   void handleFault(ProcState& p, const struct uffd_msg& m, double tRaise, bool retry = false);
   void handleEvent(ProcState& p, const struct uffd_msg& m, double t);
+  // forked-tasks.cc, fault thread only: a task p forked (UFFD_EVENT_FORK, its uffd), its faults,
+  // the push of the pages it did not inherit (false when none is left to push), and its end.
+  void onFork(ProcState& p, int uffd);
+  void handleForkedFault(ProcState& c, const struct uffd_msg& m);
+  bool pushForked();
+  void endForked(ProcState& c);
   void runCopyCommand(const CopyCommand& c);
   // Under stateMu_: the lazy pages p's rules add to a fault at `page` whose window is [lo, hi],
   // marked in flight, in rule order; returns how many (at most RL_MAX_RULE_PAGES).
   size_t collectRulePages(ProcState& p, uint64_t page, uint64_t lo, uint64_t hi, uint64_t* out);
-  // Copies what collectRulePages chose (without waking), then logs it as prefetch copies.
-  void copyRulePages(ProcState& p, const uint64_t* pages, size_t n);
+  // Copies what collectRulePages chose (without waking) and appends its prefetch copies to out
+  // (their t left for the caller: they are logged with the fault they came with).
+  void copyRulePages(ProcState& p, const uint64_t* pages, size_t n, std::vector<Record>& out);
   // Under stateMu_: pops the first command of queues 0..maxQueue once GO went out; counts it busy.
   bool takeCommand(uint32_t maxQueue, CopyCommand* out);
   // A taken command finished: sends a pending AllDone once no command is running.
@@ -281,6 +303,11 @@ class Monitor {
     alignas(8) unsigned char msg[32];  // struct uffd_msg
   };
   std::vector<RetryFault> faultRetry_;
+  // Tasks forked during the restore; forksLeft_ (under stateMu_) counts those not ended: the run
+  // does not end before them, or their uffds would close with pages missing.
+  std::vector<std::unique_ptr<ProcState>> forks_;
+  std::vector<RetryFault> forkRetry_;  // their faults that met EAGAIN (proc: the index in forks_)
+  uint32_t forksLeft_ = 0;
   // CRIU mode
   int guardFd_ = -1;
   int guardianPid_ = -1;

@@ -24,6 +24,8 @@
 #define RL_GUARD_TASK 1         /* pid: a task; its uffd by SCM_RIGHTS */
 #define RL_GUARD_TASK_DONE 2    /* pid: every page of the task is in: close its uffd */
 #define RL_GUARD_RELEASE 3      /* the restore is over: close everything, exit 0 */
+#define RL_GUARD_FORKED 4       /* pid: a task that forked; the child's uffd by SCM_RIGHTS (the
+                                   child is killed as one of pid's descendants) */
 
 struct rl_guard_msg {
   uint32_t type;

@@ -109,7 +109,7 @@ int main(void) {
       fprintf(stderr, " (and what they forked) so that none runs on a page it does not have\n");
       return 1;
     }
-    if (m.type == RL_GUARD_TASK) {
+    if (m.type == RL_GUARD_TASK || m.type == RL_GUARD_FORKED) {
       if (fd < 0) continue;
       if (ntasks == MAX_TASKS) {
         /* cannot guard it: the daemon hears of it by the closed connection */
@@ -117,8 +117,9 @@ int main(void) {
         kill_all();
         return 1;
       }
+      /* a forked child's pid is not known: it is killed among its parent's descendants */
       tasks[ntasks].pid = m.pid;
-      tasks[ntasks].pidfd = (int)syscall(SYS_pidfd_open, m.pid, 0);
+      tasks[ntasks].pidfd = m.type == RL_GUARD_TASK ? (int)syscall(SYS_pidfd_open, m.pid, 0) : -1;
       tasks[ntasks].uffd = fd;
       ntasks++;
     } else if (m.type == RL_GUARD_TASK_DONE) {

@@ -205,6 +205,9 @@ export class MockMonitor implements NativeMonitor {
       copierCommands: this.commands,
       sourceDrops: 0,
       faultThreadPolicy: 'default',
+      forkedTasks: 0,
+      forkedFaults: 0,
+      forkedPushed: 0,
     };
   }
 

@@ -94,6 +94,12 @@ async function criuLazyPages(args: CriuLazyPagesArgs): Promise<void> {
   }
   if (args.json) printJson([outcome.result]);
   else print(`${runHeader(backend.name, workload.spec, args.seed)}\n${renderRunTable([outcome.result])}\n${criuSummary(outcome.result)}`);
+  const forked = backend.lastStats;
+  if (forked && forked.forkedTasks > 0)
+    printErr(
+      `criu-lazy-pages: ${forked.forkedTasks} task${forked.forkedTasks === 1 ? '' : 's'} forked during the restore, served from their parents' pages outside the event log: ` +
+        `${forked.forkedFaults} fault${forked.forkedFaults === 1 ? '' : 's'}, ${forked.forkedPushed} pages pushed`,
+    );
   strategyFailureLines(stack, outcome.store).forEach((l) => printErr(l));
 }
 

@@ -116,7 +116,7 @@ function criuRestore(d: Dump, work: string): void {
 }
 
 /** Restores the dump lazily with the strategies, lets every task check its memory once, and stops it. */
-async function restoreWith(d: Dump, args: string[], expectLines: RegExp[]): Promise<{ result: RunResult; output: string; stderr: string }> {
+async function restoreWith(d: Dump, args: string[], expectLines: RegExp[]): Promise<{ result: RunResult; output: string; notes: string[] }> {
   const work = fs.mkdtempSync(path.join(d.dir, 'work-'));
   const daemon = await startDaemon(d, work, args);
   try {
@@ -129,9 +129,10 @@ async function restoreWith(d: Dump, args: string[], expectLines: RegExp[]): Prom
     for (const pid of d.pids) process.kill(pid, 'SIGUSR1');
     await until('the restored tasks to exit and be reaped', 30_000, () => (d.pids.every(reaped) ? true : undefined));
     const r = await daemon.done;
-    expect([r.code, r.stderr.replace(/^criu-lazy-pages: serving .*\n/, '')]).toEqual([0, '']);
+    const [serving, ...notes] = r.stderr.split('\n').filter((l) => l !== '');
+    expect([r.code, serving]).toEqual([0, expect.stringMatching(/^criu-lazy-pages: serving /)]);
     const [result] = JSON.parse(r.stdout) as RunResult[];
-    return { result, output: since(d), stderr: r.stderr };
+    return { result, output: since(d), notes };
   } finally {
     daemon.child.kill('SIGKILL');
   }
@@ -173,7 +174,8 @@ criuDescribe('criu-lazy-pages serves a real criu restore --lazy-pages (e2e)', ()
     ])(
       'with %s: the program finds every word it wrote, the daemon says how each page came',
       async (strategy, copiedAsStrategySays) => {
-        const { result, output } = await restoreWith(d, ['--strategy', strategy], [/main restored-scan \d+/]);
+        const { result, output, notes } = await restoreWith(d, ['--strategy', strategy], [/main restored-scan \d+/]);
+        expect(notes).toEqual([]);
         expect(output).toMatch(/main ok \d+/);
         expect(output).not.toMatch(/mismatch/);
         expect([result.strategy, result.backend]).toEqual([strategy, 'criu-lazy-pages']);
@@ -186,7 +188,8 @@ criuDescribe('criu-lazy-pages serves a real criu restore --lazy-pages (e2e)', ()
 
   it('serves a task of four threads', async () => {
     const d = await dump('threads', [String(MIB), '4']);
-    const { result, output } = await restoreWith(d, ['--strategy', 'criu-lazy'], [/main restored-scan \d+/]);
+    const { result, output, notes } = await restoreWith(d, ['--strategy', 'criu-lazy'], [/main restored-scan \d+/]);
+    expect(notes).toEqual([]);
     expect(output).toMatch(/main ok \d+/);
     expect(output).not.toMatch(/mismatch/);
     expect(result.metrics.pagesCopied.demand + result.metrics.pagesCopied.background).toBeGreaterThanOrEqual(PAGES);
@@ -195,12 +198,26 @@ criuDescribe('criu-lazy-pages serves a real criu restore --lazy-pages (e2e)', ()
   it('serves a parent and the child it forked before the dump, each from its own pages', async () => {
     const d = await dump('fork', [String(MIB), '2', 'fork']);
     expect(d.pids).toHaveLength(2);
-    const { result, output } = await restoreWith(d, ['--strategy', 'criu-lazy'], [/parent restored-scan \d+/, /child restored-scan \d+/]);
+    const { result, output, notes } = await restoreWith(d, ['--strategy', 'criu-lazy'], [/parent restored-scan \d+/, /child restored-scan \d+/]);
+    expect(notes).toEqual([]);
     expect(output).toMatch(/parent ok \d+/);
     expect(output).toMatch(/child ok \d+/);
     expect(output).not.toMatch(/mismatch/);
     const c = result.metrics.pagesCopied;
     expect(c.demand + c.background).toBeGreaterThanOrEqual(2 * PAGES);
+  }, 120_000);
+
+  it('serves a child forked during the restore from its parent\'s pages (UFFD_EVENT_FORK), never a zero page', async () => {
+    const d = await dump('fork-after', [String(MIB), '1', 'fork-after']);
+    const { result, output, notes } = await restoreWith(d, ['--strategy', 'demand-only'], [/main restored-scan \d+/, /fork-after child \w+/]);
+    expect(output).toMatch(/fork-after child ok/);
+    expect(output).toMatch(/main ok \d+/);
+    expect(output).not.toMatch(/mismatch/);
+    expect(notes).toHaveLength(1);
+    const [, faults, pushed] = /^criu-lazy-pages: 1 task forked during the restore, .*: (\d+) faults?, (\d+) pages pushed$/.exec(notes[0]) ?? [];
+    // the child forked at once when the restore was seen: most of its pages came through its own uffd
+    expect(Number(faults) + Number(pushed)).toBeGreaterThan(PAGES / 2);
+    expect(result.metrics.pagesCopied.demand).toBeGreaterThanOrEqual(PAGES);
   }, 120_000);
 
   it('kills the restored task, never lets it run on, when the daemon dies mid-restore', async () => {

@@ -5,10 +5,11 @@
  * dumped page belonged is one). A gap of over 100 ms in the wall clock, seen by a watch thread, is a
  * checkpoint and restore; the first scan that starts after it prints "restored-scan NS", the time
  * from the resume to its end. With "fork", a child forked at start checks its own copy too (two
- * tasks for criu); with "fork-after", the first scan after a restore forks a child that checks the
- * memory and exits (UFFD_EVENT_FORK); with "slow", it prints "resumed" when the restore is seen
- * and then scans at 4 pages per ms. On SIGUSR1 it prints "ok SCANS" and exits 0 (each task, after
- * its current scan).
+ * tasks for criu). With "fork-after", the watch thread forks a child as soon as it sees the
+ * restore, which checks the memory it inherited, pages not yet in coming through its own uffd
+ * (UFFD_EVENT_FORK), and exits ("fork-after child ok"). With "slow", it prints "resumed" when it
+ * sees the restore and scans at 4 pages per ms from then. On SIGUSR1 it prints "ok SCANS" and
+ * exits 0 (each task, after its current scan).
  *
  *   criu-lazy-target MIB THREADS [fork|fork-after|slow]
  *
@@ -52,6 +53,20 @@ static int64_t wall(void) {
 
 static uint64_t word(size_t page, size_t w) { return ((uint64_t)page << 20 | w) * 0x9e3779b97f4a7c15ull; }
 
+static int64_t fullScan(void);
+
+/* with fork-after, as soon as the restore is seen: a child checks the memory it inherited, whose
+   pages not yet in come through its own uffd (UFFD_EVENT_FORK) */
+static void forkChecker(void) {
+  pid_t c = fork();
+  if (c == 0) _exit(fullScan() < 0 ? 3 : 0);
+  int status = 0;
+  waitpid(c, &status, 0);
+  const int ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  printf("fork-after child %s\n", ok ? "ok" : "mismatch");
+  fflush(stdout);
+}
+
 /* the watch thread: the first gap of over GAP_NS in the wall clock (a checkpoint and restore)
    sets resumed, and resumedAt (monotonic) when it was seen */
 static volatile int resumed;
@@ -70,6 +85,7 @@ static void* watch(void* arg) {
         printf("resumed\n");
         fflush(stdout);
       }
+      if (forkAfter) forkChecker();
     }
     last = t;
   }
@@ -125,19 +141,6 @@ static int64_t fullScan(void) {
   return bad ? -1 : now() - t0;
 }
 
-/* with fork-after: a child forked now checks the memory it inherited (pages not yet in come
-   through its own uffd, UFFD_EVENT_FORK); 0 when it found them all right */
-static int afterRestore(const char* who) {
-  if (!forkAfter) return 0;
-  pid_t c = fork();
-  if (c == 0) _exit(fullScan() < 0 ? 3 : 0);
-  int status = 0;
-  waitpid(c, &status, 0);
-  const int ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-  printf("%s fork-after child %s\n", who, ok ? "ok" : "mismatch");
-  fflush(stdout);
-  return ok ? 0 : 3;
-}
 
 static int checkLoop(const char* who) {
   pthread_t w;
@@ -154,7 +157,6 @@ static int checkLoop(const char* who) {
       reported = 1;
       printf("%s restored-scan %lld\n", who, (long long)(now() - resumedAt));
       fflush(stdout);
-      if (afterRestore(who) != 0) return 3;
     } else if (!after) {
       printf("%s scan %lld\n", who, (long long)ns);
       fflush(stdout);
