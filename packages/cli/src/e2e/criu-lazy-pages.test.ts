@@ -11,8 +11,11 @@ if (why) console.warn(`criu-lazy-pages with real CRIU skipped: ${why}`);
 const criuDescribe = why ? describe.skip : describe;
 
 const SOURCE = path.join(__dirname, '__fixtures__', 'criu-lazy-target.c');
+// the one-task restores are the issue's: 256 MiB of private memory; the others are smaller
 const MIB = 32;
 const PAGES = MIB * 256;
+const BIG_MIB = 256;
+const BIG_PAGES = BIG_MIB * 256;
 
 async function until<T>(what: string, ms: number, probe: () => T | undefined): Promise<T> {
   const end = Date.now() + ms;
@@ -158,19 +161,21 @@ criuDescribe('criu-lazy-pages serves a real criu restore --lazy-pages (e2e)', ()
     return d;
   }
 
-  describe('one task, one thread', () => {
+  describe('one task, one thread, 256 MiB', () => {
     let d: Dump;
     beforeAll(async () => {
-      d = await dump('one', [String(MIB), '1']);
-    }, 60_000);
+      d = await dump('one', [String(BIG_MIB), '1']);
+    }, 120_000);
 
     it.each([
-      ['demand-only', (c: RunResult['metrics']['pagesCopied']) => c.demand >= PAGES && c.prefetch + c.precopy + c.background === 0],
+      ['demand-only', (c: RunResult['metrics']['pagesCopied']) => c.demand >= BIG_PAGES && c.prefetch + c.precopy + c.background === 0],
       // how much of it the background push gets before the program's own faults do depends on timing
-      ['criu-lazy', (c: RunResult['metrics']['pagesCopied']) => c.demand + c.background >= PAGES && c.prefetch + c.precopy === 0],
-      ['eager', (c: RunResult['metrics']['pagesCopied']) => c.precopy > 0 && c.demand + c.precopy >= PAGES],
-      ['neighbor-prefetch', (c: RunResult['metrics']['pagesCopied']) => c.prefetch > 0 && c.demand + c.prefetch >= PAGES && c.background === 0],
-      ['leap-trend', (c: RunResult['metrics']['pagesCopied']) => c.demand + c.prefetch >= PAGES && c.background === 0],
+      ['criu-lazy', (c: RunResult['metrics']['pagesCopied']) => c.demand + c.background >= BIG_PAGES && c.prefetch + c.precopy === 0],
+      ['eager', (c: RunResult['metrics']['pagesCopied']) => c.precopy > 0 && c.demand + c.precopy >= BIG_PAGES],
+      ['neighbor-prefetch', (c: RunResult['metrics']['pagesCopied']) => c.prefetch > 0 && c.demand + c.prefetch >= BIG_PAGES && c.background === 0],
+      // without a profile or a trace of the program it knows no hot page: nothing to precopy, as on the simulator
+      ['hot-first-precopy', (c: RunResult['metrics']['pagesCopied']) => c.demand >= BIG_PAGES && c.prefetch + c.precopy + c.background === 0],
+      ['leap-trend', (c: RunResult['metrics']['pagesCopied']) => c.demand + c.prefetch >= BIG_PAGES && c.background === 0],
     ])(
       'with %s: the program finds every word it wrote, the daemon says how each page came',
       async (strategy, copiedAsStrategySays) => {
@@ -231,7 +236,8 @@ criuDescribe('criu-lazy-pages serves a real criu restore --lazy-pages (e2e)', ()
     const r = await daemon.done;
     expect(r.signal).toBe('SIGKILL');
     await until('the guardian to kill the restored task', 10_000, () => (alive(d.pids[0]) ? undefined : true));
-    expect(since(d)).toBe('resumed\n');
+    // the scan the dump cut into may end before the watch thread sees the restore; nothing after that
+    expect(since(d)).toMatch(/^(main scan \d+\n)?resumed\n$/);
     await until('the killed task to be reaped', 30_000, () => (reaped(d.pids[0]) ? true : undefined));
   }, 120_000);
 });
