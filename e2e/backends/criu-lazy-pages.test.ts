@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
-import { criuDumpWorkload, DefaultStrategyRegistry, RunOutcome, runRestore, VmaStatus } from '@restorelab/core';
+import { criuDumpWorkload, DefaultStrategyRegistry, EventKind, RunOutcome, runRestore, VmaStatus } from '@restorelab/core';
 import { writeTestDump } from '@restorelab/core/testing';
 import { builtInStrategies } from '@restorelab/strategies';
 import { CRIU_LAZY_SOCKET, CriuLazyPagesBackend, linuxUnavailableReason, NativeMonitorStats } from '@restorelab/backend-linux';
@@ -104,6 +104,28 @@ linuxDescribe('criu-lazy-pages with a test client in place of criu restore', () 
     expect(stats!.forkedTasks).toBe(1);
     expect(stats!.forkedFaults + stats!.forkedPushed).toBeGreaterThanOrEqual(2048);
     expect(outcome!.result.metrics.pagesCopied.demand).toBe(2048);
+  });
+
+  it.each([
+    ['remap', 'ok 2048\n', 'VmaRemapped'],
+    ['dontneed', 'ok 2048\n', 'VmaRemoved'],
+    ['unmap', 'ok 1024\n', 'VmaUnmapped'],
+  ])('follows the task when it does %s after the finish value', async (mode, out, kind) => {
+    const { outcome, error, client: c } = await serve(2048, mode);
+    expect(error).toBeUndefined();
+    expect([c.code, c.stdout]).toEqual([0, out]);
+    const s = outcome!.store;
+    let seen = 0;
+    for (let i = 0; i < s.length; i++) if (s.kind[i] === EventKind[kind as keyof typeof EventKind]) seen++;
+    expect(seen).toBeGreaterThan(0);
+  });
+
+  it('ends a task that exits during the restore, with its pages not all in', async () => {
+    const { outcome, error, client: c } = await serve(2048, 'exit');
+    expect(error).toBeUndefined();
+    expect([c.code, c.stdout]).toEqual([0, '']);
+    const copied = outcome!.result.metrics.pagesCopied;
+    expect(copied.demand).toBe(0);
   });
 
   it('skips a zombie (a negated pid) and serves the task after it', async () => {

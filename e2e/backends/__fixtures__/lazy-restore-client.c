@@ -12,7 +12,11 @@
  * MODE: normal; fork (after the finish value a child forked before any page is read checks its
  * copy too, its pages through its own uffd); no-fd (the pid, then the message without a uffd);
  * wrong-pid (another pid than its own); twice (its pid and uffd sent twice); no-finish (the socket
- * closed without the finish value); zombie (a negated pid first, as for a zombie).
+ * closed without the finish value); zombie (a negated pid first, as for a zombie); exit (exits
+ * after the finish value without reading a page); remap (mremap of all its memory elsewhere, then
+ * read there: UFFD_EVENT_REMAP); dontneed (MADV_DONTNEED of the second half first: those pages
+ * read as zeros, UFFD_EVENT_REMOVE); unmap (munmap of the second half: only the first is read,
+ * UFFD_EVENT_UNMAP).
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -59,9 +63,10 @@ static void sendUffd(int s, int fd) {
   if (sendmsg(s, &m, MSG_NOSIGNAL) != 1) die("sendmsg");
 }
 
-static int check(const uint8_t* mem, size_t pages) {
+/* pages from zeroFrom on must read as zeros */
+static int check(const uint8_t* mem, size_t pages, size_t zeroFrom) {
   for (size_t i = 0; i < pages; i++) {
-    const uint8_t want = (uint8_t)((i + 1) & 0xff);
+    const uint8_t want = i >= zeroFrom ? 0 : (uint8_t)((i + 1) & 0xff);
     for (size_t j = 0; j < PAGE; j++)
       if (mem[i * PAGE + j] != want) {
         printf("mismatch page %zu: %u\n", i, mem[i * PAGE + j]);
@@ -122,11 +127,25 @@ int main(int argc, char** argv) {
   }
   close(uffd);
   close(s);
+  if (strcmp(mode, "exit") == 0) return 0;
+  size_t checked = pages, zeroFrom = pages;
+  if (strcmp(mode, "remap") == 0) {
+    void* to = mmap(NULL, pages * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (to == MAP_FAILED) die("mmap");
+    mem = mremap(mem, pages * PAGE, pages * PAGE, MREMAP_MAYMOVE | MREMAP_FIXED, to);
+    if (mem == MAP_FAILED) die("mremap");
+  } else if (strcmp(mode, "dontneed") == 0) {
+    zeroFrom = pages / 2;
+    if (madvise(mem + zeroFrom * PAGE, (pages - zeroFrom) * PAGE, MADV_DONTNEED) != 0) die("madvise");
+  } else if (strcmp(mode, "unmap") == 0) {
+    checked = pages / 2;
+    if (munmap(mem + checked * PAGE, (pages - checked) * PAGE) != 0) die("munmap");
+  }
 
   if (strcmp(mode, "fork") == 0) {
     const pid_t c = fork();
-    if (c == 0) _exit(check(mem, pages));
-    const int rc = check(mem, pages);
+    if (c == 0) _exit(check(mem, pages, pages));
+    const int rc = check(mem, pages, pages);
     int status = 0;
     waitpid(c, &status, 0);
     if (rc != 0) return rc;
@@ -137,7 +156,7 @@ int main(int argc, char** argv) {
     printf("ok %zu and the child\n", pages);
     return 0;
   }
-  const int rc = check(mem, pages);
-  if (rc == 0) printf("ok %zu\n", pages);
+  const int rc = check(mem, checked, zeroFrom);
+  if (rc == 0) printf("ok %zu\n", checked);
   return rc;
 }

@@ -112,7 +112,7 @@ void Monitor::criuControlLoop() {
       } else if (tag >= kCriuTagPidfd) {
         ProcState& p = *procs_[tag - kCriuTagPidfd];
         epoll_ctl(controlEpoll_, EPOLL_CTL_DEL, p.pidfd, nullptr);
-        if (!p.done) endCriuTask(p, true);
+        p.exited = true;
       }
     }
     if (criuFinished_) criuTick();
@@ -177,6 +177,7 @@ void Monitor::onCriuTask(int32_t pid, int uffd) {
   p.hello = true;
   p.pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
   if (p.pidfd >= 0) addEpoll(controlEpoll_, p.pidfd, kCriuTagPidfd | p.idx);
+  else p.exited = errno == ESRCH;  // gone (and reaped) before its uffd was read
   std::vector<Record> out;
   const double t = rel(now());
   for (uint32_t i = 0; i < p.vmas.size(); i++)
@@ -212,6 +213,10 @@ void Monitor::criuTick() {
   for (auto& pp : procs_) {
     ProcState& p = *pp;
     if (p.done) continue;
+    if (p.exited) {
+      endCriuTask(p, true);
+      continue;
+    }
     bool all;
     {
       std::lock_guard<HybridMutex> g(stateMu_);

@@ -108,37 +108,41 @@ void Monitor::faultLoop() {
       if (evs[i].events & (EPOLLERR | EPOLLHUP)) epoll_ctl(faultEpoll_, EPOLL_CTL_DEL, p.uffd, nullptr);
       p.faultBusy.fetch_sub(1, std::memory_order_acq_rel);
     }
-    if (!forkRetry_.empty()) {
-      std::vector<RetryFault> again;
-      again.swap(forkRetry_);
-      for (const RetryFault& r : again) {
-        ProcState& c = *forks_[r.proc];
-        if (r.tries >= kMaxFaultRetries) {
-          fail("a task pid " + std::to_string(c.pid) + " forked: UFFDIO_COPY said EAGAIN " + std::to_string(r.tries) + " times for one fault");
-          continue;
-        }
-        const size_t before = forkRetry_.size();
-        handleForkedFault(c, *reinterpret_cast<const struct uffd_msg*>(r.msg));
-        if (forkRetry_.size() > before) forkRetry_.back().tries = r.tries + 1;
-      }
-    }
-    if (!faultRetry_.empty()) {
-      std::vector<RetryFault> again;
-      again.swap(faultRetry_);
-      for (const RetryFault& r : again) {
-        ProcState& p = *procs_[r.proc];
-        if (r.tries >= kMaxFaultRetries) {
-          fail("pid " + std::to_string(p.pid) + ": UFFDIO_COPY said EAGAIN " + std::to_string(r.tries) + " times for one fault");
-          continue;
-        }
-        p.faultBusy.fetch_add(1, std::memory_order_acq_rel);
-        const size_t before = faultRetry_.size();
-        handleFault(p, *reinterpret_cast<const struct uffd_msg*>(r.msg), r.tRaise, true);
-        if (faultRetry_.size() > before) faultRetry_.back().tries = r.tries + 1;
-        p.faultBusy.fetch_sub(1, std::memory_order_acq_rel);
-      }
-    }
+    if (!forkRetry_.empty()) retryFaults(forkRetry_, true);
+    if (!faultRetry_.empty()) retryFaults(faultRetry_, false);
   }
+}
+
+void Monitor::retryFaults(std::vector<RetryFault>& list, bool forked) {
+  std::vector<RetryFault> again;
+  again.swap(list);
+  for (const RetryFault& r : again) {
+    ProcState& p = forked ? *forks_[r.proc] : *procs_[r.proc];
+    if (r.tries >= kMaxFaultRetries) {
+      fail(whose(p) + ": UFFDIO_COPY said EAGAIN " + std::to_string(r.tries) + " times for one fault");
+      continue;
+    }
+    p.faultBusy.fetch_add(1, std::memory_order_acq_rel);
+    const size_t before = list.size();
+    const auto& m = *reinterpret_cast<const struct uffd_msg*>(r.msg);
+    if (forked) handleForkedFault(p, m);
+    else handleFault(p, m, r.tRaise, true);
+    if (list.size() > before) list.back().tries = r.tries + 1;
+    p.faultBusy.fetch_sub(1, std::memory_order_acq_rel);
+  }
+}
+
+std::string Monitor::whose(const ProcState& p) {
+  return p.forked ? "a task pid " + std::to_string(p.pid) + " forked" : "pid " + std::to_string(p.pid);
+}
+
+int Monitor::faultVma(ProcState& p, uint64_t addr) {
+  const int vi = vmaOfAddr(p, addr);
+  if (vi < 0) {
+    wakeRange(p.uffd, addr, pageSize_);
+    fail(whose(p) + " faulted at an address outside its registered VMAs");
+  }
+  return vi;
 }
 
 void Monitor::handleFault(ProcState& p, const struct uffd_msg& m, double tRaise, bool retry) {
@@ -146,12 +150,8 @@ void Monitor::handleFault(ProcState& p, const struct uffd_msg& m, double tRaise,
   const uint64_t kflags = m.arg.pagefault.flags;
   const double flags = ((kflags & UFFD_PAGEFAULT_FLAG_WRITE) ? 1 : 0) + ((kflags & UFFD_PAGEFAULT_FLAG_WP) ? 2 : 0);
   const double tid = static_cast<double>(m.arg.pagefault.feat.ptid);
-  const int vi = vmaOfAddr(p, addr);
-  if (vi < 0) {
-    wakeRange(p.uffd, addr, pageSize_);
-    fail("pid " + std::to_string(p.pid) + " faulted at an address outside its registered VMAs");
-    return;
-  }
+  const int vi = faultVma(p, addr);
+  if (vi < 0) return;
   const VmaState& v = p.vmas[vi];
   const uint64_t page = v.firstPage + (addr - v.addr) / pageSize_;
   const double pid = p.pid;

@@ -58,12 +58,8 @@ void Monitor::onFork(ProcState& p, int uffd) {
 
 void Monitor::handleForkedFault(ProcState& c, const struct uffd_msg& m) {
   const uint64_t addr = m.arg.pagefault.address & ~(pageSize_ - 1);
-  const int vi = vmaOfAddr(c, addr);
-  if (vi < 0) {
-    wakeRange(c.uffd, addr, pageSize_);
-    fail("a task pid " + std::to_string(c.pid) + " forked faulted at an address outside its registered VMAs");
-    return;
-  }
+  const int vi = faultVma(c, addr);
+  if (vi < 0) return;
   const VmaState& v = c.vmas[vi];
   const uint64_t page = v.firstPage + (addr - v.addr) / pageSize_;
   {
@@ -93,7 +89,7 @@ void Monitor::handleForkedFault(ProcState& c, const struct uffd_msg& m) {
   c.present.set(page);
   if (e == EEXIST) wakeRange(c.uffd, addr, pageSize_);
   else if (e == ESRCH) endForked(c);
-  else if (e != 0) fail("a task pid " + std::to_string(c.pid) + " forked: UFFDIO_COPY of page " + std::to_string(page) + " failed: " + std::strerror(e));
+  else if (e != 0) fail(whose(c) + ": UFFDIO_COPY of page " + std::to_string(page) + " failed: " + std::strerror(e));
 }
 
 bool Monitor::pushForked() {
@@ -127,7 +123,7 @@ bool Monitor::pushForked() {
       stats_.forkedPushed += pushed;
     }
     if (calls == -ESRCH) endForked(c);
-    else if (calls < 0 && calls != -EAGAIN) fail("a task pid " + std::to_string(c.pid) + " forked: UFFDIO_COPY failed: " + std::strerror(static_cast<int>(-calls)));
+    else if (calls < 0 && calls != -EAGAIN) fail(whose(c) + ": UFFDIO_COPY failed: " + std::strerror(static_cast<int>(-calls)));
     else more = true;
   }
   return more;

@@ -110,6 +110,7 @@ struct ProcState {
   FaultRuleSet rules;
   std::atomic<int> faultBusy{0};
   int pidfd = -1;         // CRIU mode: the restored task, readable once it exited
+  bool exited = false;    // CRIU mode: it exited (ended by the next tick after the finish value)
   uint64_t missingFrom = 0;  // CRIU mode: pages below it are present, or not lazy
   // A task a lazily restored one forked during the restore (UFFD_EVENT_FORK), with pid its
   // parent's: it has its parent's pages, is served by the fault thread alone, and is in no event
@@ -175,6 +176,13 @@ class Monitor {
   static double now();
 
  private:
+  // A fault to copy again: its process, tries, raise time and message.
+  struct RetryFault {
+    uint32_t proc;
+    uint32_t tries;
+    double tRaise;
+    alignas(8) unsigned char msg[32];  // struct uffd_msg
+  };
   struct PendingMadvise {
     uint32_t proc;
     uint64_t vma;
@@ -221,6 +229,12 @@ class Monitor {
   // what the uffd has, >= 1 ms apart)
   static constexpr uint32_t kMaxFaultRetries = 5000;
   static void wakeRange(int uffd, uint64_t addr, uint64_t len);
+  // the faults of list (forked: of forks_) whose copy said EAGAIN, once more
+  void retryFaults(std::vector<RetryFault>& list, bool forked);
+  // "pid P", or "a task pid P forked"
+  static std::string whose(const ProcState& p);
+  // the VMA of p a fault at addr is in; -1 (the thread woken, the run failed) when none
+  int faultVma(ProcState& p, uint64_t addr);
   // retry: the fault met EAGAIN before (its FaultRaised is logged already)
   void handleFault(ProcState& p, const struct uffd_msg& m, double tRaise, bool retry = false);
   void handleEvent(ProcState& p, const struct uffd_msg& m, double t);
@@ -296,12 +310,6 @@ class Monitor {
   std::atomic<uint64_t> refFaults_{0};
   // Faults whose UFFDIO_COPY said EAGAIN (the task's mappings were changing: an event waits to be
   // read); the fault thread copies them again after its next read. Fault thread only.
-  struct RetryFault {
-    uint32_t proc;
-    uint32_t tries;
-    double tRaise;
-    alignas(8) unsigned char msg[32];  // struct uffd_msg
-  };
   std::vector<RetryFault> faultRetry_;
   // Tasks forked during the restore; forksLeft_ (under stateMu_) counts those not ended: the run
   // does not end before them, or their uffds would close with pages missing.
