@@ -1,8 +1,9 @@
 import { ChildProcess, execFileSync, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { RunResult } from '@restorelab/core';
-import { BIN, tempDir } from './cli';
+import { RunResult, VmaStatus } from '@restorelab/core';
+import { writeTestDump } from '@restorelab/core/testing';
+import { BIN, cli, tempDir } from './cli';
 import { criuUnavailableReason, findCriu } from './criu';
 
 const criu = findCriu();
@@ -240,4 +241,42 @@ criuDescribe('criu-lazy-pages serves a real criu restore --lazy-pages (e2e)', ()
     expect(since(d)).toMatch(/^(main scan \d+\n)?resumed\n$/);
     await until('the killed task to be reaped', 30_000, () => (reaped(d.pids[0]) ? true : undefined));
   }, 120_000);
+});
+
+describe('criu-lazy-pages refuses in one line, before it listens', () => {
+  let dir: string;
+  const BASE = 0x7f0000000000;
+  beforeAll(() => {
+    dir = tempDir('criu-lazy-refuse');
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  function dumpWith(name: string, madv = 0): string {
+    const images = path.join(dir, name);
+    writeTestDump(images, { pids: [4242], vmas: [{ start: BASE, pages: 512, status: VmaStatus.Regular | VmaStatus.AnonPrivate, madv }], pagemap: [{ vaddr: BASE, pages: 512 }] });
+    return images;
+  }
+
+  it('a dump it cannot read, naming the file', async () => {
+    const images = dumpWith('bad');
+    const pm = path.join(images, 'pagemap-4242.img');
+    fs.writeFileSync(pm, fs.readFileSync(pm).subarray(0, 13));
+    const r = await cli(['criu-lazy-pages', '-D', images]);
+    expect([r.code, r.stdout]).toEqual([2, '']);
+    expect(r.stderr).toMatch(/^restorelab: CRIU image .*pagemap-4242\.img: [^\n]*\n$/);
+    expect(fs.existsSync(path.join(images, 'lazy-pages.socket'))).toBe(false);
+  });
+
+  it('an unknown strategy', async () => {
+    const r = await cli(['criu-lazy-pages', '-D', dumpWith('ok'), '--strategy', 'no-such-strategy']);
+    expect([r.code, r.stdout]).toEqual([2, '']);
+    expect(r.stderr).toMatch(/^restorelab: [^\n]*no-such-strategy[^\n]*\n$/);
+  });
+
+  it("a plan that needs our runner (thp-guard's advice on a hugepage VMA)", async () => {
+    const images = dumpWith('thp', 2 ** 14);
+    const r = await cli(['criu-lazy-pages', '-D', images, '--strategy', 'thp-guard']);
+    expect([r.code, r.stdout]).toEqual([2, '']);
+    expect(r.stderr).toMatch(/^restorelab: the strategies' plan asks for THP advice [^\n]*; try them on the dump in our runner with --workload criu:DIR\n$/);
+  });
 });
