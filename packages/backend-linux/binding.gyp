@@ -13,6 +13,7 @@
         "native/addon/control-loop.cc",
         "native/addon/criu-lazy-pages.cc",
         "native/addon/forked-tasks.cc",
+        "native/addon/criu-push.cc",
         "native/addon/end-report.cc",
         "native/addon/run-dir-io.cc",
         "native/addon/pages-source.cc",

@@ -197,16 +197,7 @@ void Monitor::onCriuFinish() {
       return;
     }
   // background copies only now: before it, not every range was registered
-  double precopyNs = 0;
-  uint64_t precopyPages = 0;
-  for (auto& p : procs_) {
-    const double t0 = now();
-    if (!precopy(*p, &precopyPages)) return;
-    precopyNs += now() - t0;
-  }
-  emit(now(), kAllRegistered, 0, static_cast<double>(procs_.size()), 0, 0, 0);
-  // a real program takes no advice from us (process_madvise cannot set THP flags)
-  for (auto& m : startWorkloads(precopyNs, precopyPages, false)) emit(now(), kMadviseApplied, procs_[m.proc]->pid, m.vma, m.advice, 0, 0);
+  startCriuPush();
 }
 
 void Monitor::criuTick() {

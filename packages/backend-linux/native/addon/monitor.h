@@ -216,6 +216,10 @@ class Monitor {
   bool onCriuBytes(int conn);
   void onCriuTask(int32_t pid, int uffd);
   void onCriuFinish();
+  // criu-push.cc: the plan's precopy on the fault thread after the finish value, one call per
+  // step (false when there is nothing to do now), then AllRegistered and WorkloadStarted
+  void startCriuPush();
+  bool criuPushStep();
   // ends each task whose lazy pages are all present, or that exited
   void criuTick();
   void endCriuTask(ProcState& p, bool exited);
@@ -316,6 +320,18 @@ class Monitor {
   std::vector<std::unique_ptr<ProcState>> forks_;
   std::vector<RetryFault> forkRetry_;  // their faults that met EAGAIN (proc: the index in forks_)
   uint32_t forksLeft_ = 0;
+  // CRIU mode: where the fault thread's precopy is (fault thread only, once asked)
+  struct PushCursor {
+    bool started = false;
+    bool done = false;
+    uint32_t proc = 0;
+    uint32_t range = 0;
+    uint64_t page = UINT64_MAX;
+    uint64_t pages = 0;
+    double t0 = 0;
+  };
+  PushCursor push_;
+  std::atomic<bool> criuPushAsked_{false};
   // CRIU mode
   int guardFd_ = -1;
   int guardianPid_ = -1;
