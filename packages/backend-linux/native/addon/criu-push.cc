@@ -1,6 +1,6 @@
-// CRIU mode: the plan's precopy runs on the fault thread, a call at a time between two looks at the
-// faults, as CRIU's daemon pushes its pages: one thread fewer competing with the restored program
-// for the CPUs. AllRegistered and WorkloadStarted follow the last call.
+// CRIU mode: the plan's precopy after the finish value, the lower half of each range on the fault
+// thread, a call at a time between two looks at the faults (as CRIU's daemon pushes its pages), the
+// upper half on the control thread. AllRegistered and WorkloadStarted follow the last call.
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,19 +20,29 @@ constexpr uint64_t kPushCallPages = 128;
 }  // namespace
 
 void Monitor::startCriuPush() {
+  pushT0_ = now();
+  pushersLeft_.store(2, std::memory_order_release);
   criuPushAsked_.store(true, std::memory_order_release);
   const uint64_t one = 1;
   (void)!::write(faultWake_, &one, sizeof one);
+  // the upper half of every range here, the lower half (where a scan from the bottom needs its
+  // pages first) on the fault thread
+  PushCursor upper;
+  upper.started = true;
+  upper.upper = true;
+  while (!stopping_.load(std::memory_order_relaxed) && criuPushStep(upper)) {
+  }
 }
 
-bool Monitor::criuPushStep() {
-  PushCursor& c = push_;
-  if (!c.started) {
+bool Monitor::criuPushStepOnFaultThread() {
+  if (!push_.started) {
     if (!criuPushAsked_.load(std::memory_order_acquire)) return false;
-    c = PushCursor{};
-    c.started = true;
-    c.t0 = now();
+    push_.started = true;
   }
+  return criuPushStep(push_);
+}
+
+bool Monitor::criuPushStep(PushCursor& c) {
   if (c.done) return false;
   auto* r = reinterpret_cast<const rl_plan_range*>(plan_ + hdr_->precopy_off);
   while (c.proc < procs_.size()) {
@@ -44,13 +54,14 @@ bool Monitor::criuPushStep() {
       continue;
     }
     const rl_plan_range& rg = r[c.range];
-    const uint64_t end = std::min<uint64_t>(rg.page + rg.count, p.totalPages);
-    if (rg.proc != p.idx || c.page == end) {
+    const uint64_t mid = rg.page + rg.count / 2;
+    const uint64_t end = std::min<uint64_t>(c.upper ? rg.page + rg.count : mid, p.totalPages);
+    if (rg.proc == p.idx && c.page == UINT64_MAX) c.page = c.upper ? mid : rg.page;
+    if (rg.proc != p.idx || c.page >= end) {
       c.range++;
       c.page = UINT64_MAX;
       continue;
     }
-    if (c.page == UINT64_MAX) c.page = rg.page;
     const int vi = vmaOfPage(p, c.page);
     if (vi < 0) {
       c.page = end;
@@ -92,15 +103,17 @@ bool Monitor::criuPushStep() {
       fail(errnoText("precopy UFFDIO_COPY", static_cast<int>(-calls)));
       return false;
     }
-    c.pages += copied;
+    pushPages_.fetch_add(copied, std::memory_order_relaxed);
     c.page = to;
     emit(now(), kPagesCopied, p.pid, static_cast<double>(from), static_cast<double>(copied), kCausePrecopy, static_cast<double>(calls));
     return true;
   }
   c.done = true;
+  if (pushersLeft_.fetch_sub(1, std::memory_order_acq_rel) != 1) return false;
+  // the other pusher is done too
   emit(now(), kAllRegistered, 0, static_cast<double>(procs_.size()), 0, 0, 0);
   // a real program takes no advice from us (process_madvise cannot set THP flags)
-  for (auto& m : startWorkloads(now() - c.t0, c.pages, false)) emit(now(), kMadviseApplied, procs_[m.proc]->pid, m.vma, m.advice, 0, 0);
+  for (auto& m : startWorkloads(now() - pushT0_, pushPages_.load(), false)) emit(now(), kMadviseApplied, procs_[m.proc]->pid, m.vma, m.advice, 0, 0);
   return false;
 }
 

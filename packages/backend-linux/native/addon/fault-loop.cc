@@ -76,7 +76,7 @@ void Monitor::faultLoop() {
   struct uffd_msg msgs[kMsgBatch];
   while (!stopping_.load(std::memory_order_relaxed)) {
     // forked tasks' pages are pushed between faults, as CRIU's daemon does
-    const bool pushing = (criuMode() && criuPushStep()) | (!forks_.empty() && pushForked());
+    const bool pushing = (criuMode() && criuPushStepOnFaultThread()) | (!forks_.empty() && pushForked());
     int n = epoll_wait(faultEpoll_, evs, 16, pushing ? 0 : faultRetry_.empty() && forkRetry_.empty() ? -1 : 1);
     if (n < 0) {
       if (errno == EINTR) continue;

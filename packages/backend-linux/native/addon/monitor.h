@@ -218,8 +218,10 @@ class Monitor {
   void onCriuFinish();
   // criu-push.cc: the plan's precopy on the fault thread after the finish value, one call per
   // step (false when there is nothing to do now), then AllRegistered and WorkloadStarted
+  struct PushCursor;
   void startCriuPush();
-  bool criuPushStep();
+  bool criuPushStepOnFaultThread();
+  bool criuPushStep(PushCursor& c);
   // ends each task whose lazy pages are all present, or that exited
   void criuTick();
   void endCriuTask(ProcState& p, bool exited);
@@ -320,18 +322,20 @@ class Monitor {
   std::vector<std::unique_ptr<ProcState>> forks_;
   std::vector<RetryFault> forkRetry_;  // their faults that met EAGAIN (proc: the index in forks_)
   uint32_t forksLeft_ = 0;
-  // CRIU mode: where the fault thread's precopy is (fault thread only, once asked)
+  // CRIU mode: where a pusher's precopy is (upper: the upper half of each range)
   struct PushCursor {
     bool started = false;
     bool done = false;
+    bool upper = false;
     uint32_t proc = 0;
     uint32_t range = 0;
     uint64_t page = UINT64_MAX;
-    uint64_t pages = 0;
-    double t0 = 0;
   };
-  PushCursor push_;
+  PushCursor push_;  // the fault thread's
   std::atomic<bool> criuPushAsked_{false};
+  std::atomic<int> pushersLeft_{0};
+  std::atomic<uint64_t> pushPages_{0};
+  double pushT0_ = 0;
   // CRIU mode
   int guardFd_ = -1;
   int guardianPid_ = -1;
