@@ -216,8 +216,10 @@ class Monitor {
   bool onCriuBytes(int conn);
   void onCriuTask(int32_t pid, int uffd);
   void onCriuFinish();
-  // criu-push.cc: the plan's precopy on the fault thread after the finish value, one call per
-  // step (false when there is nothing to do now), then AllRegistered and WorkloadStarted
+  // criu-push.cc: the plan's precopy after the finish value. startCriuPush (control thread) asks
+  // the fault thread for the lower half of each range and pushes the upper half itself; a step is
+  // one call (false when the cursor has nothing to do now); AllRegistered and WorkloadStarted
+  // follow the last call of the two.
   struct PushCursor;
   void startCriuPush();
   bool criuPushStepOnFaultThread();
