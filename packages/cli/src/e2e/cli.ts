@@ -1,4 +1,4 @@
-import { spawn } from 'child_process';
+import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -45,4 +45,35 @@ export function tempDir(prefix: string): string {
 /** stderr as lines, without the trailing newline. */
 export function errLines(r: CliResult): string[] {
   return r.stderr.split('\n').filter((l) => l !== '');
+}
+
+/** A CLI started in the background: the process, and its exit with everything it printed. */
+export interface StartedCli {
+  readonly child: ChildProcess;
+  readonly done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+}
+
+/** Starts `node dist/bin.js ...args` without waiting for it. */
+export function startCli(args: readonly string[], cwd?: string, env: NodeJS.ProcessEnv = {}): StartedCli {
+  assertBuilt();
+  const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RESTORELAB_DEBUG: '', ...env } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
+  return { child, done };
+}
+
+/** What f gives once it gives something (polled every 10 ms); throws after ms. */
+export async function until<T>(what: string, f: () => T | undefined, ms: number): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = f();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`not within ${ms} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }

@@ -1,9 +1,9 @@
-import { ChildProcess, execFileSync, spawn, spawnSync } from 'child_process';
+import { execFileSync, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { RunResult, VmaStatus } from '@restorelab/core';
 import { writeTestDump } from '@restorelab/core/testing';
-import { BIN, cli, tempDir } from './cli';
+import { cli, StartedCli, startCli, tempDir, until } from './cli';
 import { criuUnavailableReason, findCriu } from './criu';
 
 const criu = findCriu();
@@ -17,16 +17,6 @@ const MIB = 32;
 const PAGES = MIB * 256;
 const BIG_MIB = 256;
 const BIG_PAGES = BIG_MIB * 256;
-
-async function until<T>(what: string, ms: number, probe: () => T | undefined): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** Not a zombie: still running (or stopped). */
 function alive(pid: number): boolean {
@@ -61,10 +51,10 @@ async function dumpTarget(exe: string, name: string, args: string[]): Promise<Du
   const child = spawn(exe, args, { detached: true, stdio: ['ignore', fd, fd] });
   fs.closeSync(fd);
   const exited = new Promise((r) => child.on('exit', r));
-  const text = await until('the target to fill its memory', 30_000, () => {
+  const text = await until('the target to fill its memory', () => {
     const t = fs.readFileSync(out, 'utf8');
     return /\bscan \d+/.test(t) ? t : undefined;
-  });
+  }, 30_000);
   const pids = text
     .split('\n')[0]
     .split(' ')
@@ -76,35 +66,26 @@ async function dumpTarget(exe: string, name: string, args: string[]): Promise<Du
   if (dump.status !== 0) throw new Error(`criu dump failed: ${dump.stderr.trim().split('\n').slice(-3).join(' | ')}`);
   await exited;
   // what the dumped tasks forked was reparented to init when criu dump killed them
-  await until('the dumped tasks to be reaped', 30_000, () => (pids.every(reaped) ? true : undefined));
+  await until('the dumped tasks to be reaped', () => (pids.every(reaped) ? true : undefined), 30_000);
   return { dir, images, out, outSize: fs.statSync(out).size, pids };
 }
 
-interface Daemon {
-  readonly child: ChildProcess;
-  readonly done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
-}
-
 /** `restorelab criu-lazy-pages`, once it listens. */
-async function startDaemon(d: Dump, work: string, args: string[]): Promise<Daemon> {
-  const child = spawn(process.execPath, [BIN, 'criu-lazy-pages', '-D', d.images, '-W', work, '--json', ...args], {
-    env: { ...process.env, RESTORELAB_DEBUG: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
+async function startDaemon(d: Dump, work: string, args: string[]): Promise<StartedCli> {
+  const daemon = startCli(['criu-lazy-pages', '-D', d.images, '-W', work, '--json', ...args]);
   let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
-  );
   let closed = false;
-  void done.then(() => (closed = true));
-  await until('the daemon to listen', 30_000, () => {
-    if (closed) throw new Error(`criu-lazy-pages exited before it listened: ${stderr.trim()}`);
-    return stderr.includes('listening on') ? true : undefined;
-  });
-  return { child, done };
+  daemon.child.stderr!.on('data', (s: string) => (stderr += s));
+  void daemon.done.then(() => (closed = true));
+  await until(
+    'the daemon to listen',
+    () => {
+      if (closed) throw new Error(`criu-lazy-pages exited before it listened: ${stderr.trim()}`);
+      return stderr.includes('listening on') ? true : undefined;
+    },
+    30_000,
+  );
+  return daemon;
 }
 
 /** The restored tasks' output since the restore. */
@@ -125,13 +106,13 @@ async function restoreWith(d: Dump, args: string[], expectLines: RegExp[]): Prom
   const daemon = await startDaemon(d, work, args);
   try {
     criuRestore(d, work);
-    await until(`${expectLines.join(', ')} from the restored tasks`, 60_000, () => {
+    await until(`${expectLines.join(', ')} from the restored tasks`, () => {
       const text = since(d);
       if (text.includes('mismatch')) throw new Error(`the restored memory is wrong: ${text.trim()}`);
       return expectLines.every((re) => re.test(text)) ? true : undefined;
-    });
+    }, 60_000);
     for (const pid of d.pids) process.kill(pid, 'SIGUSR1');
-    await until('the restored tasks to exit and be reaped', 30_000, () => (d.pids.every(reaped) ? true : undefined));
+    await until('the restored tasks to exit and be reaped', () => (d.pids.every(reaped) ? true : undefined), 30_000);
     const r = await daemon.done;
     const [serving, ...notes] = r.stderr.split('\n').filter((l) => l !== '');
     expect([r.code, serving]).toEqual([0, expect.stringMatching(/^criu-lazy-pages: serving /)]);
@@ -232,18 +213,18 @@ criuDescribe('criu-lazy-pages serves a real criu restore --lazy-pages (e2e)', ()
     const daemon = await startDaemon(d, work, ['--strategy', 'demand-only']);
     criuRestore(d, work);
     // the task runs on its lazily restored memory, 4 pages a ms: two seconds of demand faults ahead
-    await until('the restored task to resume', 30_000, () => (since(d).includes('resumed') ? true : undefined));
+    await until('the restored task to resume', () => (since(d).includes('resumed') ? true : undefined), 30_000);
     daemon.child.kill('SIGKILL');
     const r = await daemon.done;
     expect(r.signal).toBe('SIGKILL');
-    await until('the guardian to kill the restored task', 10_000, () => (alive(d.pids[0]) ? undefined : true));
+    await until('the guardian to kill the restored task', () => (alive(d.pids[0]) ? undefined : true), 10_000);
     // nothing but "resumed" and the end of the scan the dump cut into (before or after it): no
     // restored-scan, no ok, no mismatch
     const lines = since(d).split('\n').filter((l) => l !== '');
     expect(lines).toContain('resumed');
     expect(lines.filter((l) => l !== 'resumed' && !/^main scan \d+$/.test(l))).toEqual([]);
     expect(lines.length).toBeLessThanOrEqual(2);
-    await until('the killed task to be reaped', 30_000, () => (reaped(d.pids[0]) ? true : undefined));
+    await until('the killed task to be reaped', () => (reaped(d.pids[0]) ? true : undefined), 30_000);
   }, 120_000);
 });
 

@@ -1,9 +1,8 @@
-import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { linuxUnavailableReason } from '@restorelab/backend-linux';
-import { assertBuilt, BIN, tempDir } from './cli';
+import { assertBuilt, startCli as start, tempDir, until } from './cli';
 
 /**
  * Faults injected into real restores and experiments: kill -9 of the CLI, of the runner, of one
@@ -46,33 +45,6 @@ function leftovers(before?: Leftovers): Leftovers {
 }
 
 const NONE: Leftovers = { runners: [], tmp: [], shm: [], sockets: [] };
-
-async function until<T>(what: string, f: () => T | undefined, ms: number): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-interface Started {
-  readonly child: ChildProcess;
-  readonly done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
-}
-
-function start(args: readonly string[], cwd?: string, env: NodeJS.ProcessEnv = {}): Started {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RESTORELAB_DEBUG: '', ...env } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
-  );
-  return { child, done };
-}
 
 function ppidOf(pid: number): number {
   try {
