@@ -37,8 +37,7 @@ void Monitor::onFork(ProcState& p, int uffd) {
   c->vmas = p.vmas;
   c->byAddr = p.byAddr;
   c->uffdFeatures = p.uffdFeatures;
-  c->inFlight.resize(p.totalPages);
-  c->faulted.resize(p.totalPages);
+  c->inFlight.resize(p.totalPages);  // cleared by its own munmap and MADV_DONTNEED events
   {
     std::lock_guard<HybridMutex> g(stateMu_);
     // a page copied into p after the fork may be marked present already: the child then faults on
@@ -66,7 +65,6 @@ void Monitor::handleForkedFault(ProcState& c, const struct uffd_msg& m) {
     std::lock_guard<HybridMutex> g(stateMu_);
     stats_.forkedFaults++;
   }
-  c.faulted.set(page);
   int e = 0;
   if ((c.flags[page] & RL_PAGE_CONTENT) && c.registered.get(page)) {
     const int64_t calls = copyRange(c, v, page, 1, true, [&](uint64_t, uint64_t) {}, [&](uint64_t) {});
