@@ -31,6 +31,8 @@ describe('parseSpec', () => {
     expect(parseSpec('demand-only', 'strategy')).toEqual({ name: 'demand-only', raw: {}, text: 'demand-only' });
     expect(parseSpec('seq:', 'workload').raw).toEqual({});
     expect(parseSpec('a:x=1:y=2', 'workload').raw).toEqual({ x: '1', y: '2' });
+    expect(parseSpec('a: x=1 , y=2 ', 'workload').raw).toEqual({ x: '1', y: '2' });
+    expect(parseSpec('a:x= 1 ,y =2', 'workload').raw).toEqual({ x: ' 1', y: '2' });
   });
 
   it('rejects bad names, parameters without =, and repeated parameters', () => {
@@ -118,6 +120,9 @@ describe('numbers in specs are read strictly', () => {
   });
   it.each(['0x10', '+0.5', ' 0.5', '.5', '5.', 'Infinity', 'NaN'])('number %p is refused', (v) => {
     expect(() => resolveParams(schema, { x: v }, 'strategy s')).toThrow(`strategy s: parameter 'x' must be a number, got '${v}'`);
+  });
+  it('keeps the spaces of a value in a spec, so " 5 " is refused there too', () => {
+    expect(() => resolveParams(schema, parseSpec('w:n= 5 ', 'workload').raw, 'workload w')).toThrow("workload w: parameter 'n' must be an integer, got ' 5'");
   });
   it('takes plain decimals', () => {
     expect(resolveParams(schema, { n: '-12', x: '0.25' }, 'w')).toEqual({ n: -12, x: 0.25 });

@@ -28,13 +28,15 @@ export function parseSpec(text: string, what: string, positional?: string): Pars
   if (colon >= 0) {
     const parts = t.slice(colon + 1).split(positional ? ',' : /[,:]/);
     if (positional && parts.length > 0 && !parts[0].includes('=') && parts[0].trim() !== '') parts[0] = `${positional}=${parts[0]}`;
-    for (const part of parts) {
-      if (part.trim() === '') continue;
+    for (const spaced of parts) {
+      const part = spaced.trim();
+      if (part === '') continue;
       const eq = part.indexOf('=');
-      if (eq <= 0) throw new UsageError(`bad ${what} parameter '${part}' in '${text}': expected key=value`);
+      if (eq <= 0) throw new UsageError(`bad ${what} parameter '${spaced}' in '${text}': expected key=value`);
       const k = part.slice(0, eq).trim();
       if (k in raw) throw new UsageError(`${what} parameter '${k}' given twice in '${text}'`);
-      raw[k] = part.slice(eq + 1).trim();
+      // spaces around a comma separate; after '=' they are part of the value, which is read as given
+      raw[k] = part.slice(eq + 1);
     }
   }
   return { name, raw, text: t };
