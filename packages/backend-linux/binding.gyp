@@ -17,6 +17,7 @@
         "native/addon/end-report.cc",
         "native/addon/run-dir-io.cc",
         "native/addon/pages-source.cc",
+        "native/addon/remote-source.cc",
         "native/addon/page-content.cc",
         "native/addon/thread-priority.cc",
         "native/common/uffd-open.c"
@@ -39,6 +40,14 @@
         "native/runner/runner-replay.c",
         "native/common/uffd-open.c"
       ],
+      "cflags": ["-O2", "-std=gnu11", "-Wall", "-Wextra", "-pthread"],
+      "ldflags": ["-pthread"],
+      "libraries": ["-lpthread"]
+    },
+    {
+      "target_name": "restorelab-page-server",
+      "type": "executable",
+      "sources": ["native/page-server/page-server-main.c"],
       "cflags": ["-O2", "-std=gnu11", "-Wall", "-Wextra", "-pthread"],
       "ldflags": ["-pthread"],
       "libraries": ["-lpthread"]

@@ -11,6 +11,7 @@ import {
   RestoreBackend,
   BackendSession,
   checkFreeDisk,
+  UsageError,
   WorkloadSize,
 } from '@restorelab/core';
 import { describeHost, nativeAvailability, unavailableReason } from './doctor';
@@ -20,6 +21,7 @@ import { nativePagesWriter } from './generated-pages';
 import { allowedCpus, CpuPlan, DEFAULT_PLACEMENT, Placement, planCpus } from './placement';
 import { NativePort } from './native-port';
 import { PlanFlag, readProgress, writeRunFiles } from './run-files';
+import { PageSourceOptions } from './page-server/page-source';
 
 /** How often onProgress is called while the workload runs. */
 const PROGRESS_EVERY_MS = 200;
@@ -43,6 +45,8 @@ export interface LinuxBackendOptions {
    * pagesCacheFromEnv(); null: written into each run directory).
    */
   readonly pagesCache?: PagesCache | null;
+  /** Copies read pages from this page server (restorelab serve) instead of the local pages file. */
+  readonly source?: PageSourceOptions | null;
   /** The native side (default: the addon, loadNative()); loadMockNative() runs the JS side without a kernel. */
   readonly native?: () => NativeLoad;
 }
@@ -92,7 +96,9 @@ export class LinuxBackend implements RestoreBackend {
   }
 
   describe(): Readonly<Record<string, unknown>> {
-    return { ...describeHost(), placement: this.cpuPlan().description };
+    const s = this.options.source;
+    const source = s ? { source: `tcp://${s.host.includes(':') ? `[${s.host}]` : s.host}:${s.port}, ${s.channels} channel${s.channels === 1 ? '' : 's'}` } : {};
+    return { ...describeHost(), placement: this.cpuPlan().description, ...source };
   }
 
   async run(session: BackendSession, options: BackendRunOptions): Promise<void> {
@@ -139,9 +145,16 @@ export class LinuxBackend implements RestoreBackend {
         // only strategies with reactive pipelines can act on an event before the run ends
         reactive: session.promptEvents,
         cpus,
+        remote: this.options.source ?? undefined,
       });
       const port = new NativePort(run, image, now);
-      run.startMonitor();
+      try {
+        run.startMonitor();
+      } catch (e) {
+        // an address, a token or an image the server does not have: the user's to fix
+        if (this.options.source && e instanceof Error && e.message.startsWith('page server')) throw new UsageError(e.message);
+        throw e;
+      }
       port.applyPlanRules(session.plan);
       // only during the run: the event loop keeps off the restored processes' CPU
       eventLoopMask = b.pinCurrentThread(cpus.eventLoopCpuMask);

@@ -34,6 +34,8 @@ export interface NativeMonitorConfig {
   readonly sourceFiles?: readonly string[];
   /** With criuSocket: (file index, byte offset in the file, byte offset in the blob, bytes) quadruples, page aligned. */
   readonly sourceRuns?: Float64Array;
+  /** Copies read from this page server (restorelab serve) instead of dir/pages.bin. */
+  readonly remote?: { readonly host: string; readonly port: number; readonly channels: number; readonly token?: string };
 }
 
 export interface NativeMonitorStats {
@@ -49,6 +51,8 @@ export interface NativeMonitorStats {
   readonly copierCommands: number;
   /** Times the pages file's mapped pages were dropped from the monitor (one per 64 MiB the copies read). */
   readonly sourceDrops: number;
+  /** Requests the page server answered (0 without --source). */
+  readonly remoteRequests: number;
   readonly faultThreadPolicy: FaultThreadPolicy;
   /** CRIU mode: tasks forked during the restore (UFFD_EVENT_FORK, in no event), their faults and their pages pushed. */
   readonly forkedTasks: number;

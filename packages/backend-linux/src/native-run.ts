@@ -25,6 +25,8 @@ export interface NativeRunConfig {
   readonly cpus?: CpuPlan;
   /** The monitor as CRIU's lazy-pages daemon (NativeMonitorConfig.criuSocket and its companions). */
   readonly criu?: Pick<NativeMonitorConfig, 'criuSocket' | 'guardianPath' | 'sourceFiles' | 'sourceRuns'>;
+  /** Copies read from a page server instead of the run directory's pages file. */
+  readonly remote?: NativeMonitorConfig['remote'];
 }
 
 /** Doubles per ring record (native/addon/event-ring.h Record). */
@@ -83,6 +85,7 @@ export class NativeRun {
       faultCpuMask: cfg.cpus?.faultCpuMask ?? 0,
       copierCpuMask: cfg.cpus?.copierCpuMask ?? 0,
       ...cfg.criu,
+      ...(cfg.remote ? { remote: { host: cfg.remote.host, port: cfg.remote.port, channels: cfg.remote.channels, ...(cfg.remote.token ? { token: cfg.remote.token } : {}) } } : {}),
     });
     this.done = new Promise<void>((resolve, reject) => {
       this.resolveDone = resolve;

@@ -17,6 +17,7 @@ import {
 } from '@restorelab/core';
 import { InternalKind, RECORD_DOUBLES } from './native-run';
 import * as rf from './run-files';
+import * as ps from './page-server/page-server-protocol';
 
 /**
  * The protocol's numbers are defined once on each side: native/common/protocol.h and plan-format.h
@@ -24,7 +25,7 @@ import * as rf from './run-files';
  * every macro, struct size and field offset with its TypeScript twin, in both directions.
  */
 const common = path.join(__dirname, '..', 'native', 'common');
-const headers = ['protocol.h', 'plan-format.h'];
+const headers = ['protocol.h', 'plan-format.h', 'page-server-protocol.h'];
 
 /** Macros the runner and the monitor share that have no TypeScript twin. */
 const NATIVE_ONLY = new Set([
@@ -58,6 +59,15 @@ const expected = new Map<string, number | string>([
   ['RL_PAGES_FILE', rf.PAGES_FILE],
   ['RL_SOCKET_FILE', rf.SOCKET_FILE],
   ['RL_PROGRESS_FILE', rf.PROGRESS_FILE],
+  ['RL_PS_MAGIC', ps.PS_MAGIC],
+  ['RL_PS_VERSION', ps.PS_VERSION],
+  ...prefixed('RL_PS_CHANNEL_', ps.PsChannel),
+  ['RL_PS_OK', ps.PsStatus.Ok],
+  ['RL_PS_BAD_TOKEN', ps.PsStatus.BadToken],
+  ['RL_PS_TOKEN_MAX', ps.PS_TOKEN_MAX],
+  ['RL_PS_MAX_REQUEST_PAGES', ps.PS_MAX_REQUEST_PAGES],
+  ['RL_PS_HELLO_TIMEOUT_MS', ps.PS_HELLO_TIMEOUT_MS],
+  ['RL_PS_REPLY_GRACE_MS', ps.PS_REPLY_GRACE_MS],
 ]);
 
 const structs: readonly [string, number, Readonly<Record<string, number>>][] = [
@@ -67,6 +77,9 @@ const structs: readonly [string, number, Readonly<Record<string, number>>][] = [
   ['rl_plan_advice', rf.ADVICE_BYTES, rf.PLAN_ADVICE],
   ['rl_plan_range', rf.RANGE_BYTES, rf.PLAN_RANGE],
   ['rl_trace_header', rf.TRACE_HEADER_BYTES, rf.TRACE_HEADER],
+  ['rl_ps_hello', ps.PS_HELLO_BYTES, ps.PS_HELLO],
+  ['rl_ps_welcome', ps.PS_WELCOME_BYTES, ps.PS_WELCOME],
+  ['rl_ps_request', ps.PS_REQUEST_BYTES, ps.PS_REQUEST],
 ];
 
 function macros(): Map<string, boolean> {

@@ -3,7 +3,7 @@ import { Container, ContainerModule } from 'inversify';
 import { coreModule, UsageError } from '@restorelab/core';
 import { strategiesModule } from '@restorelab/strategies';
 import { simBackendModule } from '@restorelab/backend-sim';
-import { linuxBackendModule, LinuxPlacement, Placement } from '@restorelab/backend-linux';
+import { linuxBackendModule, LinuxPageSource, LinuxPlacement, PageSourceOptions, Placement } from '@restorelab/backend-linux';
 import { loadPlugin } from './plugins/load-plugin';
 import { costModelModule } from './cost-model';
 
@@ -14,6 +14,8 @@ export interface ContainerOptions {
   readonly costModelFile?: string;
   /** Where the linux backend runs the restore (`--placement`). */
   readonly placement?: Placement;
+  /** Where the linux backend's copies read pages (`--source`; default the local pages file). */
+  readonly source?: PageSourceOptions;
 }
 
 /** The application container: core, built-in strategies, both backends, then the plugins. */
@@ -23,6 +25,8 @@ export async function createContainer(opts: ContainerOptions = {}): Promise<Cont
   if (opts.costModelFile) await container.load(costModelModule(opts.costModelFile));
   const placement = opts.placement;
   if (placement) await container.load(new ContainerModule(({ rebindSync }) => void rebindSync<Placement>(LinuxPlacement).toConstantValue(placement)));
+  const source = opts.source;
+  if (source) await container.load(new ContainerModule(({ rebindSync }) => void rebindSync<PageSourceOptions | null>(LinuxPageSource).toConstantValue(source)));
   for (const spec of opts.plugins ?? []) {
     const plugin = loadPlugin(spec);
     for (const m of plugin.modules) await loadModule(container, m, plugin.file);

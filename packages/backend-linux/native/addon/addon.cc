@@ -81,6 +81,13 @@ class MonitorWrap : public Napi::ObjectWrap<MonitorWrap> {
         c.sourceRuns.push_back(PagesSource::Run{static_cast<uint32_t>(runs[i]), static_cast<uint64_t>(runs[i + 1]), static_cast<uint64_t>(runs[i + 2]),
                                                 static_cast<uint64_t>(runs[i + 3])});
     }
+    if (cfg.Has("remote")) {
+      Napi::Object r = cfg.Get("remote").As<Napi::Object>();
+      c.remote.host = r.Get("host").As<Napi::String>().Utf8Value();
+      c.remote.port = static_cast<uint16_t>(r.Get("port").As<Napi::Number>().Uint32Value());
+      c.remote.channels = static_cast<int>(r.Get("channels").As<Napi::Number>().Int32Value());
+      if (r.Has("token")) c.remote.token = r.Get("token").As<Napi::String>().Utf8Value();
+    }
     monitor_ = std::make_unique<Monitor>(c);
   }
 
@@ -185,6 +192,7 @@ class MonitorWrap : public Napi::ObjectWrap<MonitorWrap> {
     o.Set("ringOverflowed", static_cast<double>(s.ringOverflowed));
     o.Set("copierCommands", static_cast<double>(s.copierCommands));
     o.Set("sourceDrops", static_cast<double>(s.sourceDrops));
+    o.Set("remoteRequests", static_cast<double>(s.remoteRequests));
     o.Set("forkedTasks", static_cast<double>(s.forkedTasks));
     o.Set("forkedFaults", static_cast<double>(s.forkedFaults));
     o.Set("forkedPushed", static_cast<double>(s.forkedPushed));

@@ -281,7 +281,7 @@ bool Monitor::precopy(ProcState& p, uint64_t* pagesOut) {
         for (uint64_t at = runStart; at < runEnd; at += kMaxPagesPerCopy) {
           const uint64_t n = std::min(kMaxPagesPerCopy, runEnd - at);
           const int64_t c = copyRange(
-              p, v, at, n, false,
+              p, v, at, n, false, Channel::Background,
               [&](uint64_t a, uint64_t k) {
                 std::lock_guard<HybridMutex> g(stateMu_);
                 p.present.setRange(a, k);

@@ -138,7 +138,7 @@ void Monitor::runCopyCommand(const CopyCommand& c) {
         run = j;
       }
       const int64_t calls = copyRange(
-          p, v, at, run - at, false,
+          p, v, at, run - at, false, Channel::Background,
           [&](uint64_t a, uint64_t k) {
             std::lock_guard<HybridMutex> g(stateMu_);
             p.present.setRange(a, k);

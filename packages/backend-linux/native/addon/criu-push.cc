@@ -83,7 +83,7 @@ bool Monitor::criuPushStep(PushCursor& c) {
     }
     uint64_t copied = 0;
     const int64_t calls = copyRange(
-        p, v, from, to - from, false,
+        p, v, from, to - from, false, Channel::Background,
         [&](uint64_t a, uint64_t k) {
           std::lock_guard<HybridMutex> g(stateMu_);
           p.present.setRange(a, k);

@@ -29,22 +29,47 @@ void Monitor::wakeRange(int uffd, uint64_t addr, uint64_t len) {
   (void)ioctl(uffd, UFFDIO_WAKE, &r);
 }
 
-int64_t Monitor::copyRange(ProcState& p, const VmaState& v, uint64_t page, uint64_t n, bool wake,
+int64_t Monitor::copyRange(ProcState& p, const VmaState& v, uint64_t page, uint64_t n, bool wake, Channel ch,
                            const std::function<void(uint64_t, uint64_t)>& copied, const std::function<void(uint64_t)>& existed) {
+  if (!remote_.active()) {
+    const int64_t calls = copyFrom(p, v, page, page + n, p.blob + page * pageSize_, wake, copied, existed);
+    source_.consumed(n * pageSize_);
+    return calls;
+  }
+  static thread_local std::vector<uint8_t> buf;
+  const uint64_t most = RL_PS_MAX_REQUEST_PAGES;
+  buf.resize(most * pageSize_);
+  const uint64_t blobOffset = static_cast<uint64_t>(p.blob - source_.base());
+  int64_t calls = 0;
+  for (uint64_t at = page; at < page + n;) {
+    const uint64_t k = std::min(most, page + n - at);
+    std::string why;
+    if (!remote_.fetch(ch, blobOffset + at * pageSize_, k * pageSize_, buf.data(), &why)) {
+      fail(why + " (pid " + std::to_string(p.pid) + ", pages " + std::to_string(at) + "+" + std::to_string(k) + " not restored)");
+      return -EIO;
+    }
+    const int64_t c = copyFrom(p, v, at, at + k, buf.data(), wake, copied, existed);
+    if (c < 0) return c;
+    calls += c;
+    at += k;
+  }
+  return calls;
+}
+
+int64_t Monitor::copyFrom(ProcState& p, const VmaState& v, uint64_t page, uint64_t end, const uint8_t* src, bool wake,
+                          const std::function<void(uint64_t, uint64_t)>& copied, const std::function<void(uint64_t)>& existed) {
   int64_t calls = 0;
   uint64_t at = page;
-  const uint64_t end = page + n;
   while (at < end) {
     struct uffdio_copy c;
     c.dst = v.addr + (at - v.firstPage) * pageSize_;
-    c.src = reinterpret_cast<uint64_t>(p.blob + at * pageSize_);
+    c.src = reinterpret_cast<uint64_t>(src + (at - page) * pageSize_);
     c.len = (end - at) * pageSize_;
     c.mode = wake ? 0 : UFFDIO_COPY_MODE_DONTWAKE;
     c.copy = 0;
     calls++;
     const bool ok = ioctl(p.uffd, UFFDIO_COPY, &c) == 0;
     const int e = errno;
-    source_.consumed(c.len);
     if (ok) {
       copied(at, end - at);
       return calls;
@@ -247,7 +272,7 @@ void Monitor::handleFault(ProcState& p, const struct uffd_msg& m, double tRaise,
 
   bool demandExisted = false;
   int64_t calls = copyRange(
-      p, v, lo, hi - lo + 1, true,
+      p, v, lo, hi - lo + 1, true, Channel::Urgent,
       [&](uint64_t a, uint64_t k) {
         runA.push_back(a);
         runN.push_back(k);

@@ -65,7 +65,7 @@ void Monitor::copyRulePages(ProcState& p, const uint64_t* pages, size_t n, std::
     while (j < n && pages[j] == pages[j - 1] + 1 && pages[j] < vEnd) j++;
     const size_t first = out.size();
     const int64_t calls = copyRange(
-        p, v, pages[i], j - i, false,
+        p, v, pages[i], j - i, false, Channel::Urgent,
         [&](uint64_t a, uint64_t k) { out.push_back(Record{0, kPagesCopied, pid, static_cast<double>(a), static_cast<double>(k), kCausePrefetch, 0, 0}); },
         [&](uint64_t) {});
     std::lock_guard<HybridMutex> g(stateMu_);

@@ -67,7 +67,7 @@ void Monitor::handleForkedFault(ProcState& c, const struct uffd_msg& m) {
   }
   int e = 0;
   if ((c.flags[page] & RL_PAGE_CONTENT) && c.registered.get(page)) {
-    const int64_t calls = copyRange(c, v, page, 1, true, [&](uint64_t, uint64_t) {}, [&](uint64_t) {});
+    const int64_t calls = copyRange(c, v, page, 1, true, Channel::Urgent, [&](uint64_t, uint64_t) {}, [&](uint64_t) {});
     if (calls < 0) e = static_cast<int>(-calls);
   } else {
     struct uffdio_zeropage z;
@@ -110,7 +110,7 @@ bool Monitor::pushForked() {
       n++;
     uint64_t pushed = 0;
     const int64_t calls = copyRange(
-        c, v, q, n, true,
+        c, v, q, n, true, Channel::Background,
         [&](uint64_t a, uint64_t k) {
           c.present.setRange(a, k);
           pushed += k;

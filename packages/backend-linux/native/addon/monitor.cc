@@ -47,6 +47,7 @@ void Monitor::loadPlan() {
   if (criuMode()) source_.openRuns(cfg_.sourceFiles, cfg_.sourceRuns, hdr_->blob_bytes);
   else source_.open(cfg_.dir + "/" + RL_PAGES_FILE);
   if (source_.bytes() < hdr_->blob_bytes) throw std::runtime_error("pages file is shorter than the image says");
+  if (!cfg_.remote.host.empty()) remote_.connect(cfg_.remote, hdr_->blob_bytes, static_cast<uint32_t>(pageSize_));
   auto* procs = reinterpret_cast<const rl_plan_proc*>(plan_ + hdr_->procs_off);
   auto* vmas = reinterpret_cast<const rl_plan_vma*>(plan_ + hdr_->vmas_off);
   const uint8_t* flags = plan_ + hdr_->page_flags_off;
@@ -172,6 +173,7 @@ void Monitor::stop() {
   if (plan_) munmap(const_cast<uint8_t*>(plan_), planBytes_);
   plan_ = nullptr;
   source_.close();
+  remote_.close();
 }
 
 void Monitor::emit(double tAbs, int kind, int pid, double a, double b, double c, double d) {
@@ -213,6 +215,7 @@ MonitorStats Monitor::stats() const {
   s.faults += refFaults_.load(std::memory_order_relaxed);
   s.ringOverflowed = ring_->overflowed();
   s.sourceDrops = source_.drops();
+  s.remoteRequests = remote_.requests();
   return s;
 }
 

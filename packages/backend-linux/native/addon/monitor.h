@@ -18,6 +18,7 @@
 #include "event-ring.h"
 #include "hybrid-mutex.h"
 #include "pages-source.h"
+#include "remote-source.h"
 
 namespace restorelab {
 
@@ -47,6 +48,8 @@ struct MonitorConfig {
   std::string guardianPath;
   std::vector<std::string> sourceFiles;
   std::vector<PagesSource::Run> sourceRuns;
+  // Copies read from this page server instead of the pages file (host empty: none).
+  RemoteSourceConfig remote;
 };
 
 // The CRIU control loop's epoll tags: the wake eventfd, the listening socket, the restore's
@@ -136,6 +139,7 @@ struct MonitorStats {
   uint64_t spuriousFaults = 0;
   uint64_t copierCommands = 0;
   uint64_t sourceDrops = 0;   // times the pages file's mapped pages were dropped (PagesSource)
+  uint64_t remoteRequests = 0;  // requests answered by the page server
   int faultThreadPolicy = 0;  // FaultThreadPolicy the fault thread got
   uint64_t forkedTasks = 0;   // tasks forked during the restore (UFFD_EVENT_FORK)
   uint64_t forkedFaults = 0;  // their faults
@@ -264,10 +268,15 @@ class Monitor {
   // A taken command finished: sends a pending AllDone once no command is running.
   void commandDone();
 
-  // UFFDIO_COPY of [page, page+n) of p, skipping pages that already exist. Reports each copied
-  // run and each page found present; returns the ioctl calls made, or -errno on a hard error.
-  int64_t copyRange(ProcState& p, const VmaState& v, uint64_t page, uint64_t n, bool wake,
+  // UFFDIO_COPY of [page, page+n) of p, skipping pages that already exist, from the pages file or
+  // (with a page server) from what ch brings. Reports each copied run and each page found
+  // present; returns the ioctl calls made, or -errno on a hard error (the run failed if the page
+  // server was lost).
+  int64_t copyRange(ProcState& p, const VmaState& v, uint64_t page, uint64_t n, bool wake, Channel ch,
                     const std::function<void(uint64_t, uint64_t)>& copied, const std::function<void(uint64_t)>& existed);
+  // copyRange's UFFDIO_COPY calls of [page, end) from src (page's bytes first).
+  int64_t copyFrom(ProcState& p, const VmaState& v, uint64_t page, uint64_t end, const uint8_t* src, bool wake,
+                   const std::function<void(uint64_t, uint64_t)>& copied, const std::function<void(uint64_t)>& existed);
 
   void emit(double tAbs, int kind, int pid, double a, double b, double c, double d);
   void emitBatch(const Record* r, size_t n);
@@ -285,6 +294,7 @@ class Monitor {
   const uint8_t* plan_ = nullptr;
   size_t planBytes_ = 0;
   PagesSource source_;
+  RemoteSource remote_;
   const rl_plan_header* hdr_ = nullptr;
   uint64_t pageSize_ = 4096;
 

@@ -44,6 +44,7 @@ export class MockMonitor implements NativeMonitor {
   ) {
     if ((cfg.mode ?? 'backend') !== 'backend') throw new Error(`the mock binding has no ${cfg.mode} mode`);
     if (cfg.criuSocket !== undefined) throw new Error('the mock binding is no lazy-pages daemon: criu restore needs the native addon');
+    if (cfg.remote !== undefined) throw new Error('the mock binding has no page server client: --source needs the native addon');
   }
 
   start(onEvents: () => void): void {
@@ -204,6 +205,7 @@ export class MockMonitor implements NativeMonitor {
       ringOverflowed: 0,
       copierCommands: this.commands,
       sourceDrops: 0,
+      remoteRequests: 0,
       faultThreadPolicy: 'default',
       forkedTasks: 0,
       forkedFaults: 0,

@@ -13,6 +13,7 @@ import { newCommandModule } from './new-command';
 import { replayCommandModule } from './replay-command';
 import { reportCommand } from './report-command';
 import { runCommandModule } from './run-command';
+import { serveCommandModule } from './serve-command';
 import { strategiesCommandModule } from './strategies-command';
 import { traceCommandModule } from './trace-command';
 import { workloadsCommandModule } from './workloads-command';
@@ -30,6 +31,7 @@ export const commands: CommandModule[] = [
   workloadsCommandModule,
   imageCommandModule,
   criuLazyPagesCommandModule,
+  serveCommandModule,
   traceCommandModule,
   doctorCommandModule,
   calibrateCommand,

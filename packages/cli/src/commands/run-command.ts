@@ -3,6 +3,7 @@ import * as path from 'path';
 import { Argv, CommandModule } from 'yargs';
 import { performance } from 'perf_hooks';
 import { ProfilePhase, restorePhases, RunOutcome, RunProfile, RunResult, StrategyRegistry, UsageError, writeRecordedTrace } from '@restorelab/core';
+import { parseSourceUrl, readToken } from '@restorelab/backend-linux';
 import { renderProfile, RunPhases } from '../format/profile-table';
 import { createContainer } from '../container';
 import { defaultStacks } from '../default-comparison';
@@ -28,6 +29,9 @@ interface RunArgs extends ContainerArgs, JsonArgs {
   force: boolean;
   profile: boolean;
   'record-trace'?: string;
+  source?: string;
+  channels: number;
+  'token-file'?: string;
 }
 
 function builder(y: Argv): Argv<RunArgs> {
@@ -54,7 +58,22 @@ function builder(y: Argv): Argv<RunArgs> {
       requiresArg: true,
       describe: "write the run's faults in order, then the pages it touched without a fault, as a trace (a profile for hot-first-precopy:profile=FILE); one run only",
     })
+    .option('source', {
+      type: 'string',
+      requiresArg: true,
+      describe: 'linux backend: read the pages from this page server (restorelab serve), tcp://HOST:PORT',
+    })
+    .option('channels', {
+      type: 'number',
+      default: 2,
+      requiresArg: true,
+      describe: 'with --source: 2 connections (urgent for demand faults and fault-time windows, background for the rest) or 1 for both',
+    })
+    .option('token-file', { type: 'string', requiresArg: true, describe: "with --source: the server's shared token, first line of this file (else RESTORELAB_PAGE_SERVER_TOKEN)" })
     .check((a) => {
+      if (a.channels !== 1 && a.channels !== 2) throw new UsageError(`--channels must be 1 or 2, got ${a.channels}`);
+      if (a.source !== undefined && a.backend !== 'linux') throw new UsageError('--source reads pages over TCP on the linux backend: add --backend linux');
+      if (a.source === undefined && (a['token-file'] !== undefined || a.channels !== 2)) throw new UsageError('--channels and --token-file go with --source tcp://HOST:PORT');
       if (!(Number.isSafeInteger(a.repeat) && a.repeat >= 1 && a.repeat <= 1000)) throw new UsageError(`--repeat must be an integer from 1 to 1000, got ${a.repeat}`);
       return true;
     });
@@ -78,7 +97,8 @@ export async function runCommand(args: RunArgs): Promise<void> {
 async function runStacks(args: RunArgs, signal: AbortSignal): Promise<void> {
   const shared = new RunProfile();
   shared.add('start-up (node, modules)', performance.now());
-  const container = await shared.timeAsync('container and backend', () => createContainer(containerOptionsOf(args)));
+  const source = args.source === undefined ? undefined : { ...parseSourceUrl(args.source), channels: args.channels as 1 | 2, token: readToken(args['token-file'], process.env) };
+  const container = await shared.timeAsync('container and backend', () => createContainer({ ...containerOptionsOf(args), source }));
   const backend = await availableBackend(container, args.backend);
   const workload = shared.time('workload generation', () => createWorkload(container, args.workload, args.seed, fitsBackend(backend)));
   const given = args.strategy && args.strategy.length > 0 ? args.strategy : defaultStacks(container, workload);
