@@ -12,7 +12,7 @@ export { mockBinding, loadMockNative } from './mock/mock-binding';
 export { captureProcess, CAPTURED_PID } from './capture/capture-process';
 export type { CaptureOptions, CaptureResult } from './capture/capture-process';
 export { CriuLazyPagesBackend, CRIU_LAZY_SOCKET } from './criu/criu-lazy-pages-backend';
-export { startPageServer, PageServerOptions, RunningPageServer, MAX_LATENCY_US, MIN_BANDWIDTH } from './page-server/page-server';
+export { startPageServer, PageServerOptions, RunningPageServer } from './page-server/page-server';
 export { PageSourceOptions, PAGE_SERVER_TOKEN_ENV, parseSourceUrl, parseListen, parseBandwidth, formatBandwidth, isLoopback, readToken } from './page-server/page-source';
 export * as pageServerProtocol from './page-server/page-server-protocol';
 export type { CriuLazyPagesOptions } from './criu/criu-lazy-pages-backend';

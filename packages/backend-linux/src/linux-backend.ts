@@ -22,6 +22,7 @@ import { allowedCpus, CpuPlan, DEFAULT_PLACEMENT, Placement, planCpus } from './
 import { NativePort } from './native-port';
 import { PlanFlag, readProgress, writeRunFiles } from './run-files';
 import { PageSourceOptions } from './page-server/page-source';
+import { RunningPageServer, startPageServer } from './page-server/page-server';
 
 /** How often onProgress is called while the workload runs. */
 const PROGRESS_EVERY_MS = 200;
@@ -109,13 +110,19 @@ export class LinuxBackend implements RestoreBackend {
     const b = native.binding;
     const image = session.image;
     const facts = new BackendFacts(session);
+    const link = options.link;
+    if (link && this.options.source)
+      throw new UsageError('--link shapes a page server the run starts on loopback; with --source the server you started shapes the link (serve --latency-us --bandwidth)');
     const dir = makeRunDir(this.options.tmpDir);
     const cpus = this.cpuPlan();
     let run: NativeRun | undefined;
+    let server: RunningPageServer | undefined;
     let eventLoopMask = 0;
     try {
       const writeGenerated = nativePagesWriter(b);
       const cache = this.options.pagesCache === undefined ? pagesCacheFromEnv(process.env, writeGenerated) : this.options.pagesCache;
+      if (link) server = await startPageServer({ image, host: '127.0.0.1', port: 0, latencyUs: link.latencyUs, bandwidth: link.bandwidth, pagesCache: cache });
+      const remote = server ? { host: server.host, port: server.port, channels: link!.channels } : (this.options.source ?? undefined);
       const input = {
         runnerCpuMask: cpus.runnerCpuMask,
         image,
@@ -145,14 +152,14 @@ export class LinuxBackend implements RestoreBackend {
         // only strategies with reactive pipelines can act on an event before the run ends
         reactive: session.promptEvents,
         cpus,
-        remote: this.options.source ?? undefined,
+        remote,
       });
       const port = new NativePort(run, image, now);
       try {
         run.startMonitor();
       } catch (e) {
         // an address, a token or an image the server does not have: the user's to fix
-        if (this.options.source && e instanceof Error && e.message.startsWith('page server')) throw new UsageError(e.message);
+        if (this.options.source && !server && e instanceof Error && e.message.startsWith('page server')) throw new UsageError(e.message);
         throw e;
       }
       port.applyPlanRules(session.plan);
@@ -178,6 +185,7 @@ export class LinuxBackend implements RestoreBackend {
         await run?.close();
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
+        await server?.stop();
       }
     }
   }

@@ -21,12 +21,6 @@ describe('cost model', () => {
     expect(copyCostNs(m, 512) / 512).toBeLessThan(1700);
   });
 
-  it('adds link latency per call and transfer time per page', () => {
-    const m = { ...defaultCostModel, linkLatencyNs: 20000, linkBytesPerSec: 4096e6 };
-    expect(copyCostNs(m, 10, 2)).toBe(2 * (m.copyCallNs + 20000) + 10 * m.copyPageNs + 10 * 1000);
-    expect(faultCopyCostNs(m, 10)).toBe(m.copyCallNs + 20000 + 10 * m.faultCopyPageNs + 10 * 1000);
-  });
-
   it('loads a calibrated file: missing keys default, _comments are ignored', () => {
     const m = loadCostModel(file('ok.json', JSON.stringify({ faultOverheadNs: 9000, processBaseBytes: 123, _measuredOn: 'x' })));
     expect(m).toEqual({ ...defaultCostModel, faultOverheadNs: 9000, processBaseBytes: 123 });

@@ -54,10 +54,13 @@ export interface CostModel {
   /** UFFDIO_REGISTER of one VMA. */
   readonly registerVmaNs: number;
   readonly forkNs: number;
-  /** Added to every copy call when the pages come from a remote source; 0: local. */
-  readonly linkLatencyNs: number;
-  /** Bandwidth of the link to a remote source; 0: local (no transfer cost). */
-  readonly linkBytesPerSec: number;
+  /**
+   * With a link (run --link, or a page server): what one request to the page server costs both
+   * ends beyond the link's latency and bandwidth (loopback TCP, the syscalls, the server's turn).
+   */
+  readonly linkRequestNs: number;
+  /** With a link: what each page of an answer costs both ends (sendfile, the client's read). */
+  readonly linkPageNs: number;
   /** The workload runner's own PSS, added to every process's memory sample. */
   readonly processBaseBytes: number;
   /**
@@ -116,8 +119,8 @@ export const defaultCostModel: CostModel = Object.freeze({
   prefillPageNs: 600,
   registerVmaNs: 3000,
   forkNs: 100000,
-  linkLatencyNs: 0,
-  linkBytesPerSec: 0,
+  linkRequestNs: 12000,
+  linkPageNs: 2000,
   processBaseBytes: 0,
   touchPageNs: 250,
   cowPageNs: 3200,
@@ -161,25 +164,21 @@ export function loadCostModel(file: string): CostModel {
   return parseCostModel(value, file);
 }
 
-/** Time of the one UFFDIO_COPY call a fault makes for `pages` pages (link cost included). */
+/** Time of the one UFFDIO_COPY call a fault makes for `pages` pages (its pages' fetch over a link not included). */
 export function faultCopyCostNs(m: CostModel, pages: number): number {
   return callsAndPagesNs(m, 1, pages, m.faultCopyPageNs);
 }
 
 /** Time of the fault thread's call copying `pages` consecutive pages for a fault-time rule. */
 export function ruleCopyCostNs(m: CostModel, pages: number): number {
-  let ns = m.ruleCallNs + m.linkLatencyNs + (pages - 1) * m.faultCopyPageNs;
-  if (m.linkBytesPerSec > 0) ns += Math.round((pages * PAGE_SIZE * 1e9) / m.linkBytesPerSec);
-  return ns;
+  return m.ruleCallNs + (pages - 1) * m.faultCopyPageNs;
 }
 
-/** Time of `calls` UFFDIO_COPY calls moving `pages` pages in all (link cost included). */
+/** Time of `calls` UFFDIO_COPY calls moving `pages` pages in all (their fetch over a link not included). */
 export function copyCostNs(m: CostModel, pages: number, calls = 1): number {
   return callsAndPagesNs(m, calls, pages, m.copyPageNs);
 }
 
 function callsAndPagesNs(m: CostModel, calls: number, pages: number, pageNs: number): number {
-  let ns = calls * (m.copyCallNs + m.linkLatencyNs) + pages * pageNs;
-  if (m.linkBytesPerSec > 0) ns += Math.round((pages * PAGE_SIZE * 1e9) / m.linkBytesPerSec);
-  return ns;
+  return calls * m.copyCallNs + pages * pageNs;
 }

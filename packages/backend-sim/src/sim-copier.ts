@@ -1,6 +1,7 @@
 import { MAX_COPY_PAGES, RejectReason } from '@restorelab/core';
 import { CopyQueue } from './copy-queue';
 import { copyCostNs } from './cost-model';
+import { LinkChannel } from './sim-link';
 import { isTaken, RunState } from './sim-process';
 import { SimWorld } from './sim-world';
 
@@ -59,7 +60,7 @@ export class SimCopier {
       this.callPage = j;
       this.callCount = e - j;
       this.copyPos = e;
-      this.callDoneAt = now + copyCostNs(w.cost, e - j);
+      this.callDoneAt = now + w.link.fetch(now, e - j, LinkChannel.Background) + copyCostNs(w.cost, e - j);
     }
   }
 

@@ -1,5 +1,6 @@
 import { CopyCause, FaultFlag, MAX_RULE_PAGES, PageFlag, RejectReason, vmaOfPage } from '@restorelab/core';
 import { FAULT_NEAR_PAGES, faultCopyCostNs, faultIdleCostNs, ruleCopyCostNs } from './cost-model';
+import { LinkChannel } from './sim-link';
 import { isWindowable, PageBit, RunState, SimProcess } from './sim-process';
 import { SimReplay } from './sim-replay';
 import { SimWorld } from './sim-world';
@@ -87,7 +88,10 @@ export class SimFaultLoop {
       for (let i = lo; i <= hi; i++) f[i] |= PageBit.Claimed;
       this.svcLo = lo;
       this.svcHi = hi;
-      cost = m.faultOverheadNs + this.collectRulePages(p, page, lo, hi) + faultCopyCostNs(m, hi - lo + 1);
+      // the rules' pages, then the fault's own, each fetched over the urgent channel first (with a link)
+      cost = m.faultOverheadNs;
+      cost += this.collectRulePages(p, page, lo, hi, w.clock.now + cost);
+      cost += w.link.fetch(w.clock.now + cost, hi - lo + 1, LinkChannel.Urgent) + faultCopyCostNs(m, hi - lo + 1);
       if (page < p.lastFaultLo - FAULT_NEAR_PAGES || page > p.lastFaultHi + FAULT_NEAR_PAGES) cost += m.faultJumpNs;
       p.lastFaultLo = lo;
       p.lastFaultHi = hi;
@@ -97,9 +101,9 @@ export class SimFaultLoop {
 
   /**
    * As the native collectRulePages: stride pages, then successors, lazy ones outside the window,
-   * claimed. Returns what copying them costs the monitor.
+   * claimed. Returns what fetching and copying them, from `at`, costs the monitor.
    */
-  private collectRulePages(p: SimProcess, page: number, lo: number, hi: number): number {
+  private collectRulePages(p: SimProcess, page: number, lo: number, hi: number, at: number): number {
     const { stride, successors } = p.rules;
     const out = this.rulePages;
     let n = 0;
@@ -123,7 +127,7 @@ export class SimFaultLoop {
     let cost = 0;
     for (let a = 0; a < n; ) {
       const e = this.ruleRunFrom(p, a);
-      cost += ruleCopyCostNs(this.w.cost, e - a);
+      cost += this.w.link.fetch(at + cost, e - a, LinkChannel.Urgent) + ruleCopyCostNs(this.w.cost, e - a);
       a = e;
     }
     return cost;

@@ -1,4 +1,4 @@
-import { BackendPort, BackendRunOptions, BackendSession } from '@restorelab/core';
+import { BackendPort, BackendRunOptions, BackendSession, Link } from '@restorelab/core';
 import { CostModel } from './cost-model';
 import { SimCopier } from './sim-copier';
 import { SimDecisions } from './sim-decisions';
@@ -40,8 +40,9 @@ export class SimRun {
   constructor(
     private readonly session: BackendSession,
     cost: CostModel,
+    link?: Link,
   ) {
-    const w = (this.w = new SimWorld(session, cost));
+    const w = (this.w = new SimWorld(session, cost, link));
     this.copier = new SimCopier(w);
     this.decisions = new SimDecisions(w, this.copier);
     this.replay = new SimReplay(

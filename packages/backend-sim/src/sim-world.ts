@@ -1,4 +1,5 @@
-import { BackendFacts, BackendSession, ThpAdvice, ThpAdviceCode } from '@restorelab/core';
+import { BackendFacts, BackendSession, Link, ThpAdvice, ThpAdviceCode } from '@restorelab/core';
+import { SimLink } from './sim-link';
 import { CostModel } from './cost-model';
 import { MemoryModel } from './memory-model';
 import { ProcessHeap } from './process-heap';
@@ -19,6 +20,8 @@ export class SimWorld {
   readonly clock = new VirtualClock();
   readonly memory: MemoryModel;
   readonly facts: BackendFacts;
+  /** Where the copies' pages come from: local, or over a link to a page server. */
+  readonly link: SimLink;
   /** Running processes by the time of their next access. */
   readonly runnable: ProcessHeap;
   /** Processes whose workload has not ended. */
@@ -31,7 +34,9 @@ export class SimWorld {
   constructor(
     readonly session: BackendSession,
     readonly cost: CostModel,
+    link?: Link,
   ) {
+    this.link = new SimLink(link, cost);
     const traces = session.workload.traces;
     this.procs = session.image.processes.map((proc, i) => {
       const trace = traces[i]?.pid === proc.pid ? traces[i] : traces.find((x) => x.pid === proc.pid);

@@ -1,15 +1,5 @@
 import { Container } from 'inversify';
-import {
-  BackendRegistry,
-  RestoreBackend,
-  RunOutcome,
-  RunProfile,
-  runRestore,
-  StrategyRegistry,
-  Workload,
-  WorkloadFits,
-  WorkloadRegistry,
-} from '@restorelab/core';
+import { BackendRegistry, Link, RestoreBackend, RunOutcome, RunProfile, runRestore, StrategyRegistry, Workload, WorkloadFits, WorkloadRegistry } from '@restorelab/core';
 import { oneLine } from './errors';
 
 export interface RunOneRequest {
@@ -24,6 +14,8 @@ export interface RunOneRequest {
   readonly onProgress?: (fraction: number) => void;
   readonly signal?: AbortSignal;
   readonly profile?: RunProfile;
+  /** The pages come over this link (the simulator models it, Linux shapes a page server on loopback). */
+  readonly link?: Link;
 }
 
 /**
@@ -80,5 +72,6 @@ export async function runOne(container: Container, req: RunOneRequest): Promise<
     onProgress: req.onProgress,
     signal: req.signal,
     profile: req.profile,
+    link: req.link,
   });
 }

@@ -5,6 +5,7 @@ export * from './model/page-bitmap';
 export * from './model/image';
 export * from './model/workload';
 export * from './model/plan';
+export * from './model/link';
 export * from './collections/index-fifo';
 export * from './events/event-kind';
 export * from './events/event-sink';

@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -185,6 +186,9 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: restorelab-page-server PAGES_FILE BLOB_BYTES PAGE_SIZE HOST PORT LATENCY_US BANDWIDTH_BPS MAX_CLIENTS\n");
     return 2;
   }
+  /* it serves for the restorelab process that started it, and ends with it */
+  const pid_t parent = getppid();
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) return 1;
   signal(SIGPIPE, SIG_IGN);
   g_pages = open(argv[1], O_RDONLY | O_CLOEXEC);
   if (g_pages < 0) die(argv[1]);

@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { GeneratedPagesWriter, Image, PagesCache, pagesCacheFromEnv, UsageError } from '@restorelab/core';
+import { checkLatencyUs, GeneratedPagesWriter, Image, MIN_LINK_BANDWIDTH, PagesCache, pagesCacheFromEnv, UsageError } from '@restorelab/core';
 import { nativePagesWriter } from '../generated-pages';
 import { buildDir, loadNative } from '../native-binding';
 import { writePagesFile } from '../run-files';
@@ -37,9 +37,6 @@ export interface RunningPageServer {
   stop(): Promise<void>;
 }
 
-/** The largest latency and the least bandwidth a shaped link may have (a client waits that long for an answer). */
-export const MAX_LATENCY_US = 100_000;
-export const MIN_BANDWIDTH = 125_000; // 1 Mbit/s
 
 /**
  * Serves an image's pages (the same blob a Linux run restores from) with the native page server.
@@ -48,10 +45,9 @@ export const MIN_BANDWIDTH = 125_000; // 1 Mbit/s
 export async function startPageServer(o: PageServerOptions): Promise<RunningPageServer> {
   if (!isLoopback(o.host) && !o.token)
     throw new UsageError(`a page server on ${o.host} (not loopback) needs a shared token: --token-file FILE or ${PAGE_SERVER_TOKEN_ENV}`);
-  const latencyUs = o.latencyUs ?? 0;
+  const latencyUs = checkLatencyUs(o.latencyUs ?? 0);
   const bandwidth = o.bandwidth ?? 0;
-  if (!Number.isSafeInteger(latencyUs) || latencyUs < 0 || latencyUs > MAX_LATENCY_US) throw new UsageError(`--latency-us must be an integer from 0 to ${MAX_LATENCY_US}, got ${latencyUs}`);
-  if (!Number.isSafeInteger(bandwidth) || (bandwidth !== 0 && bandwidth < MIN_BANDWIDTH)) throw new UsageError(`--bandwidth must be at least 1mbit (${MIN_BANDWIDTH} bytes/s), got ${bandwidth} bytes/s`);
+  if (!Number.isSafeInteger(bandwidth) || (bandwidth !== 0 && bandwidth < MIN_LINK_BANDWIDTH)) throw new UsageError(`--bandwidth must be at least 1mbit (${MIN_LINK_BANDWIDTH} bytes/s), got ${bandwidth} bytes/s`);
   if (!fs.existsSync(PAGE_SERVER_BINARY)) throw new Error(`the page server is not built (missing ${PAGE_SERVER_BINARY}); rebuild the native addon`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'restorelab-serve-'));
   let child: ChildProcess | undefined;

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { execFileSync } from 'child_process';
-import { formatBandwidth, isLoopback, parseBandwidth, parseListen, parseSourceUrl, readToken } from './page-source';
+import { isLoopback, parseListen, parseSourceUrl, readToken } from './page-source';
 
 describe('page source and page server flags', () => {
   it('reads tcp://HOST:PORT, IPv6 in brackets', () => {
@@ -23,15 +23,6 @@ describe('page source and page server flags', () => {
   it('knows loopback', () => {
     expect(['127.0.0.1', '127.5.6.7', '::1', '::ffff:127.0.0.1'].map(isLoopback)).toEqual([true, true, true, true]);
     expect(['0.0.0.0', '10.0.0.1', '::', '128.0.0.1'].map(isLoopback)).toEqual([false, false, false, false]);
-  });
-
-  it('reads rates in bits, bytes or binary bytes per second', () => {
-    expect(['1gbit', '200mbit', '125MB', '1GiB', '1000000', '2.5gbit', 'off', '0', '1Gbps', '125MB/s'].map(parseBandwidth)).toEqual([
-      125e6, 25e6, 125e6, 2 ** 30, 1e6, 312.5e6, 0, 0, 125e6, 125e6,
-    ]);
-    for (const bad of ['fast', '1tbit', '-1gbit', '1e9', '', ' 1gbit'])
-      expect(() => parseBandwidth(bad)).toThrow(/^--bandwidth must be a rate such as 1gbit/);
-    expect([formatBandwidth(125e6), formatBandwidth(25e6), formatBandwidth(0)]).toEqual(['1 Gbit/s', '200 Mbit/s', 'unshaped']);
   });
 
   it('takes the token from a file or the environment, never anything else', () => {

@@ -1,5 +1,6 @@
 import * as net from 'net';
 import { fileError, readRegularFile, UsageError } from '@restorelab/core';
+export { formatBandwidth, parseBandwidth } from '@restorelab/core';
 import { PS_TOKEN_MAX } from './page-server-protocol';
 
 /** Where a Linux restore's copies read pages from, instead of the local pages file. */
@@ -62,27 +63,3 @@ export function readToken(file: string | undefined, env: NodeJS.ProcessEnv): str
   return token;
 }
 
-const BANDWIDTH_UNITS: Readonly<Record<string, number>> = {
-  kbit: 1e3 / 8, mbit: 1e6 / 8, gbit: 1e9 / 8,
-  kb: 1e3, mb: 1e6, gb: 1e9,
-  kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3,
-};
-
-/** `1gbit`, `200mbit`, `125MB`, `1GiB` (per second) or plain bytes per second; 0 or `off`: unshaped. */
-export function parseBandwidth(text: string): number {
-  if (text === 'off' || text === '0') return 0;
-  const m = /^(0|[1-9][0-9]*)(\.[0-9]+)?([a-zA-Z]*(?:\/s)?)$/.exec(text);
-  const unit = m ? m[3].toLowerCase().replace(/\/s$/, '').replace(/bps$/, 'bit') : '';
-  const scale = m && unit === '' ? 1 : BANDWIDTH_UNITS[unit];
-  const value = m && scale !== undefined ? Math.round(Number(m[1] + (m[2] ?? '')) * scale) : NaN;
-  if (!Number.isSafeInteger(value) || value <= 0)
-    throw new UsageError(`--bandwidth must be a rate such as 1gbit, 200mbit, 125MB or bytes per second, got '${text}'`);
-  return value;
-}
-
-/** A rate as the tables print it: 1 Gbit/s, 200 Mbit/s. */
-export function formatBandwidth(bytesPerS: number): string {
-  if (bytesPerS === 0) return 'unshaped';
-  const bits = bytesPerS * 8;
-  return bits >= 1e9 ? `${+(bits / 1e9).toFixed(3)} Gbit/s` : `${+(bits / 1e6).toFixed(3)} Mbit/s`;
-}

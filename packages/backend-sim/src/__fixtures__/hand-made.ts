@@ -5,6 +5,7 @@ import {
   EventKindName,
   EventStore,
   Image,
+  Link,
   PageFlag,
   PAGE_SIZE,
   ProcessImage,
@@ -110,6 +111,7 @@ export async function simulate(
   workload: Workload,
   strategies: readonly AttachedStrategy[] = [],
   cost: Partial<CostModel> = {},
+  link?: Link,
 ): Promise<RunOutcome> {
   return runRestore({
     // exact-timing tests leave out the idle monitor's and the far fault's cache costs unless they ask
@@ -119,6 +121,7 @@ export async function simulate(
     strategies,
     seed: 1,
     logPath: null,
+    link,
   });
 }
 

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Argv, CommandModule } from 'yargs';
 import { performance } from 'perf_hooks';
-import { ProfilePhase, restorePhases, RunOutcome, RunProfile, RunResult, StrategyRegistry, UsageError, writeRecordedTrace } from '@restorelab/core';
+import { parseLink, ProfilePhase, restorePhases, RunOutcome, RunProfile, RunResult, StrategyRegistry, UsageError, writeRecordedTrace } from '@restorelab/core';
 import { parseSourceUrl, readToken } from '@restorelab/backend-linux';
 import { renderProfile, RunPhases } from '../format/profile-table';
 import { createContainer } from '../container';
@@ -30,6 +30,7 @@ interface RunArgs extends ContainerArgs, JsonArgs {
   profile: boolean;
   'record-trace'?: string;
   source?: string;
+  link?: string;
   channels: number;
   'token-file'?: string;
 }
@@ -63,6 +64,11 @@ function builder(y: Argv): Argv<RunArgs> {
       requiresArg: true,
       describe: 'linux backend: read the pages from this page server (restorelab serve), tcp://HOST:PORT',
     })
+    .option('link', {
+      type: 'string',
+      requiresArg: true,
+      describe: 'the pages come over a link: latency-us=N,bandwidth=RATE,channels=1|2; the simulator models it, linux starts a page server shaped so on loopback',
+    })
     .option('channels', {
       type: 'number',
       default: 2,
@@ -73,7 +79,9 @@ function builder(y: Argv): Argv<RunArgs> {
     .check((a) => {
       if (a.channels !== 1 && a.channels !== 2) throw new UsageError(`--channels must be 1 or 2, got ${a.channels}`);
       if (a.source !== undefined && a.backend !== 'linux') throw new UsageError('--source reads pages over TCP on the linux backend: add --backend linux');
-      if (a.source === undefined && (a['token-file'] !== undefined || a.channels !== 2)) throw new UsageError('--channels and --token-file go with --source tcp://HOST:PORT');
+      if (a.source === undefined && (a['token-file'] !== undefined || a.channels !== 2)) throw new UsageError('--channels and --token-file go with --source tcp://HOST:PORT (with --link, say channels=1 in it)');
+      if (a.source !== undefined && a.link !== undefined)
+        throw new UsageError('--link shapes a page server the run starts on loopback; with --source the server you started shapes the link (serve --latency-us --bandwidth)');
       if (!(Number.isSafeInteger(a.repeat) && a.repeat >= 1 && a.repeat <= 1000)) throw new UsageError(`--repeat must be an integer from 1 to 1000, got ${a.repeat}`);
       return true;
     });
@@ -97,6 +105,7 @@ export async function runCommand(args: RunArgs): Promise<void> {
 async function runStacks(args: RunArgs, signal: AbortSignal): Promise<void> {
   const shared = new RunProfile();
   shared.add('start-up (node, modules)', performance.now());
+  const link = args.link === undefined ? undefined : parseLink(args.link);
   const source = args.source === undefined ? undefined : { ...parseSourceUrl(args.source), channels: args.channels as 1 | 2, token: readToken(args['token-file'], process.env) };
   const container = await shared.timeAsync('container and backend', () => createContainer({ ...containerOptionsOf(args), source }));
   const backend = await availableBackend(container, args.backend);
@@ -147,6 +156,7 @@ async function runStacks(args: RunArgs, signal: AbortSignal): Promise<void> {
           logPath: logPaths[i],
           onProgress: progress.update,
           signal,
+          link,
         }),
       );
     } finally {

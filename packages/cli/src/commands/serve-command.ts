@@ -1,6 +1,6 @@
 import { Argv, CommandModule } from 'yargs';
-import { UsageError } from '@restorelab/core';
-import { formatBandwidth, MAX_LATENCY_US, parseBandwidth, parseListen, readToken, startPageServer } from '@restorelab/backend-linux';
+import { formatBandwidth, MAX_LINK_LATENCY_US, parseBandwidth, UsageError } from '@restorelab/core';
+import { parseListen, readToken, startPageServer } from '@restorelab/backend-linux';
 import { createContainer } from '../container';
 import { ExitError } from '../errors';
 import { availableBackend, createWorkload, fitsBackend } from '../run-one';
@@ -23,7 +23,7 @@ function builder(y: Argv): Argv<ServeArgs> {
     .option('workload', { type: 'string', requiresArg: true, describe: 'serve the image of this workload, the one run --workload restores' })
     .option('seed', seedOption('seed of the workload, as run --seed'))
     .option('listen', { type: 'string', default: '127.0.0.1:7070', requiresArg: true, describe: 'ADDRESS:PORT (numeric; port 0: any free one). Not loopback: needs a token' })
-    .option('latency-us', { type: 'number', default: 0, requiresArg: true, describe: `link shaper: one-way latency of each request and each answer, 0..${MAX_LATENCY_US}` })
+    .option('latency-us', { type: 'number', default: 0, requiresArg: true, describe: `link shaper: one-way latency of each request and each answer, 0..${MAX_LINK_LATENCY_US}` })
     .option('bandwidth', { type: 'string', default: 'off', requiresArg: true, describe: 'link shaper: bandwidth per connection (channel), e.g. 1gbit, 200mbit, 125MB; off: unshaped' })
     .option('token-file', { type: 'string', requiresArg: true, describe: 'the shared token, first line of this file (else RESTORELAB_PAGE_SERVER_TOKEN; never on the command line)' })
     .option('max-clients', { type: 'number', default: 16, requiresArg: true, describe: 'connections served at once (one per channel of each restore)' })

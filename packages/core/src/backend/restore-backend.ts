@@ -1,3 +1,4 @@
+import type { Link } from '../model/link';
 import type { RunProfile } from '../metrics/run-profile';
 import type { BackendSession } from './backend-session';
 import type { WorkloadSize } from '../workloads/workload-size';
@@ -15,6 +16,8 @@ export interface BackendRunOptions {
   readonly signal?: AbortSignal;
   /** Where the backend times its set-up before RestoreStarted (run files, pages). */
   readonly profile?: RunProfile;
+  /** The pages come over this link from a page server (the simulator models it; Linux starts a shaped one on loopback). */
+  readonly link?: Link;
 }
 
 /**

@@ -6,6 +6,7 @@ import { computeMetrics, isVerified } from '../metrics/compute-metrics';
 import { RunResult } from '../metrics/run-metrics';
 import { RunMeta } from '../events/run-meta';
 import { Workload } from '../model/workload';
+import { formatLink, Link } from '../model/link';
 import { checkFreeDisk } from '../io/free-disk';
 import { expectedLogBytes } from '../workloads/workload-size';
 import { AttachedStrategy, RestoreSession } from '../session/restore-session';
@@ -24,6 +25,8 @@ export interface RunRequest {
   readonly signal?: AbortSignal;
   /** Told the set-up phases the log does not see. */
   readonly profile?: RunProfile;
+  /** The pages come over this link (recorded in the log's backendInfo as `link`). */
+  readonly link?: Link;
 }
 
 export interface RunOutcome {
@@ -44,7 +47,7 @@ export function runMeta(req: RunRequest): RunMeta {
     pageSize: image.pageSize,
     processes: image.processes.length,
     totalPages: image.processes.reduce((n, p) => n + p.totalPages, 0),
-    backendInfo: req.backend.describe(),
+    backendInfo: req.link ? { ...req.backend.describe(), link: formatLink(req.link) } : req.backend.describe(),
   };
 }
 
@@ -75,7 +78,7 @@ export async function runRestore(req: RunRequest): Promise<RunOutcome> {
   try {
     const strategies = req.strategies;
     session = req.profile ? req.profile.time('plan', () => new RestoreSession(req.workload, strategies, store)) : new RestoreSession(req.workload, strategies, store);
-    await req.backend.run(session, { seed: req.seed, onProgress: req.onProgress, signal: req.signal, profile: req.profile });
+    await req.backend.run(session, { seed: req.seed, onProgress: req.onProgress, signal: req.signal, profile: req.profile, link: req.link });
   } finally {
     session?.finish();
     store.close();
