@@ -1,4 +1,4 @@
-import { CopyCause, EventKind, EventStore, mean, median, runRestore, Strategy, Workload } from '@restorelab/core';
+import { CopyCause, EventKind, EventStore, Link, linkAnswerNs, mean, median, PAGE_SIZE, runRestore, Strategy, Workload } from '@restorelab/core';
 import { backendRun, builtIn, imageOnDisk, precopyAll, requireNative, WorkloadOnDisk } from './bench';
 import { decisionEventSamples, decisionLatencies, nextPageOnFault } from './decision-latency';
 import { FaultCostFit, faultSamples, FaultSample, fitFaultCost } from './fault-cost-fit';
@@ -37,7 +37,14 @@ export interface MeasuredCosts {
   readonly decisionEventNs: number;
   /** CPUs the restored processes may use under the placement measured. */
   readonly processCpus: number;
+  /** A page server request's cost to the two ends beyond the link's latency and bandwidth (shaped loopback). */
+  readonly linkRequestNs: number;
+  /** Per page of a page server's answer, beyond the link's bandwidth. */
+  readonly linkPageNs: number;
 }
+
+/** The link the calibration restores through a shaped loopback page server. */
+const CALIBRATION_LINK: Link = { latencyUs: 100, bandwidth: 1.25e9, channels: 2 };
 
 /** Every fault also copies 16 pages along a stride of 2: 16 single-page calls of the fault thread. */
 const STRIDE_RULE = { stride: 2, count: 16 };
@@ -57,9 +64,10 @@ async function loggedRestore(
   workload: Workload,
   strategy: Strategy | null,
   placement: Placement,
+  link?: Link,
 ): Promise<{ faults: FaultSample[]; workloadNs: number; demandFaults: number; decisions: number[]; eventNs: number[]; waits: number[]; stalls: number[]; ruleCalls: number }> {
   const strategies = strategy ? [{ name: 'calibrate', spec: 'calibrate', instance: strategy }] : [];
-  const out = await runRestore({ backend: new LinuxBackend({ noVerify: true, placement }), workload, strategy: strategy ? 'calibrate' : 'demand-only', strategies, seed: 1, logPath: null });
+  const out = await runRestore({ backend: new LinuxBackend({ noVerify: true, placement }), workload, strategy: strategy ? 'calibrate' : 'demand-only', strategies, seed: 1, logPath: null, link });
   const m = out.result.metrics;
   return {
     faults: faultSamples(out.store),
@@ -135,7 +143,10 @@ export interface MeasureCostsOptions {
  *   and what its event loop spends per event when the dense seq restore's faults outrun it;
  * - a fault-time rule's single-page call: a stride-rule restore's stall per fault beyond the
  *   demand-only one, over its rule calls per fault;
- * - per-call, zero-page, madvise and copy-on-write costs: the kernel operations timed in this process.
+ * - per-call, zero-page, madvise and copy-on-write costs: the kernel operations timed in this process;
+ * - a page server's own costs: the demand-only and eager restores again through a shaped loopback
+ *   page server (CALIBRATION_LINK), less the link's latency and bandwidth and the local restores'
+ *   costs: per request from the one-page faults, per page from the precopy's 512-page requests.
  */
 export class CostMeter {
   private readonly fits: FaultCostFit[] = [];
@@ -148,6 +159,8 @@ export class CostMeter {
   private readonly idles: number[] = [];
   private readonly jumps: number[] = [];
   private readonly onePage: number[] = [];
+  private readonly linkRequests: number[] = [];
+  private readonly linkPages: number[] = [];
   private warm = false;
 
   private constructor(
@@ -204,6 +217,17 @@ export class CostMeter {
     this.onePage.push(onePage);
     const eager = await backendRun(workload, precopyAll, placement);
     if (eager.stats.precopyPages > 0) this.bulk.push(eager.stats.precopyNs / eager.stats.precopyPages);
+    const remote = await loggedRestore(workload, null, placement, CALIBRATION_LINK);
+    const request = remote.faults.length > 0 ? mean(remote.faults.map((f) => f.latencyNs)) - onePage - linkAnswerNs(CALIBRATION_LINK, PAGE_SIZE) : NaN;
+    const remoteEager = await backendRun(workload, precopyAll, placement, CALIBRATION_LINK);
+    const pages = remoteEager.stats.precopyPages;
+    if (pages > 0 && eager.stats.precopyPages === pages && !Number.isNaN(request)) {
+      const requests = remoteEager.stats.remoteRequests;
+      const perPage = (remoteEager.stats.precopyNs - eager.stats.precopyNs - requests * (linkAnswerNs(CALIBRATION_LINK, 0) + request)) / pages - (PAGE_SIZE * 1e9) / CALIBRATION_LINK.bandwidth;
+      this.linkPages.push(perPage);
+      // a one-page answer carries one page of it
+      this.linkRequests.push(request - perPage);
+    }
     // nothing faults: the workload is its gaps and one first access to each page
     this.touches.push((eager.workloadNs - gapNs) / workload.image.processes[0].totalPages);
     // one-page faults against the sequential ones of this round: 100 us apart, then in random order
@@ -249,6 +273,8 @@ export class CostMeter {
       decisionLatencyNs: Math.round(median(this.decisions)),
       decisionEventNs: this.eventNs.length > 0 ? Math.round(median(this.eventNs)) : 0,
       processCpus: processCpuCount(this.placement, allowedCpus()),
+      linkRequestNs: this.linkRequests.length > 0 ? Math.max(0, Math.round(median(this.linkRequests))) : 0,
+      linkPageNs: this.linkPages.length > 0 ? Math.max(0, Math.round(median(this.linkPages))) : 0,
     };
   }
 

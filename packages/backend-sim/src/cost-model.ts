@@ -101,7 +101,8 @@ export const SimCostModel = Symbol('SimCostModel');
  * (nested page walk), a child's copy-on-write fault ~3.2 us; the processes share one CPU; a
  * reactive strategy's command comes back ~145 us after the fault when the event loop keeps up.
  * These moved by 20-40% between minutes on that VM (see docs/experiments.md). fork, prefill and
- * register are estimates.
+ * register are estimates. Over a shaped loopback page server a request costs the two ends ~50 us
+ * beyond the link (mostly the timer wake-ups around the shaper's waits), a page ~2 us.
  */
 export const defaultCostModel: CostModel = Object.freeze({
   faultOverheadNs: 1200,
@@ -119,7 +120,7 @@ export const defaultCostModel: CostModel = Object.freeze({
   prefillPageNs: 600,
   registerVmaNs: 3000,
   forkNs: 100000,
-  linkRequestNs: 12000,
+  linkRequestNs: 50000,
   linkPageNs: 2000,
   processBaseBytes: 0,
   touchPageNs: 250,

@@ -19,6 +19,8 @@ namespace {
 // How long a read spins before it sleeps in poll: on a VM the wake-up of a sleeping thread costs
 // tens of microseconds, more than a loopback answer takes to come.
 constexpr uint64_t kSpinNs = 50000;
+// How early a sleep for a shaped answer ends: a VM's timer wake-ups come tens of microseconds late.
+constexpr uint64_t kWakeEarlyNs = 150000;
 
 uint64_t nowNs() {
   struct timespec t;
@@ -26,10 +28,10 @@ uint64_t nowNs() {
   return static_cast<uint64_t>(t.tv_sec) * 1000000000ull + static_cast<uint64_t>(t.tv_nsec);
 }
 
-// Sleeps until kSpinNs before t (a shaped link's answer is not due before it).
+// Sleeps until kWakeEarlyNs before t (a shaped link's answer is not due before it).
 void sleepUntilNear(uint64_t t) {
-  if (t <= nowNs() + 2 * kSpinNs) return;
-  const uint64_t at = t - kSpinNs;
+  if (t <= nowNs() + kWakeEarlyNs + kSpinNs) return;
+  const uint64_t at = t - kWakeEarlyNs;
   struct timespec ts = {static_cast<time_t>(at / 1000000000ull), static_cast<long>(at % 1000000000ull)};
   while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
   }
@@ -38,7 +40,7 @@ void sleepUntilNear(uint64_t t) {
 // 0: done; else an errno (ETIMEDOUT when nothing came for timeoutMs, ECONNRESET when the peer closed)
 int readFull(int fd, void* buf, size_t n, int timeoutMs) {
   size_t got = 0;
-  for (const uint64_t until = nowNs() + 2 * kSpinNs; got < n && nowNs() < until;) {
+  for (const uint64_t until = nowNs() + kWakeEarlyNs + kSpinNs; got < n && nowNs() < until;) {
     const ssize_t k = recv(fd, static_cast<char*>(buf) + got, n - got, MSG_DONTWAIT);
     if (k > 0) got += static_cast<size_t>(k);
     else if (k == 0) return ECONNRESET;

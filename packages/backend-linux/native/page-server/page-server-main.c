@@ -38,8 +38,10 @@
 
 /* what a client may leave a connection idle between two requests */
 #define IDLE_TIMEOUT_MS (10 * 60 * 1000)
-/* the shaper sleeps until this close to a deadline, then spins (the VM's timer slack is ~60 us) */
+/* a read spins this long before it sleeps in poll */
 #define SPIN_NS 60000ull
+/* how early the shaper's sleep ends: a VM's timer wake-ups come tens of microseconds late */
+#define WAKE_EARLY_NS 150000ull
 
 static int g_pages = -1;
 static uint64_t g_blob_bytes, g_page_size, g_latency_ns, g_bandwidth;
@@ -61,8 +63,8 @@ static uint64_t now_ns(void) {
 
 static void wait_until(uint64_t t) {
   uint64_t n = now_ns();
-  if (t > n + SPIN_NS) {
-    uint64_t at = t - SPIN_NS;
+  if (t > n + WAKE_EARLY_NS) {
+    uint64_t at = t - WAKE_EARLY_NS;
     struct timespec ts = {(time_t)(at / 1000000000ull), (long)(at % 1000000000ull)};
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
     }

@@ -1,6 +1,6 @@
 import { Argv, CommandModule } from 'yargs';
 import { DEFAULT_PLACEMENT } from '@restorelab/backend-linux';
-import { median, UsageError } from '@restorelab/core';
+import { median, parseLink, UsageError } from '@restorelab/core';
 import { measuredSummary, writeCostProfile } from '../experiment/calibrate';
 import { InlineCalibrator } from '../experiment/inline-calibrator';
 import { createContainer } from '../container';
@@ -17,12 +17,19 @@ interface FidelityArgs extends ContainerArgs, JsonArgs {
   check: boolean;
   calibrate: boolean;
   out?: string;
+  link?: string[];
 }
 
 function builder(y: Argv): Argv<FidelityArgs> {
   const withOptions = y
     .option('workload', { type: 'string', array: true, requiresArg: true, describe: 'workload spec (repeatable; default: every built-in workload, small)' })
     .option('strategy', { type: 'string', array: true, requiresArg: true, describe: 'strategy stack (repeatable; default: every strategy that applies)' })
+    .option('link', {
+      type: 'string',
+      array: true,
+      requiresArg: true,
+      describe: 'also over this link: latency-us=N,bandwidth=RATE,channels=1|2 (Linux through a shaped loopback page server); none: locally (repeatable; default: locally only)',
+    })
     .option('repetitions', { type: 'number', default: DEFAULT_REPETITIONS, requiresArg: true, describe: 'Linux runs per pair (the median stall time counts)' })
     .option('max-stall-error', { type: 'number', default: 0.15, requiresArg: true, describe: 'a pair is ok within this relative stall-time error' })
     .option('check', { type: 'boolean', default: false, describe: 'exit 1 when a pair is not ok' })
@@ -55,6 +62,7 @@ export function renderFidelity(pairs: readonly FidelityPair[]): string {
     [
       { header: 'workload', align: 'left' },
       { header: 'strategy', align: 'left' },
+      ...(pairs.some((p) => p.link) ? [{ header: 'link', align: 'left' as const }] : []),
       { header: 'faults linux', align: 'right' },
       { header: 'faults sim', align: 'right' },
       { header: 'Δ faults', align: 'right' },
@@ -70,6 +78,7 @@ export function renderFidelity(pairs: readonly FidelityPair[]): string {
     pairs.map((p) => [
       p.workload,
       p.strategy,
+      ...(pairs.some((q) => q.link) ? [p.link ?? 'local'] : []),
       String(p.linux.demandFaults),
       String(p.sim.demandFaults),
       String(p.faultDifference),
@@ -116,6 +125,7 @@ export async function runFidelityCommand(args: FidelityArgs): Promise<void> {
     pairs = await measureFidelity(container, {
       workloads: args.workload,
       strategies: args.strategy,
+      links: args.link?.map((l) => (l === 'none' ? undefined : parseLink(l))),
       repetitions: args.repetitions,
       maxStallError: args['max-stall-error'],
       signal: controller.signal,

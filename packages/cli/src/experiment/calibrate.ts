@@ -5,7 +5,7 @@ import { CostModel, costModelKeys, defaultCostModel, parseCostModel } from '@res
 import { UsageError } from '@restorelab/core';
 
 /** The cost-model keys backend-linux's measureCosts() measures; the others keep their defaults. */
-export const MEASURED_KEYS = ['faultOverheadNs', 'faultWakeNs', 'faultIdleNs', 'faultJumpNs', 'faultCopyPageNs', 'copyCallNs', 'ruleCallNs', 'copyPageNs', 'zeroPageNs', 'madviseNs', 'cowPageNs', 'touchPageNs', 'decisionLatencyNs', 'decisionEventNs', 'processCpus'] as const satisfies readonly (keyof MeasuredCosts & keyof CostModel)[];
+export const MEASURED_KEYS = ['faultOverheadNs', 'faultWakeNs', 'faultIdleNs', 'faultJumpNs', 'faultCopyPageNs', 'copyCallNs', 'ruleCallNs', 'copyPageNs', 'zeroPageNs', 'madviseNs', 'cowPageNs', 'touchPageNs', 'decisionLatencyNs', 'decisionEventNs', 'processCpus', 'linkRequestNs', 'linkPageNs'] as const satisfies readonly (keyof MeasuredCosts & keyof CostModel)[];
 
 /** A cost-model profile: the simulator's keys (comments start with '_', which the loader skips). */
 export type CostProfile = CostModel & { readonly _comment: string; readonly _measured: readonly string[] };

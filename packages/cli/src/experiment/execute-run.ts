@@ -1,6 +1,6 @@
 import * as path from 'path';
 import { Container } from 'inversify';
-import { errorMessage } from '@restorelab/core';
+import { errorMessage, parseLink } from '@restorelab/core';
 import { isUsageError } from '../errors';
 import { runOne } from '../run-one';
 import { writeArrowLog } from './arrow-log';
@@ -15,6 +15,8 @@ export interface RunTask {
   readonly workload: string;
   readonly strategy: string;
   readonly seed: number;
+  /** run --link's spec; absent: local. */
+  readonly link?: string;
   /** The output directory (absolute). */
   readonly dir: string;
 }
@@ -28,7 +30,7 @@ export interface TaskResult {
 }
 
 export function taskOf(run: PlannedRun, dir: string): RunTask {
-  return { id: run.id, backend: run.backend, workload: run.workload.spec, strategy: run.strategy.spec, seed: run.seed, dir };
+  return { id: run.id, backend: run.backend, workload: run.workload.spec, strategy: run.strategy.spec, seed: run.seed, dir, ...(run.link ? { link: run.link.spec } : {}) };
 }
 
 /** Runs one task: the restore, its Arrow log, the report's curves. Never throws. */
@@ -42,6 +44,7 @@ export async function executeRun(container: Container | Promise<Container>, task
       seed: task.seed,
       logPath: null,
       signal,
+      link: task.link === undefined ? undefined : parseLink(task.link),
     });
     if (signal?.aborted) return failed(task, 'interrupted', started, false, true);
     const log = logRelPath(task.id);

@@ -126,6 +126,39 @@ describe('the run count of an experiment', () => {
     expect(countRuns({ ...base, backends: ['sim', 'linux'], repetitions: 3 })).toBe(3 * 3 * 2 * 3);
   });
 
+  it('sweeps links like any other axis: after the strategies, before the backends; local runs keep their ids', () => {
+    const exp: ExperimentFile = {
+      ...base,
+      workloads: ['seq:pages=128'],
+      strategies: ['demand-only'],
+      repetitions: 1,
+      links: ['none', { latencyUs: [100, 200], bandwidth: '1gbit', channels: [1, 2] }, 'latency-us=50'],
+    };
+    const runs = expandExperiment(exp, reg);
+    expect(countRuns(exp)).toBe(runs.length);
+    expect(runs.map((r) => r.link?.spec ?? 'none')).toEqual([
+      'none',
+      'latency-us=100,bandwidth=1gbit,channels=1',
+      'latency-us=100,bandwidth=1gbit,channels=2',
+      'latency-us=200,bandwidth=1gbit,channels=1',
+      'latency-us=200,bandwidth=1gbit,channels=2',
+      'latency-us=50,bandwidth=off,channels=2',
+    ]);
+    expect(runs.map((r) => r.workload.label)).toEqual([
+      'seq:pages=128',
+      'seq:pages=128 · latency-us=100,bandwidth=1gbit,channels=1',
+      'seq:pages=128 · latency-us=100,bandwidth=1gbit,channels=2',
+      'seq:pages=128 · latency-us=200,bandwidth=1gbit,channels=1',
+      'seq:pages=128 · latency-us=200,bandwidth=1gbit,channels=2',
+      'seq:pages=128 · latency-us=50',
+    ]);
+    expect(new Set(runs.map((r) => r.id)).size).toBe(6);
+    const local = expandExperiment({ ...exp, links: undefined }, reg);
+    expect(local.map((r) => r.id)).toEqual([runs[0].id]);
+    expect(usageMessage(() => expandExperiment({ ...exp, links: ['latency-us=fast'] }, reg))).toMatch(/^experiment: links\[0\]: bad link 'latency-us=fast'/);
+    expect(usageMessage(() => expandExperiment({ ...exp, links: ['none', 'none'] }, reg))).toMatch(/^experiment: workloads\[0\] x strategies\[0\] x links\[1\]: repeats the runs of/);
+  });
+
   it('refuses a grid past the limit before expanding it, with the count and the flag that raises it', () => {
     const values = Array.from({ length: 1000 }, (_, i) => i + 1);
     const huge: ExperimentFile = {

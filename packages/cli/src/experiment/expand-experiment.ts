@@ -12,6 +12,7 @@ import {
 } from '@restorelab/core';
 import { ExperimentFile, ParamGrid, ParamScalar, StrategyEntry, WorkloadEntry } from './experiment-file';
 import { gridAxes, gridPoints, varyingKeys } from './grid';
+import { linkPoints, linkVariants, PlannedLink } from './link-variants';
 
 export interface ExperimentRegistries {
   readonly workloads: WorkloadRegistry;
@@ -48,6 +49,8 @@ export interface PlannedRun {
   readonly strategy: PlannedStrategy;
   readonly repetition: number;
   readonly seed: number;
+  /** The link the pages come over; null: local. */
+  readonly link?: PlannedLink | null;
 }
 
 /** Runs an experiment may expand to unless told otherwise (`matrix --max-runs`). */
@@ -101,6 +104,7 @@ export function expandExperiment(exp: ExperimentFile, reg: ExperimentRegistries,
   });
 
   const workloads = exp.workloads.flatMap((w, i) => workloadVariants(w, i, reg.workloads, fail));
+  const links = linkVariants(exp.links, fail);
   const strategies = exp.strategies.flatMap((s, i) => strategyVariants(s, i, reg.strategies, fail));
   uniqueLabels(workloads.map((w) => [w.key, w.label]), 'workload', fail);
   uniqueLabels(strategies.map((s) => [s.key, s.strategy.label]), 'strategy', fail);
@@ -127,16 +131,20 @@ export function expandExperiment(exp: ExperimentFile, reg: ExperimentRegistries,
       return p;
     };
     for (const s of strategies) {
-      for (const backend of exp.backends) {
-        for (let rep = 0; rep < repetitions; rep++) {
-          const seed = baseSeed + rep;
-          const workload = workloadFor(seed);
-          const id = runId(backend, workload.spec, s.strategy.canonical, seed, backend === 'sim' ? opts.simCostModel : undefined);
-          const where = `${w.key} x ${s.key}`;
-          const before = seen.get(id);
-          if (before !== undefined) fail(where, `repeats the runs of ${before}`);
-          seen.set(id, where);
-          runs.push({ id, index: runs.length, backend, workload, strategy: s.strategy, repetition: rep, seed });
+      for (const [li, link] of links.entries()) {
+        for (const backend of exp.backends) {
+          for (let rep = 0; rep < repetitions; rep++) {
+            const seed = baseSeed + rep;
+            const base = workloadFor(seed);
+            // the link is part of where the run happened: tables and charts tell the links apart by it
+            const workload = link ? { ...base, label: `${base.label} · ${link.label}` } : base;
+            const id = runId(backend, base.spec, s.strategy.canonical, seed, backend === 'sim' ? opts.simCostModel : undefined, link?.spec);
+            const where = `${w.key} x ${s.key}${exp.links ? ` x links[${li}]` : ''}`;
+            const before = seen.get(id);
+            if (before !== undefined) fail(where, `repeats the runs of ${before}`);
+            seen.set(id, where);
+            runs.push({ id, index: runs.length, backend, workload, strategy: s.strategy, repetition: rep, seed, link });
+          }
         }
       }
     }
@@ -146,21 +154,23 @@ export function expandExperiment(exp: ExperimentFile, reg: ExperimentRegistries,
 
 /**
  * How many runs an experiment expands to, from the sizes of its grids alone (nothing is expanded):
- * (workload grid points) x (strategy grid points) x backends x repetitions.
+ * (workload grid points) x (strategy grid points) x links x backends x repetitions.
  */
 export function countRuns(exp: ExperimentFile): number {
   const points = (grids: readonly (ParamGrid | undefined)[]) => grids.reduce((n, g) => n * gridAxes(g).reduce((m, [, v]) => m * v.length, 1), 1);
   const workloads = exp.workloads.reduce((n, w) => n + (typeof w === 'string' ? 1 : points([w.params])), 0);
   const strategies = exp.strategies.reduce((n, s) => n + (typeof s === 'string' ? 1 : points(Object.values(s.params ?? {}))), 0);
-  return workloads * strategies * exp.backends.length * (exp.repetitions ?? 1);
+  const links = exp.links ? exp.links.reduce((n, l) => n + linkPoints(l), 0) : 1;
+  return workloads * strategies * links * exp.backends.length * (exp.repetitions ?? 1);
 }
 
 function formatCount(n: number): string {
   return Number.isSafeInteger(n) ? String(n) : n.toExponential(2);
 }
 
-export function runId(backend: string, workload: string, strategy: string, seed: number, costModel?: string): string {
-  const what = JSON.stringify({ backend, workload, strategy, seed, costModel: costModel ?? null });
+export function runId(backend: string, workload: string, strategy: string, seed: number, costModel?: string, link?: string): string {
+  // a local run's id is what it was before links existed
+  const what = JSON.stringify({ backend, workload, strategy, seed, costModel: costModel ?? null, ...(link ? { link } : {}) });
   return createHash('sha256').update(what).digest('hex').slice(0, 12);
 }
 

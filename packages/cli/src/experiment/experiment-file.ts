@@ -19,6 +19,15 @@ export interface StrategyEntry {
   readonly label?: string;
 }
 
+/** A link axis: each key a value or a list of values (one run per combination). */
+export interface LinkEntry {
+  readonly latencyUs?: number | readonly number[];
+  /** A rate (1gbit, 200mbit, 125MB) or bytes per second; off: unshaped. */
+  readonly bandwidth?: string | number | readonly (string | number)[];
+  readonly channels?: 1 | 2 | readonly (1 | 2)[];
+  readonly label?: string;
+}
+
 /**
  * An experiment file (JSON or YAML): every combination of workload, strategy, backend and
  * repetition is one run. A workload or strategy may also be given as a plain spec string.
@@ -34,6 +43,11 @@ export interface ExperimentFile {
   readonly seed?: number;
   /** A simulator cost model (JSON), relative to the experiment file; --cost-model overrides it. */
   readonly costModel?: string;
+  /**
+   * The pages come over these links (run --link): a spec `latency-us=200,bandwidth=1gbit`, `none`
+   * for local, or a grid of latencyUs, bandwidth and channels. Default: local only.
+   */
+  readonly links?: readonly (string | LinkEntry)[];
 }
 
 const scalar = { type: ['number', 'string', 'boolean'] };
@@ -59,6 +73,25 @@ export const experimentSchema = {
     repetitions: { type: 'integer', minimum: 1, maximum: 10000 },
     seed: { type: 'integer', minimum: 0, maximum: 0xffffffff },
     costModel: { type: 'string', minLength: 1 },
+    links: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        anyOf: [
+          specString,
+          {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              latencyUs: { anyOf: [{ type: 'integer' }, { type: 'array', items: { type: 'integer' }, minItems: 1 }] },
+              bandwidth: { anyOf: [{ type: ['string', 'integer'] }, { type: 'array', items: { type: ['string', 'integer'] }, minItems: 1 }] },
+              channels: { anyOf: [{ enum: [1, 2] }, { type: 'array', items: { enum: [1, 2] }, minItems: 1 }] },
+              label: { type: 'string', minLength: 1 },
+            },
+          },
+        ],
+      },
+    },
     workloads: {
       type: 'array',
       minItems: 1,

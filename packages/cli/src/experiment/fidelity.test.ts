@@ -1,5 +1,6 @@
 import { loadNative, unavailableReason } from '@restorelab/backend-linux';
 import { defaultCostModel, parseCostModel } from '@restorelab/backend-sim';
+import { parseLink } from '@restorelab/core';
 import { createContainer } from '../container';
 import { calibrate, MEASURED_KEYS } from './calibrate';
 import { fidelitySummary, renderFidelity } from '../commands/fidelity-command';
@@ -16,7 +17,7 @@ const reason = linuxSkipReason();
 if (reason) console.warn(`fidelity.test: Linux tests SKIPPED: ${reason}`);
 const linuxIt = reason ? it.skip : it;
 
-const fake = { faultOverheadNs: 5000.4, faultWakeNs: 9000, faultIdleNs: 500, faultJumpNs: 600, faultCopyPageNs: 2100, touchPageNs: 300, cowPageNs: 3000, decisionLatencyNs: 200000, decisionEventNs: 2000, processCpus: 1, copyCallNs: 250, ruleCallNs: 2500, copyPageNs: 1200, zeroPageNs: 500, madviseNs: 600, extra: 7 };
+const fake = { faultOverheadNs: 5000.4, faultWakeNs: 9000, faultIdleNs: 500, faultJumpNs: 600, faultCopyPageNs: 2100, touchPageNs: 300, cowPageNs: 3000, decisionLatencyNs: 200000, decisionEventNs: 2000, processCpus: 1, copyCallNs: 250, ruleCallNs: 2500, copyPageNs: 1200, zeroPageNs: 500, madviseNs: 600, linkRequestNs: 20000, linkPageNs: 1500, extra: 7 };
 
 describe('calibrate', () => {
   it('writes the measured keys over the defaults, as a profile --cost-model reads', async () => {
@@ -73,6 +74,32 @@ describe('fidelity (simulator vs Linux)', () => {
   });
 });
 
+describe('fidelity over a link', () => {
+  linuxIt('each pair locally and over a shaped link: the same demand faults, and each waits at least the round trip on both', async () => {
+    const container = await createContainer();
+    const link = parseLink('latency-us=100,bandwidth=1gbit');
+    const pairs = await measureFidelity(container, {
+      workloads: ['zipf:pages=512,accesses=2000'],
+      strategies: ['demand-only', 'neighbor-prefetch:window=4'],
+      links: [undefined, link, { ...link, channels: 1 }],
+      repetitions: 1,
+    });
+    expect(pairs.map((p) => [p.strategy, p.link])).toEqual([
+      ['demand-only', null],
+      ['neighbor-prefetch:window=4', null],
+      ['demand-only', 'latency-us=100,bandwidth=1gbit,channels=2'],
+      ['neighbor-prefetch:window=4', 'latency-us=100,bandwidth=1gbit,channels=2'],
+      ['demand-only', 'latency-us=100,bandwidth=1gbit,channels=1'],
+      ['neighbor-prefetch:window=4', 'latency-us=100,bandwidth=1gbit,channels=1'],
+    ]);
+    for (const p of pairs) {
+      expect([p.faultDifference, p.linux.verified, p.sim.verified]).toEqual([0, true, true]);
+      expect(p.linux.demandFaults).toBe(pairs[p.strategy === 'demand-only' ? 0 : 1].linux.demandFaults);
+      if (p.link) for (const b of [p.linux, p.sim]) expect(b.stallNs).toBeGreaterThanOrEqual(b.demandFaults * 200_000);
+    }
+  });
+});
+
 describe('fidelity with a calibration during the comparison', () => {
   linuxIt('measures a round before each round of Linux runs, then simulates with the model measured', async () => {
     const container = await createContainer();
@@ -102,6 +129,7 @@ describe('the fidelity table', () => {
   const pair = (stallError: number | null, workloadError: number | null, faultDifference = 0): FidelityPair => ({
     workload: 'seq:pages=8',
     strategy: 'demand-only',
+    link: null,
     deterministic: true,
     linux: { demandFaults: 8, stallNs: 40000, workloadNs: 100000, verified: true, stallNsRuns: [30000, 40000, 90000] },
     sim: { demandFaults: 8 + faultDifference, stallNs: 40000 * (1 + (stallError ?? 0)), workloadNs: 100000, verified: true },

@@ -1,5 +1,5 @@
 import { Container } from 'inversify';
-import { median, RestoreBackend, RunResult, StrategyRegistry, WorkloadRegistry } from '@restorelab/core';
+import { formatLink, Link, median, RestoreBackend, RunResult, StrategyRegistry, WorkloadRegistry } from '@restorelab/core';
 import { CostModel, SimBackend } from '@restorelab/backend-sim';
 import { appliesTo } from '@restorelab/strategies';
 import { availableBackend, createWorkload, runOne } from '../run-one';
@@ -11,6 +11,8 @@ export const FIDELITY_ACCESSES = 4000;
 export interface FidelityPair {
   readonly workload: string;
   readonly strategy: string;
+  /** The link the pages came over (formatLink), null: local. */
+  readonly link: string | null;
   /** Every strategy of the stack is deterministic: the demand faults must be identical. */
   readonly deterministic: boolean;
   /** Linux: the medians over the repetitions; stallNsRuns: every repetition's stall time, in run order. */
@@ -39,6 +41,8 @@ export interface FidelityOptions {
   readonly workloads?: readonly string[];
   /** Strategy stacks; default: every strategy that applies to the workload, on its own. */
   readonly strategies?: readonly string[];
+  /** Each pair once per entry: undefined locally, a link over a shaped loopback page server (default: local only). */
+  readonly links?: readonly (Link | undefined)[];
   /** Linux runs per pair, in rounds over all pairs (the median stall time is used). */
   readonly repetitions?: number;
   readonly seed?: number;
@@ -97,7 +101,8 @@ export async function measureFidelity(container: Container, opts: FidelityOption
   const maxErr = opts.maxStallError ?? 0.15;
   const maxFaultErr = opts.maxFaultError ?? 0.1;
   const specs = opts.workloads && opts.workloads.length > 0 ? [...opts.workloads] : smallWorkloadSpecs(container);
-  const plan: { workload: string; strategy: string }[] = [];
+  const links = opts.links && opts.links.length > 0 ? opts.links : [undefined];
+  const plan: { workload: string; strategy: string; link?: Link }[] = [];
   for (const spec of specs) {
     const workload = createWorkload(container, spec, seed);
     const stacks =
@@ -107,11 +112,11 @@ export async function measureFidelity(container: Container, opts: FidelityOption
             .all()
             .filter((c) => appliesTo(c, workload))
             .map((c) => c.name);
-    for (const strategy of stacks) plan.push({ workload: spec, strategy });
+    for (const link of links) for (const strategy of stacks) plan.push({ workload: spec, strategy, link });
   }
   const workloads = new Map(specs.map((spec) => [spec, createWorkload(container, spec, seed)]));
-  const run = async (p: { workload: string; strategy: string }, backend: string | RestoreBackend): Promise<RunResult> =>
-    (await runOne(container, { backend, workload: workloads.get(p.workload)!, strategy: p.strategy, seed, logPath: null, signal: opts.signal })).result;
+  const run = async (p: { workload: string; strategy: string; link?: Link }, backend: string | RestoreBackend): Promise<RunResult> =>
+    (await runOne(container, { backend, workload: workloads.get(p.workload)!, strategy: p.strategy, seed, logPath: null, signal: opts.signal, link: p.link })).result;
   // Round by round over all pairs, so the repetitions of a pair fall in different moments of a
   // shared machine (a slow spell of a few seconds then moves one run of many pairs, not a median).
   const calibrator = opts.calibrator;
@@ -122,7 +127,7 @@ export async function measureFidelity(container: Container, opts: FidelityOption
     if (calibrator) await calibrator.round();
     for (let i = 0; i < plan.length && !opts.signal?.aborted; i++) {
       linuxRuns[i].push(await run(plan[i], 'linux'));
-      opts.onProgress?.(++done, total, `${plan[i].workload} ${plan[i].strategy}`);
+      opts.onProgress?.(++done, total, `${plan[i].workload} ${plan[i].strategy}${plan[i].link ? ` over ${formatLink(plan[i].link!)}` : ''}`);
     }
   }
   const simBackend: string | RestoreBackend = calibrator && linuxRuns[0]?.length ? new SimBackend(calibrator.model()) : 'sim';
@@ -150,6 +155,7 @@ export async function measureFidelity(container: Container, opts: FidelityOption
     pairs.push({
       workload: p.workload,
       strategy: p.strategy,
+      link: p.link ? formatLink(p.link) : null,
       deterministic,
       linux: { demandFaults: linuxFaults, stallNs: linuxStall, workloadNs: linuxWorkload, verified: linuxVerified, stallNsRuns },
       sim: { demandFaults: sim.metrics.demandFaults, stallNs: sim.metrics.stallNs, workloadNs: sim.metrics.workloadNs, verified: sim.verified },

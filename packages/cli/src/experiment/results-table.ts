@@ -102,7 +102,8 @@ export function buildResults(runs: readonly PlannedRun[], records: ReadonlyMap<s
     for (const k of Object.keys(flattenMetrics(rec.metrics))) if (!known.has(k)) extra.add(k);
   }
   metricCols.push(...[...extra].sort());
-  const columns = [...LEADING, ...workloadCols, ...strategyCols, 'verified', 'error', ...metricCols, 'workload_spec', 'strategy_spec', 'log'];
+  const linkCols = runs.some((r) => r.link) ? ['link'] : [];
+  const columns = [...LEADING, ...linkCols, ...workloadCols, ...strategyCols, 'verified', 'error', ...metricCols, 'workload_spec', 'strategy_spec', 'log'];
 
   const rows: ResultRow[] = [];
   for (const r of runs) {
@@ -119,6 +120,7 @@ export function buildResults(runs: readonly PlannedRun[], records: ReadonlyMap<s
       repetition: r.repetition,
       seed: r.seed,
     });
+    if (linkCols.length) row.link = r.link?.spec ?? 'none';
     for (const [k, v] of Object.entries(r.workload.params)) row[`w.${k}`] = v;
     for (const [s, params] of Object.entries(r.strategy.params)) for (const [k, v] of Object.entries(params)) row[`s.${s}.${k}`] = v;
     row.verified = rec.verified;

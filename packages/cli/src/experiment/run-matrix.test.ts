@@ -123,6 +123,25 @@ describe('restorelab matrix on examples/quick.yaml', () => {
     expect(fs.readFileSync(path.join(dir, 'results.csv'), 'utf8')).toBe(fs.readFileSync(path.join(full, 'results.csv'), 'utf8'));
   });
 
+  it('runs a links axis: a link column, the link in each log, the runs over a link slower with the same demand faults', async () => {
+    const file = path.join(tmp, 'links.yaml');
+    fs.writeFileSync(file, 'name: links\nbackends: [sim]\nworkloads: ["zipf:pages=512,accesses=2000"]\nstrategies: [demand-only, neighbor-prefetch]\nlinks: [none, "latency-us=200,bandwidth=1gbit"]\n');
+    const dir = path.join(tmp, 'links-out');
+    await runMatrix({ file, out: dir, jobs: 1, noReport: true });
+    expect(fs.readFileSync(path.join(dir, 'results.csv'), 'utf8').split('\n')[0]).toMatch(/^run,index,backend,workload,strategy,repetition,seed,link,/);
+    const rows = JSON.parse(fs.readFileSync(path.join(dir, 'results.json'), 'utf8')) as Record<string, string | number>[];
+    expect(rows.map((r) => [r.strategy, r.link, r.verified])).toEqual([
+      ['demand-only', 'none', true],
+      ['demand-only', 'latency-us=200,bandwidth=1gbit,channels=2', true],
+      ['neighbor-prefetch', 'none', true],
+      ['neighbor-prefetch', 'latency-us=200,bandwidth=1gbit,channels=2', true],
+    ]);
+    expect(rows[1].demandFaults).toBe(rows[0].demandFaults);
+    expect(Number(rows[1].stallNs)).toBeGreaterThan(Number(rows[0].stallNs) + Number(rows[1].demandFaults) * 400_000);
+    const log = await readArrowLog(path.join(dir, String(rows[1].log)));
+    expect(log.meta.backendInfo?.link).toBe('latency-us=200,bandwidth=1gbit,channels=2');
+  });
+
   it('runs deterministic shards that merge into the rows of one run', async () => {
     const shards = [1, 2, 3].map((i) => path.join(tmp, `shard-${i}`));
     const sizes: number[] = [];
