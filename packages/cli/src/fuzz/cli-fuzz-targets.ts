@@ -1,19 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse as parseYaml } from 'yaml';
-import {
-  BackendRegistry,
-  checkWorkloadFits,
-  commonWorkloadSize,
-  computeMetrics,
-  isVerified,
-  resolveParams,
-  StrategyRegistry,
-  imageFromTrace,
-  readTrace,
-  UsageError,
-  WorkloadRegistry,
-} from '@restorelab/core';
+import { BackendRegistry, checkWorkloadFits, commonWorkloadSize, computeMetrics, imageFromTrace, isVerified, parseLink, readTrace, resolveParams, StrategyRegistry, UsageError, WorkloadRegistry } from '@restorelab/core';
 import { binaryMutants, FuzzTarget, jsonMutants, spread } from '@restorelab/core/testing';
 import { defaultCostModel, loadCostModel } from '@restorelab/backend-sim';
 import { readArrowLogBounded } from '../experiment/arrow-log-sandbox';
@@ -67,7 +55,8 @@ export function experimentTargets(yamlText: string, reg: CliRegistries): FuzzTar
     const exp = parseExperiment(bytes.toString('utf8'), file);
     expandExperiment(exp, reg, { source: file });
   };
-  const json = JSON.stringify(parseYaml(yamlText));
+  // with a links axis, so the mutants reach the link reader too
+  const json = JSON.stringify({ ...(parseYaml(yamlText) as object), links: ['none', 'latency-us=200,bandwidth=1gbit', { latencyUs: [0, 200], bandwidth: ['1gbit', 125000000], channels: [1, 2] }] });
   return [
     { name: 'experiment-json', mutants: (n, rng) => jsonMutants(json, n, rng), read: read('fuzz.json') },
     { name: 'experiment-yaml', mutants: (n, rng) => binaryMutants(Buffer.from(yamlText), n, rng), read: read('fuzz.yaml') },
@@ -81,6 +70,8 @@ export function specTarget(reg: CliRegistries): FuzzTarget {
     's:leap-trend:history=32,successor-prefetch',
     'w:zipf:pages=2048,accesses=6000,theta=0.99,seed=7',
     'w:forktree:pages=512,procs=3,sharedFraction=0.5',
+    'l:latency-us=200,bandwidth=1gbit,channels=1',
+    'l:bandwidth=2.5Gbps',
   ];
   return {
     name: 'specs',
@@ -89,6 +80,10 @@ export function specTarget(reg: CliRegistries): FuzzTarget {
       const text = bytes.toString('utf8');
       if (text.startsWith('s:')) {
         reg.strategies.instantiate(text.slice(2));
+        return;
+      }
+      if (text.startsWith('l:')) {
+        parseLink(text.slice(2));
         return;
       }
       const spec = reg.workloads.parse(text.slice(2));
