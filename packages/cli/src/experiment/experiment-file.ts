@@ -60,6 +60,11 @@ const grid = {
 };
 const specString = { type: 'string', minLength: 1 };
 
+/** A non-empty list whose items are spec strings or objects of these properties. */
+function specsOr(properties: Readonly<Record<string, unknown>>, required: readonly string[] = []) {
+  return { type: 'array', minItems: 1, items: { anyOf: [specString, { type: 'object', additionalProperties: false, required, properties }] } } as const;
+}
+
 /** JSON Schema (draft-07) of ExperimentFile, checked with ajv. */
 export const experimentSchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
@@ -73,62 +78,27 @@ export const experimentSchema = {
     repetitions: { type: 'integer', minimum: 1, maximum: 10000 },
     seed: { type: 'integer', minimum: 0, maximum: 0xffffffff },
     costModel: { type: 'string', minLength: 1 },
-    links: {
-      type: 'array',
-      minItems: 1,
-      items: {
-        anyOf: [
-          specString,
-          {
-            type: 'object',
-            additionalProperties: false,
-            properties: {
-              latencyUs: { anyOf: [{ type: 'integer' }, { type: 'array', items: { type: 'integer' }, minItems: 1 }] },
-              bandwidth: { anyOf: [{ type: ['string', 'integer'] }, { type: 'array', items: { type: ['string', 'integer'] }, minItems: 1 }] },
-              channels: { anyOf: [{ enum: [1, 2] }, { type: 'array', items: { enum: [1, 2] }, minItems: 1 }] },
-              label: { type: 'string', minLength: 1 },
-            },
-          },
-        ],
+    workloads: specsOr(
+      {
+        name: { type: 'string', pattern: '^[a-z][a-z0-9-]*$' },
+        params: grid,
+        label: { type: 'string', minLength: 1 },
       },
-    },
-    workloads: {
-      type: 'array',
-      minItems: 1,
-      items: {
-        anyOf: [
-          specString,
-          {
-            type: 'object',
-            additionalProperties: false,
-            required: ['name'],
-            properties: {
-              name: { type: 'string', pattern: '^[a-z][a-z0-9-]*$' },
-              params: grid,
-              label: { type: 'string', minLength: 1 },
-            },
-          },
-        ],
+      ['name'],
+    ),
+    strategies: specsOr(
+      {
+        stack: specString,
+        params: { type: 'object', additionalProperties: grid },
+        label: { type: 'string', minLength: 1 },
       },
-    },
-    strategies: {
-      type: 'array',
-      minItems: 1,
-      items: {
-        anyOf: [
-          specString,
-          {
-            type: 'object',
-            additionalProperties: false,
-            required: ['stack'],
-            properties: {
-              stack: specString,
-              params: { type: 'object', additionalProperties: grid },
-              label: { type: 'string', minLength: 1 },
-            },
-          },
-        ],
-      },
-    },
+      ['stack'],
+    ),
+    links: specsOr({
+      latencyUs: { anyOf: [{ type: 'integer' }, { type: 'array', items: { type: 'integer' }, minItems: 1 }] },
+      bandwidth: { anyOf: [{ type: ['string', 'integer'] }, { type: 'array', items: { type: ['string', 'integer'] }, minItems: 1 }] },
+      channels: { anyOf: [{ enum: [1, 2] }, { type: 'array', items: { enum: [1, 2] }, minItems: 1 }] },
+      label: { type: 'string', minLength: 1 },
+    }),
   },
 } as const;
