@@ -76,10 +76,10 @@ describe('the commands the docs print', () => {
       'README.md:94',
       'README.md:95',
       'README.md:96',
-      'docs/experiments.md:133',
-      'docs/experiments.md:305',
-      'docs/experiments.md:306',
-      'docs/experiments.md:321',
+      'docs/experiments.md:140',
+      'docs/experiments.md:313',
+      'docs/experiments.md:314',
+      'docs/experiments.md:329',
     ]);
     expect(run.length).toBeGreaterThan(25);
   });

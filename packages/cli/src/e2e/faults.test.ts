@@ -35,7 +35,9 @@ function leftovers(before?: Leftovers): Leftovers {
       // gone meanwhile
     }
   }
-  const tmp = fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith('restorelab-') && !(before?.tmp.includes(f) ?? false));
+  // what run and matrix make in the temp directory: run directories and page server directories
+  // (other suites' scratch directories, e.g. restorelab-arrow-*, come and go in parallel workers)
+  const tmp = fs.readdirSync(os.tmpdir()).filter((f) => /^restorelab-(serve-)?[A-Za-z0-9]{6}$/.test(f) && !(before?.tmp.includes(f) ?? false));
   const shm = fs.readdirSync('/dev/shm').filter((f) => !(before?.shm.includes(f) ?? false));
   const sockets = fs
     .readFileSync('/proc/net/unix', 'utf8')

@@ -146,7 +146,7 @@ describe('page server mistakes (e2e)', () => {
     ['--source on the simulator', ['run', '--workload', WORKLOAD, '--source', 'tcp://127.0.0.1:7070'], /^restorelab: --source reads pages over TCP on the linux backend: add --backend linux$/],
     ['a source that is not tcp://', ['run', '--backend', 'linux', '--workload', WORKLOAD, '--source', '127.0.0.1:7070'], /^restorelab: --source must be tcp:\/\/HOST:PORT, got '127\.0\.0\.1:7070'$/],
     ['three channels', ['run', '--backend', 'linux', '--source', 'tcp://127.0.0.1:7070', '--channels', '3'], /^restorelab: --channels must be 1 or 2, got 3$/],
-    ['--channels without --source', ['run', '--backend', 'linux', '--channels', '1'], /^restorelab: --channels and --token-file go with --source tcp:\/\/HOST:PORT$/],
+    ['--channels without --source', ['run', '--backend', 'linux', '--channels', '1'], /^restorelab: --channels and --token-file go with --source tcp:\/\/HOST:PORT \(with --link, say channels=1 in it\)$/],
     ['serve with nothing to serve', ['serve'], /^restorelab: serve needs an IMAGE directory or --workload W \(one of them\)$/],
     ['serve on every address without a token', ['serve', '--workload', WORKLOAD, '--listen', '0.0.0.0:0'], /^restorelab: a page server on 0\.0\.0\.0 \(not loopback\) needs a shared token: --token-file FILE or RESTORELAB_PAGE_SERVER_TOKEN$/],
     ['serve on a host name', ['serve', '--workload', WORKLOAD, '--listen', 'localhost:7070'], /^restorelab: --listen must be ADDRESS:PORT with a numeric address/],

@@ -56,7 +56,7 @@ export function experimentTargets(yamlText: string, reg: CliRegistries): FuzzTar
     expandExperiment(exp, reg, { source: file });
   };
   // with a links axis, so the mutants reach the link reader too
-  const json = JSON.stringify({ ...(parseYaml(yamlText) as object), links: ['none', 'latency-us=200,bandwidth=1gbit', { latencyUs: [0, 200], bandwidth: ['1gbit', 125000000], channels: [1, 2] }] });
+  const json = JSON.stringify({ ...(parseYaml(yamlText) as object), links: ['none', 'latency-us=200,bandwidth=1gbit', { latencyUs: [0, 200], bandwidth: ['1gbit', 1250000000], channels: [1, 2] }] });
   return [
     { name: 'experiment-json', mutants: (n, rng) => jsonMutants(json, n, rng), read: read('fuzz.json') },
     { name: 'experiment-yaml', mutants: (n, rng) => binaryMutants(Buffer.from(yamlText), n, rng), read: read('fuzz.yaml') },
