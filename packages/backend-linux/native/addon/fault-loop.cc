@@ -299,7 +299,8 @@ void Monitor::handleFault(ProcState& p, const struct uffd_msg& m, double tRaise,
     return;
   }
   if (calls == -EAGAIN) calls = 0;  // the demand page is in: the rest of the window is not needed
-  if (demandExisted || calls < 0 || demandInRuns) wakeRange(p.uffd, addr, pageSize_);
+  // a lost page server (-EIO) leaves the thread blocked: the run has failed and the process is stopped
+  if (demandExisted || (calls < 0 && calls != -EIO) || demandInRuns) wakeRange(p.uffd, addr, pageSize_);
   const double tRes = now();
   if (calls < 0 && !demandExisted) {
     {

@@ -171,7 +171,7 @@ bool RemoteSource::fetch(Channel ch, uint64_t offset, uint64_t bytes, uint8_t* d
     c.fd = -1;
     return false;
   }
-  requests_++;
+  requests_.fetch_add(1, std::memory_order_relaxed);
   return true;
 }
 

@@ -4,6 +4,7 @@
 // background answer). A request holds its channel until its answer is in.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -39,7 +40,7 @@ class RemoteSource {
 
   uint64_t latencyNs() const { return latencyNs_; }
   uint64_t bandwidth() const { return bandwidth_; }
-  uint64_t requests() const { return requests_; }
+  uint64_t requests() const { return requests_.load(std::memory_order_relaxed); }
 
  private:
   struct Conn {
@@ -53,7 +54,7 @@ class RemoteSource {
   int conns_ = 0;
   uint32_t pageSize_ = 4096;
   uint64_t latencyNs_ = 0, bandwidth_ = 0;
-  uint64_t requests_ = 0;  // under a channel's lock: approximate across channels
+  std::atomic<uint64_t> requests_{0};
   int timeoutMs_ = RL_PS_REPLY_GRACE_MS;
 };
 

@@ -65,12 +65,17 @@ export async function startPageServer(o: PageServerOptions): Promise<RunningPage
     child = proc;
     let stderr = '';
     proc.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-4096)));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) =>
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) => {
       proc.on('exit', (code, signal) => {
         cleanup();
         resolve({ code, signal, stderr });
-      }),
-    );
+      });
+      // it could not be started at all (EACCES...): as an exit that says why
+      proc.on('error', (e) => {
+        cleanup();
+        resolve({ code: null, signal: null, stderr: `restorelab-page-server: ${e.message}` });
+      });
+    });
     const where = await new Promise<{ host: string; port: number }>((resolve, reject) => {
       let out = '';
       const timer = setTimeout(() => reject(new Error('the page server did not start listening within 5 s')), LISTEN_TIMEOUT_MS);
