@@ -121,7 +121,7 @@ export class LinuxBackend implements RestoreBackend {
     try {
       const writeGenerated = nativePagesWriter(b);
       const cache = this.options.pagesCache === undefined ? pagesCacheFromEnv(process.env, writeGenerated) : this.options.pagesCache;
-      if (link) server = await startPageServer({ image, host: '127.0.0.1', port: 0, latencyUs: link.latencyUs, bandwidth: link.bandwidth, pagesCache: cache });
+      if (link) server = await startPageServer({ image, host: '127.0.0.1', port: 0, latencyUs: link.latencyUs, bandwidth: link.bandwidth, sharedBandwidth: link.sharedBandwidth, pagesCache: cache });
       const remote = server ? { host: server.host, port: server.port, channels: link!.channels } : (this.options.source ?? undefined);
       const input = {
         runnerCpuMask: cpus.runnerCpuMask,

@@ -20,6 +20,9 @@ export class SimCopier {
   private callPage = 0;
   private callCount = 0;
 
+  /** The call's pages come later: a demand page shares the link with them (shared bandwidth). */
+  private readonly later = (ns: number) => void (this.callDoneAt += ns);
+
   constructor(private readonly w: SimWorld) {}
 
   /** Starts the next UFFDIO_COPY call if the copier is idle and has work. */
@@ -60,7 +63,7 @@ export class SimCopier {
       this.callPage = j;
       this.callCount = e - j;
       this.copyPos = e;
-      this.callDoneAt = now + w.link.fetch(now, e - j, LinkChannel.Background) + copyCostNs(w.cost, e - j);
+      this.callDoneAt = now + w.link.fetch(now, e - j, LinkChannel.Background, this.later) + copyCostNs(w.cost, e - j);
     }
   }
 

@@ -17,6 +17,8 @@ type Service = (typeof Service)[keyof typeof Service];
 export class SimFaultLoop {
   /** When the monitor finishes what it does now (Infinity: idle). */
   doneAt = Infinity;
+  /** The fault's pages come later: a background answer shares the link with them (shared bandwidth). */
+  private readonly later = (ns: number) => void (this.doneAt += ns);
   private open = false;
   private readonly queue: SimProcess[] = [];
   private queueHead = 0;
@@ -91,7 +93,7 @@ export class SimFaultLoop {
       // the rules' pages, then the fault's own, each fetched over the urgent channel first (with a link)
       cost = m.faultOverheadNs;
       cost += this.collectRulePages(p, page, lo, hi, w.clock.now + cost);
-      cost += w.link.fetch(w.clock.now + cost, hi - lo + 1, LinkChannel.Urgent) + faultCopyCostNs(m, hi - lo + 1);
+      cost += w.link.fetch(w.clock.now + cost, hi - lo + 1, LinkChannel.Urgent, this.later) + faultCopyCostNs(m, hi - lo + 1);
       if (page < p.lastFaultLo - FAULT_NEAR_PAGES || page > p.lastFaultHi + FAULT_NEAR_PAGES) cost += m.faultJumpNs;
       p.lastFaultLo = lo;
       p.lastFaultHi = hi;
@@ -127,7 +129,7 @@ export class SimFaultLoop {
     let cost = 0;
     for (let a = 0; a < n; ) {
       const e = this.ruleRunFrom(p, a);
-      cost += this.w.link.fetch(at + cost, e - a, LinkChannel.Urgent) + ruleCopyCostNs(this.w.cost, e - a);
+      cost += this.w.link.fetch(at + cost, e - a, LinkChannel.Urgent, this.later) + ruleCopyCostNs(this.w.cost, e - a);
       a = e;
     }
     return cost;

@@ -52,4 +52,18 @@ describe('the simulated link to a page server', () => {
     expect(one - two).toBeGreaterThan(10_000_000);
     expect(one - two).toBeLessThan(fetchNs(LINK, 512));
   });
+
+  it('shared bandwidth: the demand page crosses at half the rate next to the background answer, which ends that much later', async () => {
+    // the process runs on (page 1000 again and again) until the background answer is in
+    const w = handWorkload([{ pid: 1, vmas: [1024], accesses: Array.from({ length: 600 }, () => 1000), gapNs: 50_000 }]);
+    const push: Strategy = { attach: (ctx) => ctx.workloadStarted$.pipe(map(() => copyPages(1, 0, 512, 'background'))) };
+    const run = async (l: Link) => (await simulate(w, [attached('push', push)], { decisionLatencyNs: 0 }, l)).store;
+    const own = await run(LINK);
+    const shared = await run({ ...LINK, sharedBandwidth: true });
+    const page = (4096 * 1e9) / LINK.bandwidth;
+    // the page shares the link for all of its bytes: twice its own time
+    expect(ofKind(shared, 'FaultResolved')[0].b - ofKind(own, 'FaultResolved')[0].b).toBeCloseTo(page, 6);
+    const background = (s: typeof own) => ofKind(s, 'PagesCopied').find((e) => e.b === 512)!.t;
+    expect(background(shared) - background(own)).toBeCloseTo(page, 6);
+  });
 });

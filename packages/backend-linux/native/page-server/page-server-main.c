@@ -2,7 +2,7 @@
  * restorelab-page-server: serves an image's pages blob over TCP (native/common/page-server-protocol.h),
  * started by `restorelab serve`, which checks the image and the flags first.
  *
- *   restorelab-page-server PAGES_FILE BLOB_BYTES PAGE_SIZE HOST PORT LATENCY_US BANDWIDTH_BPS MAX_CLIENTS
+ *   restorelab-page-server PAGES_FILE BLOB_BYTES PAGE_SIZE HOST PORT LATENCY_US BANDWIDTH_BPS MAX_CLIENTS SHARED
  *
  * The shared token, if any, comes in the environment (RESTORELAB_PAGE_SERVER_TOKEN), never on the
  * command line. Prints "listening HOST:PORT" once bound. One thread per connection; a connection
@@ -11,7 +11,10 @@
  * The link shaper: each connection is one link of LATENCY_US one way and BANDWIDTH_BPS. A request
  * reaches the server LATENCY_US after it was sent, its answer leaves when the link is free and
  * takes bytes / BANDWIDTH_BPS to cross it, and arrives LATENCY_US later: the answer is written when
- * it would arrive.
+ * it would arrive. With SHARED 1 every connection crosses one link of BANDWIDTH_BPS instead, the
+ * answers in flight sharing it fairly (processor sharing, as TCP flows on one link do about): a
+ * demand page on the urgent channel takes twice its own time next to a background answer, not the
+ * background answer's.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -46,6 +49,7 @@
 static int g_pages = -1;
 static uint64_t g_blob_bytes, g_page_size, g_latency_ns, g_bandwidth;
 static unsigned g_max_clients;
+static int g_shared;
 static atomic_uint g_clients;
 static char g_token[RL_PS_TOKEN_MAX];
 static size_t g_token_len;
@@ -123,6 +127,54 @@ static int send_pages(int fd, uint64_t offset, uint64_t bytes) {
   return 0;
 }
 
+/*
+ * The shared link: the answers in flight share it equally. g_served is what each of them has been
+ * sent so far (bytes, a virtual clock advancing at bandwidth / flows); an answer of S bytes that
+ * joins when it is g_served + 0 is through when g_served reaches its own mark + S.
+ */
+static pthread_mutex_t g_link_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_link_cv;
+static double g_served;
+static uint64_t g_served_at;
+static unsigned g_flows;
+
+static void advance_link(uint64_t t) {
+  if (g_flows > 0 && t > g_served_at) g_served += (double)(t - g_served_at) * 1e-9 * (double)g_bandwidth / g_flows;
+  g_served_at = t;
+}
+
+/* An answer of `bytes` that reaches the link at `t0`: returns when its last byte has crossed it. */
+static uint64_t cross_shared_link(uint64_t t0, uint64_t bytes) {
+  wait_until(t0);
+  pthread_mutex_lock(&g_link_mu);
+  advance_link(now_ns());
+  const double done = g_served + (double)bytes;
+  g_flows++;
+  pthread_cond_broadcast(&g_link_cv);
+  uint64_t t;
+  for (;;) {
+    t = now_ns();
+    advance_link(t);
+    if (g_served >= done - 0.5) break;
+    /* when it is through if no answer joins or leaves meanwhile */
+    const uint64_t eta = t + (uint64_t)((done - g_served) * g_flows * 1e9 / (double)g_bandwidth);
+    if (eta > t + WAKE_EARLY_NS) {
+      const uint64_t at = eta - WAKE_EARLY_NS;
+      struct timespec ts = {(time_t)(at / 1000000000ull), (long)(at % 1000000000ull)};
+      pthread_cond_timedwait(&g_link_cv, &g_link_mu, &ts);
+    } else {
+      pthread_mutex_unlock(&g_link_mu);
+      while (now_ns() < eta) {
+      }
+      pthread_mutex_lock(&g_link_mu);
+    }
+  }
+  g_flows--;
+  pthread_cond_broadcast(&g_link_cv);
+  pthread_mutex_unlock(&g_link_mu);
+  return t;
+}
+
 static int token_ok(const struct rl_ps_hello *h) {
   if (h->token_len > RL_PS_TOKEN_MAX) return 0;
   /* constant time in the token's length: no early exit on the first wrong byte */
@@ -154,7 +206,9 @@ static void serve(int fd) {
     if (read_full(fd, &q, sizeof q, IDLE_TIMEOUT_MS) != 0) return;
     const uint64_t arrived = now_ns() + g_latency_ns;
     if (!valid(&q)) return;
-    if (g_latency_ns || g_bandwidth) {
+    if (g_shared && g_bandwidth) {
+      wait_until(cross_shared_link(arrived, q.bytes) + g_latency_ns);
+    } else if (g_latency_ns || g_bandwidth) {
       uint64_t leaves = arrived > link_free ? arrived : link_free;
       if (g_bandwidth) leaves += (uint64_t)((double)q.bytes * 1e9 / (double)g_bandwidth);
       link_free = leaves;
@@ -184,8 +238,8 @@ static uint64_t number(const char *s, const char *what) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 9) {
-    fprintf(stderr, "usage: restorelab-page-server PAGES_FILE BLOB_BYTES PAGE_SIZE HOST PORT LATENCY_US BANDWIDTH_BPS MAX_CLIENTS\n");
+  if (argc != 10) {
+    fprintf(stderr, "usage: restorelab-page-server PAGES_FILE BLOB_BYTES PAGE_SIZE HOST PORT LATENCY_US BANDWIDTH_BPS MAX_CLIENTS SHARED\n");
     return 2;
   }
   /* it serves for the restorelab process that started it, and ends with it */
@@ -206,6 +260,11 @@ int main(int argc, char **argv) {
   g_latency_ns = number(argv[6], "latency") * 1000ull;
   g_bandwidth = number(argv[7], "bandwidth");
   g_max_clients = (unsigned)number(argv[8], "client limit");
+  g_shared = number(argv[9], "shared flag") != 0;
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&g_link_cv, &ca);
   const char *tok = getenv("RESTORELAB_PAGE_SERVER_TOKEN");
   if (tok) {
     g_token_len = strlen(tok);

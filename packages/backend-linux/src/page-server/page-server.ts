@@ -21,6 +21,8 @@ export interface PageServerOptions {
   readonly latencyUs?: number;
   /** Bytes per second per connection; 0 or absent: unshaped. */
   readonly bandwidth?: number;
+  /** One link of `bandwidth` for every connection, the answers in flight sharing it fairly. */
+  readonly sharedBandwidth?: boolean;
   readonly token?: string;
   readonly maxClients?: number;
   /** Where a generated image's pages are written or found (default: the pages cache a Linux run uses; null: the server's own directory). */
@@ -60,7 +62,7 @@ export async function startPageServer(o: PageServerOptions): Promise<RunningPage
     const env = { ...process.env };
     delete env[PAGE_SERVER_TOKEN_ENV];
     if (o.token) env[PAGE_SERVER_TOKEN_ENV] = o.token;
-    const args = [path.join(dir, 'pages.bin'), String(o.image.blobBytes), String(o.image.pageSize), o.host, String(o.port), String(latencyUs), String(bandwidth), String(o.maxClients ?? 16)];
+    const args = [path.join(dir, 'pages.bin'), String(o.image.blobBytes), String(o.image.pageSize), o.host, String(o.port), String(latencyUs), String(bandwidth), String(o.maxClients ?? 16), o.sharedBandwidth ? '1' : '0'];
     const proc = spawn(PAGE_SERVER_BINARY, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
     let stderr = '';

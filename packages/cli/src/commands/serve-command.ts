@@ -13,6 +13,7 @@ interface ServeArgs {
   listen: string;
   'latency-us': number;
   bandwidth: string;
+  'shared-bandwidth': boolean;
   'token-file'?: string;
   'max-clients': number;
 }
@@ -25,6 +26,11 @@ function builder(y: Argv): Argv<ServeArgs> {
     .option('listen', { type: 'string', default: '127.0.0.1:7070', requiresArg: true, describe: 'ADDRESS:PORT (numeric; port 0: any free one). Not loopback: needs a token' })
     .option('latency-us', { type: 'number', default: 0, requiresArg: true, describe: `link shaper: one-way latency of each request and each answer, 0..${MAX_LINK_LATENCY_US}` })
     .option('bandwidth', { type: 'string', default: 'off', requiresArg: true, describe: 'link shaper: bandwidth per connection (channel), e.g. 1gbit, 200mbit, 125MB; off: unshaped' })
+    .option('shared-bandwidth', {
+      type: 'boolean',
+      default: false,
+      describe: "link shaper: every connection crosses one link of --bandwidth, the answers in flight sharing it fairly (else each channel has its own)",
+    })
     .option('token-file', { type: 'string', requiresArg: true, describe: 'the shared token, first line of this file (else RESTORELAB_PAGE_SERVER_TOKEN; never on the command line)' })
     .option('max-clients', { type: 'number', default: 16, requiresArg: true, describe: 'connections served at once (one per channel of each restore)' })
     .check((a) => {
@@ -42,9 +48,9 @@ async function serve(args: ServeArgs): Promise<void> {
   // the pages are laid out as a Linux run lays them out, from the same workload
   const backend = await availableBackend(container, 'linux');
   const workload = createWorkload(container, args.workload ?? `image:${args.image}`, args.seed, fitsBackend(backend));
-  const server = await startPageServer({ image: workload.image, host, port, latencyUs: args['latency-us'], bandwidth, token, maxClients: args['max-clients'] });
+  const server = await startPageServer({ image: workload.image, host, port, latencyUs: args['latency-us'], bandwidth, sharedBandwidth: args['shared-bandwidth'], token, maxClients: args['max-clients'] });
   const at = server.host.includes(':') ? `[${server.host}]:${server.port}` : `${server.host}:${server.port}`;
-  const link = args['latency-us'] === 0 && bandwidth === 0 ? 'unshaped' : `${args['latency-us']} us one way, ${formatBandwidth(bandwidth)} per channel`;
+  const link = args['latency-us'] === 0 && bandwidth === 0 ? 'unshaped' : `${args['latency-us']} us one way, ${formatBandwidth(bandwidth)} ${args['shared-bandwidth'] ? 'shared by the channels' : 'per channel'}`;
   print(`serving ${workload.spec} (${workload.image.blobBytes} bytes of pages) on tcp://${at}; link: ${link}${token ? '; token required' : ''}`);
   let stopping = false;
   const stop = () => {

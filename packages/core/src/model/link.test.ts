@@ -13,7 +13,9 @@ describe('links', () => {
   it('reads and writes link specs', () => {
     expect(parseLink('latency-us=200,bandwidth=1gbit')).toEqual({ latencyUs: 200, bandwidth: 125e6, channels: 2 });
     expect(parseLink('channels=1')).toEqual({ latencyUs: 0, bandwidth: 0, channels: 1 });
-    for (const l of ['latency-us=200,bandwidth=1gbit,channels=2', 'latency-us=0,bandwidth=off,channels=1', 'latency-us=50,bandwidth=100mbit,channels=2', 'latency-us=1,bandwidth=1000001,channels=1'])
+    expect(parseLink('bandwidth=1gbit,shared=1')).toEqual({ latencyUs: 0, bandwidth: 125e6, channels: 2, sharedBandwidth: true });
+    expect(parseLink('shared=0')).toEqual({ latencyUs: 0, bandwidth: 0, channels: 2 });
+    for (const l of ['latency-us=200,bandwidth=1gbit,channels=2,shared=1', 'latency-us=200,bandwidth=1gbit,channels=2', 'latency-us=0,bandwidth=off,channels=1', 'latency-us=50,bandwidth=100mbit,channels=2', 'latency-us=1,bandwidth=1000001,channels=1'])
       expect(formatLink(parseLink(l))).toBe(l);
     for (const bad of ['latency=200', 'latency-us=-1', 'latency-us=2e2', 'channels=3', 'bandwidth=fast', 'latency-us=1,latency-us=2', '', 'latency-us=200000'])
       expect(() => parseLink(bad)).toThrow(/link/);

@@ -11,6 +11,11 @@ export interface Link {
   readonly bandwidth: number;
   /** 2: urgent (demand faults, fault-time windows) and background apart; 1: one for both, a demand page waits behind a background answer. */
   readonly channels: 1 | 2;
+  /**
+   * The channels cross one link of `bandwidth`, answers in flight sharing it fairly (as TCP flows
+   * on one link do, about), instead of a link of `bandwidth` each.
+   */
+  readonly sharedBandwidth?: boolean;
 }
 
 export const MAX_LINK_LATENCY_US = 100_000;
@@ -47,11 +52,12 @@ export function checkLatencyUs(v: number, what = '--latency-us'): number {
   return v;
 }
 
-/** `latency-us=200,bandwidth=1gbit,channels=2` (any of them; the others 0, unshaped, 2). */
+/** `latency-us=200,bandwidth=1gbit,channels=2[,shared=1]` (any of them; the others 0, unshaped, 2, per channel). */
 export function parseLink(text: string): Link {
   let latencyUs = 0;
   let bandwidth = 0;
   let channels: 1 | 2 = 2;
+  let sharedBandwidth = false;
   const seen = new Set<string>();
   for (const part of text.split(',')) {
     const eq = part.indexOf('=');
@@ -62,15 +68,16 @@ export function parseLink(text: string): Link {
     if (k === 'latency-us' && /^(0|[1-9][0-9]*)$/.test(v)) latencyUs = checkLatencyUs(Number(v), `link '${text}': latency-us`);
     else if (k === 'bandwidth') bandwidth = parseBandwidth(v, `link '${text}': bandwidth`);
     else if (k === 'channels' && (v === '1' || v === '2')) channels = Number(v) as 1 | 2;
-    else throw new UsageError(`bad link '${text}': expected latency-us=N,bandwidth=RATE,channels=1|2 (e.g. latency-us=200,bandwidth=1gbit)`);
+    else if (k === 'shared' && (v === '0' || v === '1')) sharedBandwidth = v === '1';
+    else throw new UsageError(`bad link '${text}': expected latency-us=N,bandwidth=RATE,channels=1|2[,shared=1] (e.g. latency-us=200,bandwidth=1gbit)`);
   }
-  return { latencyUs, bandwidth, channels };
+  return sharedBandwidth ? { latencyUs, bandwidth, channels, sharedBandwidth } : { latencyUs, bandwidth, channels };
 }
 
 /** The spec parseLink reads back. */
 export function formatLink(l: Link): string {
   const rate = l.bandwidth === 0 ? 'off' : l.bandwidth % (1e9 / 8) === 0 ? `${l.bandwidth / (1e9 / 8)}gbit` : l.bandwidth % (1e6 / 8) === 0 ? `${l.bandwidth / (1e6 / 8)}mbit` : String(l.bandwidth);
-  return `latency-us=${l.latencyUs},bandwidth=${rate},channels=${l.channels}`;
+  return `latency-us=${l.latencyUs},bandwidth=${rate},channels=${l.channels}${l.sharedBandwidth ? ',shared=1' : ''}`;
 }
 
 /** When an answer of `bytes` asked for at `sentNs` is in, on an idle channel of the link (extraNs: the request's own overhead). */
