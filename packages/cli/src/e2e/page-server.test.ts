@@ -113,6 +113,30 @@ describe('a shaped link (e2e)', () => {
   }, 120_000);
 });
 
+describe('run --link (e2e)', () => {
+  linuxIt.each(['latency-us=100,bandwidth=1gbit', 'latency-us=100,bandwidth=1gbit,channels=1', 'latency-us=100,bandwidth=1gbit,shared=1'])(
+    'over %s: the run starts its own shaped page server and restores verified through it, logged as usual',
+    async (link) => {
+      const dir = tempDir('page-server-link');
+      try {
+        const r = results(await cli(['run', '--backend', 'linux', '--workload', WORKLOAD, '--strategy', 'demand-only', '--strategy', 'qemu-postcopy', '--link', link, '--log-dir', dir, '--json']));
+        expect(r.map((x) => [x.verified, x.metrics.mismatchedPages])).toEqual([[true, 0], [true, 0]]);
+        const [here] = results(await cli(['run', '--backend', 'linux', '--workload', WORKLOAD, '--strategy', 'demand-only', '--json']));
+        expect(r[0].metrics.demandFaults).toBe(here.metrics.demandFaults);
+        // two one-way latencies and a page, at least (the shaper holds every answer that long)
+        expect(r[0].metrics.faultLatencyNs.p50).toBeGreaterThanOrEqual(200_000 + 32_768);
+        const logs = fs.readdirSync(dir);
+        expect(logs).toHaveLength(2);
+        const replayed = await cli(['replay', path.join(dir, logs[0]), '--json']);
+        expect(replayed.code).toBe(0);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    120_000,
+  );
+});
+
 describe('a page server that goes away mid-restore (e2e)', () => {
   const LONG = 'seq:pages=16384,gapNs=100000';
   linuxIt.each([
