@@ -3,7 +3,8 @@ import * as net from 'net';
 import { PagesCache } from '@restorelab/core';
 import { builtIn } from '../bench';
 import { PAGE_SERVER_BINARY, RunningPageServer, startPageServer } from './page-server';
-import { decodeWelcome, encodeHello, encodeRequest, PS_MAGIC, PS_MAX_REQUEST_PAGES, PS_WELCOME_BYTES, PsChannel, PsStatus } from './page-server-protocol';
+import { binaryMutants, Rng } from '@restorelab/core/testing';
+import { decodeWelcome, encodeHello, encodeRequest, PS_HELLO_BYTES, PS_MAGIC, PS_MAX_REQUEST_PAGES, PS_REQUEST_BYTES, PS_WELCOME_BYTES, PsChannel, PsStatus } from './page-server-protocol';
 
 /**
  * The page server against clients that follow the protocol and clients that do not: a bad request
@@ -30,6 +31,35 @@ function blobBytes(offset: number, bytes: number): Buffer {
   }
   return out;
 }
+
+/** What the server must send for these bytes: a welcome for a valid hello, then each valid request's pages until the first invalid one. */
+function expectedReply(bytes: Buffer): Buffer {
+  if (bytes.length < PS_HELLO_BYTES) return Buffer.alloc(0);
+  const ok = bytes.readUInt32LE(0) === PS_MAGIC && bytes.readUInt16LE(4) === 1 && bytes[6] <= PsChannel.Shared && bytes[7] === 0;
+  if (!ok) return bytes[7] !== 0 && bytes.readUInt32LE(0) === PS_MAGIC && bytes.readUInt16LE(4) === 1 && bytes[6] <= PsChannel.Shared ? badToken() : Buffer.alloc(0);
+  const out: Buffer[] = [welcome()];
+  for (let at = PS_HELLO_BYTES; at + PS_REQUEST_BYTES <= bytes.length; at += PS_REQUEST_BYTES) {
+    const offset = bytes.readBigUInt64LE(at);
+    const n = bytes.readBigUInt64LE(at + 8);
+    const blob = BigInt(image.blobBytes);
+    const page = BigInt(PS);
+    if (n === 0n || n > BigInt(PS_MAX_REQUEST_PAGES) * page || offset % page !== 0n || n % page !== 0n || offset > blob || n > blob - offset) break;
+    out.push(blobBytes(Number(offset), Number(n)));
+  }
+  return Buffer.concat(out);
+}
+
+function welcome(status: number = PsStatus.Ok): Buffer {
+  const w = Buffer.alloc(PS_WELCOME_BYTES);
+  w.writeUInt32LE(PS_MAGIC, 0);
+  w.writeUInt32LE(status, 4);
+  if (status === PsStatus.Ok) w.writeBigUInt64LE(BigInt(image.blobBytes), 8);
+  w.writeUInt32LE(PS, 16);
+  return w;
+}
+
+/** This server has no token: a hello that brings one is refused with a welcome that says so (a token length past 64 too). */
+const badToken = () => welcome(PsStatus.BadToken);
 
 interface Client {
   readonly socket: net.Socket;
@@ -136,6 +166,24 @@ describeBuilt('the page server', () => {
     expect([a.received().length, b.received().length]).toEqual([0, PS_WELCOME_BYTES]);
     await expectServes(server);
   });
+
+  it('answers a mutated session exactly as the protocol says, and nothing more (mutation fuzz)', async () => {
+    const good = [encodeRequest(0, PS), encodeRequest(3 * PS, 2 * PS), encodeRequest(image.blobBytes - PS, PS)];
+    const seed = Buffer.concat([encodeHello(PsChannel.Background), ...good]);
+    const regions = [0, 72, 88, 104, 120];
+    const fields = [4, 6, 7, 72, 76, 80, 84, 88, 92, 96, 100, 104, 112];
+    const rng = new Rng(13);
+    let cases = 0;
+    for (const m of binaryMutants(seed, 2000, rng, regions, fields)) {
+      const c = await connect(server);
+      c.socket.end(m.bytes);
+      await c.closed;
+      expect({ how: m.how, got: c.received().equals(expectedReply(m.bytes)) }).toEqual({ how: m.how, got: true });
+      cases++;
+    }
+    expect(cases).toBe(2000);
+    await expectServes(server);
+  }, 60_000);
 
   it('seeded random bytes after a hello never crash it', async () => {
     let seed = 7;
