@@ -13,6 +13,6 @@ export { captureProcess, CAPTURED_PID } from './capture/capture-process';
 export type { CaptureOptions, CaptureResult } from './capture/capture-process';
 export { CriuLazyPagesBackend, CRIU_LAZY_SOCKET } from './criu/criu-lazy-pages-backend';
 export { startPageServer, PageServerOptions, RunningPageServer } from './page-server/page-server';
-export { PageSourceOptions, PAGE_SERVER_TOKEN_ENV, parseSourceUrl, parseListen, parseBandwidth, formatBandwidth, isLoopback, readToken } from './page-server/page-source';
+export { PageSourceOptions, PAGE_SERVER_TOKEN_ENV, parseSourceUrl, parseListen, isLoopback, readToken } from './page-server/page-source';
 export * as pageServerProtocol from './page-server/page-server-protocol';
 export type { CriuLazyPagesOptions } from './criu/criu-lazy-pages-backend';

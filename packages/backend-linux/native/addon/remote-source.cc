@@ -134,7 +134,6 @@ int RemoteSource::open(const RemoteSourceConfig& cfg, uint8_t channel, uint64_t 
 
 void RemoteSource::connect(const RemoteSourceConfig& cfg, uint64_t blobBytes, uint32_t pageSize) {
   if (cfg.token.size() > RL_PS_TOKEN_MAX) throw std::runtime_error("the page server token is longer than " + std::to_string(RL_PS_TOKEN_MAX) + " bytes");
-  pageSize_ = pageSize;
   const int n = cfg.channels == 1 ? 1 : 2;
   try {
     for (int i = 0; i < n; i++) {

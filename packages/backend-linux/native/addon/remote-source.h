@@ -38,8 +38,6 @@ class RemoteSource {
   bool fetch(Channel ch, uint64_t offset, uint64_t bytes, uint8_t* dst, std::string* why);
   void close();
 
-  uint64_t latencyNs() const { return latencyNs_; }
-  uint64_t bandwidth() const { return bandwidth_; }
   uint64_t requests() const { return requests_.load(std::memory_order_relaxed); }
 
  private:
@@ -52,7 +50,6 @@ class RemoteSource {
 
   Conn conn_[2];
   int conns_ = 0;
-  uint32_t pageSize_ = 4096;
   uint64_t latencyNs_ = 0, bandwidth_ = 0;
   std::atomic<uint64_t> requests_{0};
   int timeoutMs_ = RL_PS_REPLY_GRACE_MS;

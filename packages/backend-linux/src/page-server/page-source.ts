@@ -1,6 +1,5 @@
 import * as net from 'net';
 import { fileError, readRegularFile, UsageError } from '@restorelab/core';
-export { formatBandwidth, parseBandwidth } from '@restorelab/core';
 import { PS_TOKEN_MAX } from './page-server-protocol';
 
 /** Where a Linux restore's copies read pages from, instead of the local pages file. */
