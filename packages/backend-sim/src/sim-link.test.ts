@@ -1,7 +1,6 @@
 import { map } from 'rxjs';
-import { copyPages, Link, linkAnswerNs, PAGE_SIZE, Strategy } from '@restorelab/core';
+import { copyPages, Link, linkAnswerNs, MAX_LINK_REQUEST_PAGES, PAGE_SIZE, Strategy } from '@restorelab/core';
 import { defaultCostModel, faultCopyCostNs } from './cost-model';
-import { LINK_REQUEST_PAGES } from './sim-link';
 import { attached, handWorkload, ofKind, simulate } from './__fixtures__/hand-made';
 
 const m = defaultCostModel;
@@ -37,7 +36,7 @@ describe('the simulated link to a page server', () => {
     const local = await simulate(w, [attached('eager', eager)]);
     const remote = await simulate(w, [attached('eager', eager)], {}, LINK);
     const end = (o: typeof local) => ofKind(o.store, 'PagesCopied').pop()!.t;
-    expect(end(remote) - end(local)).toBe(2 * fetchNs(LINK, LINK_REQUEST_PAGES));
+    expect(end(remote) - end(local)).toBe(2 * fetchNs(LINK, MAX_LINK_REQUEST_PAGES));
   });
 
   it('one channel: a demand fault waits for the background answer in flight; two channels: it does not', async () => {

@@ -1,8 +1,5 @@
-import { Link, PAGE_SIZE } from '@restorelab/core';
+import { Link, MAX_LINK_REQUEST_PAGES, PAGE_SIZE } from '@restorelab/core';
 import { CostModel } from './cost-model';
-
-/** Pages per request to the page server (native/common/page-server-protocol.h RL_PS_MAX_REQUEST_PAGES). */
-export const LINK_REQUEST_PAGES = 512;
 
 export const enum LinkChannel {
   Urgent = 0,
@@ -18,7 +15,7 @@ interface OnLink {
 
 /**
  * The link to a page server (native/addon/remote-source.cc and native/page-server): each copy
- * first fetches its pages, one request of at most LINK_REQUEST_PAGES pages at a time; a request
+ * first fetches its pages, one request of at most MAX_LINK_REQUEST_PAGES pages at a time; a request
  * reaches the server a latency after it was sent, its answer crosses the link at the bandwidth
  * and arrives a latency later, plus what a request and a page cost the two ends (linkRequestNs,
  * linkPageNs). A connection carries one request at a time: with two channels the fault thread's
@@ -50,8 +47,8 @@ export class SimLink {
     const conn = l.channels === 1 ? 0 : ch;
     const latency = l.latencyUs * 1000;
     let t = Math.max(now, this.busyUntil[conn]);
-    for (let left = pages; left > 0; left -= LINK_REQUEST_PAGES) {
-      const n = Math.min(left, LINK_REQUEST_PAGES);
+    for (let left = pages; left > 0; left -= MAX_LINK_REQUEST_PAGES) {
+      const n = Math.min(left, MAX_LINK_REQUEST_PAGES);
       const onServer = t + latency;
       const crossed = this.cross(conn, onServer, n * PAGE_SIZE, onDelay);
       t = crossed + latency + this.cost.linkRequestNs + n * this.cost.linkPageNs;

@@ -2,12 +2,14 @@
  * The page server's wire protocol, TypeScript twin of native/common/page-server-protocol.h
  * (src/protocol-table.test.ts compares the two). Little-endian.
  */
+import { MAX_LINK_REQUEST_PAGES } from '@restorelab/core';
+
 export const PS_MAGIC = 0x53504c52;
 export const PS_VERSION = 1;
 export const PsChannel = { Urgent: 0, Background: 1, Shared: 2 } as const;
 export const PsStatus = { Ok: 0, BadToken: 1 } as const;
 export const PS_TOKEN_MAX = 64;
-export const PS_MAX_REQUEST_PAGES = 512;
+export const PS_MAX_REQUEST_PAGES = MAX_LINK_REQUEST_PAGES;
 export const PS_HELLO_TIMEOUT_MS = 1000;
 export const PS_REPLY_GRACE_MS = 1000;
 

@@ -19,6 +19,8 @@ export interface Link {
 }
 
 export const MAX_LINK_LATENCY_US = 100_000;
+/** Pages one request to a page server may ask for (native/common/page-server-protocol.h RL_PS_MAX_REQUEST_PAGES). */
+export const MAX_LINK_REQUEST_PAGES = 512;
 /** 1 Mbit/s: an answer of the largest request still comes within seconds. */
 export const MIN_LINK_BANDWIDTH = 125_000;
 
