@@ -9,7 +9,7 @@ import { executeRun, RunTask, taskOf, TaskResult } from './execute-run';
 import { expandExperiment, PlannedRun } from './expand-experiment';
 import { loadExperiment } from './load-experiment';
 import { MatrixProgress } from './matrix-progress';
-import { ensureOutputDir, isDone, MatrixPlan, PLAN_FORMAT, readRecord, writePlan, writeRecord } from './output-dir';
+import { ensureOutputDir, isDone, MatrixPlan, PLAN_FORMAT, readRecord, removeTemporaryFiles, writePlan, writeRecord } from './output-dir';
 import { writeOutputs } from './write-outputs';
 import { Shard, shardRuns } from './shard';
 import { WorkerPool } from './worker-pool';
@@ -181,6 +181,8 @@ export async function runMatrix(opts: MatrixOptions): Promise<MatrixOutcome> {
   } finally {
     opts.signal?.removeEventListener('abort', stop);
     await pool.terminate();
+    // a worker stopped mid-write leaves its log's temporary file
+    removeTemporaryFiles(dir);
     progress?.stop();
   }
   if (usageError) throw new UsageError(usageError);
