@@ -22,6 +22,28 @@ describe('PageBitmap ranges', () => {
     }
   });
 
+  it('next finds the first set or clear page in [i, limit) as a page-by-page scan does', () => {
+    let seed = 11;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) % n);
+    for (const size of [1, 31, 32, 33, 64, 100, 257]) {
+      const b = new PageBitmap(size);
+      for (let k = 0; k < 20; k++) (rnd(2) ? b.setRange : b.clearRange).call(b, rnd(size), rnd(size / 2 + 2));
+      for (let k = 0; k < 300; k++) {
+        const i = rnd(size + 6) - 3;
+        const limit = rnd(size + 6);
+        for (const on of [true, false]) {
+          let want = limit;
+          for (let j = Math.max(0, i); j < Math.min(limit, size); j++)
+            if (b.get(j) === on) {
+              want = j;
+              break;
+            }
+          expect([size, i, limit, on, b.next(i, limit, on)]).toEqual([size, i, limit, on, want]);
+        }
+      }
+    }
+  });
+
   it('a growing bitmap takes a range of its most pages in one pass, and nothing past them', () => {
     const b = PageBitmap.growing();
     b.setRange(0, MAX_BITMAP_PAGES);

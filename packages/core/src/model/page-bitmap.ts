@@ -6,6 +6,8 @@ export const MAX_BITMAP_PAGES = IMAGE_LIMITS.maxTotalPages;
 export interface ReadonlyPageBitmap {
   readonly size: number;
   get(i: number): boolean;
+  /** The first page >= i and < limit whose bit is `on`, or limit. */
+  next(i: number, limit: number, on: boolean): number;
   count(): number;
 }
 
@@ -78,6 +80,22 @@ export class PageBitmap implements ReadonlyPageBitmap {
       n += (((v + (v >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
     }
     return n;
+  }
+  /** The first page >= i and < limit whose bit is `on`, or limit: a word at a time. */
+  next(i: number, limit: number, on: boolean): number {
+    const end = Math.min(limit, this.n);
+    if (!(i < end)) return limit;
+    i = Math.max(0, i);
+    const flip = on ? 0 : -1;
+    let wi = i >>> 5;
+    let word = ((this.w[wi] ^ flip) & (-1 << (i & 31))) >>> 0;
+    const lastWord = (end - 1) >>> 5;
+    while (word === 0) {
+      if (++wi > lastWord) return limit;
+      word = (this.w[wi] ^ flip) >>> 0;
+    }
+    const found = (wi << 5) + (31 - Math.clz32(word & -word));
+    return found < end ? found : limit;
   }
   /** Length of the run of clear bits starting at i, at most max, never past limit. */
   clearRun(i: number, max: number, limit: number): number {

@@ -37,14 +37,11 @@ export class PageState implements PageStateView {
     const lazy = this.lastLazy!;
     if (kind === EventKind.VmaRegistered) {
       // a vma, b firstPage, c pages: pages registered and not present become lazy.
-      let run = -1;
-      for (let i = b; i <= b + c; i++) {
-        const isLazy = i < b + c && !p.present.get(i);
-        if (isLazy && run < 0) run = i;
-        if (!isLazy && run >= 0) {
-          lazy.add(run, i);
-          run = -1;
-        }
+      const end = b + c;
+      for (let i = p.present.next(b, end, false); i < end; ) {
+        const stop = p.present.next(i, end, true);
+        lazy.add(i, stop);
+        i = p.present.next(stop, end, false);
       }
     } else if (kind === EventKind.PagesPrefilled || kind === EventKind.PagesCopied || kind === EventKind.ZeroPageMapped || kind === EventKind.VmaRemoved || kind === EventKind.VmaUnmapped) {
       lazy.remove(a, b);
