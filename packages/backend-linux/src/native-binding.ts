@@ -23,6 +23,8 @@ export interface NativeMonitorConfig {
   readonly copierCpuMask?: number;
   /** The JS thread runs urgent and prefetch copies itself when it waits for events (waitEvents). */
   readonly inlineCopies?: boolean;
+  /** The workload starts once JS has handled every event before it (registrations, precopy). */
+  readonly awaitConsumer?: boolean;
   /**
    * CRIU's lazy-pages daemon: listen on this unix socket for `criu restore --lazy-pages` instead of
    * runners (the plan is still dir/plan.bin; there is no pages.bin).

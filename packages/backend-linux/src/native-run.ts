@@ -82,6 +82,8 @@ export class NativeRun {
       // reactive runs drain from the hot loop: the native wake-up is only the slow path's
       notifyIntervalNs: BATCHED.notifyIntervalNs,
       inlineCopies: this.reactive,
+      // strategies see the registrations before the first fault, as in the simulator
+      awaitConsumer: this.reactive,
       faultCpuMask: cfg.cpus?.faultCpuMask ?? 0,
       copierCpuMask: cfg.cpus?.copierCpuMask ?? 0,
       ...cfg.criu,

@@ -65,6 +65,7 @@ class MonitorWrap : public Napi::ObjectWrap<MonitorWrap> {
     if (cfg.Has("faultCpuMask")) c.faultCpuMask = static_cast<uint64_t>(cfg.Get("faultCpuMask").As<Napi::Number>().DoubleValue());
     if (cfg.Has("copierCpuMask")) c.copierCpuMask = static_cast<uint64_t>(cfg.Get("copierCpuMask").As<Napi::Number>().DoubleValue());
     if (cfg.Has("inlineCopies")) c.inlineCopies = cfg.Get("inlineCopies").As<Napi::Boolean>().Value();
+    if (cfg.Has("awaitConsumer")) c.awaitConsumer = cfg.Get("awaitConsumer").As<Napi::Boolean>().Value();
     if (cfg.Has("notifyIntervalNs")) c.notifyIntervalNs = cfg.Get("notifyIntervalNs").As<Napi::Number>().DoubleValue();
     if (cfg.Has("ringCapacity")) {
       uint64_t cap = static_cast<uint64_t>(cfg.Get("ringCapacity").As<Napi::Number>().Int64Value());

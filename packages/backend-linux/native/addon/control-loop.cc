@@ -29,6 +29,9 @@ namespace restorelab {
 
 using namespace codes;
 
+// Longest wait for the strategies to handle the startup events before the workload goes anyway.
+constexpr double kAwaitConsumerNs = 2e9;
+
 void Monitor::sendTo(ProcState& p, uint32_t type, uint64_t arg0, uint64_t arg1) {
   if (p.sock < 0) return;
   rl_msg m;
@@ -219,6 +222,8 @@ void Monitor::onAllHello() {
   }
   emit(now(), kAllRegistered, 0, static_cast<double>(procs_.size()), 0, 0, 0);
   if (cfg_.mode == MonitorMode::ReferenceEager) referenceEager();
+  // a consumer that never gets there (stuck elsewhere) delays the workload, it does not stop it
+  if (cfg_.awaitConsumer) ring_->waitConsumed(ring_->pushed(), kAwaitConsumerNs, stopping_);
 
   for (auto& p : procs_) watchFaults(*p);
   for (auto& m : startWorkloads(precopyNs, precopyPages, true)) sendTo(*procs_[m.proc], RL_MSG_MADVISE, m.vma, m.advice);

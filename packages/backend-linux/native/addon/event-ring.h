@@ -59,6 +59,7 @@ class EventRing {
   bool push(const Record* r, size_t n) {
     {
       std::lock_guard<HybridMutex> g(mu_);
+      pushed_ += n;
       for (size_t i = 0; i < n; i++) {
         if (overflow_.empty() && head_ - tail_ < cap_) {
           mem_[head_ & mask_] = r[i];
@@ -79,6 +80,7 @@ class EventRing {
   // wake-up only while it sleeps, so a busy restore costs the fault loop nothing. Returns
   // whether records are there.
   bool waitFor(uint64_t consumed, double spinNs, double blockNs) {
+    ack(consumed);
     if (published() > consumed) return true;
     const double until = monotonicNs() + spinNs;
     while (monotonicNs() < until) {
@@ -95,6 +97,7 @@ class EventRing {
 
   // JS has consumed everything before `consumed`; returns the new end of what it may read.
   uint64_t drain(uint64_t consumed) {
+    ack(consumed);
     notifyPending_.store(false, std::memory_order_release);
     std::lock_guard<HybridMutex> g(mu_);
     if (consumed > tail_ && consumed <= head_) tail_ = consumed;
@@ -108,11 +111,32 @@ class EventRing {
     return head_;
   }
 
+  // Records pushed so far, those waiting in the overflow list included: the index JS's count of
+  // consumed records reaches once it has handled every one of them.
+  uint64_t pushed() {
+    std::lock_guard<HybridMutex> g(mu_);
+    return pushed_;
+  }
+
+  // Waits until JS has handled the first `n` records (it said so in waitFor or drain), or
+  // `timeoutNs` passed, or `stop` turned true; returns whether it had.
+  bool waitConsumed(uint64_t n, double timeoutNs, const std::atomic<bool>& stop) const {
+    const double until = monotonicNs() + timeoutNs;
+    while (acked_.load(std::memory_order_acquire) < n) {
+      if (stop.load(std::memory_order_relaxed) || monotonicNs() >= until) return false;
+      struct timespec ts {0, kConsumedPollNs};
+      nanosleep(&ts, nullptr);
+    }
+    return true;
+  }
+
   // The push that would have told JS did not: let the next one try again.
   void rearmNotify() { notifyPending_.store(false, std::memory_order_release); }
 
   uint64_t published() const { return published_.load(std::memory_order_acquire); }
   uint64_t overflowed() const { return overflowed_; }
+
+  static constexpr long kConsumedPollNs = 20000;
 
   static double monotonicNs() {
     struct timespec ts;
@@ -121,6 +145,12 @@ class EventRing {
   }
 
  private:
+  void ack(uint64_t consumed) {
+    uint64_t seen = acked_.load(std::memory_order_relaxed);
+    while (consumed > seen && !acked_.compare_exchange_weak(seen, consumed, std::memory_order_release)) {
+    }
+  }
+
   const uint64_t cap_;
   const uint64_t mask_;
   Record* mem_;
@@ -129,7 +159,9 @@ class EventRing {
   uint64_t tail_ = 0;
   std::vector<Record> overflow_;
   uint64_t overflowed_ = 0;
+  uint64_t pushed_ = 0;
   std::atomic<uint64_t> published_{0};
+  std::atomic<uint64_t> acked_{0};
   std::atomic<bool> notifyPending_{false};
   std::condition_variable_any wakeCv_;
   int sleepers_ = 0;

@@ -41,6 +41,9 @@ struct MonitorConfig {
   // The JS thread serves urgent and prefetch commands in its waits (serveInline); the copier
   // thread is woken for background ones only.
   bool inlineCopies = false;
+  // The workload starts only once JS has handled every event before it (registrations, precopy),
+  // so that strategies are caught up when the first fault comes, as in the simulator.
+  bool awaitConsumer = false;
   // CRIU's lazy-pages daemon (criu-lazy-pages.cc): listen at criuSocket for `criu restore
   // --lazy-pages` instead of runners; the pages blob is laid out from the dump's pages files by
   // sourceRuns; the tasks' uffds are also held by the guardian at guardianPath.
