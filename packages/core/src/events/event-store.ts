@@ -86,8 +86,14 @@ export class EventStore implements EventSink {
     for (const l of this.listeners) l.onClose(this);
   }
 
-  private grow(): void {
-    const cap = this.t.length * 2;
+  /** Room for `events` more events without growing on the way (capacity doubles to fit). */
+  reserve(events: number): void {
+    let cap = this.t.length;
+    while (cap - this.len < events) cap *= 2;
+    if (cap !== this.t.length) this.grow(cap);
+  }
+
+  private grow(cap = this.t.length * 2): void {
     const f = (old: Float64Array) => {
       const n = new Float64Array(cap);
       n.set(old);

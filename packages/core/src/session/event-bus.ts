@@ -3,6 +3,7 @@ import { EVENT_KIND_COUNT } from '../events/event-kind';
 import { IndexFifo } from '../collections/index-fifo';
 import { EventStore } from '../events/event-store';
 import { decodeEvent, RestoreEvent } from '../events/restore-event';
+import { PAGE_STATE_KINDS } from '../state/page-fold';
 import { PageState } from '../state/page-state';
 import { EventHub } from './event-hub';
 import { beginDelivery, endDelivery, StrategyZone } from './strategy-zone';
@@ -15,7 +16,8 @@ import { beginDelivery, endDelivery, StrategyZone } from './strategy-zone';
 export class EventBus {
   private readonly hubs: (EventHub<RestoreEvent> | undefined)[] = new Array(EVENT_KIND_COUNT);
   private allHub: EventHub<RestoreEvent> | undefined;
-  private listeners = 0;
+  /** 1 where some stream is subscribed to the kind (or to all): the emit path reads only this. */
+  private readonly wanted = new Uint8Array(EVENT_KIND_COUNT);
   private readonly pending = new IndexFifo();
   private delivering = false;
   /** The latest event handed to the streams: what a command can be reacting to. */
@@ -30,14 +32,10 @@ export class EventBus {
 
   emit(kind: number, t: number, pid: number, a: number, b: number, c: number, d: number): number {
     const seq = this.store.append(kind, t, pid, a, b, c, d);
-    this.state.apply(kind, pid, a, b, c, d);
-    if (this.listeners > 0) {
-      const s = this.hubs[kind];
-      const all = this.allHub;
-      if ((s && s.observed) || (all && all.observed)) {
-        this.pending.push(seq);
-        if (!this.delivering) this.deliver();
-      }
+    if (PAGE_STATE_KINDS[kind] === 1) this.state.apply(kind, pid, a, b, c, d);
+    if (this.wanted[kind] === 1) {
+      this.pending.push(seq);
+      if (!this.delivering) this.deliver();
     }
     return seq;
   }
@@ -59,11 +57,15 @@ export class EventBus {
   }
 
   private hub(kind: number | 'all'): EventHub<RestoreEvent> {
-    this.listeners++;
-    if (kind === 'all') return (this.allHub ??= new EventHub<RestoreEvent>());
+    if (kind === 'all') return (this.allHub ??= new EventHub<RestoreEvent>(this.updateWanted));
     if (!(kind >= 1 && kind < EVENT_KIND_COUNT)) throw new Error(`unknown event kind ${kind}`);
-    return (this.hubs[kind] ??= new EventHub<RestoreEvent>());
+    return (this.hubs[kind] ??= new EventHub<RestoreEvent>(this.updateWanted));
   }
+
+  private readonly updateWanted = (): void => {
+    const all = this.allHub?.observed === true;
+    for (let k = 0; k < EVENT_KIND_COUNT; k++) this.wanted[k] = all || this.hubs[k]?.observed === true ? 1 : 0;
+  };
 
   private deliver(): void {
     this.delivering = true;

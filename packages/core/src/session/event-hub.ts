@@ -18,6 +18,9 @@ interface Entry<T> {
 export class EventHub<T> {
   private entries: readonly Entry<T>[] = [];
 
+  /** `changed` is called whenever the hub gains or loses a subscriber. */
+  constructor(private readonly changed: () => void = () => undefined) {}
+
   get observed(): boolean {
     return this.entries.length > 0;
   }
@@ -37,8 +40,10 @@ export class EventHub<T> {
     return new Observable<T>((subscriber) => {
       const entry: Entry<T> = { subscriber, owner, zone };
       this.entries = [...this.entries, entry];
+      this.changed();
       return () => {
         this.entries = this.entries.filter((e) => e !== entry);
+        this.changed();
       };
     });
   }
@@ -48,12 +53,14 @@ export class EventHub<T> {
     const mine = this.entries.filter((e) => e.owner === owner);
     if (mine.length === 0) return;
     this.entries = this.entries.filter((e) => e.owner !== owner);
+    this.changed();
     for (const e of mine) e.subscriber.complete();
   }
 
   complete(): void {
     const all = this.entries;
     this.entries = [];
+    this.changed();
     for (const e of all) e.subscriber.complete();
   }
 }

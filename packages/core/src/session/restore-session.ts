@@ -23,6 +23,8 @@ export type { AttachedStrategy } from '../strategy/attached-strategy';
 export { forEachRun } from './plan-builder';
 
 const NO_WINDOW: FaultWindowRule = { forward: 0, backward: 0 };
+/** The most events a session makes room for up front (about 30 MB of columns). */
+const EVENTS_RESERVED_MAX = 1 << 19;
 
 export function errorMessage(e: unknown): string {
   if (e instanceof Error) return e.message;
@@ -77,6 +79,8 @@ export class RestoreSession implements BackendSession {
     this.failed = strategies.map((_, i) => built.failures.some((f) => f.index === i));
     this.initialLazyPages = this.countInitialLazy();
     this.promptEvents = strategies.some((s) => s.instance.attach !== undefined);
+    // a demand fault is about six events: the log's columns are not copied mid-restore
+    store.reserve(Math.min(EVENTS_RESERVED_MAX, 8 * this.image.processes.reduce((n, p) => n + p.totalPages, 0) + 4096));
   }
 
   get pages(): PageState {

@@ -1,4 +1,4 @@
-import { EventKind, RejectReason } from '../events/event-kind';
+import { EVENT_KIND_COUNT, EventKind, RejectReason } from '../events/event-kind';
 import { PageBitmap, ReadonlyPageBitmap } from '../model/page-bitmap';
 
 /** A process's pages as the log says: registered with uffd, present, or queued for a copy. */
@@ -13,6 +13,24 @@ interface Bitmaps {
   readonly present: PageBitmap;
   readonly inFlight: PageBitmap;
 }
+
+/** The kinds that change page state (PageFold and PageState): 1 at their index, 0 elsewhere. */
+export const PAGE_STATE_KINDS: Readonly<Uint8Array> = (() => {
+  const t = new Uint8Array(EVENT_KIND_COUNT);
+  for (const k of [
+    EventKind.VmaRegistered,
+    EventKind.PagesPrefilled,
+    EventKind.PagesCopied,
+    EventKind.ZeroPageMapped,
+    EventKind.HugePageCollapsed,
+    EventKind.CopyQueued,
+    EventKind.CopyRejected,
+    EventKind.VmaRemoved,
+    EventKind.VmaUnmapped,
+  ])
+    t[k] = 1;
+  return t;
+})();
 
 /**
  * The one fold of page state from the log, event by event: the session's PageState (for strategies

@@ -1,5 +1,6 @@
 import { CopyCause, CopyPriority, EventKind, PrefillSource, RejectReason } from '../events/event-kind';
 import { tinyImage } from '../testing/tiny-workload';
+import { PAGE_STATE_KINDS } from './page-fold';
 import { PageState } from './page-state';
 
 const K = EventKind;
@@ -22,7 +23,32 @@ function register(s: PageState, pid: number, vma: number, first: number, pages: 
   s.apply(K.VmaRegistered, pid, vma, first, pages, 1);
 }
 
+/** Every page's registered, present, in-flight and lazy bit, and the lazy runs, of both pids. */
+function snapshot(s: PageState): unknown {
+  const pages = (pid: number, n: number) =>
+    Array.from({ length: n }, (_, i) => [s.isRegistered(pid, i), s.isPresent(pid, i), s.isInFlight(pid, i), s.isLazy(pid, i)]);
+  return [pages(1, 12), pages(2, 4), spans(s, 1), spans(s, 2)];
+}
+
 describe('PageState', () => {
+  it('changes only for the kinds PAGE_STATE_KINDS lists (the event bus skips the others)', () => {
+    for (const kind of Object.values(K).filter((k) => PAGE_STATE_KINDS[k] === 0)) {
+      for (const args of [
+        [0, 0, 8],
+        [2, 3, 1],
+        [1, 8, 4],
+      ]) {
+        const s = fresh();
+        register(s, 1, 0, 0, 8);
+        s.apply(K.CopyQueued, 1, 9, 2, CopyCause.Prefetch, CopyPriority.Prefetch);
+        const before = snapshot(s);
+        s.apply(kind, 1, args[0], args[1], args[2], 0);
+        expect([kind, snapshot(s)]).toEqual([kind, before]);
+      }
+    }
+    expect(Array.from(PAGE_STATE_KINDS).filter((x) => x === 1).length).toBe(9);
+  });
+
   it('makes registered pages lazy, except those prefilled before registration', () => {
     const s = fresh();
     expect(s.isLazy(1, 0)).toBe(false);
