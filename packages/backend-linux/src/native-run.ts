@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'child_process';
 import { MonitorMode, NativeBinding, NativeMonitor, NativeMonitorConfig } from './native-binding';
+import { pauseOptimizingCompiler } from './optimizing-compiler';
 import { CpuPlan } from './placement';
 
 /** Kinds >= 100 in the event ring are the backend's own (native/common/protocol.h RL_INTERNAL_*). */
@@ -72,6 +73,7 @@ export class NativeRun {
   private timer: NodeJS.Timeout | undefined;
   private hot: NodeJS.Immediate | undefined;
   private readonly reactive: boolean;
+  private resumeCompiler: (() => void) | undefined;
 
   constructor(private readonly cfg: NativeRunConfig) {
     this.reactive = cfg.reactive !== false;
@@ -102,7 +104,10 @@ export class NativeRun {
     this.monitor.start(() => (this.reactive ? undefined : this.pump()));
     this.view = new Float64Array(this.monitor.ringBuffer());
     this.mask = this.view.length / RECORD_DOUBLES - 1;
-    if (this.reactive) this.hot = setImmediate(this.hotSlice);
+    if (this.reactive) {
+      this.resumeCompiler = pauseOptimizingCompiler();
+      this.hot = setImmediate(this.hotSlice);
+    }
     else this.timer = setInterval(() => this.pump(), BATCHED.drainEveryMs);
     this.cfg.signal?.addEventListener('abort', this.onAbort);
     if (this.cfg.signal?.aborted) this.onAbort();
@@ -232,6 +237,7 @@ export class NativeRun {
       if (this.hot) clearImmediate(this.hot);
       this.monitor.stop();
       this.pump();
+      this.resumeCompiler?.();
     }
   }
 
