@@ -79,6 +79,29 @@ describe('the acceptance runs at 65536 pages', () => {
 });
 
 describe('the linux backend', () => {
+  linuxTest('starts the workload of reactive strategies once they have handled every registration', async () => {
+    // a slow handler: the workload would fault long before the strategy had seen the registrations
+    const handled: number[] = [];
+    const slow: Strategy = {
+      attach: (ctx) =>
+        ctx.vmaRegistered$.pipe(
+          map(() => {
+            const until = Date.now() + 20;
+            while (Date.now() < until);
+            handled.push(ctx.now());
+          }),
+          ignoreElements(),
+        ),
+    };
+    const out = await run(new LinuxBackend(), 'seq:pages=2048', { name: 'slow-registrations', instance: slow });
+    const s = out.store;
+    const started = Array.from({ length: s.length }, (_, i) => i).filter((i) => s.kind[i] === EventKind.WorkloadStarted);
+    expect(handled.length).toBe(count(s, EventKind.VmaRegistered));
+    expect(started).toHaveLength(1);
+    expect(Math.max(...handled)).toBeLessThanOrEqual(s.t[started[0]]);
+    expect(out.result.verified).toBe(true);
+  });
+
   linuxTest('follows the event protocol from RestoreStarted to RestoreEnded', async () => {
     const out = await run(new LinuxBackend(), 'uniform:pages=2048,accesses=3000,zeroFraction=0.1', 'demand-only');
     const s = out.store;

@@ -43,12 +43,25 @@ export class SimDecisions {
    * event has been handled (never before now + decisionLatencyNs, never before the command ahead).
    */
   landingTime(reactsTo: number): number {
+    this.handle(reactsTo);
+    return Math.max(this.w.clock.now + this.w.cost.decisionLatencyNs, this.jsClock, this.copier.queue.lastArrival());
+  }
+
+  /**
+   * When the strategies' thread has handled every event logged so far (the Linux backend starts
+   * the workload only then, so that strategies see the registrations before the first fault).
+   */
+  caughtUpAt(): number {
+    this.handle(this.w.session.log.length - 1);
+    return this.jsClock;
+  }
+
+  private handle(upTo: number): void {
     const m = this.w.cost;
     const log = this.w.session.log;
-    const upTo = Math.min(reactsTo, log.length - 1);
+    upTo = Math.min(upTo, log.length - 1);
     for (let seq = this.jsSeq + 1; seq <= upTo; seq++) this.jsClock = Math.max(this.jsClock, log.timeOf(seq) + m.decisionLatencyNs) + m.decisionEventNs;
     if (upTo > this.jsSeq) this.jsSeq = upTo;
-    return Math.max(this.w.clock.now + m.decisionLatencyNs, this.jsClock, this.copier.queue.lastArrival());
   }
 
   madvise(proc: SimProcess, vma: number, advice: ThpAdvice): void {

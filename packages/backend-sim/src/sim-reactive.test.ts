@@ -6,7 +6,9 @@ import { attached, events, handWorkload, ofKind, simulate } from './__fixtures__
 const m = defaultCostModel;
 const onePageFault = m.faultOverheadNs + m.copyCallNs + m.faultCopyPageNs;
 const oneCopy = m.copyCallNs + m.copyPageNs;
-const T0 = m.registerVmaNs; // one VMA: the workload starts when it is registered
+const T0 = m.registerVmaNs; // one VMA: registered at T0
+/** With reactive strategies the workload starts once they have handled the startup events. */
+const go = (decisionLatencyNs = m.decisionLatencyNs) => T0 + decisionLatencyNs;
 
 /** Copies `count` pages after each faulting page, as a reactive command. */
 function nextPages(count: number, offset = 1): Strategy {
@@ -23,7 +25,7 @@ describe('reactive commands', () => {
     const w = handWorkload([{ pid: 1, vmas: [8], accesses: [0, 1, ...new Array(1000).fill(0)] }]);
     // the workload lasts past the second copy's arrival
     const { store, result } = await simulate(w, [attached('next', nextPages(1))], { decisionLatencyNs: 50_000 });
-    const f0 = T0 + 100;
+    const f0 = go(50_000) + 100;
     const f1 = f0 + onePageFault + m.faultWakeNs + 100;
     expect(copierFacts(events(store))).toEqual([
       ['CopyQueued', f0, 1, 1, 1, CopyPriority.Prefetch],
@@ -68,11 +70,11 @@ describe('reactive commands', () => {
     const s: Strategy = { attach: (ctx) => ctx.workloadStarted$.pipe(map(() => copyPages(1, 4, 6))) };
     const copied = async (decisionLatencyNs: number) => {
       const { store } = await simulate(w, [attached('s', s)], { decisionLatencyNs });
-      expect(ofKind(store, 'CopyQueued').map((e) => e.t)).toEqual([T0]);
+      expect(ofKind(store, 'CopyQueued').map((e) => e.t)).toEqual([go(decisionLatencyNs)]);
       return ofKind(store, 'PagesCopied').filter((e) => e.a === 4).map((e) => e.t);
     };
-    expect(await copied(m.decisionLatencyNs)).toEqual([T0 + m.decisionLatencyNs + m.copyCallNs + 6 * m.copyPageNs]);
-    expect(await copied(0)).toEqual([T0 + m.copyCallNs + 6 * m.copyPageNs]);
+    expect(await copied(m.decisionLatencyNs)).toEqual([go() + m.decisionLatencyNs + m.copyCallNs + 6 * m.copyPageNs]);
+    expect(await copied(0)).toEqual([go(0) + m.copyCallNs + 6 * m.copyPageNs]);
   });
 
   it('timers run on virtual time (ms on the scheduler, ns in the log)', async () => {
@@ -86,11 +88,11 @@ describe('reactive commands', () => {
     };
     const { store } = await simulate(w, [attached('timers', s)]);
     expect(ofKind(store, 'CopyQueued').map((e) => [e.t, e.a, e.b])).toEqual([
-      [T0 + 500_000, 8, 1],
+      [go() + 500_000, 8, 1],
       [1_000_000, 4, 2],
     ]);
     expect(ofKind(store, 'PagesCopied').filter((e) => e.c === 1).map((e) => [e.t, e.a])).toEqual([
-      [T0 + 500_000 + m.decisionLatencyNs + oneCopy, 8],
+      [go() + 500_000 + m.decisionLatencyNs + oneCopy, 8],
       [1_000_000 + m.decisionLatencyNs + oneCopy + m.copyPageNs, 4],
     ]);
   });
@@ -141,7 +143,7 @@ describe('reactive commands', () => {
         ),
     };
     const { store, result } = await simulate(w, [attached('s', s)]);
-    const arrive = T0 + m.decisionLatencyNs;
+    const arrive = go() + m.decisionLatencyNs;
     const calls = ofKind(store, 'PagesCopied').filter((e) => e.c !== 0);
     const c512 = m.copyCallNs + 512 * m.copyPageNs;
     expect(calls.map((e) => [e.t, e.a, e.b, e.c, e.d])).toEqual([
@@ -163,8 +165,8 @@ describe('reactive commands', () => {
     };
     const { store } = await simulate(w, [attached('s', s)]);
     expect(ofKind(store, 'MadviseApplied').map((e) => [e.t, e.pid, e.a, e.b, e.c])).toEqual([
-      [T0 + m.madviseNs, 1, 0, 2, 1],
-      [T0 + m.madviseNs, 1, 5, 1, 0],
+      [go() + m.madviseNs, 1, 0, 2, 1],
+      [go() + m.madviseNs, 1, 5, 1, 0],
     ]);
   });
 
@@ -213,7 +215,8 @@ describe('reactive commands', () => {
       attach: (ctx) => ctx.workloadStarted$.pipe(filter((e) => e.pid === 1), map(() => copyPages(1, 2, 3, 'background'))),
     };
     const { store, result } = await simulate(w, [attached('s', s)]);
-    const t0 = m.forkNs + 2 * m.registerVmaNs;
+    // the workloads start once the strategy has handled the startup events
+    const t0 = m.forkNs + 2 * m.registerVmaNs + m.decisionLatencyNs;
     expect(ofKind(store, 'CopyRejected').map((e) => [e.t, e.pid, e.a, e.b, e.c, e.d])).toEqual([
       [t0 + m.decisionLatencyNs, 1, 2, 3, RejectReason.Enoent, 3],
     ]);

@@ -138,6 +138,12 @@ export class SimRun {
   private stepStartup(): void {
     const r = this.startup!.next();
     if (r.done) {
+      // reactive strategies: the workload waits for them to handle the startup events, as on Linux
+      const ready = this.session.promptEvents ? this.decisions.caughtUpAt() : -Infinity;
+      if (ready > this.w.clock.now) {
+        this.startupDoneAt = ready;
+        return;
+      }
       this.startup = undefined;
       this.startupDoneAt = Infinity;
       this.faults.openAt(this.w.clock.now);
