@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'child_process';
 import { MonitorMode, NativeBinding, NativeMonitor, NativeMonitorConfig } from './native-binding';
+import { collectGarbage } from './collect-garbage';
 import { pauseOptimizingCompiler } from './optimizing-compiler';
 import { CpuPlan } from './placement';
 
@@ -105,6 +106,7 @@ export class NativeRun {
     this.view = new Float64Array(this.monitor.ringBuffer());
     this.mask = this.view.length / RECORD_DOUBLES - 1;
     if (this.reactive) {
+      collectGarbage();
       this.resumeCompiler = pauseOptimizingCompiler();
       this.hot = setImmediate(this.hotSlice);
     }
