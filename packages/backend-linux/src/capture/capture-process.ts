@@ -12,11 +12,11 @@ import {
   tracesForImage,
   UsageError,
   validateImage,
-  VmaImage,
   vmaOfPage,
   writeImage,
 } from '@restorelab/core';
-import { isPrivateAnonymous, parseSmaps, thpAdviceOf } from './proc-maps';
+import { procState, readProc, stopProcess } from './proc-control';
+import { isPrivateAnonymous, parseSmaps, vmasOfMappings } from './proc-maps';
 
 /** The pid a captured process has in its image (the root of a one-process tree). */
 export const CAPTURED_PID = 1;
@@ -27,7 +27,6 @@ const PM_SWAPPED = 2n ** 62n;
 const PAGEMAP_CHUNK = 4096;
 /** Content read from /proc/PID/mem at a time, in pages. */
 const MEM_CHUNK = 256;
-const STOP_WAIT_MS = 2000;
 
 export interface CaptureOptions {
   /** A trace of the same program, checked against the captured VMAs and kept as the image's trace. */
@@ -52,31 +51,6 @@ export interface CaptureResult {
   readonly stoppedMs: number;
   readonly wasStopped: boolean;
   readonly trace?: string;
-}
-
-function procState(pid: number): string {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
-  // the state follows the command name, which is in parentheses and may itself hold ") "
-  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-}
-
-function readProc(pid: number, what: string): string {
-  try {
-    return fs.readFileSync(`/proc/${pid}/${what}`, 'latin1');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ESRCH') throw new UsageError(`no process ${pid}`);
-    throw new UsageError(`cannot read /proc/${pid}/${what}: ${code ?? String(e)} (capture needs root or ptrace rights over the process)`);
-  }
-}
-
-async function stopProcess(pid: number): Promise<void> {
-  process.kill(pid, 'SIGSTOP');
-  const until = Date.now() + STOP_WAIT_MS;
-  while (procState(pid) !== 'T') {
-    if (Date.now() > until) throw new UsageError(`process ${pid} did not stop within ${STOP_WAIT_MS} ms of SIGSTOP (state ${procState(pid)})`);
-    await new Promise((r) => setTimeout(r, 1));
-  }
 }
 
 /** The captured process: its pages are read from /proc/PID/mem while it is stopped. */
@@ -144,13 +118,8 @@ export async function captureProcess(pid: number, out: string, opts: CaptureOpti
     } catch (e) {
       throw new UsageError(`cannot read the memory of process ${pid}: ${(e as NodeJS.ErrnoException).code ?? String(e)} (capture needs root or ptrace rights over it)`);
     }
-    const vmas: VmaImage[] = [];
-    let firstPage = 0;
-    for (const m of mappings) {
-      const pages = (m.end - m.start) / PAGE_SIZE;
-      vmas.push({ index: vmas.length, start: m.start, pages, firstPage, prot: m.perms[1] === 'w' ? 'rw' : 'r', shared: false, anon: true, thp: thpAdviceOf(m), collapseBeforeRegister: false });
-      firstPage += pages;
-    }
+    const vmas = vmasOfMappings(mappings);
+    const firstPage = vmas.reduce((n, v) => n + v.pages, 0);
     const flags = new Uint8Array(firstPage);
     const counts = { content: 0, zero: 0, untouched: 0 };
     const entries = Buffer.alloc(PAGEMAP_CHUNK * 8);

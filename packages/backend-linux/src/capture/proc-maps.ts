@@ -1,4 +1,4 @@
-import { ThpAdvice } from '@restorelab/core';
+import { PAGE_SIZE, ThpAdvice, VmaImage } from '@restorelab/core';
 
 /** One line of /proc/PID/maps, with the VmFlags of its smaps entry. */
 export interface ProcMapping {
@@ -47,4 +47,16 @@ export function thpAdviceOf(m: ProcMapping): ThpAdvice {
   if (m.vmFlags.includes('nh')) return 'nohugepage';
   if (m.vmFlags.includes('hg')) return 'hugepage';
   return 'default';
+}
+
+/** An image's VMAs for these mappings, in order, their pages numbered from 0. */
+export function vmasOfMappings(mappings: readonly ProcMapping[]): VmaImage[] {
+  const vmas: VmaImage[] = [];
+  let firstPage = 0;
+  for (const m of mappings) {
+    const pages = (m.end - m.start) / PAGE_SIZE;
+    vmas.push({ index: vmas.length, start: m.start, pages, firstPage, prot: m.perms[1] === 'w' ? 'rw' : 'r', shared: false, anon: true, thp: thpAdviceOf(m), collapseBeforeRegister: false });
+    firstPage += pages;
+  }
+  return vmas;
 }
