@@ -53,6 +53,14 @@
       "libraries": ["-lpthread"]
     },
     {
+      "target_name": "restorelab-snapshot",
+      "type": "executable",
+      "sources": ["native/snapshot/snapshot-main.c", "native/snapshot/snapshot-inject.c"],
+      "cflags": ["-O2", "-std=gnu11", "-Wall", "-Wextra", "-pthread"],
+      "ldflags": ["-pthread"],
+      "libraries": ["-lpthread"]
+    },
+    {
       "target_name": "restorelab-guardian",
       "type": "executable",
       "sources": ["native/guardian/guardian-main.c"],
