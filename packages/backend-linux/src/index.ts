@@ -11,6 +11,8 @@ export * from './bench-decision-latency';
 export { mockBinding, loadMockNative } from './mock/mock-binding';
 export { captureProcess, CAPTURED_PID } from './capture/capture-process';
 export type { CaptureOptions, CaptureResult } from './capture/capture-process';
+export { DEFAULT_SNAPSHOT_BUFFER_MIB, snapshotProcess } from './capture/snapshot-process';
+export type { SnapshotOptions, SnapshotResult } from './capture/snapshot-process';
 export { CriuLazyPagesBackend, CRIU_LAZY_SOCKET } from './criu/criu-lazy-pages-backend';
 export { startPageServer, PageServerOptions, RunningPageServer } from './page-server/page-server';
 export { PageSourceOptions, PAGE_SERVER_TOKEN_ENV, parseSourceUrl, parseListen, isLoopback, readToken } from './page-server/page-source';

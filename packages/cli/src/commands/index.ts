@@ -14,6 +14,7 @@ import { replayCommandModule } from './replay-command';
 import { reportCommand } from './report-command';
 import { runCommandModule } from './run-command';
 import { serveCommandModule } from './serve-command';
+import { snapshotCommandModule } from './snapshot-command';
 import { strategiesCommandModule } from './strategies-command';
 import { traceCommandModule } from './trace-command';
 import { workloadsCommandModule } from './workloads-command';
@@ -32,6 +33,7 @@ export const commands: CommandModule[] = [
   imageCommandModule,
   criuLazyPagesCommandModule,
   serveCommandModule,
+  snapshotCommandModule,
   traceCommandModule,
   doctorCommandModule,
   calibrateCommand,
