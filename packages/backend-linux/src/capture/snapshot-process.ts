@@ -17,6 +17,8 @@ const SCAN_PAGES = 256;
 export interface SnapshotOptions {
   /** The bound on pages copied at write faults and not yet written out, MiB (fractions allowed, at least one page). */
   readonly bufferMib?: number;
+  /** Stops the snapshot (the engine is killed: its userfaultfd goes and the process runs on). */
+  readonly signal?: AbortSignal;
 }
 
 /** What restorelab-snapshot measured (native/snapshot/snapshot-main.c), and what the image holds. */
@@ -100,15 +102,18 @@ function hugePagesKiB(pid: number, mappings: readonly ProcMapping[]): number {
   return kib;
 }
 
-function runNative(args: readonly string[]): Promise<NativeFigures> {
+function runNative(args: readonly string[], signal?: AbortSignal): Promise<NativeFigures> {
   return new Promise((resolve, reject) => {
     const child = spawn(SNAPSHOT_BINARY, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const stop = () => child.kill('SIGTERM');
+    signal?.addEventListener('abort', stop);
+    child.once('close', () => signal?.removeEventListener('abort', stop));
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.once('error', (e) => reject(new Error(`cannot start ${SNAPSHOT_BINARY}: ${e.message} (rebuild the native addon)`)));
-    child.once('close', (code, signal) => {
+    child.once('close', (code, killed) => {
       if (code === 0) {
         try {
           return resolve(JSON.parse(out) as NativeFigures);
@@ -117,7 +122,8 @@ function runNative(args: readonly string[]): Promise<NativeFigures> {
         }
       }
       const why = err.trim().split('\n').pop()?.replace(/^restorelab-snapshot: /, '');
-      reject(new UsageError(why || `restorelab-snapshot ended with ${signal ?? `exit code ${code}`}`));
+      if (signal?.aborted) reject(new UsageError(`snapshot of process ${args[0]} interrupted (the process runs on)`));
+      else reject(new UsageError(why || `the snapshot engine ended with ${killed ?? `exit code ${code}`} (the process runs on)`));
     });
   });
 }
@@ -162,7 +168,7 @@ export async function snapshotProcess(pid: number, out: string, opts: SnapshotOp
     const vmas = vmasOfMappings(mappings);
     const hugeBefore = hugePagesKiB(pid, mappings);
     const tNative = performance.now();
-    const figures = await runNative([String(pid), blobPath, String(bufferPages), wasStopped ? '0' : '1', ...vmas.map((v) => `${v.start.toString(16)}:${v.pages}`)]);
+    const figures = await runNative([String(pid), blobPath, String(bufferPages), wasStopped ? '0' : '1', ...vmas.map((v) => `${v.start.toString(16)}:${v.pages}`)], opts.signal);
     const snapshotMs = performance.now() - t0;
     const hugeAfter = procState(pid) === 'Z' ? 0 : hugePagesKiB(pid, mappings);
     const totalPages = vmas.reduce((n, v) => n + v.pages, 0);

@@ -1,7 +1,9 @@
 import * as path from 'path';
 import { Argv, CommandModule } from 'yargs';
 import { DEFAULT_SNAPSHOT_BUFFER_MIB, snapshotProcess } from '@restorelab/backend-linux';
+import { ExitError } from '../errors';
 import { imageSummary } from '../format/image-summary';
+import { interruptOnSignals } from './interrupt';
 import { JsonArgs, print, printJson, withJson } from './common-options';
 
 interface SnapshotArgs extends JsonArgs {
@@ -27,7 +29,16 @@ export const snapshotCommandModule: CommandModule<object, SnapshotArgs> = {
         .example('$0 snapshot --pid 1234 --buffer-mib 8 snap', 'a consistent image of process 1234 without stopping it for the copy'),
     ) as unknown as Argv<SnapshotArgs>,
   handler: async (args) => {
-    const r = await snapshotProcess(args.pid, path.resolve(args.out), { bufferMib: args['buffer-mib'] });
+    const interrupt = interruptOnSignals();
+    let r;
+    try {
+      r = await snapshotProcess(args.pid, path.resolve(args.out), { bufferMib: args['buffer-mib'], signal: interrupt.signal });
+    } catch (e) {
+      if (interrupt.exitCode !== undefined) throw new ExitError(interrupt.exitCode, 'interrupted (the process runs on)');
+      throw e;
+    } finally {
+      interrupt.release();
+    }
     const { image, files, ...figures } = r;
     if (args.json) return printJson({ ...figures, manifest: files.manifestPath, blob: files.blobPath, sha256: files.sha256 });
     const ms = (x: number) => `${x.toFixed(1)} ms`;

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { readImage } from '@restorelab/core';
 import { linuxUnavailableReason } from '@restorelab/backend-linux';
-import { cli, tempDir } from './cli';
+import { cli, startCli, tempDir, until } from './cli';
 
 const skip = linuxUnavailableReason();
 if (skip) console.warn(`live snapshot tests skipped: ${skip}`);
@@ -79,8 +79,8 @@ linuxDescribe('restorelab snapshot of a live process (e2e)', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  async function writer(mode: string): Promise<{ child: ChildProcess; region: number }> {
-    const child = spawn(exe, [String(DATA_PAGES), mode], { stdio: ['ignore', 'pipe', 'inherit'] });
+  async function writer(mode: string, pages = DATA_PAGES): Promise<{ child: ChildProcess; region: number }> {
+    const child = spawn(exe, [String(pages), mode], { stdio: ['ignore', 'pipe', 'inherit'] });
     children.push(child);
     const line = await new Promise<string>((resolve) => child.stdout!.once('data', (d: Buffer) => resolve(d.toString())));
     return { child, region: parseInt(line.trim().split(' ')[1], 16) };
@@ -109,6 +109,41 @@ linuxDescribe('restorelab snapshot of a live process (e2e)', () => {
       expect((JSON.parse(run.stdout) as { verified: boolean }[])[0].verified).toBe(true);
     });
   }
+
+  it('when the engine dies mid-snapshot: one line, exit 2, nothing left in OUT, and the process runs on unprotected', async () => {
+    // 1 GiB: the copy lasts long enough to be cut
+    const { child, region } = await writer('forward', 262144);
+    const out = path.join(dir, 'cut');
+    const run = startCli(['snapshot', '--pid', String(child.pid), out]);
+    const engine = await until(
+      'the snapshot engine',
+      () => {
+        const kids = fs.readFileSync(`/proc/${run.child.pid}/task/${run.child.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+        return kids.find((k) => fs.readFileSync(`/proc/${k}/comm`, 'utf8').startsWith('restorelab-snap'));
+      },
+      10_000,
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    process.kill(engine, 'SIGKILL');
+    const r = await run.done;
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe('restorelab: the snapshot engine ended with SIGKILL (the process runs on)');
+    expect(fs.readdirSync(out)).toEqual([]);
+    // its header keeps moving: no page of it is left write-protected with nobody to answer
+    const header = () => {
+      const fd = fs.openSync(`/proc/${child.pid}/mem`, 'r');
+      try {
+        const b = Buffer.alloc(8);
+        fs.readSync(fd, b, 0, 8, region);
+        return b.readBigUInt64LE(0);
+      } finally {
+        fs.closeSync(fd);
+      }
+    };
+    const before = header();
+    await until('the writer to go on', () => (header() > before + 262144n ? true : undefined), 10_000);
+    child.kill('SIGKILL');
+  });
 
   it('refuses what it cannot do in one line: no such process, a buffer under one page', async () => {
     const gone = await cli(['snapshot', '--pid', '999999999', path.join(dir, 'none')]);
