@@ -4,7 +4,7 @@ import { decisionEventSamples, decisionLatencies, nextPageOnFault } from './deci
 import { FaultCostFit, faultSamples, FaultSample, fitFaultCost } from './fault-cost-fit';
 import { LinuxBackend } from './linux-backend';
 import { KernelCosts } from './native-binding';
-import { allowedCpus, DEFAULT_PLACEMENT, Placement, planCpus, processCpuCount } from './placement';
+import { allowedCpus, DEFAULT_PLACEMENT, Placement, processCpuCount } from './placement';
 
 export interface MeasuredCosts {
   /** A demand fault as the backend logs it (monitor read to wake), without its copy call. */

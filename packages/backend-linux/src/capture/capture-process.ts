@@ -1,9 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import {
-  Image,
   IMAGE_TRACE_FILE,
-  ImageFiles,
   PAGE_SIZE,
   PageFlag,
   ProcessImage,
@@ -15,7 +13,8 @@ import {
   vmaOfPage,
   writeImage,
 } from '@restorelab/core';
-import { procState, readProc, stopProcess } from './proc-control';
+import { FdImage, ProcessImageWritten } from './fd-image';
+import { holdStopped, readProc } from './proc-control';
 import { isPrivateAnonymous, parseSmaps, vmasOfMappings } from './proc-maps';
 
 /** The pid a captured process has in its image (the root of a one-process tree). */
@@ -35,44 +34,13 @@ export interface CaptureOptions {
   readonly signal?: AbortSignal;
 }
 
-export interface CaptureResult {
-  readonly files: ImageFiles;
-  readonly image: Image;
-  readonly command: string;
-  readonly vmas: number;
-  readonly pages: number;
-  readonly contentPages: number;
+export interface CaptureResult extends ProcessImageWritten {
   /** Present or swapped pages whose content is all zero. */
   readonly zeroPagesRead: number;
-  /** Pages never touched (not present, not swapped): zero without being read. */
-  readonly untouchedPages: number;
   readonly hugepageVmas: number;
   /** How long the process was kept stopped. */
   readonly stoppedMs: number;
-  readonly wasStopped: boolean;
   readonly trace?: string;
-}
-
-/** The captured process: its pages are read from /proc/PID/mem while it is stopped. */
-class CapturedImage implements Image {
-  readonly pageSize = PAGE_SIZE;
-  readonly processes: readonly ProcessImage[];
-  readonly blobBytes: number;
-  constructor(
-    readonly name: string,
-    proc: ProcessImage,
-    private readonly memFd: number,
-  ) {
-    this.processes = [proc];
-    this.blobBytes = proc.totalPages * PAGE_SIZE;
-  }
-
-  readPage(_pid: number, page: number, dst: Uint8Array): void {
-    const p = this.processes[0];
-    const v = vmaOfPage(p, page);
-    if (!v) throw new Error(`captured image has no page ${page}`);
-    readFully(this.memFd, dst, PAGE_SIZE, v.start + (page - v.firstPage) * PAGE_SIZE);
-  }
 }
 
 function readFully(fd: number, dst: Uint8Array, length: number, position: number): void {
@@ -89,24 +57,10 @@ function readFully(fd: number, dst: Uint8Array, length: number, position: number
 export async function captureProcess(pid: number, out: string, opts: CaptureOptions = {}): Promise<CaptureResult> {
   if (!(Number.isSafeInteger(pid) && pid > 0)) throw new UsageError(`--pid must be a process id, got ${pid}`);
   if (pid === process.pid) throw new UsageError('restorelab cannot capture itself');
-  let wasStopped: boolean;
-  try {
-    wasStopped = procState(pid) === 'T';
-  } catch {
-    throw new UsageError(`no process ${pid}`);
-  }
   const command = readProc(pid, 'comm').trim();
   const t0 = performance.now();
-  const resume = (): void => {
-    try {
-      process.kill(pid, 'SIGCONT');
-    } catch {
-      // it exited meanwhile
-    }
-  };
-  // whatever ends this process (a second Ctrl-C exits at once), the captured one runs on
-  if (!wasStopped) process.on('exit', resume);
-  if (!wasStopped) await stopProcess(pid);
+  const hold = await holdStopped(pid);
+  const wasStopped = hold.wasStopped;
   let memFd: number | undefined;
   let mapFd: number | undefined;
   try {
@@ -156,7 +110,10 @@ export async function captureProcess(pid: number, out: string, opts: CaptureOpti
       }
     }
     const proc: ProcessImage = { pid: CAPTURED_PID, parent: null, vmas, totalPages: firstPage, pageFlags: flags, blobOffset: 0 };
-    const image = new CapturedImage(`capture: pid ${pid} (${command})`, proc, memFd);
+    const image = new FdImage(`capture: pid ${pid} (${command})`, proc, memFd, (page) => {
+      const v = vmaOfPage(proc, page)!;
+      return v.start + (page - v.firstPage) * PAGE_SIZE;
+    });
     validateImage(image, `process ${pid} (${command})`);
     const trace = opts.trace === undefined ? undefined : readTrace(opts.trace);
     if (trace) tracesForImage(trace, image);
@@ -179,9 +136,6 @@ export async function captureProcess(pid: number, out: string, opts: CaptureOpti
   } finally {
     if (memFd !== undefined) fs.closeSync(memFd);
     if (mapFd !== undefined) fs.closeSync(mapFd);
-    if (!wasStopped) {
-      resume();
-      process.off('exit', resume);
-    }
+    hold.release();
   }
 }

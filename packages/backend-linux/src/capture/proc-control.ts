@@ -44,3 +44,44 @@ export async function stopProcess(pid: number): Promise<void> {
   }
 }
 
+
+/** A process kept stopped by us (or found stopped, then left so). */
+export interface StopHold {
+  readonly wasStopped: boolean;
+  /** Resumes it (unless it was stopped before); also done if this process exits first. */
+  release(): void;
+}
+
+/** Stops `pid` (every thread) until release(), unless it is stopped already. */
+export async function holdStopped(pid: number): Promise<StopHold> {
+  let wasStopped: boolean;
+  try {
+    wasStopped = procState(pid) === 'T';
+  } catch {
+    throw new UsageError(`no process ${pid}`);
+  }
+  const resume = (): void => {
+    try {
+      process.kill(pid, 'SIGCONT');
+    } catch {
+      // it exited meanwhile
+    }
+  };
+  let released = false;
+  const release = (): void => {
+    if (released || wasStopped) return;
+    released = true;
+    resume();
+    process.off('exit', resume);
+  };
+  if (wasStopped) return { wasStopped, release };
+  // whatever ends this process (a second Ctrl-C exits at once), the held one runs on
+  process.on('exit', resume);
+  try {
+    await stopProcess(pid);
+  } catch (e) {
+    release();
+    throw e;
+  }
+  return { wasStopped, release };
+}

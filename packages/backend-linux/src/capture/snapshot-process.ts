@@ -1,10 +1,11 @@
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { Image, ImageFiles, PAGE_SIZE, PageFlag, ProcessImage, readFullyAt, UsageError, validateImage, vmaOfPage, writeImage } from '@restorelab/core';
+import { PAGE_SIZE, PageFlag, ProcessImage, readFullyAt, UsageError, validateImage, writeImage } from '@restorelab/core';
 import { buildDir } from '../native-binding';
 import { CAPTURED_PID } from './capture-process';
-import { procState, readProc, stopProcess } from './proc-control';
+import { FdImage, ProcessImageWritten } from './fd-image';
+import { holdStopped, procState, readProc } from './proc-control';
 import { isPrivateAnonymous, parseSmaps, ProcMapping, vmasOfMappings } from './proc-maps';
 
 export const SNAPSHOT_BINARY = path.join(buildDir, 'restorelab-snapshot');
@@ -22,19 +23,11 @@ export interface SnapshotOptions {
 }
 
 /** What restorelab-snapshot measured (native/snapshot/snapshot-main.c), and what the image holds. */
-export interface SnapshotResult {
-  readonly files: ImageFiles;
-  readonly image: Image;
-  readonly command: string;
-  readonly vmas: number;
-  readonly pages: number;
-  readonly contentPages: number;
+export interface SnapshotResult extends ProcessImageWritten {
   /** Pages the background copier wrote out. */
   readonly copiedBackground: number;
   /** Pages a write fault copied into the buffer first. */
   readonly copiedOnWrite: number;
-  /** Pages never touched at the instant: zero without being read. */
-  readonly untouchedPages: number;
   /** Pages read more than once (copiedBackground + copiedOnWrite + untouched - pages): 0 unless the engine is wrong. */
   readonly pagesCopiedTwice: number;
   readonly writeFaults: number;
@@ -52,7 +45,6 @@ export interface SnapshotResult {
   /** AnonHugePages of the snapshot's mappings before and after (a 4 KiB unprotect splits a huge page), KiB. */
   readonly hugePagesKiBBefore: number;
   readonly hugePagesKiBAfter: number;
-  readonly wasStopped: boolean;
 }
 
 interface NativeFigures {
@@ -68,26 +60,6 @@ interface NativeFigures {
   readonly bufferFullWaits: number;
   readonly setupNs: number;
   readonly snapshotNs: number;
-}
-
-/** The snapshot's pages, read back from the blob the native side wrote. */
-class SnapshotImage implements Image {
-  readonly pageSize = PAGE_SIZE;
-  readonly processes: readonly ProcessImage[];
-  readonly blobBytes: number;
-  constructor(
-    readonly name: string,
-    proc: ProcessImage,
-    private readonly fd: number,
-  ) {
-    this.processes = [proc];
-    this.blobBytes = proc.totalPages * PAGE_SIZE;
-  }
-
-  readPage(_pid: number, page: number, dst: Uint8Array): void {
-    if (!vmaOfPage(this.processes[0], page)) throw new Error(`snapshot has no page ${page}`);
-    if (readFullyAt(this.fd, dst, PAGE_SIZE, page * PAGE_SIZE) < PAGE_SIZE) throw new Error(`the snapshot's pages end before page ${page}`);
-  }
 }
 
 function hugePagesKiB(pid: number, mappings: readonly ProcMapping[]): number {
@@ -142,27 +114,14 @@ export async function snapshotProcess(pid: number, out: string, opts: SnapshotOp
   if (!(Number.isFinite(bufferMib) && bufferMib <= MAX_SNAPSHOT_BUFFER_MIB && bufferPages >= 1))
     throw new UsageError(`--buffer-mib must be at least one page (${PAGE_SIZE / 1024 / 1024}) and at most ${MAX_SNAPSHOT_BUFFER_MIB}, got ${bufferMib}`);
   if (!fs.existsSync(SNAPSHOT_BINARY)) throw new Error(`the snapshot engine is not built (missing ${SNAPSHOT_BINARY}); rebuild the native addon`);
-  let wasStopped: boolean;
-  try {
-    wasStopped = procState(pid) === 'T';
-  } catch {
-    throw new UsageError(`no process ${pid}`);
-  }
   const command = readProc(pid, 'comm').trim();
-  const resume = (): void => {
-    try {
-      process.kill(pid, 'SIGCONT');
-    } catch {
-      // it exited meanwhile
-    }
-  };
   fs.mkdirSync(out, { recursive: true });
   const blobPath = path.join(out, `.snapshot-pages.tmp-${process.pid}`);
   const t0 = performance.now();
-  if (!wasStopped) process.on('exit', resume);
+  const hold = await holdStopped(pid);
+  const wasStopped = hold.wasStopped;
   let fd: number | undefined;
   try {
-    if (!wasStopped) await stopProcess(pid);
     const mappings = parseSmaps(readProc(pid, 'smaps')).filter(isPrivateAnonymous);
     if (mappings.length === 0) throw new UsageError(`process ${pid} (${command}) has no private anonymous memory to snapshot`);
     const vmas = vmasOfMappings(mappings);
@@ -189,7 +148,7 @@ export async function snapshotProcess(pid: number, out: string, opts: SnapshotOp
       }
     }
     const proc: ProcessImage = { pid: CAPTURED_PID, parent: null, vmas, totalPages, pageFlags: flags, blobOffset: 0 };
-    const image = new SnapshotImage(`snapshot: pid ${pid} (${command})`, proc, fd);
+    const image = new FdImage(`snapshot: pid ${pid} (${command})`, proc, fd, (page) => page * PAGE_SIZE);
     validateImage(image, `process ${pid} (${command})`);
     const files = writeImage(image, out);
     return {
@@ -218,9 +177,6 @@ export async function snapshotProcess(pid: number, out: string, opts: SnapshotOp
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
     fs.rmSync(blobPath, { force: true });
-    if (!wasStopped) {
-      resume();
-      process.off('exit', resume);
-    }
+    hold.release();
   }
 }
