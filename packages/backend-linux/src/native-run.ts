@@ -109,8 +109,7 @@ export class NativeRun {
       collectGarbage();
       this.resumeCompiler = pauseOptimizingCompiler();
       this.hot = setImmediate(this.hotSlice);
-    }
-    else this.timer = setInterval(() => this.pump(), BATCHED.drainEveryMs);
+    } else this.timer = setInterval(() => this.pump(), BATCHED.drainEveryMs);
     this.cfg.signal?.addEventListener('abort', this.onAbort);
     if (this.cfg.signal?.aborted) this.onAbort();
   }

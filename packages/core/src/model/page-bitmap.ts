@@ -97,12 +97,6 @@ export class PageBitmap implements ReadonlyPageBitmap {
     const found = (wi << 5) + (31 - Math.clz32(word & -word));
     return found < end ? found : limit;
   }
-  /** Length of the run of clear bits starting at i, at most max, never past limit. */
-  clearRun(i: number, max: number, limit: number): number {
-    let n = 0;
-    while (n < max && i + n < limit && !this.get(i + n)) n++;
-    return n;
-  }
 }
 
 /** Sets or clears bits [from, to) a word at a time. */
