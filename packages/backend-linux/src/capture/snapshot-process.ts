@@ -42,9 +42,9 @@ export interface SnapshotResult extends ProcessImageWritten {
   readonly pausedMs: number;
   /** From SIGSTOP to the last page written out, ms. */
   readonly snapshotMs: number;
-  /** AnonHugePages of the snapshot's mappings before and after (a 4 KiB unprotect splits a huge page), KiB. */
+  /** AnonHugePages of the snapshot's mappings before and after (a 4 KiB unprotect splits a huge page), KiB; null: the process is gone. */
   readonly hugePagesKiBBefore: number;
-  readonly hugePagesKiBAfter: number;
+  readonly hugePagesKiBAfter: number | null;
 }
 
 interface NativeFigures {
@@ -72,6 +72,15 @@ function hugePagesKiB(pid: number, mappings: readonly ProcMapping[]): number {
     else if (counting && line.startsWith('AnonHugePages:')) kib += parseInt(line.slice('AnonHugePages:'.length), 10) || 0;
   }
   return kib;
+}
+
+/** After the snapshot the process may have exited (its image is still good). */
+function hugePagesAfter(pid: number, mappings: readonly ProcMapping[]): number | null {
+  try {
+    return procState(pid) === 'Z' ? null : hugePagesKiB(pid, mappings);
+  } catch {
+    return null;
+  }
 }
 
 function runNative(args: readonly string[], signal?: AbortSignal): Promise<NativeFigures> {
@@ -129,19 +138,20 @@ export async function snapshotProcess(pid: number, out: string, opts: SnapshotOp
     const tNative = performance.now();
     const figures = await runNative([String(pid), blobPath, String(bufferPages), wasStopped ? '0' : '1', ...vmas.map((v) => `${v.start.toString(16)}:${v.pages}`)], opts.signal);
     const snapshotMs = performance.now() - t0;
-    const hugeAfter = procState(pid) === 'Z' ? 0 : hugePagesKiB(pid, mappings);
+    const hugeAfter = hugePagesAfter(pid, mappings);
     const totalPages = vmas.reduce((n, v) => n + v.pages, 0);
     if (figures.pages !== totalPages) throw new Error(`restorelab-snapshot copied ${figures.pages} pages of ${totalPages}`);
     fd = fs.openSync(blobPath, 'r');
     const flags = new Uint8Array(totalPages);
     const chunk = Buffer.alloc(SCAN_PAGES * PAGE_SIZE);
+    const zeros = Buffer.alloc(PAGE_SIZE);
     let contentPages = 0;
     for (let p = 0; p < totalPages; p += SCAN_PAGES) {
       const n = Math.min(SCAN_PAGES, totalPages - p);
       if (readFullyAt(fd, chunk, n * PAGE_SIZE, p * PAGE_SIZE) < n * PAGE_SIZE) throw new Error('the snapshot pages file is short');
       for (let k = 0; k < n; k++) {
         const page = chunk.subarray(k * PAGE_SIZE, (k + 1) * PAGE_SIZE);
-        if (page.some((b) => b !== 0)) {
+        if (!page.equals(zeros)) {
           flags[p + k] = PageFlag.Content;
           contentPages++;
         }

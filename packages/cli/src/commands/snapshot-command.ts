@@ -47,7 +47,7 @@ export const snapshotCommandModule: CommandModule<object, SnapshotArgs> = {
         `snapshot of process ${args.pid} (${r.command}): ${r.vmas} private anonymous VMAs, ${r.pages} pages (${r.contentPages} with content, ${r.untouchedPages} never touched)`,
         `paused ${ms(r.pausedMs)} to write-protect, snapshot done in ${ms(r.snapshotMs)}; ${r.copiedBackground} pages copied in the background, ${r.copiedOnWrite} at a write fault, ${r.pagesCopiedTwice} twice`,
         `write faults ${r.writeFaults}: stalled ${ms(r.writeStallMs)} in all, ${ms(r.writeStallMaxMs)} at most; buffer peak ${r.peakBufferPages} of ${r.bufferPages} pages, full ${r.bufferFullWaits} times`,
-        `huge pages of these mappings: ${r.hugePagesKiBBefore} KiB before, ${r.hugePagesKiBAfter} KiB after`,
+        `huge pages of these mappings: ${r.hugePagesKiBBefore} KiB before, ${r.hugePagesKiBAfter === null ? 'the process has exited since' : `${r.hugePagesKiBAfter} KiB after`}`,
         imageSummary(image),
         `wrote ${files.manifestPath}`,
         `wrote ${files.blobPath} (sha256 ${files.sha256})`,
