@@ -31,6 +31,37 @@ function snapshot(s: PageState): unknown {
 }
 
 describe('PageState', () => {
+  it('lazyRunFrom finds the first run a copy would queue, as a page-by-page scan with isLazy does', () => {
+    let seed = 5;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) % n);
+    for (let round = 0; round < 40; round++) {
+      const s = fresh();
+      register(s, 1, 0, 0, 8);
+      register(s, 1, 1, 8, 4);
+      for (let k = 0; k < 6; k++) {
+        const kind = [K.PagesCopied, K.CopyQueued, K.ZeroPageMapped][rnd(3)];
+        s.apply(kind, 1, rnd(12), 1 + rnd(3), kind === K.CopyQueued ? CopyCause.Prefetch : 0, 0);
+      }
+      const ranges = spans(s, 1);
+      for (let from = 0; from < 13; from++)
+        for (const max of [1, 2, 3, 100]) {
+          // the reference: inside each lazy range from `from` on, the first lazy page and the lazy pages after it
+          let want: [number, number] | undefined;
+          for (const [a, b] of ranges) {
+            let i = Math.max(a, from);
+            while (i < b && !s.isLazy(1, i)) i++;
+            if (i >= b) continue;
+            let j = i + 1;
+            while (j < b && j - i < max && s.isLazy(1, j)) j++;
+            want = [i, j - i];
+            break;
+          }
+          const got = s.lazyRunFrom(1, from, max);
+          expect([round, from, max, got ? [got.page, got.count] : undefined]).toEqual([round, from, max, want]);
+        }
+    }
+  });
+
   it('changes only for the kinds PAGE_STATE_KINDS lists (the event bus skips the others)', () => {
     for (const kind of Object.values(K).filter((k) => PAGE_STATE_KINDS[k] === 0)) {
       for (const args of [

@@ -76,6 +76,19 @@ export class PageState implements PageStateView {
     const r = this.lazy.get(pid)?.firstFrom(page);
     return r && r.page >= page ? r : undefined;
   }
+  lazyRunFrom(pid: number, page: number, max: number): PageRange | undefined {
+    const p = this.proc(pid);
+    if (!p || !(max >= 1)) return undefined;
+    // a lazy range's pages are registered and not present: only the in-flight ones are not lazy
+    for (let r = this.lazyRangeFrom(pid, page); r; r = this.lazyRangeFrom(pid, r.page + r.count)) {
+      const end = r.page + r.count;
+      const i = p.inFlight.next(r.page, end, false);
+      if (i >= end) continue;
+      const j = p.inFlight.next(i, Math.min(end, i + max), true);
+      return { pid, page: i, count: j - i };
+    }
+    return undefined;
+  }
   lazyIovs(pid: number): LazyIovList | undefined {
     return this.lazy.get(pid);
   }

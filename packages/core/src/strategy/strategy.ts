@@ -29,6 +29,11 @@ export interface PageStateView {
    * undefined when there is none (no wrap). Cheap: no copy of the list. Its pages may be in flight.
    */
   lazyRangeFrom(pid: number, page: number): PageRange | undefined;
+  /**
+   * The first run of at most `max` pages at or after `page` that a copy would queue now (lazy: not
+   * present, not in flight), inside one lazy range; undefined when there is none (no wrap).
+   */
+  lazyRunFrom(pid: number, page: number, max: number): PageRange | undefined;
   lazyPageCount(pid: number): number;
 }
 

@@ -65,17 +65,16 @@ export function nextLazyRun(
   max: number,
   contentOnly: boolean,
 ): PageRange | undefined {
-  const pid = proc.pid;
+  if (!contentOnly) return state.lazyRunFrom(proc.pid, from, max);
   const flags = proc.pageFlags;
-  const wanted = (i: number) => state.isLazy(pid, i) && (!contentOnly || (flags[i] & PageFlag.Content) !== 0);
-  for (let r = state.lazyRangeFrom(pid, from); r; r = state.lazyRangeFrom(pid, r.page + r.count)) {
-    const end = r.page + r.count;
-    let i = r.page;
-    while (i < end && !wanted(i)) i++;
+  for (let run = state.lazyRunFrom(proc.pid, from, Infinity); run; run = state.lazyRunFrom(proc.pid, run.page + run.count, Infinity)) {
+    const end = run.page + run.count;
+    let i = run.page;
+    while (i < end && (flags[i] & PageFlag.Content) === 0) i++;
     if (i === end) continue;
     let j = i + 1;
-    while (j < end && j - i < max && wanted(j)) j++;
-    return { pid, page: i, count: j - i };
+    while (j < end && j - i < max && (flags[j] & PageFlag.Content) !== 0) j++;
+    return { pid: proc.pid, page: i, count: j - i };
   }
   return undefined;
 }
