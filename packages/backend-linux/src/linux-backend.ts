@@ -68,6 +68,8 @@ export class LinuxBackend implements RestoreBackend {
   readonly description = 'real userfaultfd: native page server and copier, C workload runner, byte-for-byte verification';
   /** The native monitor's counters of the last run (benchmarks read them). */
   lastStats: NativeMonitorStats | undefined;
+  /** The JS thread's mean cost of handling one event of the last run, ns (calibrate reads it). */
+  lastEventHandlingNs = 0;
 
   constructor(private readonly options: LinuxBackendOptions = {}) {}
 
@@ -177,6 +179,7 @@ export class LinuxBackend implements RestoreBackend {
         if (progressTimer) clearInterval(progressTimer);
       }
       this.lastStats = run.monitor.stats();
+      this.lastEventHandlingNs = run.eventHandlingNs;
       await run.close();
       facts.restoreEnded(now());
     } finally {

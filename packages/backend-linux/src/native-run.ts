@@ -75,6 +75,8 @@ export class NativeRun {
   private hot: NodeJS.Immediate | undefined;
   private readonly reactive: boolean;
   private resumeCompiler: (() => void) | undefined;
+  private handled = 0;
+  private handlingMs = 0;
 
   constructor(private readonly cfg: NativeRunConfig) {
     this.reactive = cfg.reactive !== false;
@@ -149,6 +151,8 @@ export class NativeRun {
   pump(once = false): void {
     if (this.draining || !this.view) return;
     this.draining = true;
+    const started = performance.now();
+    const from = this.consumed;
     try {
       const v = this.view;
       let head = this.monitor.drain(this.consumed);
@@ -167,7 +171,14 @@ export class NativeRun {
       this.fail(e instanceof Error ? e : new Error(String(e)));
     } finally {
       this.draining = false;
+      this.handled += this.consumed - from;
+      this.handlingMs += performance.now() - started;
     }
+  }
+
+  /** What handing an event to the session (and the strategies) cost the JS thread on average, ns. */
+  get eventHandlingNs(): number {
+    return this.handled > 0 ? (this.handlingMs * 1e6) / this.handled : 0;
   }
 
   /** One slice of the reactive drain: wait for the ring and drain it, then let the event loop run. */
