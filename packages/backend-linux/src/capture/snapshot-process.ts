@@ -59,7 +59,6 @@ interface NativeFigures {
   readonly bufferPages: number;
   readonly bufferFullWaits: number;
   readonly setupNs: number;
-  readonly snapshotNs: number;
 }
 
 function hugePagesKiB(pid: number, mappings: readonly ProcMapping[]): number {
