@@ -6,7 +6,7 @@ import * as v8 from 'v8';
  * V8's helper threads for about as long again, on the CPU the strategies' thread has (the other
  * one runs the restored process and the fault thread), and every scavenge waits at a safepoint
  * for those threads. Measured on 2 vCPUs (bench decision-latency, fresh process): p50 decision
- * latency 30-65 ms with it, 6-7 us without. Code already optimized keeps running; the rest runs as
+ * latency 30-65 ms with it, 4-20 us without. Code already optimized keeps running; the rest runs as
  * baseline code until the restore ends.
  */
 let holds = 0;

@@ -19,7 +19,7 @@ export class EventHub<T> {
   private entries: readonly Entry<T>[] = [];
 
   /** `changed` is called whenever the hub gains or loses a subscriber. */
-  constructor(private readonly changed: () => void = () => undefined) {}
+  constructor(private readonly changed: () => void) {}
 
   get observed(): boolean {
     return this.entries.length > 0;
