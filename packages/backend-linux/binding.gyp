@@ -6,6 +6,7 @@
         "native/addon/addon.cc",
         "native/addon/monitor.cc",
         "native/addon/fault-loop.cc",
+        "native/addon/copy-engines.cc",
         "native/addon/copier.cc",
         "native/addon/costs.cc",
         "native/addon/fault-rules.cc",
@@ -38,6 +39,7 @@
         "native/runner/runner-memory.c",
         "native/runner/runner-link.c",
         "native/runner/runner-replay.c",
+        "native/runner/runner-engine.c",
         "native/common/uffd-open.c"
       ],
       "cflags": ["-O2", "-std=gnu11", "-Wall", "-Wextra", "-pthread"],

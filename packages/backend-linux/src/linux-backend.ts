@@ -11,6 +11,7 @@ import {
   RestoreBackend,
   BackendSession,
   checkFreeDisk,
+  DEFAULT_COPY_ENGINE,
   UsageError,
   WorkloadSize,
 } from '@restorelab/core';
@@ -20,7 +21,7 @@ import { NativeRun } from './native-run';
 import { nativePagesWriter } from './generated-pages';
 import { allowedCpus, CpuPlan, DEFAULT_PLACEMENT, Placement, planCpus } from './placement';
 import { NativePort } from './native-port';
-import { PlanFlag, readProgress, writeRunFiles } from './run-files';
+import { ENGINE_PLAN, PlanFlag, readProgress, RUNNER_UFFD_FEATURES, writeRunFiles } from './run-files';
 import { PageSourceOptions } from './page-server/page-source';
 import { RunningPageServer, startPageServer } from './page-server/page-server';
 
@@ -125,13 +126,15 @@ export class LinuxBackend implements RestoreBackend {
       const cache = this.options.pagesCache === undefined ? pagesCacheFromEnv(process.env, writeGenerated) : this.options.pagesCache;
       if (link) server = await startPageServer({ image, host: '127.0.0.1', port: 0, latencyUs: link.latencyUs, bandwidth: link.bandwidth, sharedBandwidth: link.sharedBandwidth, pagesCache: cache });
       const remote = server ? { host: server.host, port: server.port, channels: link!.channels } : (this.options.source ?? undefined);
+      const engine = ENGINE_PLAN[options.copyEngine ?? DEFAULT_COPY_ENGINE];
       const input = {
         runnerCpuMask: cpus.runnerCpuMask,
         image,
         plan: session.plan,
         traces: session.workload.traces,
         windowFor: (pid: number, vma: number) => session.windowFor(pid, vma),
-        flags: PlanFlag.Priority | (this.options.noVerify ? PlanFlag.NoVerify : 0) | (this.options.exerciseEvents ? PlanFlag.ExerciseEvents : 0),
+        flags: PlanFlag.Priority | (this.options.noVerify ? PlanFlag.NoVerify : 0) | (this.options.exerciseEvents ? PlanFlag.ExerciseEvents : 0) | engine.flag,
+        uffdFeatures: RUNNER_UFFD_FEATURES | engine.uffdFeature,
       };
       const profile = options.profile;
       if (profile) profile.time('run files', () => writeRunFiles(dir, input, cache, writeGenerated), (source) => `pages: ${source}`);

@@ -3,6 +3,7 @@ import * as path from 'path';
 import {
   checkFreeDisk,
   contentPages,
+  CopyEngine,
   FaultWindowRule,
   FileImage,
   GeneratedImage,
@@ -60,10 +61,21 @@ export const PlanFlag = {
   Priority: 2,
   /** Tests: after its trace the runner moves VMA 0, discards the first page of VMA 1 and unmaps VMA 2. */
   ExerciseEvents: 4,
+  /** Copy engine continue: memfd-backed VMAs registered MISSING|MINOR, pages placed with UFFDIO_CONTINUE. */
+  EngineContinue: 8,
+  /** Copy engine move: pages written to a staging area and placed with UFFDIO_MOVE. */
+  EngineMove: 16,
 } as const;
 
 /** UFFD_FEATURE_* bits the runner asks for: thread ids in faults and the non-cooperative events. */
 export const RUNNER_UFFD_FEATURES = (1 << 8) | (1 << 2) | (1 << 3) | (1 << 6);
+
+/** What each copy engine adds to the plan: its flag and the UFFD_FEATURE_* bit it needs (MINOR_SHMEM, MOVE). */
+export const ENGINE_PLAN: Readonly<Record<CopyEngine, { readonly flag: number; readonly uffdFeature: number }>> = {
+  copy: { flag: 0, uffdFeature: 0 },
+  continue: { flag: PlanFlag.EngineContinue, uffdFeature: 1 << 10 },
+  move: { flag: PlanFlag.EngineMove, uffdFeature: 1 << 16 },
+};
 
 const PrefillSourceCode = { image: PrefillSource.Image, strategy: PrefillSource.Strategy } as const;
 

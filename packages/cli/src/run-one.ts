@@ -1,5 +1,5 @@
 import { Container } from 'inversify';
-import { BackendRegistry, Link, RestoreBackend, RunOutcome, RunProfile, runRestore, StrategyRegistry, Workload, WorkloadFits, WorkloadRegistry } from '@restorelab/core';
+import { BackendRegistry, CopyEngine, Link, RestoreBackend, RunOutcome, RunProfile, runRestore, StrategyRegistry, Workload, WorkloadFits, WorkloadRegistry } from '@restorelab/core';
 import { oneLine } from './errors';
 
 export interface RunOneRequest {
@@ -16,6 +16,8 @@ export interface RunOneRequest {
   readonly profile?: RunProfile;
   /** The pages come over this link (the simulator models it, Linux shapes a page server on loopback). */
   readonly link?: Link;
+  /** How copied pages are placed (default copy). */
+  readonly copyEngine?: CopyEngine;
 }
 
 /**
@@ -73,5 +75,6 @@ export async function runOne(container: Container, req: RunOneRequest): Promise<
     signal: req.signal,
     profile: req.profile,
     link: req.link,
+    copyEngine: req.copyEngine,
   });
 }

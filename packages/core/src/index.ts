@@ -6,6 +6,7 @@ export * from './model/image';
 export * from './model/workload';
 export * from './model/plan';
 export * from './model/link';
+export * from './model/copy-engine';
 export * from './collections/index-fifo';
 export * from './events/event-kind';
 export * from './events/event-sink';

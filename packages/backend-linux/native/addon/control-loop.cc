@@ -119,7 +119,23 @@ void Monitor::onMessage(int sock) {
           break;
         }
         p.sock = sock;
-        onHello(p, fd, m.os_pid);
+        onHello(p, fd, m.os_pid, m.arg0);
+        break;
+      case RL_MSG_CACHE:
+        if (engine_ != RL_PLAN_ENGINE_CONTINUE || p.hello || p.cacheFd >= 0 || fd < 0) {
+          if (fd >= 0) ::close(fd);
+          fail("unexpected memfd from pid " + std::to_string(p.pid));
+          break;
+        }
+        p.cacheFd = fd;
+        break;
+      case RL_MSG_MOVER:
+        if (engine_ != RL_PLAN_ENGINE_MOVE || p.hello || p.moverFd >= 0 || fd < 0) {
+          if (fd >= 0) ::close(fd);
+          fail("unexpected mover socket from pid " + std::to_string(p.pid));
+          break;
+        }
+        p.moverFd = fd;
         break;
       case RL_MSG_MADVISE_DONE: {
         bool expected = false;
@@ -151,7 +167,7 @@ void Monitor::onMessage(int sock) {
   }
 }
 
-void Monitor::onHello(ProcState& p, int uffd, int osPid) {
+void Monitor::onHello(ProcState& p, int uffd, int osPid, uint64_t staging) {
   std::vector<uint8_t> data;
   std::string path = cfg_.dir + "/start-" + std::to_string(p.idx) + ".bin";
   if (!readWhole(path, &data) || data.size() < sizeof(rl_start_header)) {
@@ -172,6 +188,18 @@ void Monitor::onHello(ProcState& p, int uffd, int osPid) {
   q += h.nvmas * sizeof(uint64_t);
   p.facts.resize(h.nfacts);
   if (h.nfacts) std::memcpy(p.facts.data(), q, h.nfacts * sizeof(rl_fact));
+  q += h.nfacts * sizeof(rl_fact);
+  if (engine_ == RL_PLAN_ENGINE_CONTINUE && !readCacheReport(p, q, data.size() - (q - data.data()))) {
+    ::close(uffd);
+    fail("malformed start report " + path + " (its memfd table)");
+    return;
+  }
+  if (engine_ == RL_PLAN_ENGINE_MOVE && (staging == 0 || p.moverFd < 0)) {
+    ::close(uffd);
+    fail("pid " + std::to_string(p.pid) + " has no staging area or mover thread for the move copy engine");
+    return;
+  }
+  p.staging = engine_ == RL_PLAN_ENGINE_MOVE ? staging : 0;
   p.byAddr.clear();
   for (uint32_t i = 0; i < p.vmas.size(); i++) p.byAddr.push_back(i);
   std::sort(p.byAddr.begin(), p.byAddr.end(), [&](uint32_t a, uint32_t b) { return p.vmas[a].addr < p.vmas[b].addr; });
@@ -183,7 +211,27 @@ void Monitor::onHello(ProcState& p, int uffd, int osPid) {
   if (++helloCount_ == procs_.size()) onAllHello();
 }
 
+bool Monitor::readCacheReport(ProcState& p, const uint8_t* q, size_t left) {
+  if (left != p.vmas.size() * sizeof(rl_vma_cache) + p.totalPages) return false;
+  for (VmaState& v : p.vmas) {
+    rl_vma_cache c;
+    std::memcpy(&c, q, sizeof c);
+    q += sizeof c;
+    // an ancestor's memfd (parents come first), or its own
+    if (c.proc > p.idx || c.first_page + v.pages > procs_[c.proc]->totalPages) return false;
+    v.cacheProc = c.proc;
+    v.cachePage = c.first_page;
+  }
+  for (uint64_t i = 0; i < p.totalPages; i++)
+    if (q[i]) p.cacheSame.set(i);
+  return true;
+}
+
 void Monitor::onAllHello() {
+  if (engine_ == RL_PLAN_ENGINE_CONTINUE)
+    for (auto& p : procs_)
+      for (const VmaState& v : p->vmas)
+        if (procs_[v.cacheProc]->cacheFd < 0) return fail("pid " + std::to_string(p->pid) + " maps a memfd the monitor did not get");
   auto* procs = reinterpret_cast<const rl_plan_proc*>(plan_ + hdr_->procs_off);
   {
     std::lock_guard<HybridMutex> g(stateMu_);

@@ -20,8 +20,6 @@ using namespace codes;
 
 namespace {
 constexpr int kMsgBatch = 32;
-// how long a copier, precopy or inline copy waits before it tries an EAGAIN copy again
-constexpr unsigned kBusyRetryUs = 20;
 }  // namespace
 
 void Monitor::wakeRange(int uffd, uint64_t addr, uint64_t len) {
@@ -52,46 +50,6 @@ int64_t Monitor::copyRange(ProcState& p, const VmaState& v, uint64_t page, uint6
     if (c < 0) return c;
     calls += c;
     at += k;
-  }
-  return calls;
-}
-
-int64_t Monitor::copyFrom(ProcState& p, const VmaState& v, uint64_t page, uint64_t end, const uint8_t* src, bool wake,
-                          const std::function<void(uint64_t, uint64_t)>& copied, const std::function<void(uint64_t)>& existed) {
-  int64_t calls = 0;
-  uint64_t at = page;
-  while (at < end) {
-    struct uffdio_copy c;
-    c.dst = v.addr + (at - v.firstPage) * pageSize_;
-    c.src = reinterpret_cast<uint64_t>(src + (at - page) * pageSize_);
-    c.len = (end - at) * pageSize_;
-    c.mode = wake ? 0 : UFFDIO_COPY_MODE_DONTWAKE;
-    c.copy = 0;
-    calls++;
-    const bool ok = ioctl(p.uffd, UFFDIO_COPY, &c) == 0;
-    const int e = errno;
-    if (ok) {
-      copied(at, end - at);
-      return calls;
-    }
-    if (c.copy > 0) {
-      const uint64_t k = static_cast<uint64_t>(c.copy) / pageSize_;
-      copied(at, k);
-      at += k;
-      continue;
-    }
-    if (e == EEXIST) {
-      existed(at);
-      at++;
-      continue;
-    }
-    // EAGAIN: the task's mappings are changing and the event that says how waits to be read. Only
-    // the fault thread reads it: it gives up and retries later, any other thread waits for it.
-    if (e == EAGAIN && std::this_thread::get_id() != fault_.get_id() && !stopping_.load(std::memory_order_relaxed)) {
-      ::usleep(kBusyRetryUs);
-      continue;
-    }
-    return -e;
   }
   return calls;
 }

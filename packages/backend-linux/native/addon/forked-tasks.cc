@@ -35,6 +35,7 @@ void Monitor::onFork(ProcState& p, int uffd) {
   c->flags = p.flags;
   c->blob = p.blob;
   c->vmas = p.vmas;
+  c->cacheSame = p.cacheSame;  // its parent's memory, in the memfds its parent maps; no staging area (move copies)
   c->byAddr = p.byAddr;
   c->uffdFeatures = p.uffdFeatures;
   c->inFlight.resize(p.totalPages);  // cleared by its own munmap and MADV_DONTNEED events

@@ -44,6 +44,8 @@ void Monitor::loadPlan() {
       hdr_->file_bytes != planBytes_)
     throw std::runtime_error("not a restorelab plan: " + cfg_.dir + "/" + RL_PLAN_FILE);
   pageSize_ = hdr_->page_size;
+  engine_ = hdr_->flags & (RL_PLAN_ENGINE_CONTINUE | RL_PLAN_ENGINE_MOVE);
+  if (engine_ == (RL_PLAN_ENGINE_CONTINUE | RL_PLAN_ENGINE_MOVE)) throw std::runtime_error("the plan asks for two copy engines");
   if (criuMode()) source_.openRuns(cfg_.sourceFiles, cfg_.sourceRuns, hdr_->blob_bytes);
   else source_.open(cfg_.dir + "/" + RL_PAGES_FILE);
   if (source_.bytes() < hdr_->blob_bytes) throw std::runtime_error("pages file is shorter than the image says");
@@ -67,12 +69,17 @@ void Monitor::loadPlan() {
       s.firstPage = v.first_page;
       s.forward = v.window_forward;
       s.backward = v.window_backward;
+      s.writable = v.writable != 0;
       p->vmas.push_back(s);
     }
     p->present.resize(p->totalPages);
     p->inFlight.resize(p->totalPages);
     p->registered.resize(p->totalPages);
     p->faulted.resize(p->totalPages);
+    if (engine_ == RL_PLAN_ENGINE_CONTINUE) {
+      p->cacheSame.resize(p->totalPages);
+      p->cached.resize(p->totalPages);
+    }
     procs_.push_back(std::move(p));
   }
 }
@@ -160,7 +167,9 @@ void Monitor::stop() {
     p->pidfd = -1;
     if (p->uffd >= 0) ::close(p->uffd);
     if (p->sock >= 0) ::close(p->sock);
-    p->uffd = p->sock = -1;
+    if (p->cacheFd >= 0) ::close(p->cacheFd);
+    if (p->moverFd >= 0) ::close(p->moverFd);
+    p->uffd = p->sock = p->cacheFd = p->moverFd = -1;
   }
   for (auto& c : forks_) {
     if (c->uffd >= 0) ::close(c->uffd);

@@ -70,6 +70,10 @@ struct VmaState {
   uint64_t firstPage = 0;
   uint32_t forward = 0;
   uint32_t backward = 0;
+  bool writable = true;
+  // engine continue: the process whose memfd it maps, and that memfd's page of its first page
+  uint32_t cacheProc = 0;
+  uint64_t cachePage = 0;
 };
 
 struct Bitmap {
@@ -84,6 +88,18 @@ struct Bitmap {
   void clearRange(uint64_t a, uint64_t n) {
     for (uint64_t i = a; i < a + n; i++) clear(i);
   }
+};
+
+// Pages of a memfd already written, set by any copying thread (lock-free: a page is written at most
+// once, and only with its process's own bytes, so two writers of one page write the same bytes).
+struct AtomicBitmap {
+  std::unique_ptr<std::atomic<uint64_t>[]> w;
+  void resize(uint64_t n) {
+    w.reset(new std::atomic<uint64_t>[(n + 63) / 64]);
+    for (uint64_t i = 0; i < (n + 63) / 64; i++) w[i].store(0, std::memory_order_relaxed);
+  }
+  bool get(uint64_t i) const { return (w[i >> 6].load(std::memory_order_acquire) >> (i & 63)) & 1; }
+  void set(uint64_t i) { w[i >> 6].fetch_or(1ull << (i & 63), std::memory_order_release); }
 };
 
 // Fault-time rules beyond the window (core's model/plan.ts FaultRules), under stateMu_.
@@ -118,6 +134,16 @@ struct ProcState {
   int pidfd = -1;         // CRIU mode: the restored task, readable once it exited
   bool exited = false;    // CRIU mode: it exited (ended by the next tick after the finish value)
   uint64_t missingFrom = 0;  // CRIU mode: pages below it are present, or not lazy
+  // Copy engines (RL_PLAN_ENGINE_*). continue: its memfd (-1: it has none of its own), which pages
+  // of it the memfds its VMAs map hold for it (cacheSame), and which pages of its own memfd are
+  // written (cached). move: its staging area in the runner (0: none, UFFDIO_COPY) and the socket of
+  // its mover thread, one request at a time.
+  int cacheFd = -1;
+  Bitmap cacheSame;
+  AtomicBitmap cached;
+  uint64_t staging = 0;
+  int moverFd = -1;
+  std::mutex moverMu;
   // A task a lazily restored one forked during the restore (UFFD_EVENT_FORK), with pid its
   // parent's: it has its parent's pages, is served by the fault thread alone, and is in no event
   // (the image has no such process). idx is its place in forks_.
@@ -204,7 +230,9 @@ class Monitor {
 
   void onAccept();
   void onMessage(int sock);
-  void onHello(ProcState& p, int uffd, int osPid);
+  void onHello(ProcState& p, int uffd, int osPid, uint64_t staging);
+  // engine continue: the VMA table and cacheSame after the facts of p's start report
+  bool readCacheReport(ProcState& p, const uint8_t* q, size_t left);
   void onDone(ProcState& p);
   void onAllHello();
   // Serves p's faults from now on.
@@ -277,9 +305,20 @@ class Monitor {
   // server was lost).
   int64_t copyRange(ProcState& p, const VmaState& v, uint64_t page, uint64_t n, bool wake, Channel ch,
                     const std::function<void(uint64_t, uint64_t)>& copied, const std::function<void(uint64_t)>& existed);
-  // copyRange's UFFDIO_COPY calls of [page, end) from src (page's bytes first).
+  // copyRange's copy of [page, end) from src (page's bytes first), with the plan's engine: the
+  // runs the engine cannot place go by UFFDIO_COPY (copy-engines.cc).
   int64_t copyFrom(ProcState& p, const VmaState& v, uint64_t page, uint64_t end, const uint8_t* src, bool wake,
                    const std::function<void(uint64_t, uint64_t)>& copied, const std::function<void(uint64_t)>& existed);
+  // One placing ioctl's loop over [page, end): UFFDIO_COPY, UFFDIO_CONTINUE of pages written to the
+  // memfd, or UFFDIO_MOVE of pages written to the staging area.
+  enum class Place { Copy, Continue, Move };
+  int64_t placeRun(ProcState& p, const VmaState& v, uint64_t page, uint64_t end, const uint8_t* src, bool wake, Place how,
+                   const std::function<void(uint64_t, uint64_t)>& copied, const std::function<void(uint64_t)>& existed);
+  // Writes the pages of [page, end) the memfd does not hold yet; false (errno set) on failure.
+  bool fillCache(ProcState& p, const VmaState& v, uint64_t page, uint64_t end, const uint8_t* src);
+  bool fillStaging(ProcState& p, uint64_t page, uint64_t end, const uint8_t* src);
+  // UFFDIO_MOVE made by p's mover thread; false (errno set) when it failed, *moved: bytes moved
+  bool moveByMover(ProcState& p, const struct uffdio_move& m, int64_t* moved);
 
   void emit(double tAbs, int kind, int pid, double a, double b, double c, double d);
   void emitBatch(const Record* r, size_t n);
@@ -300,6 +339,7 @@ class Monitor {
   RemoteSource remote_;
   const rl_plan_header* hdr_ = nullptr;
   uint64_t pageSize_ = 4096;
+  uint32_t engine_ = 0;  // RL_PLAN_ENGINE_* of the plan
 
   std::vector<std::unique_ptr<ProcState>> procs_;
   std::string socketPath_;

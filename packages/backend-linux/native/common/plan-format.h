@@ -15,7 +15,8 @@
  *
  * Conversation of one process (each process of the tree has its own connection):
  *   runner: maps, advises, prefills, collapses, forks, creates its uffd, registers, advises,
- *           writes start-<i>.bin, connects, sends RL_MSG_HELLO with the uffd (SCM_RIGHTS)
+ *           writes start-<i>.bin, connects, (engine continue: sends RL_MSG_CACHE with its memfd,)
+ *           sends RL_MSG_HELLO with the uffd (SCM_RIGHTS)
  *   monitor: once every process said hello: precopy, then RL_MSG_GO to each
  *   runner: replays, verifies, writes done-<i>.bin, sends RL_MSG_DONE, waits
  *   monitor: samples /proc/PID/smaps_rollup, later sends RL_MSG_EXIT
@@ -48,6 +49,15 @@
 /* tests: after its trace the runner moves VMA 0 (mremap), discards the first page of VMA 1
    (MADV_DONTNEED, then reads it again) and unmaps VMA 2, so the monitor sees REMAP, REMOVE, UNMAP */
 #define RL_PLAN_EXERCISE_EVENTS 4u
+/* Copy engines (core's CopyEngine; neither bit: UFFDIO_COPY into anonymous memory). continue: each
+   process's VMAs map its own memfd privately, registered MISSING|MINOR; the monitor writes a page
+   into the memfd's page cache (it gets the memfd in RL_MSG_CACHE) and maps it with UFFDIO_CONTINUE.
+   move: each process has an anonymous staging area (its address in RL_MSG_HELLO's arg0) the monitor
+   writes with process_vm_writev; UFFDIO_MOVE, which the kernel refuses across processes, is made by
+   a mover thread of the process, asked over the socket it sends in RL_MSG_MOVER (struct
+   rl_move_request, answered by struct rl_move_reply). */
+#define RL_PLAN_ENGINE_CONTINUE 8u
+#define RL_PLAN_ENGINE_MOVE 16u
 
 /* Page flags: same bits as core's PageFlag. */
 #define RL_PAGE_CONTENT 1u
@@ -166,7 +176,15 @@ struct rl_start_header {
   uint32_t uffd_via; /* enum rl_uffd_via */
   uint32_t pad;
   uint64_t uffd_features; /* granted by UFFDIO_API */
-  /* followed by uint64_t vma_addr[nvmas] (where each VMA really is), then struct rl_fact[nfacts] */
+  /* followed by uint64_t vma_addr[nvmas] (where each VMA really is), then struct rl_fact[nfacts];
+     with RL_PLAN_ENGINE_CONTINUE then struct rl_vma_cache[nvmas] and uint8_t cache_same[total_pages] */
+};
+
+/* Engine continue: whose memfd a VMA maps (a child's adopted VMA maps its ancestor's) and where. */
+struct rl_vma_cache {
+  uint32_t proc;       /* the process that created the memfd */
+  uint32_t pad;
+  uint64_t first_page; /* the page of that memfd the VMA's first page is */
 };
 
 struct rl_done_header {
@@ -199,13 +217,15 @@ struct rl_first_touch {
 #define RL_MAX_RULE_PAGES 64
 
 enum rl_msg_type {
-  RL_MSG_HELLO = 1,         /* runner: proc, os_pid, uffd attached */
+  RL_MSG_HELLO = 1,         /* runner: proc, os_pid, uffd attached; arg0: staging address (engine move) */
   RL_MSG_GO = 2,            /* monitor: start the workload */
   RL_MSG_MADVISE = 3,       /* monitor: arg0 vma, arg1 advice */
   RL_MSG_MADVISE_DONE = 4,  /* runner: arg0 vma, arg1 advice, status 1 ok / 0 failed, t */
   RL_MSG_DONE = 5,          /* runner: done-<i>.bin is written */
   RL_MSG_EXIT = 6,          /* monitor: the run is over, exit */
   RL_MSG_FAIL = 7,          /* runner: gives up; text says why */
+  RL_MSG_CACHE = 8,         /* runner, engine continue, before its hello: its memfd attached */
+  RL_MSG_MOVER = 9,         /* runner, engine move, before its hello: its mover's socket attached */
 };
 
 struct rl_msg {
@@ -217,6 +237,19 @@ struct rl_msg {
   uint64_t arg1;
   double t;
   char text[216];
+};
+
+/* Engine move: one UFFDIO_MOVE the mover thread makes (the fields of struct uffdio_move) and its result. */
+struct rl_move_request {
+  uint64_t dst;
+  uint64_t src;
+  uint64_t len;
+  uint64_t mode;
+};
+struct rl_move_reply {
+  int64_t moved; /* bytes, as uffdio_move.move */
+  int32_t err;   /* errno of the ioctl, 0 when it succeeded */
+  uint32_t pad;
 };
 
 /* The TypeScript side (src/run-files.ts) writes and reads these exact sizes. */
@@ -233,5 +266,6 @@ RL_STATIC_ASSERT(sizeof(struct rl_plan_range) == 24, "rl_plan_range is 24 bytes"
 RL_STATIC_ASSERT(sizeof(struct rl_trace_header) == 40, "rl_trace_header is 40 bytes");
 RL_STATIC_ASSERT(sizeof(struct rl_fact) == 56, "rl_fact is 56 bytes");
 RL_STATIC_ASSERT(sizeof(struct rl_msg) == 256, "rl_msg is 256 bytes");
+RL_STATIC_ASSERT(sizeof(struct rl_vma_cache) == 16, "rl_vma_cache is 16 bytes");
 
 #endif

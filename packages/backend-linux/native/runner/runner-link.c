@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <sys/un.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "../common/fd-passing.h"
@@ -77,17 +78,14 @@ void runner_connect(struct runner_proc *p) {
   }
 }
 
-void runner_write_file(struct runner_proc *p, const char *name, const void *a, size_t alen, const void *b, size_t blen,
-                       const void *c, size_t clen, const void *d, size_t dlen) {
+void runner_write_file(struct runner_proc *p, const char *name, const struct iovec *parts, int nparts) {
   char path[4096];
   snprintf(path, sizeof path, "%s/%s", g_files.dir, name);
   int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) runner_fail(p, "cannot write %s: %s", path, strerror(errno));
-  const void *parts[4] = {a, b, c, d};
-  size_t lens[4] = {alen, blen, clen, dlen};
-  for (int i = 0; i < 4; i++) {
-    const uint8_t *q = parts[i];
-    size_t left = lens[i];
+  for (int i = 0; i < nparts; i++) {
+    const uint8_t *q = parts[i].iov_base;
+    size_t left = parts[i].iov_len;
     while (left > 0) {
       ssize_t w = write(fd, q, left);
       if (w < 0 && errno == EINTR) continue;
@@ -121,10 +119,28 @@ void runner_send_hello(struct runner_proc *p) {
   h.uffd_features = p->uffd_features;
   char name[64];
   snprintf(name, sizeof name, "start-%u.bin", p->idx);
-  runner_write_file(p, name, &h, sizeof h, p->addr, p->pp->nvmas * sizeof *p->addr, p->facts, p->nfacts * sizeof *p->facts, NULL, 0);
+  const struct iovec parts[] = {
+      {&h, sizeof h},
+      {p->addr, p->pp->nvmas * sizeof *p->addr},
+      {p->facts, p->nfacts * sizeof *p->facts},
+      {p->cache, p->cache ? p->pp->nvmas * sizeof *p->cache : 0},
+      {p->cache_same, p->cache_same ? p->pp->total_pages : 0},
+  };
+  runner_write_file(p, name, parts, 5);
   struct rl_msg m;
   memset(&m, 0, sizeof m);
+  if (p->cache_fd >= 0) {
+    m.type = RL_MSG_CACHE;
+    send_msg(p, &m, p->cache_fd);
+  }
+  if (p->mover_fd >= 0) {
+    m.type = RL_MSG_MOVER;
+    send_msg(p, &m, p->mover_fd);
+    close(p->mover_fd);
+    p->mover_fd = -1;
+  }
   m.type = RL_MSG_HELLO;
+  m.arg0 = p->staging;
   m.t = runner_now();
   send_msg(p, &m, p->uffd);
 }

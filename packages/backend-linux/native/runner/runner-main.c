@@ -119,6 +119,13 @@ static struct runner_proc *new_proc(uint32_t idx) {
   if (!p->addr || !p->advice || !p->present) runner_fail(NULL, "out of memory");
   p->sock = -1;
   p->uffd = -1;
+  p->cache_fd = -1;
+  p->mover_fd = -1;
+  if (runner_engine() == RL_PLAN_ENGINE_CONTINUE) {
+    p->cache = calloc(pp->nvmas ? pp->nvmas : 1, sizeof *p->cache);
+    p->cache_same = calloc(pp->total_pages ? pp->total_pages : 1, 1);
+    if (!p->cache || !p->cache_same) runner_fail(NULL, "out of memory");
+  }
   return p;
 }
 
@@ -142,6 +149,7 @@ static void run_process(struct runner_proc *p) {
     if (pid < 0) runner_fail(p, "fork of pid %d failed: %s", g_files.procs[c].pid, strerror(errno));
     if (pid == 0) {
       close(p->sock);
+      if (p->cache_fd >= 0) close(p->cache_fd);
       struct runner_proc *child = new_proc(c);
       runner_connect(child);
       runner_fact(child, RL_PHASE_INHERIT, (int)c, RL_EV_PROCESS_FORKED, p->pp->pid, child->pp->pid, 0, 0, 0);

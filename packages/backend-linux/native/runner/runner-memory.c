@@ -23,18 +23,18 @@ static size_t vma_bytes(const struct rl_plan_vma *v) { return (size_t)v->pages *
  * Maps `len` bytes at `want` when that range is free, else somewhere else with the same offset
  * within 2 MiB, so which pages share a huge page is what the image says.
  */
-static uint64_t place(struct runner_proc *p, uint64_t want, size_t len) {
-  const int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
-  void *m = mmap((void *)want, len, PROT_READ | PROT_WRITE, flags | MAP_FIXED_NOREPLACE, -1, 0);
+static uint64_t place(struct runner_proc *p, uint64_t want, size_t len, int fd, uint64_t offset) {
+  const int flags = MAP_PRIVATE | MAP_NORESERVE | (fd < 0 ? MAP_ANONYMOUS : 0);
+  void *m = mmap((void *)want, len, PROT_READ | PROT_WRITE, flags | MAP_FIXED_NOREPLACE, fd, (off_t)offset);
   if (m != MAP_FAILED && (uint64_t)m == want) return want;
   if (m != MAP_FAILED) munmap(m, len);
   size_t span = len + HUGE_BYTES;
-  void *r = mmap(NULL, span, PROT_NONE, flags, -1, 0);
+  void *r = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (r == MAP_FAILED) runner_fail(p, "cannot reserve %zu bytes for a VMA: %s", len, strerror(errno));
   uint64_t base = (uint64_t)r;
   uint64_t a = (base & ~(HUGE_BYTES - 1)) + (want & (HUGE_BYTES - 1));
   if (a < base) a += HUGE_BYTES;
-  void *got = mmap((void *)a, len, PROT_READ | PROT_WRITE, flags | MAP_FIXED, -1, 0);
+  void *got = mmap((void *)a, len, PROT_READ | PROT_WRITE, flags | MAP_FIXED, fd, (off_t)offset);
   if (got == MAP_FAILED) runner_fail(p, "cannot map a VMA of %zu bytes: %s", len, strerror(errno));
   if (a > base) munmap(r, a - base);
   if (base + span > a + len) munmap((void *)(a + len), base + span - (a + len));
@@ -47,9 +47,16 @@ static int thp_madvise(uint64_t addr, size_t len, uint32_t advice) {
   return 0;
 }
 
+/* A VMA of its own: anonymous, or (engine continue) a private mapping of its pages in its memfd. */
 static void map_one(struct runner_proc *p, uint32_t i) {
   const struct rl_plan_vma *v = &p->vmas[i];
-  p->addr[i] = place(p, v->start, vma_bytes(v));
+  const int fd = runner_cache_fd(p);
+  p->addr[i] = place(p, v->start, vma_bytes(v), fd, v->first_page * page_size());
+  if (fd >= 0) {
+    p->cache[i].proc = p->idx;
+    p->cache[i].first_page = v->first_page;
+    memset(p->cache_same + v->first_page, 1, v->pages);
+  }
   p->advice[i] = RL_THP_DEFAULT;
   if (v->thp != RL_THP_DEFAULT && thp_madvise(p->addr[i], vma_bytes(v), v->thp) == 0) p->advice[i] = v->thp;
 }
@@ -180,12 +187,15 @@ void runner_adopt_parent(struct runner_proc *c, const struct runner_proc *parent
     const struct rl_plan_vma *cv = &c->vmas[i];
     c->addr[i] = parent->addr[j];
     c->advice[i] = parent->advice[j];
+    if (runner_engine() == RL_PLAN_ENGINE_CONTINUE) c->cache[i] = parent->cache[j];
     uint64_t drop_from = 0, drop_n = 0;
     for (uint64_t k = 0; k < cv->pages; k++) {
       uint64_t cp = cv->first_page + k, pp = pv->first_page + k;
       int had = parent->present[pp];
       int keep = had && (c->flags[cp] & RL_PAGE_SHARED_WITH_PARENT);
       if (keep) c->present[cp] = 1;
+      /* the memfd holds the page of the process that made it: this one's only if every fork since shared it */
+      if (c->cache_same) c->cache_same[cp] = parent->cache_same[pp] && (c->flags[cp] & RL_PAGE_SHARED_WITH_PARENT);
       if (had && !keep) {
         if (drop_n == 0) drop_from = c->addr[i] + k * ps;
         drop_n++;
@@ -224,15 +234,17 @@ void runner_register(struct runner_proc *p) {
   p->uffd_via = (uint32_t)at.via;
   if (rl_uffd_api(p->uffd, g_files.hdr->uffd_features & supported, &p->uffd_features, NULL) < 0)
     runner_fail(p, "UFFDIO_API failed: %s", strerror(errno));
+  runner_check_engine_features(p);
   for (uint32_t i = 0; i < p->pp->nvmas; i++) {
     const struct rl_plan_vma *v = &p->vmas[i];
     struct uffdio_register reg;
     memset(&reg, 0, sizeof reg);
     reg.range.start = p->addr[i];
     reg.range.len = vma_bytes(v);
-    reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+    reg.mode = runner_register_mode();
     if (ioctl(p->uffd, UFFDIO_REGISTER, &reg) != 0)
       runner_fail(p, "UFFDIO_REGISTER of VMA %u (%llu pages) failed: %s", i, (unsigned long long)v->pages, strerror(errno));
     runner_fact(p, RL_PHASE_REGISTER, 0, RL_EV_VMA_REGISTERED, p->pp->pid, i, (double)v->first_page, (double)v->pages, 1);
   }
+  runner_start_mover(p);
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "runner.h"
@@ -377,8 +378,13 @@ void runner_replay_and_verify(struct runner_proc *p, const struct runner_trace *
   h.n_mismatch = vs.nfirst;
   h.n_first_touches = nfirst;
   snprintf(name, sizeof name, "done-%u.bin", p->idx);
-  runner_write_file(p, name, &h, sizeof h, runs, nruns * 2 * sizeof *runs, vs.first, vs.nfirst * sizeof vs.first[0], first,
-                    nfirst * sizeof *first);
+  const struct iovec parts[] = {
+      {&h, sizeof h},
+      {runs, nruns * 2 * sizeof *runs},
+      {vs.first, vs.nfirst * sizeof vs.first[0]},
+      {first, nfirst * sizeof *first},
+  };
+  runner_write_file(p, name, parts, 4);
   free(first);
   free(runs);
   free(gone);

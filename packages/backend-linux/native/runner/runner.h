@@ -35,6 +35,15 @@ struct runner_proc {
   uint64_t *addr;        /* where each VMA really is */
   uint8_t *advice;       /* effective THP advice per VMA (RL_THP_*) */
   uint8_t *present;      /* per page: made present before registration */
+  /* engine continue: this process's memfd (-1 until its first VMA of its own is mapped), whose
+     memfd each VMA maps, and per page whether that memfd's page is this process's page */
+  int cache_fd;
+  struct rl_vma_cache *cache;
+  uint8_t *cache_same;
+  /* engine move: the staging area, as large as the process's pages, and the monitor's end of the
+     mover thread's socket (until it is sent) */
+  uint64_t staging;
+  int mover_fd;
   int sock;
   int uffd;
   uint32_t uffd_via;
@@ -65,18 +74,28 @@ int runner_madvise_thp(struct runner_proc *p, uint32_t vma, uint32_t advice);
 uint8_t *runner_page_addr(const struct runner_proc *p, uint64_t page);
 const uint8_t *runner_image_page(const struct runner_proc *p, uint64_t page);
 
+/* runner-engine.c: what the copy engine (RL_PLAN_ENGINE_*) needs of the address space */
+uint32_t runner_engine(void);
+/* the memfd a fresh VMA maps (created at the first call), or -1 when the engine maps anonymous memory */
+int runner_cache_fd(struct runner_proc *p);
+/* engine move: the staging area and the mover thread (after registration: it uses the uffd) */
+void runner_start_mover(struct runner_proc *p);
+/* UFFDIO_REGISTER_MODE_* bits and UFFD_FEATURE_* bits the engine needs (checked against the granted ones) */
+uint64_t runner_register_mode(void);
+void runner_check_engine_features(struct runner_proc *p);
+
 /* runner-link.c */
 void runner_connect(struct runner_proc *p);
-void runner_send_hello(struct runner_proc *p);
+void runner_send_hello(struct runner_proc *p);  /* engine continue: sends its memfd first */
 void runner_wait_go(struct runner_proc *p);
 /* Before forking: a child that dies before the workload starts fails the restore (runner_wait_go). */
 void runner_watch_children(struct runner_proc *p);
 void runner_start_watcher(struct runner_proc *p);
 void runner_send_done(struct runner_proc *p);
 void runner_wait_exit(struct runner_proc *p);
-/* Writes the parts one after the other (a NULL part with length 0 is skipped). */
-void runner_write_file(struct runner_proc *p, const char *name, const void *a, size_t alen, const void *b, size_t blen,
-                       const void *c, size_t clen, const void *d, size_t dlen);
+/* Writes the parts one after the other (a part of length 0 is skipped). */
+struct iovec;
+void runner_write_file(struct runner_proc *p, const char *name, const struct iovec *parts, int nparts);
 
 /* runner-replay.c */
 struct runner_trace {

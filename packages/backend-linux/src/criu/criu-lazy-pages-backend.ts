@@ -73,6 +73,8 @@ export class CriuLazyPagesBackend implements RestoreBackend {
     const image = session.image;
     if (!(image instanceof CriuDumpImage)) throw new Error('the criu-lazy-pages backend serves the images of a criu dump (readCriuDump)');
     refuseRunnerSteps(session);
+    if (options.copyEngine !== undefined && options.copyEngine !== 'copy')
+      throw new UsageError(`copy engine ${options.copyEngine} needs the restorelab runner's mappings: CRIU maps the restored memory, its daemon places pages with UFFDIO_COPY`);
     const native = this.native();
     if (!native.ok) throw new Error(`criu-lazy-pages is unavailable: ${native.reason}`);
     const b = native.binding;

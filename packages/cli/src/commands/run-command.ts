@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Argv, CommandModule } from 'yargs';
 import { performance } from 'perf_hooks';
-import { parseLink, ProfilePhase, restorePhases, RunOutcome, RunProfile, RunResult, StrategyRegistry, UsageError, writeRecordedTrace } from '@restorelab/core';
+import { parseCopyEngine, parseLink, ProfilePhase, restorePhases, RunOutcome, RunProfile, RunResult, StrategyRegistry, UsageError, writeRecordedTrace } from '@restorelab/core';
 import { parseSourceUrl, readToken } from '@restorelab/backend-linux';
 import { renderProfile, RunPhases } from '../format/profile-table';
 import { createContainer } from '../container';
@@ -33,6 +33,7 @@ interface RunArgs extends ContainerArgs, JsonArgs {
   link?: string;
   channels: number;
   'token-file'?: string;
+  'copy-engine': string;
 }
 
 function builder(y: Argv): Argv<RunArgs> {
@@ -76,7 +77,14 @@ function builder(y: Argv): Argv<RunArgs> {
       describe: 'with --source: 2 connections (urgent for demand faults and fault-time windows, background for the rest) or 1 for both',
     })
     .option('token-file', { type: 'string', requiresArg: true, describe: "with --source: the server's shared token, first line of this file (else RESTORELAB_PAGE_SERVER_TOKEN)" })
+    .option('copy-engine', {
+      type: 'string',
+      default: 'copy',
+      requiresArg: true,
+      describe: 'how copied pages are placed: copy (UFFDIO_COPY), continue (memfd page cache + UFFDIO_CONTINUE) or move (staging area + UFFDIO_MOVE); see docs/copy-engines.md',
+    })
     .check((a) => {
+      parseCopyEngine(a['copy-engine']);
       if (a.channels !== 1 && a.channels !== 2) throw new UsageError(`--channels must be 1 or 2, got ${a.channels}`);
       if (a.source !== undefined && a.backend !== 'linux') throw new UsageError('--source reads pages over TCP on the linux backend: add --backend linux');
       if (a.source === undefined && (a['token-file'] !== undefined || a.channels !== 2)) throw new UsageError('--channels and --token-file go with --source tcp://HOST:PORT (with --link, say channels=1 in it)');
@@ -157,6 +165,7 @@ async function runStacks(args: RunArgs, signal: AbortSignal): Promise<void> {
           onProgress: progress.update,
           signal,
           link,
+          copyEngine: parseCopyEngine(args['copy-engine']),
         }),
       );
     } finally {

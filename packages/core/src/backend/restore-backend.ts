@@ -1,3 +1,4 @@
+import type { CopyEngine } from '../model/copy-engine';
 import type { Link } from '../model/link';
 import type { RunProfile } from '../metrics/run-profile';
 import type { BackendSession } from './backend-session';
@@ -18,6 +19,8 @@ export interface BackendRunOptions {
   readonly profile?: RunProfile;
   /** The pages come over this link from a page server (the simulator models it; Linux starts a shaped one on loopback). */
   readonly link?: Link;
+  /** How copied pages are placed (default copy); the simulator charges the engine's costs. */
+  readonly copyEngine?: CopyEngine;
 }
 
 /**

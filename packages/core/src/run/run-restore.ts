@@ -7,6 +7,7 @@ import { RunResult } from '../metrics/run-metrics';
 import { RunMeta } from '../events/run-meta';
 import { Workload } from '../model/workload';
 import { formatLink, Link } from '../model/link';
+import { CopyEngine, DEFAULT_COPY_ENGINE } from '../model/copy-engine';
 import { checkFreeDisk } from '../io/free-disk';
 import { expectedLogBytes } from '../workloads/workload-size';
 import { AttachedStrategy, RestoreSession } from '../session/restore-session';
@@ -27,6 +28,8 @@ export interface RunRequest {
   readonly profile?: RunProfile;
   /** The pages come over this link (recorded in the log's backendInfo as `link`). */
   readonly link?: Link;
+  /** How copied pages are placed (recorded in the log's backendInfo as `copyEngine` unless copy). */
+  readonly copyEngine?: CopyEngine;
 }
 
 export interface RunOutcome {
@@ -47,7 +50,11 @@ export function runMeta(req: RunRequest): RunMeta {
     pageSize: image.pageSize,
     processes: image.processes.length,
     totalPages: image.processes.reduce((n, p) => n + p.totalPages, 0),
-    backendInfo: req.link ? { ...req.backend.describe(), link: formatLink(req.link) } : req.backend.describe(),
+    backendInfo: {
+      ...req.backend.describe(),
+      ...(req.link ? { link: formatLink(req.link) } : {}),
+      ...(req.copyEngine && req.copyEngine !== DEFAULT_COPY_ENGINE ? { copyEngine: req.copyEngine } : {}),
+    },
   };
 }
 
@@ -78,7 +85,7 @@ export async function runRestore(req: RunRequest): Promise<RunOutcome> {
   try {
     const strategies = req.strategies;
     session = req.profile ? req.profile.time('plan', () => new RestoreSession(req.workload, strategies, store)) : new RestoreSession(req.workload, strategies, store);
-    await req.backend.run(session, { seed: req.seed, onProgress: req.onProgress, signal: req.signal, profile: req.profile, link: req.link });
+    await req.backend.run(session, { seed: req.seed, onProgress: req.onProgress, signal: req.signal, profile: req.profile, link: req.link, copyEngine: req.copyEngine });
   } finally {
     session?.finish();
     store.close();
