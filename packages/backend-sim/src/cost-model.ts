@@ -1,4 +1,4 @@
-import { FILE_LIMITS, PAGE_SIZE, fileError, readRegularFile, UsageError } from '@restorelab/core';
+import { CopyEngine, FILE_LIMITS, PAGE_SIZE, fileError, readRegularFile, UsageError } from '@restorelab/core';
 
 /**
  * What each step of a restore costs on the simulator's virtual clock, in ns (bytes for the
@@ -38,6 +38,18 @@ export interface CostModel {
    * successors) before the wake; each further page of the same call costs faultCopyPageNs.
    */
   readonly ruleCallNs: number;
+  /** Copy engine continue: writing one page into the memfd's page cache (pwrite: allocation and copy). */
+  readonly cacheFillPageNs: number;
+  /** Copy engine continue: fixed cost of one UFFDIO_CONTINUE call. */
+  readonly continueCallNs: number;
+  /** Copy engine continue: per page of UFFDIO_CONTINUE (maps a page the page cache has). */
+  readonly continuePageNs: number;
+  /** Copy engine move: writing one page into the process's staging area (process_vm_writev). */
+  readonly stagePageNs: number;
+  /** Copy engine move: fixed cost of one UFFDIO_MOVE call with its process_vm_writev. */
+  readonly moveCallNs: number;
+  /** Copy engine move: per page of UFFDIO_MOVE. */
+  readonly movePageNs: number;
   /** UFFDIO_ZEROPAGE of one page. */
   readonly zeroPageNs: number;
   readonly madviseNs: number;
@@ -113,6 +125,12 @@ export const defaultCostModel: CostModel = Object.freeze({
   copyPageNs: 1600,
   faultCopyPageNs: 1500,
   ruleCallNs: 2200,
+  cacheFillPageNs: 1300,
+  continueCallNs: 300,
+  continuePageNs: 250,
+  stagePageNs: 1400,
+  moveCallNs: 600,
+  movePageNs: 150,
   zeroPageNs: 450,
   madviseNs: 450,
   decisionLatencyNs: 145000,
@@ -163,6 +181,24 @@ export function loadCostModel(file: string): CostModel {
     throw new UsageError(`cost model ${file} is not valid JSON: ${(e as Error).message.split('\n')[0]}`);
   }
   return parseCostModel(value, file);
+}
+
+/**
+ * The cost model as the copy engine sees it: UFFDIO_COPY's call and page costs replaced by the
+ * engine's (continue: page-cache write and UFFDIO_CONTINUE; move: staging write and UFFDIO_MOVE),
+ * a fault's and a rule call's extra over the copier's calls kept. The first write to a page
+ * continue mapped is a copy-on-write fault (cowPageNs), charged by the replay.
+ */
+export function engineCostModel(m: CostModel, engine: CopyEngine): CostModel {
+  if (engine === 'copy') return m;
+  const [callNs, pageNs] = engine === 'continue' ? [m.continueCallNs, m.cacheFillPageNs + m.continuePageNs] : [m.moveCallNs, m.stagePageNs + m.movePageNs];
+  return Object.freeze({
+    ...m,
+    copyCallNs: callNs,
+    copyPageNs: pageNs,
+    faultCopyPageNs: Math.max(0, pageNs + m.faultCopyPageNs - m.copyPageNs),
+    ruleCallNs: Math.max(0, m.ruleCallNs - m.copyCallNs - m.faultCopyPageNs + callNs + pageNs),
+  });
 }
 
 /** Time of the one UFFDIO_COPY call a fault makes for `pages` pages (its pages' fetch over a link not included). */

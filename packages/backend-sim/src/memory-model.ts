@@ -1,7 +1,7 @@
 import { PageFlag, PAGE_SIZE } from '@restorelab/core';
 import { PageBit, SimProcess } from './sim-process';
 
-const CLEAR_ON_FILL = ~(PageBit.Shared | PageBit.Claimed | PageBit.Bad);
+const CLEAR_ON_FILL = ~(PageBit.Shared | PageBit.Claimed | PageBit.Bad | PageBit.Cached);
 
 export interface MemorySample {
   readonly rssBytes: number;
@@ -25,13 +25,29 @@ export interface Verification {
  * that have content in the image.
  */
 export class MemoryModel {
+  /**
+   * cacheSame: with the copy engine continue, per process the pages its memfds hold for it (the
+   * engine maps those from the page cache, a process's first write copies them); else undefined.
+   */
   constructor(
     private readonly procs: readonly SimProcess[],
     private readonly baseBytes: number,
+    private readonly cacheSame?: readonly Uint8Array[],
   ) {}
 
-  /** [page, page+count) now hold their image content, privately. */
+  /** The monitor placed [page, page+count): they hold their image content, privately or (continue) from the page cache. */
   fill(p: SimProcess, page: number, count: number): void {
+    const f = p.flags;
+    const same = this.cacheSame?.[p.index];
+    for (let i = page, e = page + count; i < e; i++) {
+      const x = f[i];
+      if (x & PageBit.Shared) this.unshare(p, i);
+      f[i] = (x & CLEAR_ON_FILL) | (same && same[i] ? PageBit.Cached : 0);
+    }
+  }
+
+  /** The runner wrote [page, page+count) before registration: private anonymous copies. */
+  prefill(p: SimProcess, page: number, count: number): void {
     const f = p.flags;
     for (let i = page, e = page + count; i < e; i++) {
       const x = f[i];
@@ -121,6 +137,10 @@ export class MemoryModel {
         if (p.touchMismatches++ < limit) p.firstMismatches.push(i);
       }
       f[i] = x | PageBit.Touched;
+    }
+    if (write && x & PageBit.Cached) {
+      f[i] &= ~PageBit.Cached;
+      return true;
     }
     if (!(write && x & PageBit.Shared)) return false;
     this.unshare(p, i);

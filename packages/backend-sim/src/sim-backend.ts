@@ -20,6 +20,6 @@ export class SimBackend implements RestoreBackend {
   }
 
   run(session: BackendSession, options: BackendRunOptions): Promise<void> {
-    return new SimRun(session, this.costModel, options.link).run(options);
+    return new SimRun(session, this.costModel, options.link, options.copyEngine).run(options);
   }
 }

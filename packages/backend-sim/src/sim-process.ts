@@ -16,6 +16,8 @@ export const PageBit = {
   Shared: 8,
   /** The monitor is copying it right now (fault window or precopy): a concurrent copier call loses. */
   Claimed: 16,
+  /** Copy engine continue: maps the memfd's page-cache page privately; the first write copies it. */
+  Cached: 32,
 } as const;
 
 export const RunState = {

@@ -63,7 +63,7 @@ export class SimReplay {
       const pg = pages[k];
       const x = flags[pg];
       // the common case: touched before (so present), private, right content
-      if ((x & (PageBit.Touched | PageBit.Shared | PageBit.Bad)) !== PageBit.Touched) {
+      if ((x & (PageBit.Touched | PageBit.Shared | PageBit.Bad | PageBit.Cached)) !== PageBit.Touched) {
         if (!present.get(pg)) {
           p.k = k;
           p.t = t;

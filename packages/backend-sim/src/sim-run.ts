@@ -1,4 +1,4 @@
-import { BackendPort, BackendRunOptions, BackendSession, Link } from '@restorelab/core';
+import { BackendPort, BackendRunOptions, BackendSession, CopyEngine, Link } from '@restorelab/core';
 import { CostModel } from './cost-model';
 import { SimCopier } from './sim-copier';
 import { SimDecisions } from './sim-decisions';
@@ -41,8 +41,9 @@ export class SimRun {
     private readonly session: BackendSession,
     cost: CostModel,
     link?: Link,
+    engine?: CopyEngine,
   ) {
-    const w = (this.w = new SimWorld(session, cost, link));
+    const w = (this.w = new SimWorld(session, cost, link, engine));
     this.copier = new SimCopier(w);
     this.decisions = new SimDecisions(w, this.copier);
     this.replay = new SimReplay(

@@ -26,7 +26,7 @@ export function* startupSteps(w: SimWorld): Generator<number, void, void> {
     for (const r of plan.prefill) {
       if (r.pid !== pid) continue;
       yield r.count * m.prefillPageNs;
-      w.memory.fill(p, r.page, r.count);
+      w.memory.prefill(p, r.page, r.count);
       facts.pagesPrefilled(w.clock.now, pid, r.page, r.count, r.source === 'image' ? PrefillSource.Image : PrefillSource.Strategy);
     }
     collapse(w, p);

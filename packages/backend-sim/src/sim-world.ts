@@ -1,6 +1,6 @@
-import { BackendFacts, BackendSession, Link, ThpAdvice, ThpAdviceCode } from '@restorelab/core';
+import { BackendFacts, BackendSession, CopyEngine, Link, PageFlag, ThpAdvice, ThpAdviceCode } from '@restorelab/core';
 import { SimLink } from './sim-link';
-import { CostModel } from './cost-model';
+import { CostModel, engineCostModel } from './cost-model';
 import { MemoryModel } from './memory-model';
 import { ProcessHeap } from './process-heap';
 import { SimProcess } from './sim-process';
@@ -31,11 +31,16 @@ export class SimWorld {
   /** Steps left in the current slice of the event loop. */
   progressLeft = PROGRESS_EVERY;
 
+  /** The cost model as the copy engine sees it (engineCostModel). */
+  readonly cost: CostModel;
+
   constructor(
     readonly session: BackendSession,
-    readonly cost: CostModel,
+    cost: CostModel,
     link?: Link,
+    readonly engine: CopyEngine = 'copy',
   ) {
+    this.cost = cost = engineCostModel(cost, engine);
     this.link = new SimLink(link, cost);
     const traces = session.workload.traces;
     this.procs = session.image.processes.map((proc, i) => {
@@ -49,8 +54,31 @@ export class SimWorld {
       if (p) p.rules = r;
     }
     this.runnable = new ProcessHeap(this.procs.length);
-    this.memory = new MemoryModel(this.procs, cost.processBaseBytes);
+    this.memory = new MemoryModel(this.procs, cost.processBaseBytes, engine === 'continue' ? this.cacheSame() : undefined);
     this.facts = new BackendFacts(session);
+  }
+
+  /**
+   * Continue: which pages of each process the memfds its VMAs map hold for it. A root's memfd holds
+   * its own pages; a child maps its parent's VMAs, whose memfd holds its page only where every fork
+   * since shared it (native/runner/runner-memory.c runner_adopt_parent), else UFFDIO_COPY places it.
+   */
+  private cacheSame(): Uint8Array[] {
+    const out: (Uint8Array | undefined)[] = [];
+    const of = (p: SimProcess): Uint8Array => {
+      const done = out[p.index];
+      if (done) return done;
+      const parent = p.image.parent === null ? undefined : this.byPid.get(p.image.parent);
+      const flags = p.image.pageFlags;
+      const same = new Uint8Array(flags.length);
+      if (!parent) same.fill(1);
+      else {
+        const up = of(parent);
+        for (let i = 0; i < same.length; i++) same[i] = flags[i] & PageFlag.SharedWithParent && i < up.length && up[i] ? 1 : 0;
+      }
+      return (out[p.index] = same);
+    };
+    return this.procs.map(of);
   }
 
   /** The process a command names; `what` says which command in the error. */
