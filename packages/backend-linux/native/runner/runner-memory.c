@@ -134,11 +134,15 @@ void runner_prefill(struct runner_proc *p) {
   if (thp_off) prctl(PR_SET_THP_DISABLE, 0, 0, 0, 0);
 }
 
-/* khugepaged's work between prefill and registration (seed 001), done synchronously. */
+/*
+ * khugepaged's work between prefill and registration (seed 001), done synchronously. Not with the
+ * continue engine: its VMAs map a memfd, which khugepaged does not collapse (MADV_COLLAPSE says
+ * EINVAL unless shmem huge pages are on).
+ */
 void runner_collapse(struct runner_proc *p) {
   const size_t ps = page_size();
   const uint64_t per_huge = HUGE_BYTES / ps;
-  for (uint32_t i = 0; i < p->pp->nvmas; i++) {
+  for (uint32_t i = 0; i < p->pp->nvmas && runner_engine() != RL_PLAN_ENGINE_CONTINUE; i++) {
     const struct rl_plan_vma *v = &p->vmas[i];
     if (!v->collapse || p->advice[i] != RL_THP_HUGEPAGE) continue;
     uint64_t start = p->addr[i], end = start + vma_bytes(v);

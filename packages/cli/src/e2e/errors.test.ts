@@ -28,6 +28,7 @@ describe('restorelab user mistakes (e2e)', () => {
     ['unknown flag', ['run', '--strategyy', 'eager'], /Unknown argument: strategyy/],
     ['fidelity with two cost models', ['fidelity', '--calibrate', '--cost-model', 'x.json'], /give --cost-model FILE or --calibrate, not both/],
     ['fidelity --out without --calibrate', ['fidelity', '--out', 'x.json'], /--out writes the cost model --calibrate measures: add --calibrate/],
+    ['an unknown copy engine', ['run', '--workload', SMALL, '--copy-engine', 'zero-copy'], /^restorelab: --copy-engine must be one of copy, continue, move, got 'zero-copy'$/],
     ['a choice that is not one', ['run', '--placement', 'pinned'], /Invalid values: Argument: placement, Given: "pinned", Choices: "shared", "spread", "none"$/],
     ['unknown command', ['rnu'], /^restorelab: unknown command 'rnu' \(commands: run, replay, .*\); did you mean 'run'\?$/],
     ['no command', [], /no command given \(try restorelab --help\)/],
