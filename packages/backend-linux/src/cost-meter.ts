@@ -41,6 +41,13 @@ export interface MeasuredCosts {
   readonly linkRequestNs: number;
   /** Per page of a page server's answer, beyond the link's bandwidth. */
   readonly linkPageNs: number;
+  /** The copy engines' steps (kernel operations timed in this process); null where the kernel cannot. */
+  readonly cacheFillPageNs: number | null;
+  readonly continueCallNs: number | null;
+  readonly continuePageNs: number | null;
+  readonly stagePageNs: number | null;
+  readonly moveCallNs: number | null;
+  readonly movePageNs: number | null;
 }
 
 /** The link the calibration restores through a shaped loopback page server. */
@@ -276,6 +283,7 @@ export class CostMeter {
       processCpus: processCpuCount(this.placement, allowedCpus()),
       linkRequestNs: this.linkRequests.length > 0 ? Math.max(0, Math.round(median(this.linkRequests))) : 0,
       linkPageNs: this.linkPages.length > 0 ? Math.max(0, Math.round(median(this.linkPages))) : 0,
+      ...engineCosts(k),
     };
   }
 
@@ -283,6 +291,13 @@ export class CostMeter {
     this.image.close();
     this.random.close();
   }
+}
+
+const ENGINE_KEYS = ['cacheFillPageNs', 'continueCallNs', 'continuePageNs', 'stagePageNs', 'moveCallNs', 'movePageNs'] as const;
+
+function engineCosts(k: KernelCosts): Pick<MeasuredCosts, (typeof ENGINE_KEYS)[number]> {
+  const round = (v: number | null) => (v === null ? null : Math.round(v));
+  return Object.fromEntries(ENGINE_KEYS.map((key) => [key, round(k[key])])) as Pick<MeasuredCosts, (typeof ENGINE_KEYS)[number]>;
 }
 
 /** The cost model of this machine: `rounds` rounds of a CostMeter in a row. */

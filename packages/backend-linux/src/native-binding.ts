@@ -122,6 +122,14 @@ export interface KernelCosts {
   readonly zeroPageNs: number;
   readonly madviseNs: number;
   readonly cowPageNs: number;
+  /** The copy engines' steps; null where this kernel's userfaultfd cannot (MINOR_SHMEM, MOVE). */
+  readonly cacheFillPageNs: number | null;
+  readonly continueCallNs: number | null;
+  readonly continuePageNs: number | null;
+  readonly stagePageNs: number | null;
+  /** With the round trip to the restored process's mover thread. */
+  readonly moveCallNs: number | null;
+  readonly movePageNs: number | null;
 }
 
 export interface NativeBinding {

@@ -309,6 +309,14 @@ Napi::Value MeasureKernelCosts(const Napi::CallbackInfo& info) {
   o.Set("zeroPageNs", c.zeroPageNs);
   o.Set("madviseNs", c.madviseNs);
   o.Set("cowPageNs", c.cowPageNs);
+  // null: this kernel's userfaultfd cannot (the engine's costs keep their defaults)
+  auto orNull = [&](double v) -> Napi::Value { return v < 0 ? info.Env().Null() : Napi::Number::New(info.Env(), v); };
+  o.Set("cacheFillPageNs", orNull(c.cacheFillPageNs));
+  o.Set("continueCallNs", orNull(c.continueCallNs));
+  o.Set("continuePageNs", orNull(c.continuePageNs));
+  o.Set("stagePageNs", orNull(c.stagePageNs));
+  o.Set("moveCallNs", orNull(c.moveCallNs));
+  o.Set("movePageNs", orNull(c.movePageNs));
   return o;
 }
 

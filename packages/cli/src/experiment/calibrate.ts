@@ -7,6 +7,9 @@ import { UsageError } from '@restorelab/core';
 /** The cost-model keys backend-linux's measureCosts() measures; the others keep their defaults. */
 export const MEASURED_KEYS = ['faultOverheadNs', 'faultWakeNs', 'faultIdleNs', 'faultJumpNs', 'faultCopyPageNs', 'copyCallNs', 'ruleCallNs', 'copyPageNs', 'zeroPageNs', 'madviseNs', 'cowPageNs', 'touchPageNs', 'decisionLatencyNs', 'decisionEventNs', 'processCpus', 'linkRequestNs', 'linkPageNs'] as const satisfies readonly (keyof MeasuredCosts & keyof CostModel)[];
 
+/** The copy engines' keys: measured where this kernel's userfaultfd can do the engine (else defaults). */
+export const ENGINE_KEYS = ['cacheFillPageNs', 'continueCallNs', 'continuePageNs', 'stagePageNs', 'moveCallNs', 'movePageNs'] as const satisfies readonly (keyof MeasuredCosts & keyof CostModel)[];
+
 /** A cost-model profile: the simulator's keys (comments start with '_', which the loader skips). */
 export type CostProfile = CostModel & { readonly _comment: string; readonly _measured: readonly string[] };
 
@@ -27,9 +30,17 @@ export function costProfile(measured: MeasuredCosts, base: CostModel = defaultCo
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`measureCosts() returned ${k} = ${String(v)}`);
     model[k] = Math.round(v);
   }
+  const measuredKeys: string[] = [...MEASURED_KEYS];
+  for (const k of ENGINE_KEYS) {
+    const v = measured[k];
+    if (v === null) continue;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`measureCosts() returned ${k} = ${String(v)}`);
+    model[k] = Math.round(v);
+    measuredKeys.push(k);
+  }
   const profile = {
     _comment: `measured by restorelab calibrate on ${os.hostname()} (Linux ${os.release()}, ${os.cpus().length} CPUs, placement ${placement}) at ${new Date().toISOString()}; keys not in _measured keep their defaults`,
-    _measured: [...MEASURED_KEYS],
+    _measured: measuredKeys,
     ...Object.fromEntries(costModelKeys.map((k) => [k, model[k]])),
   };
   parseCostModel(profile, 'calibrate');
