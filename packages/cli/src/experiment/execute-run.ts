@@ -1,6 +1,6 @@
 import * as path from 'path';
 import { Container } from 'inversify';
-import { errorMessage, parseLink } from '@restorelab/core';
+import { CopyEngine, errorMessage, parseLink } from '@restorelab/core';
 import { isUsageError } from '../errors';
 import { runOne } from '../run-one';
 import { writeArrowLog } from './arrow-log';
@@ -17,6 +17,8 @@ export interface RunTask {
   readonly seed: number;
   /** run --link's spec; absent: local. */
   readonly link?: string;
+  /** run --copy-engine; absent: copy. */
+  readonly copyEngine?: CopyEngine;
   /** The output directory (absolute). */
   readonly dir: string;
 }
@@ -30,7 +32,7 @@ export interface TaskResult {
 }
 
 export function taskOf(run: PlannedRun, dir: string): RunTask {
-  return { id: run.id, backend: run.backend, workload: run.workload.spec, strategy: run.strategy.spec, seed: run.seed, dir, ...(run.link ? { link: run.link.spec } : {}) };
+  return { id: run.id, backend: run.backend, workload: run.workload.spec, strategy: run.strategy.spec, seed: run.seed, dir, ...(run.link ? { link: run.link.spec } : {}), ...(run.copyEngine ? { copyEngine: run.copyEngine } : {}) };
 }
 
 /** Runs one task: the restore, its Arrow log, the report's curves. Never throws. */
@@ -45,6 +47,7 @@ export async function executeRun(container: Container | Promise<Container>, task
       logPath: null,
       signal,
       link: task.link === undefined ? undefined : parseLink(task.link),
+      copyEngine: task.copyEngine,
     });
     if (signal?.aborted) return failed(task, 'interrupted', started, false, true);
     const log = logRelPath(task.id);

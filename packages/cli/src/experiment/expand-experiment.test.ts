@@ -159,6 +159,18 @@ describe('the run count of an experiment', () => {
     expect(usageMessage(() => expandExperiment({ ...exp, links: ['none', 'none'] }, reg))).toMatch(/^experiment: workloads\[0\] x strategies\[0\] x links\[1\]: repeats the runs of/);
   });
 
+  it('sweeps copy engines after the links; copy runs keep their ids', () => {
+    const exp: ExperimentFile = { ...base, workloads: ['seq:pages=128'], strategies: ['eager'], repetitions: 1, copyEngines: ['copy', 'continue', 'move'] };
+    const runs = expandExperiment(exp, reg);
+    expect(countRuns(exp)).toBe(runs.length);
+    expect(runs.map((r) => r.copyEngine)).toEqual(['copy', 'continue', 'move']);
+    expect(runs.map((r) => r.workload.label)).toEqual(['seq:pages=128 · copy', 'seq:pages=128 · continue', 'seq:pages=128 · move']);
+    expect(new Set(runs.map((r) => r.id)).size).toBe(3);
+    expect(expandExperiment({ ...exp, copyEngines: undefined }, reg).map((r) => r.id)).toEqual([runs[0].id]);
+    const linked = expandExperiment({ ...exp, links: ['none', 'latency-us=50'], copyEngines: ['continue'] }, reg);
+    expect(linked.map((r) => r.workload.label)).toEqual(['seq:pages=128 · continue', 'seq:pages=128 · latency-us=50 · continue']);
+  });
+
   it('refuses a grid past the limit before expanding it, with the count and the flag that raises it', () => {
     const values = Array.from({ length: 1000 }, (_, i) => i + 1);
     const huge: ExperimentFile = {

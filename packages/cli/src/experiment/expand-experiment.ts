@@ -2,6 +2,8 @@ import { createHash } from 'crypto';
 import {
   BackendRegistry,
   canonicalSpec,
+  CopyEngine,
+  DEFAULT_COPY_ENGINE,
   ParamValue,
   parseSpec,
   resolveParams,
@@ -51,6 +53,8 @@ export interface PlannedRun {
   readonly seed: number;
   /** The link the pages come over; null: local. */
   readonly link?: PlannedLink | null;
+  /** How copied pages are placed (absent: copy, the default). */
+  readonly copyEngine?: CopyEngine;
 }
 
 /** Runs an experiment may expand to unless told otherwise (`matrix --max-runs`). */
@@ -109,6 +113,7 @@ export function expandExperiment(exp: ExperimentFile, reg: ExperimentRegistries,
   uniqueLabels(workloads.map((w) => [w.key, w.label]), 'workload', fail);
   uniqueLabels(strategies.map((s) => [s.key, s.strategy.label]), 'strategy', fail);
 
+  const engines: readonly (CopyEngine | undefined)[] = exp.copyEngines ?? [undefined];
   const repetitions = exp.repetitions ?? 1;
   const baseSeed = exp.seed ?? 1;
   const runs: PlannedRun[] = [];
@@ -132,18 +137,21 @@ export function expandExperiment(exp: ExperimentFile, reg: ExperimentRegistries,
     };
     for (const s of strategies) {
       for (const [li, link] of links.entries()) {
-        for (const backend of exp.backends) {
-          for (let rep = 0; rep < repetitions; rep++) {
-            const seed = baseSeed + rep;
-            const base = workloadFor(seed);
-            // the link is part of where the run happened: tables and charts tell the links apart by it
-            const workload = link ? { ...base, label: `${base.label} · ${link.label}` } : base;
-            const id = runId(backend, base.spec, s.strategy.canonical, seed, backend === 'sim' ? opts.simCostModel : undefined, link?.spec);
-            const where = `${w.key} x ${s.key}${exp.links ? ` x links[${li}]` : ''}`;
-            const before = seen.get(id);
-            if (before !== undefined) fail(where, `repeats the runs of ${before}`);
-            seen.set(id, where);
-            runs.push({ id, index: runs.length, backend, workload, strategy: s.strategy, repetition: rep, seed, link });
+        for (const [ei, engine] of engines.entries()) {
+          for (const backend of exp.backends) {
+            for (let rep = 0; rep < repetitions; rep++) {
+              const seed = baseSeed + rep;
+              const base = workloadFor(seed);
+              // the link and the engine are part of where the run happened: tables and charts tell them apart by it
+              const where = [base.label, ...(link ? [link.label] : []), ...(engine ? [engine] : [])].join(' · ');
+              const workload = where === base.label ? base : { ...base, label: where };
+              const id = runId(backend, base.spec, s.strategy.canonical, seed, backend === 'sim' ? opts.simCostModel : undefined, link?.spec, engine);
+              const key = `${w.key} x ${s.key}${exp.links ? ` x links[${li}]` : ''}${exp.copyEngines ? ` x copyEngines[${ei}]` : ''}`;
+              const before = seen.get(id);
+              if (before !== undefined) fail(key, `repeats the runs of ${before}`);
+              seen.set(id, key);
+              runs.push({ id, index: runs.length, backend, workload, strategy: s.strategy, repetition: rep, seed, link, ...(engine ? { copyEngine: engine } : {}) });
+            }
           }
         }
       }
@@ -154,23 +162,24 @@ export function expandExperiment(exp: ExperimentFile, reg: ExperimentRegistries,
 
 /**
  * How many runs an experiment expands to, from the sizes of its grids alone (nothing is expanded):
- * (workload grid points) x (strategy grid points) x links x backends x repetitions.
+ * (workload grid points) x (strategy grid points) x links x copy engines x backends x repetitions.
  */
 export function countRuns(exp: ExperimentFile): number {
   const points = (grids: readonly (ParamGrid | undefined)[]) => grids.reduce((n, g) => n * gridAxes(g).reduce((m, [, v]) => m * v.length, 1), 1);
   const workloads = exp.workloads.reduce((n, w) => n + (typeof w === 'string' ? 1 : points([w.params])), 0);
   const strategies = exp.strategies.reduce((n, s) => n + (typeof s === 'string' ? 1 : points(Object.values(s.params ?? {}))), 0);
   const links = exp.links ? exp.links.reduce((n, l) => n + linkPoints(l), 0) : 1;
-  return workloads * strategies * links * exp.backends.length * (exp.repetitions ?? 1);
+  return workloads * strategies * links * (exp.copyEngines?.length ?? 1) * exp.backends.length * (exp.repetitions ?? 1);
 }
 
 function formatCount(n: number): string {
   return Number.isSafeInteger(n) ? String(n) : n.toExponential(2);
 }
 
-export function runId(backend: string, workload: string, strategy: string, seed: number, costModel?: string, link?: string): string {
-  // a local run's id is what it was before links existed
-  const what = JSON.stringify({ backend, workload, strategy, seed, costModel: costModel ?? null, ...(link ? { link } : {}) });
+export function runId(backend: string, workload: string, strategy: string, seed: number, costModel?: string, link?: string, copyEngine?: CopyEngine): string {
+  // a local run's id is what it was before links existed, a copy run's what it was before engines
+  const engine = copyEngine && copyEngine !== DEFAULT_COPY_ENGINE ? { copyEngine } : {};
+  const what = JSON.stringify({ backend, workload, strategy, seed, costModel: costModel ?? null, ...(link ? { link } : {}), ...engine });
   return createHash('sha256').update(what).digest('hex').slice(0, 12);
 }
 

@@ -1,3 +1,5 @@
+import { COPY_ENGINES, CopyEngine } from '@restorelab/core';
+
 /** A parameter value as written in an experiment file. */
 export type ParamScalar = number | string | boolean;
 
@@ -48,6 +50,8 @@ export interface ExperimentFile {
    * for local, or a grid of latencyUs, bandwidth and channels. Default: local only.
    */
   readonly links?: readonly (string | LinkEntry)[];
+  /** How copied pages are placed (run --copy-engine): one run per engine. Default: copy only. */
+  readonly copyEngines?: readonly CopyEngine[];
 }
 
 const scalar = { type: ['number', 'string', 'boolean'] };
@@ -100,5 +104,6 @@ export const experimentSchema = {
       channels: { anyOf: [{ enum: [1, 2] }, { type: 'array', items: { enum: [1, 2] }, minItems: 1 }] },
       label: { type: 'string', minLength: 1 },
     }),
+    copyEngines: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: [...COPY_ENGINES] } },
   },
 } as const;

@@ -43,7 +43,8 @@ describe('experiment file validation', () => {
 
   it.each([
     [{ ...valid, backends: undefined }, "exp.json: (top level): missing key 'backends'"],
-    [{ ...valid, repetition: 3 }, 'repetition: unknown key (expected name, description, backends, repetitions, seed, costModel, workloads, strategies, links)'],
+    [{ ...valid, repetition: 3 }, 'repetition: unknown key (expected name, description, backends, repetitions, seed, costModel, workloads, strategies, links, copyEngines)'],
+    [{ ...valid, copyEngines: ['zero-copy'] }, "copyEngines[0]: expected one of copy, continue, move, got 'zero-copy'"],
     [{ ...valid, repetitions: 0 }, 'repetitions: expected a number >= 1, got 0'],
     [{ ...valid, repetitions: 1.5 }, 'repetitions: expected an integer, got 1.5'],
     [{ ...valid, backends: [] }, 'backends: expected at least 1 entry'],

@@ -152,6 +152,8 @@ export function describeErrors(errors: readonly ErrorObject[]): string {
       return `${where}: expected ${PATTERN_WORDS[String(e.params.pattern)] ?? `a match for ${String(e.params.pattern)}`}, got ${got(e.data)}`;
     case 'propertyNames':
       return `${where}: bad parameter name '${String(e.params.propertyName)}'`;
+    case 'enum':
+      return `${where}: expected one of ${(e.params.allowedValues as readonly unknown[]).map(String).join(', ')}, got ${got(e.data)}`;
     default:
       return `${where}: ${e.message ?? 'invalid'}`;
   }

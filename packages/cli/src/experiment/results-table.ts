@@ -103,7 +103,8 @@ export function buildResults(runs: readonly PlannedRun[], records: ReadonlyMap<s
   }
   metricCols.push(...[...extra].sort());
   const linkCols = runs.some((r) => r.link) ? ['link'] : [];
-  const columns = [...LEADING, ...linkCols, ...workloadCols, ...strategyCols, 'verified', 'error', ...metricCols, 'workload_spec', 'strategy_spec', 'log'];
+  const engineCols = runs.some((r) => r.copyEngine) ? ['copy_engine'] : [];
+  const columns = [...LEADING, ...linkCols, ...engineCols, ...workloadCols, ...strategyCols, 'verified', 'error', ...metricCols, 'workload_spec', 'strategy_spec', 'log'];
 
   const rows: ResultRow[] = [];
   for (const r of runs) {
@@ -121,6 +122,7 @@ export function buildResults(runs: readonly PlannedRun[], records: ReadonlyMap<s
       seed: r.seed,
     });
     if (linkCols.length) row.link = r.link?.spec ?? 'none';
+    if (engineCols.length) row.copy_engine = r.copyEngine ?? 'copy';
     for (const [k, v] of Object.entries(r.workload.params)) row[`w.${k}`] = v;
     for (const [s, params] of Object.entries(r.strategy.params)) for (const [k, v] of Object.entries(params)) row[`s.${s}.${k}`] = v;
     row.verified = rec.verified;
