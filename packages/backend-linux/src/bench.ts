@@ -1,4 +1,4 @@
-import { builtInWorkloads, DefaultWorkloadRegistry, EventStore, Link, PagesCache, pagesCacheFromEnv, pagesGBps, readImage, RestoreSession, runRestore, Strategy, Workload, writeImage } from '@restorelab/core';
+import { builtInWorkloads, CopyEngine, DefaultWorkloadRegistry, EventStore, Link, PagesCache, pagesCacheFromEnv, pagesGBps, readImage, RestoreSession, runRestore, Strategy, Workload, writeImage } from '@restorelab/core';
 import * as fs from 'fs';
 import { LinuxBackend, makeRunDir } from './linux-backend';
 import { loadNative, MonitorMode, NativeMonitorStats } from './native-binding';
@@ -104,10 +104,11 @@ export async function backendRun(
   strategy: Strategy | null,
   placement: Placement,
   link?: Link,
+  copyEngine?: CopyEngine,
 ): Promise<{ stats: NativeMonitorStats; workloadNs: number; faults: number }> {
   const backend = new LinuxBackend({ noVerify: true, placement });
   const strategies = strategy ? [{ name: 'bench', spec: 'bench', instance: strategy }] : [];
-  const out = await runRestore({ backend, workload, strategy: strategy ? 'bench' : 'demand-only', strategies, seed: 1, logPath: null, link });
+  const out = await runRestore({ backend, workload, strategy: strategy ? 'bench' : 'demand-only', strategies, seed: 1, logPath: null, link, copyEngine });
   const stats = backend.lastStats;
   if (!stats) throw new Error('the backend kept no statistics');
   return { stats, workloadNs: out.result.metrics.workloadNs, faults: out.result.metrics.demandFaults };

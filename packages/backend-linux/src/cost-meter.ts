@@ -1,4 +1,4 @@
-import { CopyCause, EventKind, EventStore, Link, linkAnswerNs, mean, median, PAGE_SIZE, runRestore, Strategy, Workload } from '@restorelab/core';
+import { CopyCause, CopyEngine, EventKind, EventStore, Link, linkAnswerNs, MAX_COPY_PAGES, mean, median, PAGE_SIZE, runRestore, Strategy, Workload } from '@restorelab/core';
 import { backendRun, builtIn, imageOnDisk, precopyAll, requireNative, WorkloadOnDisk } from './bench';
 import { decisionLatencies, nextPageOnFault } from './decision-latency';
 import { FaultCostFit, faultSamples, FaultSample, fitFaultCost } from './fault-cost-fit';
@@ -72,10 +72,11 @@ async function loggedRestore(
   strategy: Strategy | null,
   placement: Placement,
   link?: Link,
+  copyEngine?: CopyEngine,
 ): Promise<{ faults: FaultSample[]; workloadNs: number; demandFaults: number; decisions: number[]; eventNs: number; waits: number[]; stalls: number[]; ruleCalls: number }> {
   const strategies = strategy ? [{ name: 'calibrate', spec: 'calibrate', instance: strategy }] : [];
   const backend = new LinuxBackend({ noVerify: true, placement });
-  const out = await runRestore({ backend, workload, strategy: strategy ? 'calibrate' : 'demand-only', strategies, seed: 1, logPath: null, link });
+  const out = await runRestore({ backend, workload, strategy: strategy ? 'calibrate' : 'demand-only', strategies, seed: 1, logPath: null, link, copyEngine });
   const m = out.result.metrics;
   return {
     faults: faultSamples(out.store),
@@ -160,6 +161,12 @@ export class CostMeter {
   private readonly fits: FaultCostFit[] = [];
   private readonly wakes: number[] = [];
   private readonly bulk: number[] = [];
+  /** Per page of a real eager restore's precopy with the continue and the move engine. */
+  private readonly continueBulk: number[] = [];
+  private readonly moveBulk: number[] = [];
+  /** What a one-page demand fault costs more with the continue and the move engine than with copy. */
+  private readonly continueFault: number[] = [];
+  private readonly moveFault: number[] = [];
   private readonly touches: number[] = [];
   private readonly decisions: number[] = [];
   private readonly eventNs: number[] = [];
@@ -225,6 +232,17 @@ export class CostMeter {
     this.onePage.push(onePage);
     const eager = await backendRun(workload, precopyAll, placement);
     if (eager.stats.precopyPages > 0) this.bulk.push(eager.stats.precopyNs / eager.stats.precopyPages);
+    const engines = [
+      ['continue', this.continueBulk, this.continueFault],
+      ['move', this.moveBulk, this.moveFault],
+    ] as const;
+    for (const [engine, bulk, fault] of engines) {
+      if (this.kernel[engine === 'continue' ? 'continuePageNs' : 'movePageNs'] === null) continue;
+      const run = await backendRun(workload, precopyAll, placement, undefined, engine);
+      if (run.stats.precopyPages > 0) bulk.push(run.stats.precopyNs / run.stats.precopyPages);
+      const demand = await loggedRestore(workload, null, placement, undefined, engine);
+      if (demand.faults.length > 0 && onePage > 0) fault.push(mean(demand.faults.map((f) => f.latencyNs)) - onePage);
+    }
     const remote = await loggedRestore(workload, null, placement, CALIBRATION_LINK);
     const request = remote.faults.length > 0 ? mean(remote.faults.map((f) => f.latencyNs)) - onePage - linkAnswerNs(CALIBRATION_LINK, PAGE_SIZE) : NaN;
     const remoteEager = await backendRun(workload, precopyAll, placement, CALIBRATION_LINK);
@@ -265,7 +283,7 @@ export class CostMeter {
     const perPageNs = median(this.fits.map((f) => f.perPageNs));
     const fixedNs = median(this.onePage) - perPageNs;
     const perCallShare = k.copyCallNs / 512;
-    return {
+    const measured = {
       faultOverheadNs: Math.max(0, Math.round(fixedNs - k.copyCallNs)),
       faultWakeNs: Math.max(0, Math.round(median(this.wakes))),
       faultIdleNs: Math.max(0, Math.round(median(this.idles))),
@@ -283,7 +301,16 @@ export class CostMeter {
       processCpus: processCpuCount(this.placement, allowedCpus()),
       linkRequestNs: this.linkRequests.length > 0 ? Math.max(0, Math.round(median(this.linkRequests))) : 0,
       linkPageNs: this.linkPages.length > 0 ? Math.max(0, Math.round(median(this.linkPages))) : 0,
-      ...engineCosts(k),
+    };
+    const orNaN = (v: readonly number[]) => (v.length ? median(v) : NaN);
+    return {
+      ...measured,
+      ...engineCosts(k, measured.copyCallNs, measured.copyPageNs, {
+        continueBulkNs: orNaN(this.continueBulk),
+        moveBulkNs: orNaN(this.moveBulk),
+        continueFaultNs: orNaN(this.continueFault),
+        moveFaultNs: orNaN(this.moveFault),
+      }),
     };
   }
 
@@ -295,9 +322,30 @@ export class CostMeter {
 
 const ENGINE_KEYS = ['cacheFillPageNs', 'continueCallNs', 'continuePageNs', 'stagePageNs', 'moveCallNs', 'movePageNs'] as const;
 
-function engineCosts(k: KernelCosts): Pick<MeasuredCosts, (typeof ENGINE_KEYS)[number]> {
+/**
+ * The engines' kernel steps as timed in this process, the page write of each (memfd, staging) taken
+ * from a real eager restore's precopy per page instead where there is one (NaN: none), as copyPageNs
+ * is: at scale a page costs more than in a small region kept warm.
+ */
+function engineCosts(
+  k: KernelCosts,
+  copyCallNs: number,
+  copyPageNs: number,
+  real: { continueBulkNs: number; moveBulkNs: number; continueFaultNs: number; moveFaultNs: number },
+): Pick<MeasuredCosts, (typeof ENGINE_KEYS)[number]> {
   const round = (v: number | null) => (v === null ? null : Math.round(v));
-  return Object.fromEntries(ENGINE_KEYS.map((key) => [key, round(k[key])])) as Pick<MeasuredCosts, (typeof ENGINE_KEYS)[number]>;
+  const out = Object.fromEntries(ENGINE_KEYS.map((key) => [key, round(k[key])])) as Record<(typeof ENGINE_KEYS)[number], number | null>;
+  const rest = (bulk: number, callNs: number | null, pageNs: number | null) =>
+    Number.isFinite(bulk) && callNs !== null && pageNs !== null ? Math.max(0, Math.round(bulk - pageNs - callNs / MAX_COPY_PAGES)) : null;
+  out.cacheFillPageNs = rest(real.continueBulkNs, k.continueCallNs, k.continuePageNs) ?? out.cacheFillPageNs;
+  out.stagePageNs = rest(real.moveBulkNs, k.moveCallNs, k.movePageNs) ?? out.stagePageNs;
+  // a one-page fault costs the engine's call and page where copy's cost its call and page
+  // (engineCostModel): the call is what a real fault costs more, less the page's difference
+  const call = (extraNs: number, write: number | null, place: number | null) =>
+    Number.isFinite(extraNs) && write !== null && place !== null ? Math.max(0, Math.round(extraNs + copyCallNs + copyPageNs - write - place)) : null;
+  out.continueCallNs = call(real.continueFaultNs, out.cacheFillPageNs, out.continuePageNs) ?? out.continueCallNs;
+  out.moveCallNs = call(real.moveFaultNs, out.stagePageNs, out.movePageNs) ?? out.moveCallNs;
+  return out;
 }
 
 /** The cost model of this machine: `rounds` rounds of a CostMeter in a row. */

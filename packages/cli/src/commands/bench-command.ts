@@ -3,8 +3,9 @@ import { benchDecisionLatency, BenchDecisionLatencyResult, benchOverhead, BenchO
 import { UsageError } from '@restorelab/core';
 import { renderTable } from '../format/table';
 import { benchRestore, RestoreBenchRow } from '../bench/restore-bench';
+import { benchEngines, EnginesBenchResult } from '../bench/engines-bench';
 import { createContainer } from '../container';
-import { JsonArgs, print, printJson, withJson, withPlacement } from './common-options';
+import { ContainerArgs, containerOptionsOf, JsonArgs, print, printJson, withContainerOptions, withJson, withPlacement } from './common-options';
 
 interface BenchOverheadArgs extends JsonArgs {
   pages?: number;
@@ -186,9 +187,64 @@ const restore: CommandModule<object, BenchRestoreArgs> = {
   },
 };
 
+interface BenchEnginesArgs extends JsonArgs, ContainerArgs {
+  'eager-pages'?: number;
+  'demand-pages'?: number;
+  repeat?: number;
+}
+
+/** One row per copy engine: eager restore and demand faults on Linux, the simulator's prediction beside them. */
+export function formatBenchEngines(r: EnginesBenchResult): string {
+  const table = renderTable(
+    [
+      { header: 'engine', align: 'left' },
+      { header: 'eager ms', align: 'right' },
+      { header: 'vs copy', align: 'right' },
+      { header: 'workload ms', align: 'right' },
+      { header: 'fault p50 us', align: 'right' },
+      { header: 'stall p50 us', align: 'right' },
+      { header: 'sim eager ms', align: 'right' },
+      { header: 'sim fault p50 us', align: 'right' },
+    ],
+    r.rows.map((x) => [
+      x.engine,
+      x.eagerMs.toFixed(1),
+      `${x.eagerSpeedup.toFixed(2)}x`,
+      x.eagerWorkloadMs.toFixed(1),
+      x.faultP50Us.toFixed(1),
+      x.stallP50Us.toFixed(1),
+      x.simEagerMs.toFixed(1),
+      x.simFaultP50Us.toFixed(1),
+    ]),
+  );
+  return [
+    `copy engines on Linux, in this process, interleaved (verified): eager ${r.eagerWorkload} (best round; vs copy: copy's time over the engine's), demand-only ${r.demandWorkload} (median of the rounds' p50s)`,
+    table,
+  ].join('\n');
+}
+
+const engines: CommandModule<object, BenchEnginesArgs> = {
+  command: 'engines',
+  describe: 'the copy engines (copy, continue, move) side by side: eager restore time and demand-fault latency, with the simulator\'s prediction',
+  builder: (y: Argv) =>
+    withJson(
+      withContainerOptions(y)
+        .option('eager-pages', { type: 'number', requiresArg: true, describe: 'pages of the seq workload restored eagerly (default 262144: 1 GiB)' })
+        .option('demand-pages', { type: 'number', requiresArg: true, describe: 'pages of the seq workload restored on demand (default 16384)' })
+        .option('repeat', { type: 'number', requiresArg: true, describe: 'measured rounds after a warm-up (default 3)' })
+        .check(positiveIntegers('eager-pages', 'demand-pages', 'repeat')),
+    ) as unknown as Argv<BenchEnginesArgs>,
+  handler: async (args) => {
+    const container = await createContainer(containerOptionsOf(args));
+    const result = await benchEngines(container, { eagerPages: args['eager-pages'], demandPages: args['demand-pages'], repeat: args.repeat, placement: args.placement });
+    if (args.json) printJson(result);
+    else print(formatBenchEngines(result));
+  },
+};
+
 export const benchCommandModule: CommandModule = {
   command: 'bench',
   describe: 'benchmarks',
-  builder: (y: Argv) => y.command(overhead).command(decisionLatency).command(restore).demandCommand(1, 'say which benchmark: restorelab bench overhead | decision-latency | restore'),
+  builder: (y: Argv) => y.command(overhead).command(decisionLatency).command(restore).command(engines).demandCommand(1, 'say which benchmark: restorelab bench overhead | decision-latency | restore | engines'),
   handler: () => undefined,
 };

@@ -63,5 +63,5 @@ export function writeCostProfile(file: string, profile: CostProfile): void {
 
 /** `key=value` of every measured key, on one line. */
 export function measuredSummary(profile: CostProfile): string {
-  return MEASURED_KEYS.map((k) => `${k}=${profile[k]}`).join(' ');
+  return profile._measured.map((k) => `${k}=${profile[k as keyof CostModel]}`).join(' ');
 }
