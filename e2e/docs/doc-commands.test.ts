@@ -76,10 +76,10 @@ describe('the commands the docs print', () => {
       'README.md:94',
       'README.md:95',
       'README.md:96',
-      'docs/experiments.md:140',
-      'docs/experiments.md:313',
-      'docs/experiments.md:314',
-      'docs/experiments.md:329',
+      'docs/experiments.md:144',
+      'docs/experiments.md:318',
+      'docs/experiments.md:319',
+      'docs/experiments.md:334',
     ]);
     expect(run.length).toBeGreaterThan(25);
   });
