@@ -82,11 +82,13 @@ describe('the simulator charges each engine its costs', () => {
     expect((await workloadNs('move', 1)) - (await workloadNs('move', 0))).toBe(0);
   });
 
-  test("an eager restore costs the engine's per-page placement", async () => {
-    const restoreNs = async (engine: CopyEngine) => (await run(new SimBackend(cost), workload(0), 'eager', engine)).result.metrics.restoreNs;
-    const [copy, cont, move] = [await restoreNs('copy'), await restoreNs('continue'), await restoreNs('move')];
-    const perPage = (ns: number) => ns / 1024;
-    expect(perPage(cont - copy)).toBeCloseTo(cost.cacheFillPageNs + cost.continuePageNs - cost.copyPageNs, -1);
-    expect(perPage(move - copy)).toBeCloseTo(cost.stagePageNs + cost.movePageNs - cost.copyPageNs, -1);
+  test("an eager restore costs the engine's per-call and per-page placement", async () => {
+    const metrics = async (engine: CopyEngine) => (await run(new SimBackend(cost), workload(0), 'eager', engine)).result.metrics;
+    const [copy, cont, move] = [await metrics('copy'), await metrics('continue'), await metrics('move')];
+    expect(cont.copyCalls).toBe(copy.copyCalls);
+    expect(move.copyCalls).toBe(copy.copyCalls);
+    const extraNs = (callNs: number, pageNs: number) => copy.copyCalls * (callNs - cost.copyCallNs) + 1024 * (pageNs - cost.copyPageNs);
+    expect(cont.restoreNs - copy.restoreNs).toBeCloseTo(extraNs(cost.continueCallNs, cost.cacheFillPageNs + cost.continuePageNs), -2);
+    expect(move.restoreNs - copy.restoreNs).toBeCloseTo(extraNs(cost.moveCallNs, cost.stagePageNs + cost.movePageNs), -2);
   });
 });
