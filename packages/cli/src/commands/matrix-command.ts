@@ -3,7 +3,7 @@ import { Argv, CommandModule } from 'yargs';
 import { UsageError } from '@restorelab/core';
 import { ExitError } from '../errors';
 import { DEFAULT_MAX_RUNS } from '../experiment/expand-experiment';
-import { MatrixProgress, matrixProgress } from '../experiment/matrix-progress';
+import { matrixProgress } from '../experiment/matrix-progress';
 import type { UnavailableBackend } from '../experiment/run-matrix';
 import { parseShard } from '../experiment/shard';
 import { interruptOnSignals } from './interrupt';

@@ -3,7 +3,7 @@ import { FILE_LIMITS, readRegularFile } from '../io/regular-file';
 import { RunMeta } from '../events/run-meta';
 import { checkRunMeta, LogBounds, namesUndefinedString } from './log-bounds';
 import { UsageError } from '../errors/usage-error';
-import { EventKind, EVENT_KIND_COUNT } from './event-kind';
+import { EVENT_KIND_COUNT } from './event-kind';
 import {
   assertLittleEndianHost,
   EVENT_RECORD_BYTES,

@@ -1,7 +1,6 @@
 import * as os from 'os';
 import { UsageError } from '../errors/usage-error';
 import { IMAGE_LIMITS } from '../model/image-limits';
-import { EVENT_RECORD_BYTES } from '../events/event-log-writer';
 import { PAGE_SIZE } from '../model/page';
 import { StrategyParams } from '../spec/param-schema';
 import { readCommon } from './workload-params';
