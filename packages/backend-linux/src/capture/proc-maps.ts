@@ -55,7 +55,7 @@ export function vmasOfMappings(mappings: readonly ProcMapping[]): VmaImage[] {
   let firstPage = 0;
   for (const m of mappings) {
     const pages = (m.end - m.start) / PAGE_SIZE;
-    vmas.push({ index: vmas.length, start: m.start, pages, firstPage, prot: m.perms[1] === 'w' ? 'rw' : 'r', shared: false, anon: true, thp: thpAdviceOf(m), collapseBeforeRegister: false });
+    vmas.push({ index: vmas.length, start: m.start, pages, firstPage, prot: m.perms[1] === 'w' ? 'rw' : 'r', shared: false, anon: true, thp: thpAdviceOf(m), collapseBeforeRegister: false, hugetlb: false });
     firstPage += pages;
   }
   return vmas;

@@ -24,6 +24,7 @@ export interface HandVma {
   readonly pages: number;
   readonly thp?: ThpAdvice;
   readonly collapse?: boolean;
+  readonly hugetlb?: boolean;
 }
 
 export interface HandProcess {
@@ -59,6 +60,7 @@ export function handWorkload(procs: readonly HandProcess[], name = 'hand'): Work
         anon: true,
         thp: v.thp ?? 'default',
         collapseBeforeRegister: v.collapse ?? false,
+        hugetlb: v.hugetlb ?? false,
       };
       first += v.pages;
       address = Math.ceil((address + v.pages * PAGE_SIZE + HUGE) / HUGE) * HUGE;

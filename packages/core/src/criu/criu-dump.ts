@@ -155,7 +155,7 @@ function readCriuProcess(dir: string, pid: number, parent: number | null, blobOf
       throw new UsageError(`${at}: bad bounds 0x${v.start.toString(16)}-0x${v.end.toString(16)}`);
     const pages = (v.end - v.start) / PAGE_SIZE;
     if (firstPage + pages > IMAGE_LIMITS.maxTotalPages) throw new UsageError(`${at}: more than ${IMAGE_LIMITS.maxTotalPages} pages in all`);
-    vmas.push({ index: vmas.length, start: v.start, pages, firstPage, prot: v.prot & PROT_WRITE ? 'rw' : 'r', shared: false, anon: true, thp: thpOf(v.madv), collapseBeforeRegister: false });
+    vmas.push({ index: vmas.length, start: v.start, pages, firstPage, prot: v.prot & PROT_WRITE ? 'rw' : 'r', shared: false, anon: true, thp: thpOf(v.madv), collapseBeforeRegister: false, hugetlb: false });
     firstPage += pages;
   }
   if (vmas.length === 0) throw new UsageError(`CRIU image ${path.join(dir, mmFile)}: process ${pid} has no private anonymous memory`);

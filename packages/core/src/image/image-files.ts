@@ -3,7 +3,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { fileError, FILE_LIMITS, openRegularFile, readFullyAt, readRegularFile } from '../io/regular-file';
-import { contentPages, Image, PageFlag, ProcessImage, VmaImage } from '../model/image';
+import { contentPages, Image, ProcessImage, VmaImage } from '../model/image';
 import { checkFreeDisk } from '../io/free-disk';
 import { UsageError } from '../errors/usage-error';
 import { IMAGE_FORMAT, IMAGE_FORMAT_VERSION, IMAGE_MANIFEST_SCHEMA, ImageManifest, ManifestProcess } from './image-manifest-schema';
@@ -104,6 +104,7 @@ function vmaToJson(v: VmaImage): ManifestProcess['vmas'][number] {
     anon: v.anon,
     thp: v.thp,
     collapseBeforeRegister: v.collapseBeforeRegister,
+    ...(v.hugetlb ? { hugetlb: true } : {}),
   };
 }
 
@@ -266,7 +267,7 @@ function manifestProcesses(m: ImageManifest, where: string, bad: (what: string) 
     const flags = decodePageFlags(p.pageFlags, p.totalPages);
     if (!flags) throw bad(`${who}: pageFlags runs do not add up to ${p.totalPages} pages`);
     if (p.pageFlagsSha256 !== undefined && sha256Hex(flags) !== p.pageFlagsSha256) throw bad(`${who}: pageFlags checksum mismatch`);
-    const vmas: VmaImage[] = p.vmas.map((v) => ({ ...v }));
+    const vmas: VmaImage[] = p.vmas.map((v) => ({ ...v, hugetlb: v.hugetlb ?? false }));
     out.push({ pid: p.pid, parent: p.parent, vmas, totalPages: p.totalPages, pageFlags: flags, blobOffset: p.blobOffset });
     offset += p.totalPages * m.pageSize;
   }

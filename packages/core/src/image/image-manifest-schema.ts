@@ -13,6 +13,8 @@ export interface ManifestVma {
   anon: boolean;
   thp: ThpAdvice;
   collapseBeforeRegister: boolean;
+  /** Backed by 2 MiB hugetlbfs pages; absent: false. */
+  hugetlb?: boolean;
 }
 
 export interface ManifestProcess {
@@ -54,6 +56,7 @@ const vmaSchema = {
     anon: { type: 'boolean' },
     thp: { enum: ['default', 'hugepage', 'nohugepage'] },
     collapseBeforeRegister: { type: 'boolean' },
+    hugetlb: { type: 'boolean' },
   },
 } as const;
 

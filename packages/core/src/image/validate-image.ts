@@ -1,7 +1,7 @@
 import { UsageError } from '../errors/usage-error';
-import { Image } from '../model/image';
+import { Image, PageFlag, ProcessImage } from '../model/image';
 import { IMAGE_LIMITS } from '../model/image-limits';
-import { PAGE_SIZE } from '../model/page';
+import { PAGE_SIZE, PAGES_PER_HUGE_PAGE } from '../model/page';
 
 
 /** The part of an image (or of a manifest) the rules look at. */
@@ -83,4 +83,27 @@ export function validateImage(image: Image, where: string): void {
     offset += p.totalPages * image.pageSize;
   }
   if (offset !== image.blobBytes) throw new UsageError(`${where}: blobBytes ${image.blobBytes}, the processes need ${offset}`);
+  for (const p of image.processes) validateHugetlbVmas(p, image.processes.length, where);
+}
+
+/**
+ * A hugetlb VMA is restored a 2 MiB page at a time (UFFDIO_COPY of a whole huge page; the kernel has
+ * no UFFDIO_ZEROPAGE and no partial copy for hugetlbfs): it is whole huge pages at a 2 MiB aligned
+ * address, private anonymous and writable, every page content (a zero page is copied as zeros),
+ * none pre-dumped, in an image of one process.
+ */
+function validateHugetlbVmas(p: ProcessImage, processes: number, where: string): void {
+  const huge = PAGES_PER_HUGE_PAGE * PAGE_SIZE;
+  for (const v of p.vmas) {
+    if (!v.hugetlb) continue;
+    const bad = (what: string) => new UsageError(`${where}: process ${p.pid}: hugetlb VMA ${v.index} ${what}`);
+    if (v.start % huge !== 0) throw bad(`starts at 0x${v.start.toString(16)}, not 2 MiB aligned`);
+    if (v.pages % PAGES_PER_HUGE_PAGE !== 0) throw bad(`has ${v.pages} pages, not a multiple of ${PAGES_PER_HUGE_PAGE} (whole 2 MiB pages)`);
+    if (v.prot !== 'rw' || v.shared || !v.anon) throw bad('is not private anonymous writable memory');
+    if (v.thp !== 'default' || v.collapseBeforeRegister) throw bad('has THP advice (hugetlbfs pages are not transparent huge pages)');
+    if (processes !== 1) throw bad(`is in an image of ${processes} processes (hugetlb VMAs are restored in single-process images)`);
+    for (let i = v.firstPage; i < v.firstPage + v.pages; i++) {
+      if (p.pageFlags[i] !== PageFlag.Content) throw bad(`page ${i} has flags ${p.pageFlags[i]}: every page of a hugetlb VMA is content, none pre-dumped or shared`);
+    }
+  }
 }

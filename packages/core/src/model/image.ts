@@ -1,4 +1,4 @@
-import { PAGE_SIZE, PageRange } from './page';
+import { PAGE_SIZE, PAGES_PER_HUGE_PAGE, PageRange } from './page';
 
 /** Per-page flags of the image's pagemap (bits of ProcessImage.pageFlags). */
 export const PageFlag = {
@@ -26,6 +26,11 @@ export interface VmaImage {
   readonly thp: ThpAdvice;
   /** khugepaged would collapse this VMA between prefill and uffd registration (seed 001). */
   readonly collapseBeforeRegister: boolean;
+  /**
+   * Backed by 2 MiB hugetlbfs pages (MAP_HUGETLB): restored a huge page at a time, each of its
+   * PAGES_PER_HUGE_PAGE pages copied with the others (validateImage: 2 MiB aligned, every page content).
+   */
+  readonly hugetlb: boolean;
 }
 
 export interface ProcessImage {
@@ -88,6 +93,19 @@ export function vmaOfAddressPage(vmas: readonly VmaImage[], vpn: number): VmaIma
     else return v;
   }
   return undefined;
+}
+
+/** The pages a copy of [page, end) in `vma` really places: the whole huge pages it touches in a hugetlb VMA. */
+export function placementRange(vma: VmaImage, page: number, end: number): { readonly page: number; readonly end: number } {
+  if (!vma.hugetlb) return { page, end };
+  const lo = vma.firstPage + Math.floor((page - vma.firstPage) / PAGES_PER_HUGE_PAGE) * PAGES_PER_HUGE_PAGE;
+  const hi = vma.firstPage + Math.ceil((end - vma.firstPage) / PAGES_PER_HUGE_PAGE) * PAGES_PER_HUGE_PAGE;
+  return { page: lo, end: Math.min(hi, vma.firstPage + vma.pages) };
+}
+
+/** Whether any VMA of the image is hugetlb. */
+export function hasHugetlb(image: Image): boolean {
+  return image.processes.some((p) => p.vmas.some((v) => v.hugetlb));
 }
 
 export function pageAddress(vma: VmaImage, page: number, pageSize: number): number {

@@ -6,6 +6,8 @@ import { computeMetrics, isVerified } from '../metrics/compute-metrics';
 import { RunResult } from '../metrics/run-metrics';
 import { RunMeta } from '../events/run-meta';
 import { Workload } from '../model/workload';
+import { hasHugetlb } from '../model/image';
+import { UsageError } from '../errors/usage-error';
 import { formatLink, Link } from '../model/link';
 import { CopyEngine, DEFAULT_COPY_ENGINE } from '../model/copy-engine';
 import { checkFreeDisk } from '../io/free-disk';
@@ -77,6 +79,8 @@ function traceSize(w: Workload): { pages: number; accesses: number } {
 
 /** Runs one restore end to end; the metrics come from the log alone. */
 export async function runRestore(req: RunRequest): Promise<RunOutcome> {
+  if (req.copyEngine && req.copyEngine !== DEFAULT_COPY_ENGINE && hasHugetlb(req.workload.image))
+    throw new UsageError(`--copy-engine ${req.copyEngine}: the image has hugetlb VMAs, which only the copy engine restores (UFFDIO_COPY of whole huge pages)`);
   const meta = runMeta(req);
   const store = new EventStore();
   if (req.logPath) checkFreeDisk(path.dirname(req.logPath), expectedLogBytes(traceSize(req.workload)), `the event log ${req.logPath}`);

@@ -1,6 +1,6 @@
 import { BackendPort } from '../backend/backend-port';
 import { CopyCause, CopyPriority, EventKind, RejectReason } from '../events/event-kind';
-import { ProcessImage, vmaOfPage } from '../model/image';
+import { placementRange, ProcessImage, vmaOfPage } from '../model/image';
 import { PageState } from '../state/page-state';
 import { StrategyCommand } from '../strategy/strategy-command';
 import { checkFaultRules } from './check-fault-rules';
@@ -58,7 +58,10 @@ export class CommandGate {
     const end = page + count;
     while (i < end) {
       const vma = vmaOfPage(proc, i)!;
-      const vEnd = Math.min(end, vma.firstPage + vma.pages);
+      // in a hugetlb VMA the copy takes the whole huge pages it touches
+      const placed = placementRange(vma, i, Math.min(end, vma.firstPage + vma.pages));
+      i = placed.page;
+      const vEnd = placed.end;
       while (i < vEnd) {
         const lazy = this.state.isLazy(pid, i);
         let j = i + 1;

@@ -1,5 +1,5 @@
 import { ThpAdviceCode } from '../events/event-kind';
-import { Image, PageFlag, ProcessImage, ThpAdvice } from '../model/image';
+import { Image, PageFlag, placementRange, ProcessImage, ThpAdvice, vmaOfPage } from '../model/image';
 import { PageRange } from '../model/page';
 import { AdviceStep, FaultWindowRule, PrefillRange, ProcessFaultRules, RestorePlan } from '../model/plan';
 import { AttachedStrategy } from '../strategy/attached-strategy';
@@ -121,7 +121,10 @@ function checkRange(procByPid: ReadonlyMap<number, ProcessImage>, r: PageRange):
   if (!(Number.isInteger(r.page) && Number.isInteger(r.count) && r.page >= 0 && r.count > 0))
     throw new Error(`bad page range ${r.page}+${r.count}`);
   if (r.page + r.count > p.totalPages) throw new Error(`range ${r.page}+${r.count} is past the end of pid ${r.pid}`);
-  return { pid: r.pid, page: r.page, count: r.count };
+  // a range that reaches into hugetlb VMAs takes their whole huge pages (a huge page is placed whole)
+  const first = placementRange(vmaOfPage(p, r.page)!, r.page, r.page + 1).page;
+  const end = placementRange(vmaOfPage(p, r.page + r.count - 1)!, r.page + r.count - 1, r.page + r.count).end;
+  return { pid: r.pid, page: first, count: end - first };
 }
 
 /** Calls fn(start, count) for each run of pages whose flags have `bit`. */

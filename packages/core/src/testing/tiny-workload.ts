@@ -33,6 +33,7 @@ export function tinyImage(processes: readonly TinyProcess[], name = 'tiny'): Ima
         anon: true,
         thp: p.thp ?? 'default',
         collapseBeforeRegister: false,
+        hugetlb: false,
       };
       first += pages;
       return v;

@@ -36,7 +36,7 @@ export function vmasFromPages(sorted: Float64Array, maxHole: number, where: stri
     while (i + 1 < sorted.length && sorted[i + 1] - to <= maxHole + 1) to = sorted[++i];
     i++;
     const pages = to - from + 1;
-    vmas.push({ index: vmas.length, start: from * PAGE_SIZE, pages, firstPage, prot: 'rw', shared: false, anon: true, thp: 'default', collapseBeforeRegister: false });
+    vmas.push({ index: vmas.length, start: from * PAGE_SIZE, pages, firstPage, prot: 'rw', shared: false, anon: true, thp: 'default', collapseBeforeRegister: false, hugetlb: false });
     firstPage += pages;
     if (vmas.length > IMAGE_LIMITS.maxVmasPerProcess)
       throw new UsageError(`${where}: its pages fall into more than ${IMAGE_LIMITS.maxVmasPerProcess} separate address ranges (VMAs); give it an image`);

@@ -6,11 +6,11 @@ import { HUGE_PAGE_BYTES, VMA_BASE } from './vma-layout';
 import { DefaultWorkloadRegistry } from './workload-registry';
 
 const registry = new DefaultWorkloadRegistry({ getContributions: () => builtInWorkloads });
-const NAMES = ['seq', 'stride', 'uniform', 'zipf', 'hotcold', 'ptrchase', 'forktree', 'thp-predump'];
+const NAMES = ['seq', 'stride', 'uniform', 'zipf', 'hotcold', 'ptrchase', 'forktree', 'thp-predump', 'hugetlb'];
 const small = (name: string, extra = '') => `${name}:pages=2048,accesses=3000${extra}`;
 
 describe('built-in workloads', () => {
-  it('registers the eight generators, each with a description and a seed defaulting to 1', () => {
+  it('registers the nine generators, each with a description and a seed defaulting to 1', () => {
     expect(builtInWorkloads.map((w) => w.name)).toEqual(NAMES);
     for (const w of builtInWorkloads) {
       expect(w.description.length).toBeGreaterThan(10);

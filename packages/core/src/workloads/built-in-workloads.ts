@@ -3,6 +3,7 @@ import { hotcoldWorkload } from './hotcold-workload';
 import { ptrchaseWorkload } from './ptrchase-workload';
 import { seqWorkload } from './seq-workload';
 import { strideWorkload } from './stride-workload';
+import { hugetlbWorkload } from './hugetlb-workload';
 import { thpPredumpWorkload } from './thp-predump-workload';
 import { uniformWorkload } from './uniform-workload';
 import { WorkloadContribution } from './workload-contribution';
@@ -21,4 +22,5 @@ export const builtInWorkloads: WorkloadContribution[] = [
   ptrchaseWorkload,
   forktreeWorkload,
   thpPredumpWorkload,
+  hugetlbWorkload,
 ];

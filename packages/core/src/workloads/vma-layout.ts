@@ -8,6 +8,8 @@ export const HUGE_PAGE_BYTES = 2 * 1024 * 1024;
 export interface VmaLayoutOptions {
   readonly thp?: ThpAdvice;
   readonly collapseBeforeRegister?: boolean;
+  /** The first this many VMAs are hugetlb (their sizes must be whole huge pages: unitPages 512). */
+  readonly hugetlbVmas?: number;
   /** Every VMA's size is a multiple of this many pages (the total must be too). */
   readonly unitPages?: number;
 }
@@ -41,6 +43,7 @@ export function layoutVmas(pages: number, count: number, options: VmaLayoutOptio
       anon: true,
       thp: options.thp ?? 'default',
       collapseBeforeRegister: options.collapseBeforeRegister ?? false,
+      hugetlb: i < (options.hugetlbVmas ?? 0),
     });
     firstPage += n;
     address = alignUp(address + n * PAGE_SIZE + HUGE_PAGE_BYTES, HUGE_PAGE_BYTES);
