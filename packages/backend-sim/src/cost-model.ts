@@ -1,4 +1,4 @@
-import { CopyEngine, FILE_LIMITS, PAGE_SIZE, fileError, readRegularFile, UsageError } from '@restorelab/core';
+import { CopyEngine, FILE_LIMITS, PAGES_PER_HUGE_PAGE, fileError, readRegularFile, UsageError } from '@restorelab/core';
 
 /**
  * What each step of a restore costs on the simulator's virtual clock, in ns (bytes for the
@@ -50,6 +50,12 @@ export interface CostModel {
   readonly moveCallNs: number;
   /** Copy engine move: per page of UFFDIO_MOVE. */
   readonly movePageNs: number;
+  /**
+   * UFFDIO_COPY of one 2 MiB page into a hugetlb VMA, the call included: a huge page taken from the
+   * pool and 2 MiB copied into it (a fault, the copier and precopy alike: the kernel copies a huge
+   * page at a time).
+   */
+  readonly hugePageCopyNs: number;
   /** UFFDIO_ZEROPAGE of one page. */
   readonly zeroPageNs: number;
   readonly madviseNs: number;
@@ -117,7 +123,8 @@ export const SimCostModel = Symbol('SimCostModel');
  * beyond the link (mostly the timer wake-ups around the shaper's waits), a page ~2 us. The copy
  * engines (measured in the addon, same VM): a page written into a memfd ~1.4 us, UFFDIO_CONTINUE
  * ~0.6 us a call and ~0.25 us a page; a page written into a staging area ~1.45 us, UFFDIO_MOVE
- * ~0.1 us a page, ~10 us a call with the round trip to the restored process's mover thread.
+ * ~0.1 us a page, ~10 us a call with the round trip to the restored process's mover thread. A 2 MiB
+ * hugetlbfs page copied with UFFDIO_COPY ~240-280 us (a C loop, same VM, with other work running).
  */
 export const defaultCostModel: CostModel = Object.freeze({
   faultOverheadNs: 1200,
@@ -134,6 +141,7 @@ export const defaultCostModel: CostModel = Object.freeze({
   stagePageNs: 1450,
   moveCallNs: 10000,
   movePageNs: 100,
+  hugePageCopyNs: 260000,
   zeroPageNs: 450,
   madviseNs: 450,
   decisionLatencyNs: 145000,
@@ -212,6 +220,11 @@ export function faultCopyCostNs(m: CostModel, pages: number): number {
 /** Time of the fault thread's call copying `pages` consecutive pages for a fault-time rule. */
 export function ruleCopyCostNs(m: CostModel, pages: number): number {
   return m.ruleCallNs + (pages - 1) * m.faultCopyPageNs;
+}
+
+/** Time of copying `pages` pages (whole huge pages) into a hugetlb VMA, however many calls. */
+export function hugetlbCopyCostNs(m: CostModel, pages: number): number {
+  return (pages / PAGES_PER_HUGE_PAGE) * m.hugePageCopyNs;
 }
 
 /** Time of `calls` UFFDIO_COPY calls moving `pages` pages in all (their fetch over a link not included). */

@@ -1,6 +1,6 @@
-import { MAX_COPY_PAGES, RejectReason } from '@restorelab/core';
+import { MAX_COPY_PAGES, RejectReason, vmaOfPage } from '@restorelab/core';
 import { CopyQueue } from './copy-queue';
-import { copyCostNs } from './cost-model';
+import { copyCostNs, hugetlbCopyCostNs } from './cost-model';
 import { LinkChannel } from './sim-link';
 import { isTaken, RunState } from './sim-process';
 import { SimWorld } from './sim-world';
@@ -57,13 +57,17 @@ export class SimCopier {
         w.facts.copyRejected(now, p.pid, from, j - from, RejectReason.Eexist, cause);
         if (j === end) continue;
       }
-      const limit = Math.min(end, j + MAX_COPY_PAGES);
+      // a call stops where a hugetlb VMA starts or ends (as native calls stop at every VMA's end)
+      const vma = vmaOfPage(p.image, j)!;
+      const vEnd = vma.firstPage + vma.pages;
+      const next = p.image.vmas[vma.index + 1];
+      const limit = Math.min(end, j + MAX_COPY_PAGES, vma.hugetlb || next?.hugetlb ? vEnd : Infinity);
       let e = j;
       while (e < limit && !isTaken(p, e)) e++;
       this.callPage = j;
       this.callCount = e - j;
       this.copyPos = e;
-      this.callDoneAt = now + w.link.fetch(now, e - j, LinkChannel.Background, this.later) + copyCostNs(w.cost, e - j);
+      this.callDoneAt = now + w.link.fetch(now, e - j, LinkChannel.Background, this.later) + (vma.hugetlb ? hugetlbCopyCostNs(w.cost, e - j) : copyCostNs(w.cost, e - j));
     }
   }
 

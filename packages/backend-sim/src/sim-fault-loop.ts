@@ -1,5 +1,5 @@
-import { CopyCause, FaultFlag, MAX_RULE_PAGES, PageFlag, RejectReason, vmaOfPage } from '@restorelab/core';
-import { FAULT_NEAR_PAGES, faultCopyCostNs, faultIdleCostNs, ruleCopyCostNs } from './cost-model';
+import { CopyCause, FaultFlag, MAX_RULE_PAGES, PageFlag, placementRange, RejectReason, vmaOfPage } from '@restorelab/core';
+import { FAULT_NEAR_PAGES, faultCopyCostNs, faultIdleCostNs, hugetlbCopyCostNs, ruleCopyCostNs } from './cost-model';
 import { LinkChannel } from './sim-link';
 import { isWindowable, PageBit, RunState, SimProcess } from './sim-process';
 import { SimReplay } from './sim-replay';
@@ -31,6 +31,9 @@ export class SimFaultLoop {
   private svcStartedAt = 0;
   private svcLo = 0;
   private svcHi = 0;
+  /** The pages the fault itself needs: its page, or its whole huge page in a hugetlb VMA. */
+  private svcDemandLo = 0;
+  private svcDemandHi = 0;
   /** The pages the served fault's rules add (copied before its wake). */
   private readonly rulePages = new Uint32Array(MAX_RULE_PAGES);
   private ruleCount = 0;
@@ -87,13 +90,20 @@ export class SimFaultLoop {
         const hiLimit = Math.min(vma.firstPage + vma.pages - 1, page + win.forward);
         while (hi < hiLimit && lazy(hi + 1)) hi++;
       }
+      const demand = placementRange(vma, page, page + 1);
+      if (vma.hugetlb) {
+        lo = placementRange(vma, lo, lo + 1).page;
+        hi = placementRange(vma, hi, hi + 1).end - 1;
+      }
       for (let i = lo; i <= hi; i++) f[i] |= PageBit.Claimed;
       this.svcLo = lo;
       this.svcHi = hi;
+      this.svcDemandLo = demand.page;
+      this.svcDemandHi = demand.end - 1;
       // the rules' pages, then the fault's own, each fetched over the urgent channel first (with a link)
       cost = m.faultOverheadNs;
       cost += this.collectRulePages(p, page, lo, hi, w.clock.now + cost);
-      cost += w.link.fetch(w.clock.now + cost, hi - lo + 1, LinkChannel.Urgent, this.later) + faultCopyCostNs(m, hi - lo + 1);
+      cost += w.link.fetch(w.clock.now + cost, hi - lo + 1, LinkChannel.Urgent, this.later) + (vma.hugetlb ? hugetlbCopyCostNs(m, hi - lo + 1) : faultCopyCostNs(m, hi - lo + 1));
       if (page < p.lastFaultLo - FAULT_NEAR_PAGES || page > p.lastFaultHi + FAULT_NEAR_PAGES) cost += m.faultJumpNs;
       p.lastFaultLo = lo;
       p.lastFaultHi = hi;
@@ -109,8 +119,9 @@ export class SimFaultLoop {
     const { stride, successors } = p.rules;
     const out = this.rulePages;
     let n = 0;
+    // a rule copies single pages: a hugetlb VMA's are placed only whole, by faults and copies
     const take = (q: number) => {
-      if (q >= p.image.totalPages || (q >= lo && q <= hi) || !isWindowable(p, q)) return;
+      if (q >= p.image.totalPages || (q >= lo && q <= hi) || !isWindowable(p, q) || vmaOfPage(p.image, q)!.hugetlb) return;
       p.flags[q] |= PageBit.Claimed;
       out[n++] = q;
     };
@@ -162,10 +173,12 @@ export class SimFaultLoop {
     } else {
       const lo = this.svcLo;
       const hi = this.svcHi;
+      const dLo = this.svcDemandLo;
+      const dHi = this.svcDemandHi;
       w.memory.fill(p, lo, hi - lo + 1);
-      if (lo < page) facts.pagesCopied(now, pid, lo, page - lo, CopyCause.Prefetch, 0);
-      facts.pagesCopied(now, pid, page, 1, CopyCause.Demand, 1);
-      if (hi > page) facts.pagesCopied(now, pid, page + 1, hi - page, CopyCause.Prefetch, 0);
+      if (lo < dLo) facts.pagesCopied(now, pid, lo, dLo - lo, CopyCause.Prefetch, 0);
+      facts.pagesCopied(now, pid, dLo, dHi - dLo + 1, CopyCause.Demand, 1);
+      if (hi > dHi) facts.pagesCopied(now, pid, dHi + 1, hi - dHi, CopyCause.Prefetch, 0);
     }
     // the monitor's view (read to wake), what Linux logs; the wait behind other processes' faults is not in it
     facts.faultResolved(now, pid, page, now - this.svcStartedAt);

@@ -1,5 +1,5 @@
 import { CopyCause, MAX_COPY_PAGES, PageFlag, PAGES_PER_HUGE_PAGE, PAGE_SIZE, PrefillSource, ThpAdviceCode, vmaOfPage } from '@restorelab/core';
-import { copyCostNs } from './cost-model';
+import { copyCostNs, hugetlbCopyCostNs } from './cost-model';
 import { LinkChannel } from './sim-link';
 import { isTaken, PageBit, SimProcess } from './sim-process';
 import { SimWorld } from './sim-world';
@@ -61,7 +61,7 @@ export function* startupSteps(w: SimWorld): Generator<number, void, void> {
         while (j < limit && !isTaken(p, j)) f[j++] |= PageBit.Claimed;
         const n = j - i;
         const calls = Math.ceil(n / MAX_COPY_PAGES);
-        yield w.link.fetch(w.clock.now, n, LinkChannel.Background) + copyCostNs(m, n, calls);
+        yield w.link.fetch(w.clock.now, n, LinkChannel.Background) + (vma.hugetlb ? hugetlbCopyCostNs(m, n) : copyCostNs(m, n, calls));
         w.memory.fill(p, i, n);
         facts.pagesCopied(w.clock.now, pid, i, n, CopyCause.Precopy, calls);
         i = j;
