@@ -11,5 +11,7 @@ module.exports = {
     '^@restorelab/([a-z-]+)/testing$': '<rootDir>/packages/$1/src/testing/index.ts',
   },
   setupFiles: ['<rootDir>/e2e/support/test-env.js'],
+  globalSetup: '<rootDir>/e2e/support/hugetlb-pool-setup.js',
+  globalTeardown: '<rootDir>/e2e/support/hugetlb-pool-teardown.js',
   testTimeout: 120000,
 };

@@ -12,6 +12,7 @@ import {
   BackendSession,
   checkFreeDisk,
   DEFAULT_COPY_ENGINE,
+  hasHugetlb,
   UsageError,
   WorkloadSize,
 } from '@restorelab/core';
@@ -21,7 +22,8 @@ import { NativeRun } from './native-run';
 import { nativePagesWriter } from './generated-pages';
 import { allowedCpus, CpuPlan, DEFAULT_PLACEMENT, Placement, planCpus } from './placement';
 import { NativePort } from './native-port';
-import { ENGINE_PLAN, PlanFlag, readProgress, RUNNER_UFFD_FEATURES, writeRunFiles } from './run-files';
+import { ENGINE_PLAN, HUGETLB_UFFD_FEATURES, PlanFlag, readProgress, RUNNER_UFFD_FEATURES, writeRunFiles } from './run-files';
+import { checkHugetlbPool } from './hugetlb-pool';
 import { PageSourceOptions } from './page-server/page-source';
 import { RunningPageServer, startPageServer } from './page-server/page-server';
 
@@ -116,6 +118,7 @@ export class LinuxBackend implements RestoreBackend {
     const link = options.link;
     if (link && this.options.source)
       throw new UsageError('--link shapes a page server the run starts on loopback; with --source the server you started shapes the link (serve --latency-us --bandwidth)');
+    checkHugetlbPool(image, `image ${image.name}`);
     const dir = makeRunDir(this.options.tmpDir);
     const cpus = this.cpuPlan();
     let run: NativeRun | undefined;
@@ -134,7 +137,7 @@ export class LinuxBackend implements RestoreBackend {
         traces: session.workload.traces,
         windowFor: (pid: number, vma: number) => session.windowFor(pid, vma),
         flags: PlanFlag.Priority | (this.options.noVerify ? PlanFlag.NoVerify : 0) | (this.options.exerciseEvents ? PlanFlag.ExerciseEvents : 0) | engine.flag,
-        uffdFeatures: RUNNER_UFFD_FEATURES | engine.uffdFeature,
+        uffdFeatures: RUNNER_UFFD_FEATURES | engine.uffdFeature | (hasHugetlb(image) ? HUGETLB_UFFD_FEATURES : 0),
       };
       const profile = options.profile;
       if (profile) profile.time('run files', () => writeRunFiles(dir, input, cache, writeGenerated), (source) => `pages: ${source}`);

@@ -40,7 +40,7 @@ export const PLAN_HEADER = {
   file_bytes: 112, runner_cpu_mask: 120,
 } as const;
 export const PLAN_PROC = { pid: 0, parent: 4, first_vma: 8, nvmas: 12, total_pages: 16, blob_offset: 24, page_flags_pos: 32, accesses: 40 } as const;
-export const PLAN_VMA = { start: 0, pages: 8, first_page: 16, writable: 24, shared: 25, anon: 26, thp: 27, collapse: 28, window_forward: 32, window_backward: 36 } as const;
+export const PLAN_VMA = { start: 0, pages: 8, first_page: 16, writable: 24, shared: 25, anon: 26, thp: 27, collapse: 28, hugetlb: 29, window_forward: 32, window_backward: 36 } as const;
 export const PLAN_ADVICE = { proc: 0, vma: 4, advice: 8 } as const;
 export const PLAN_RANGE = { proc: 0, source: 4, page: 8, count: 16 } as const;
 export const TRACE_HEADER = { magic: 0, version: 4, accesses: 8, page_off: 16, gap_off: 24, write_off: 32 } as const;
@@ -69,6 +69,8 @@ export const PlanFlag = {
 
 /** UFFD_FEATURE_* bits the runner asks for: thread ids in faults and the non-cooperative events. */
 export const RUNNER_UFFD_FEATURES = (1 << 8) | (1 << 2) | (1 << 3) | (1 << 6);
+/** What an image with hugetlb VMAs adds: MISSING_HUGETLBFS, and EXACT_ADDRESS (a fault names its 4 KiB page, not its huge page's first). */
+export const HUGETLB_UFFD_FEATURES = (1 << 4) | (1 << 11);
 
 /** What each copy engine adds to the plan: its flag and the UFFD_FEATURE_* bit it needs (MINOR_SHMEM, MOVE). */
 export const ENGINE_PLAN: Readonly<Record<CopyEngine, { readonly flag: number; readonly uffdFeature: number }>> = {
@@ -175,6 +177,7 @@ export function encodePlan(input: PlanInput): Buffer {
       dv.setUint8(vo + g.anon, v.anon ? 1 : 0);
       dv.setUint8(vo + g.thp, ThpAdviceCode[v.thp]);
       dv.setUint8(vo + g.collapse, v.collapseBeforeRegister ? 1 : 0);
+      dv.setUint8(vo + g.hugetlb, v.hugetlb ? 1 : 0);
       u32(vo + g.window_forward, w.forward);
       u32(vo + g.window_backward, w.backward);
       vmaAt++;

@@ -145,8 +145,10 @@ int64_t Monitor::placeRun(ProcState& p, const VmaState& v, uint64_t page, uint64
       continue;
     }
     if (e == EEXIST) {
-      existed(at);
-      at++;
+      // a hugetlb VMA's huge page exists whole (the kernel copies and refuses it as one)
+      const uint64_t step = v.hugetlb ? std::min<uint64_t>(RL_HUGETLB_PAGES, end - at) : 1;
+      for (uint64_t k = 0; k < step; k++) existed(at + k);
+      at += step;
       continue;
     }
     // EAGAIN: the task's mappings are changing and the event that says how waits to be read. Only

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 #include "../common/uffd-compat.h"
 #include "event-codes.h"
@@ -137,6 +138,10 @@ void Monitor::handleFault(ProcState& p, const struct uffd_msg& m, double tRaise,
   if (vi < 0) return;
   const VmaState& v = p.vmas[vi];
   const uint64_t page = v.firstPage + (addr - v.addr) / pageSize_;
+  // what the fault itself needs: its page, or its whole huge page in a hugetlb VMA
+  const uint64_t dLo = v.hugetlb ? hugeStart(v, page) : page;
+  const uint64_t dN = v.hugetlb ? RL_HUGETLB_PAGES : 1;
+  const uint64_t wakeAddr = v.addr + (dLo - v.firstPage) * pageSize_, wakeLen = dN * pageSize_;
   const double pid = p.pid;
   // the fault thread's own buffers: no allocation per fault once they have grown (a window split by
   // pages that exist already can make any number of runs, each up to three records)
@@ -174,6 +179,10 @@ void Monitor::handleFault(ProcState& p, const struct uffd_msg& m, double tRaise,
       const uint64_t vEnd = v.firstPage + v.pages;
       while (lo > v.firstPage && page - lo < v.backward && windowable(lo - 1)) lo--;
       while (hi + 1 < vEnd && hi - page < v.forward && windowable(hi + 1)) hi++;
+      if (v.hugetlb) {
+        lo = hugeStart(v, lo);
+        hi = hugeStart(v, hi) + RL_HUGETLB_PAGES - 1;
+      }
       nExtra = collectRulePages(p, page, lo, hi, extra);
       // logged where the rules were read, so a FaultRulesSet before it in the log is the set it used
       emitBatch(ev.data(), ev.size());
@@ -183,7 +192,7 @@ void Monitor::handleFault(ProcState& p, const struct uffd_msg& m, double tRaise,
 
   if (present) {
     // a queued copy made it present after the fault was raised: UFFDIO_COPY would say EEXIST
-    wakeRange(p.uffd, addr, pageSize_);
+    wakeRange(p.uffd, wakeAddr, wakeLen);
     const double tRes = now();
     ev.push_back(Record{rel(tRes), kCopyRejected, pid, static_cast<double>(page), 1, kRejectEexist, kCauseDemand, 0});
     ev.push_back(Record{rel(tRes), kFaultResolved, pid, static_cast<double>(page), tRes - tRaise, 0, 0, 0});
@@ -195,17 +204,26 @@ void Monitor::handleFault(ProcState& p, const struct uffd_msg& m, double tRaise,
   }
 
   if (!lazy) {
-    struct uffdio_zeropage z;
-    z.range.start = addr;
-    z.range.len = pageSize_;
-    z.mode = 0;
-    z.zeropage = 0;
-    bool mapped = ioctl(p.uffd, UFFDIO_ZEROPAGE, &z) == 0;
-    if (!mapped) wakeRange(p.uffd, addr, pageSize_);
+    bool mapped;
+    if (v.hugetlb) {
+      // hugetlbfs has no UFFDIO_ZEROPAGE: a huge page of zeros is copied (a page discarded since)
+      static thread_local std::vector<uint8_t> zeros;
+      zeros.resize(RL_HUGETLB_PAGES * pageSize_);
+      struct uffdio_copy c = {wakeAddr, reinterpret_cast<uint64_t>(zeros.data()), wakeLen, 0, 0};
+      mapped = ioctl(p.uffd, UFFDIO_COPY, &c) == 0;
+    } else {
+      struct uffdio_zeropage z;
+      z.range.start = addr;
+      z.range.len = pageSize_;
+      z.mode = 0;
+      z.zeropage = 0;
+      mapped = ioctl(p.uffd, UFFDIO_ZEROPAGE, &z) == 0;
+    }
+    if (!mapped) wakeRange(p.uffd, wakeAddr, wakeLen);
     const double tRes = now();
     std::lock_guard<HybridMutex> g(stateMu_);
-    p.present.set(page);
-    if (mapped) ev.push_back(Record{rel(tRes), kZeroPageMapped, pid, static_cast<double>(page), 1, 0, 0, 0});
+    p.present.setRange(dLo, dN);
+    if (mapped) ev.push_back(Record{rel(tRes), kZeroPageMapped, pid, static_cast<double>(dLo), static_cast<double>(dN), 0, 0, 0});
     ev.push_back(Record{rel(tRes), kFaultResolved, pid, static_cast<double>(page), tRes - tRaise, 0, 0, 0});
     stats_.faults++;
     stats_.faultNsTotal += static_cast<uint64_t>(tRes - tRaise);
@@ -258,7 +276,7 @@ void Monitor::handleFault(ProcState& p, const struct uffd_msg& m, double tRaise,
   }
   if (calls == -EAGAIN) calls = 0;  // the demand page is in: the rest of the window is not needed
   // a lost page server (-EIO) leaves the thread blocked: the run has failed and the process is stopped
-  if (demandExisted || (calls < 0 && calls != -EIO) || demandInRuns) wakeRange(p.uffd, addr, pageSize_);
+  if (demandExisted || (calls < 0 && calls != -EIO) || demandInRuns) wakeRange(p.uffd, wakeAddr, wakeLen);
   const double tRes = now();
   if (calls < 0 && !demandExisted) {
     {
@@ -276,17 +294,19 @@ void Monitor::handleFault(ProcState& p, const struct uffd_msg& m, double tRaise,
     for (size_t r = 0; r < runA.size(); r++) {
       const uint64_t a = runA[r], e = runA[r] + runN[r];
       p.present.setRange(a, runN[r]);
-      if (a < page) {
-        const uint64_t stop = std::min(e, page);
+      const uint64_t dEnd = dLo + dN;
+      if (a < dLo) {
+        const uint64_t stop = std::min(e, dLo);
         ev.push_back(Record{rel(tRes), kPagesCopied, pid, static_cast<double>(a), static_cast<double>(stop - a), kCausePrefetch, 0, 0});
       }
-      if (a <= page && page < e) {
-        demandCopied = true;
-        ev.push_back(Record{rel(tRes), kPagesCopied, pid, static_cast<double>(page), 1, kCauseDemand, restCalls, 0});
+      if (a < dEnd && dLo < e) {
+        const uint64_t from = std::max(a, dLo), to = std::min(e, dEnd);
+        demandCopied |= from <= page && page < to;
+        ev.push_back(Record{rel(tRes), kPagesCopied, pid, static_cast<double>(from), static_cast<double>(to - from), kCauseDemand, restCalls, 0});
         restCalls = 0;
       }
-      if (e > page + 1) {
-        const uint64_t from = std::max(a, page + 1);
+      if (e > dEnd) {
+        const uint64_t from = std::max(a, dEnd);
         ev.push_back(Record{rel(tRes), kPagesCopied, pid, static_cast<double>(from), static_cast<double>(e - from), kCausePrefetch, 0, 0});
       }
     }

@@ -40,6 +40,9 @@ size_t Monitor::collectRulePages(ProcState& p, uint64_t page, uint64_t lo, uint6
   auto take = [&](uint64_t q) {
     if (q >= p.totalPages || (q >= lo && q <= hi)) return;
     if (!(p.flags[q] & RL_PAGE_CONTENT) || !p.registered.get(q) || p.present.get(q) || p.inFlight.get(q)) return;
+    // a rule copies single pages: a hugetlb VMA's are placed only whole, by faults and copies
+    const int vi = vmaOfPage(p, q);
+    if (vi < 0 || p.vmas[vi].hugetlb) return;
     p.inFlight.set(q);  // taken: neither the window of another fault nor the copier copies it now
     out[n++] = q;
   };

@@ -70,6 +70,7 @@ void Monitor::loadPlan() {
       s.forward = v.window_forward;
       s.backward = v.window_backward;
       s.writable = v.writable != 0;
+      s.hugetlb = v.hugetlb != 0;
       p->vmas.push_back(s);
     }
     p->present.resize(p->totalPages);

@@ -71,6 +71,8 @@ struct VmaState {
   uint32_t forward = 0;
   uint32_t backward = 0;
   bool writable = true;
+  // of 2 MiB hugetlbfs pages: faults and copies place whole huge pages (RL_HUGETLB_PAGES)
+  bool hugetlb = false;
   // engine continue: the process whose memfd it maps, and that memfd's page of its first page
   uint32_t cacheProc = 0;
   uint64_t cachePage = 0;
@@ -327,6 +329,8 @@ class Monitor {
   int vmaOfAddr(const ProcState& p, uint64_t addr) const;
   // The VMA holding linear page `page` of p (VMAs are in page order), or -1.
   static int vmaOfPage(const ProcState& p, uint64_t page);
+  // the first page of the huge page holding `page` of hugetlb VMA v
+  static uint64_t hugeStart(const VmaState& v, uint64_t page) { return v.firstPage + (page - v.firstPage) / RL_HUGETLB_PAGES * RL_HUGETLB_PAGES; }
 
   MonitorConfig cfg_;
   std::function<void()> notify_;

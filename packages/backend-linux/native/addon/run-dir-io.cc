@@ -82,6 +82,12 @@ MemorySample smapsRollup(int osPid) {
     else if (std::sscanf(line, "Pss: %llu kB", &kb) == 1) s.pss = kb * 1024.0;
     else if (std::sscanf(line, "Private_Clean: %llu kB", &kb) == 1) s.priv += kb * 1024.0;
     else if (std::sscanf(line, "Private_Dirty: %llu kB", &kb) == 1) s.priv += kb * 1024.0;
+    else if (std::sscanf(line, "Private_Hugetlb: %llu kB", &kb) == 1) {
+      // the kernel's Rss and Pss leave hugetlb pages out; a restore's memory is them too
+      s.rss += kb * 1024.0;
+      s.pss += kb * 1024.0;
+      s.priv += kb * 1024.0;
+    }
     const char* nl = std::strchr(line, '\n');
     if (!nl) break;
     line = nl + 1;

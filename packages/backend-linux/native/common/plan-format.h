@@ -59,6 +59,9 @@
 #define RL_PLAN_ENGINE_CONTINUE 8u
 #define RL_PLAN_ENGINE_MOVE 16u
 
+/* Pages of one 2 MiB hugetlbfs page (core's PAGES_PER_HUGE_PAGE). */
+#define RL_HUGETLB_PAGES 512
+
 /* Page flags: same bits as core's PageFlag. */
 #define RL_PAGE_CONTENT 1u
 #define RL_PAGE_PRECOPIED 2u
@@ -122,7 +125,8 @@ struct rl_plan_vma {
   uint8_t anon;
   uint8_t thp;      /* RL_THP_* */
   uint8_t collapse; /* khugepaged collapses it between prefill and registration */
-  uint8_t pad[3];
+  uint8_t hugetlb;  /* MAP_HUGETLB: placed RL_HUGETLB_PAGES pages at a time, never UFFDIO_ZEROPAGE */
+  uint8_t pad[2];
   uint32_t window_forward; /* fault-time window (session.windowFor) */
   uint32_t window_backward;
 };

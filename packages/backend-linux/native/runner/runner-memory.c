@@ -23,8 +23,9 @@ static size_t vma_bytes(const struct rl_plan_vma *v) { return (size_t)v->pages *
  * Maps `len` bytes at `want` when that range is free, else somewhere else with the same offset
  * within 2 MiB, so which pages share a huge page is what the image says.
  */
-static uint64_t place(struct runner_proc *p, uint64_t want, size_t len, int fd, uint64_t offset) {
-  const int flags = MAP_PRIVATE | MAP_NORESERVE | (fd < 0 ? MAP_ANONYMOUS : 0);
+static uint64_t place(struct runner_proc *p, uint64_t want, size_t len, int fd, uint64_t offset, int hugetlb) {
+  /* a hugetlb VMA reserves its huge pages at mmap (ENOMEM now rather than SIGBUS at a fault) */
+  const int flags = hugetlb ? MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB : MAP_PRIVATE | MAP_NORESERVE | (fd < 0 ? MAP_ANONYMOUS : 0);
   void *m = mmap((void *)want, len, PROT_READ | PROT_WRITE, flags | MAP_FIXED_NOREPLACE, fd, (off_t)offset);
   if (m != MAP_FAILED && (uint64_t)m == want) return want;
   if (m != MAP_FAILED) munmap(m, len);
@@ -35,7 +36,7 @@ static uint64_t place(struct runner_proc *p, uint64_t want, size_t len, int fd, 
   uint64_t a = (base & ~(HUGE_BYTES - 1)) + (want & (HUGE_BYTES - 1));
   if (a < base) a += HUGE_BYTES;
   void *got = mmap((void *)a, len, PROT_READ | PROT_WRITE, flags | MAP_FIXED, fd, (off_t)offset);
-  if (got == MAP_FAILED) runner_fail(p, "cannot map a VMA of %zu bytes: %s", len, strerror(errno));
+  if (got == MAP_FAILED) runner_fail(p, "cannot map a %sVMA of %zu bytes: %s", hugetlb ? "hugetlb " : "", len, strerror(errno));
   if (a > base) munmap(r, a - base);
   if (base + span > a + len) munmap((void *)(a + len), base + span - (a + len));
   return a;
@@ -47,11 +48,12 @@ static int thp_madvise(uint64_t addr, size_t len, uint32_t advice) {
   return 0;
 }
 
-/* A VMA of its own: anonymous, or (engine continue) a private mapping of its pages in its memfd. */
+/* A VMA of its own: anonymous (of hugetlbfs pages when hugetlb), or (engine continue) a private
+   mapping of its pages in its memfd. */
 static void map_one(struct runner_proc *p, uint32_t i) {
   const struct rl_plan_vma *v = &p->vmas[i];
-  const int fd = runner_cache_fd(p);
-  p->addr[i] = place(p, v->start, vma_bytes(v), fd, v->first_page * page_size());
+  const int fd = v->hugetlb ? -1 : runner_cache_fd(p);
+  p->addr[i] = place(p, v->start, vma_bytes(v), fd, v->first_page * page_size(), v->hugetlb);
   if (fd >= 0) {
     p->cache[i].proc = p->idx;
     p->cache[i].first_page = v->first_page;
