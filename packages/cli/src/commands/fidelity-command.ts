@@ -129,6 +129,7 @@ export async function runFidelityCommand(args: FidelityArgs): Promise<void> {
       repetitions: args.repetitions,
       maxStallError: args['max-stall-error'],
       signal: controller.signal,
+      onLeftOut: (workload, reason) => printErr(`fidelity: left out ${workload}: ${reason}`),
       onProgress: (done, total, label) => {
         if (process.stderr.isTTY) process.stderr.write(`\r\x1b[2K[${done}/${total}] ${label}`);
       },

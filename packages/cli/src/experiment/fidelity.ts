@@ -1,5 +1,6 @@
 import { Container } from 'inversify';
-import { formatLink, Link, median, RestoreBackend, RunResult, StrategyRegistry, WorkloadRegistry } from '@restorelab/core';
+import { formatLink, Link, median, RestoreBackend, RunResult, StrategyRegistry, UsageError, WorkloadRegistry } from '@restorelab/core';
+import { checkHugetlbPool } from '@restorelab/backend-linux';
 import { CostModel, SimBackend } from '@restorelab/backend-sim';
 import { appliesTo } from '@restorelab/strategies';
 import { availableBackend, createWorkload, runOne } from '../run-one';
@@ -50,6 +51,11 @@ export interface FidelityOptions {
   readonly maxStallError?: number;
   /** For stacks with a reactive strategy: |fault error| <= this instead of identical faults. */
   readonly maxFaultError?: number;
+  /**
+   * A workload of the default list the machine cannot run on Linux (a hugetlb image the hugetlb
+   * pool cannot hold) is left out and told here, with the reason; named workloads are never.
+   */
+  readonly onLeftOut?: (workload: string, reason: string) => void;
   /** After each Linux run: runs done, runs in all, the pair it was for. */
   readonly onProgress?: (done: number, total: number, label: string) => void;
   readonly signal?: AbortSignal;
@@ -82,6 +88,19 @@ export function smallWorkloadSpecs(container: Container): string[] {
     });
 }
 
+function runnableOnLinux(container: Container, specs: string[], seed: number, onLeftOut?: (workload: string, reason: string) => void): string[] {
+  return specs.filter((spec) => {
+    try {
+      checkHugetlbPool(createWorkload(container, spec, seed).image, spec);
+      return true;
+    } catch (e) {
+      if (!(e instanceof UsageError)) throw e;
+      onLeftOut?.(spec, e.message);
+      return false;
+    }
+  });
+}
+
 /** Linux runs per pair: the median of 5 stands a slow moment of a shared machine in two of them. */
 export const DEFAULT_REPETITIONS = 5;
 
@@ -100,7 +119,7 @@ export async function measureFidelity(container: Container, opts: FidelityOption
   const reps = Math.max(1, opts.repetitions ?? DEFAULT_REPETITIONS);
   const maxErr = opts.maxStallError ?? 0.15;
   const maxFaultErr = opts.maxFaultError ?? 0.1;
-  const specs = opts.workloads && opts.workloads.length > 0 ? [...opts.workloads] : smallWorkloadSpecs(container);
+  const specs = opts.workloads && opts.workloads.length > 0 ? [...opts.workloads] : runnableOnLinux(container, smallWorkloadSpecs(container), seed, opts.onLeftOut);
   const links = opts.links && opts.links.length > 0 ? opts.links : [undefined];
   const plan: { workload: string; strategy: string; link?: Link }[] = [];
   for (const spec of specs) {
