@@ -1,10 +1,11 @@
-import { CopyCause, CopyEngine, EventKind, EventStore, Link, linkAnswerNs, MAX_COPY_PAGES, mean, median, PAGE_SIZE, runRestore, Strategy, Workload } from '@restorelab/core';
+import { CopyCause, CopyEngine, EventKind, EventStore, Link, linkAnswerNs, MAX_COPY_PAGES, mean, median, PAGE_SIZE, PAGES_PER_HUGE_PAGE, runRestore, Strategy, Workload } from '@restorelab/core';
 import { backendRun, builtIn, imageOnDisk, precopyAll, requireNative, WorkloadOnDisk } from './bench';
 import { decisionLatencies, nextPageOnFault } from './decision-latency';
 import { FaultCostFit, faultSamples, FaultSample, fitFaultCost } from './fault-cost-fit';
 import { LinuxBackend } from './linux-backend';
 import { KernelCosts } from './native-binding';
 import { allowedCpus, DEFAULT_PLACEMENT, Placement, processCpuCount } from './placement';
+import { freeHugetlbPages, hugetlbPagesNeeded } from './hugetlb-pool';
 
 export interface MeasuredCosts {
   /** A demand fault as the backend logs it (monitor read to wake), without its copy call. */
@@ -48,10 +49,15 @@ export interface MeasuredCosts {
   readonly stagePageNs: number | null;
   readonly moveCallNs: number | null;
   readonly movePageNs: number | null;
+  /** Per 2 MiB page of a real eager restore of a hugetlb VMA; null when the hugetlb pool has no room for it. */
+  readonly hugePageCopyNs: number | null;
 }
 
 /** The link the calibration restores through a shaped loopback page server. */
 const CALIBRATION_LINK: Link = { latencyUs: 100, bandwidth: 1.25e9, channels: 2 };
+
+/** 64 huge pages (128 MiB) of hugetlbfs memory, restored eagerly: what placing one costs (less per page the larger the restore: 920 us at 32 MiB, 375 us at 1 GiB here). */
+const HUGETLB_WORKLOAD = 'hugetlb:pages=32768,vmas=1,accesses=8192';
 
 /** Every fault also copies 16 pages along a stride of 2: 16 single-page calls of the fault thread. */
 const STRIDE_RULE = { stride: 2, count: 16 };
@@ -167,6 +173,7 @@ export class CostMeter {
   /** What a one-page demand fault costs more with the continue and the move engine than with copy. */
   private readonly continueFault: number[] = [];
   private readonly moveFault: number[] = [];
+  private readonly hugePages: number[] = [];
   private readonly touches: number[] = [];
   private readonly decisions: number[] = [];
   private readonly eventNs: number[] = [];
@@ -184,6 +191,8 @@ export class CostMeter {
     private readonly random: WorkloadOnDisk,
     private readonly sparse: Workload,
     private readonly placement: Placement,
+    /** null: the hugetlb pool cannot hold it (hugePageCopyNs keeps its default). */
+    private readonly huge: Workload | null,
   ) {}
 
   static open(opts: Pick<MeasureCostsOptions, 'pages' | 'placement'> = {}): CostMeter {
@@ -198,7 +207,9 @@ export class CostMeter {
       image.close();
       throw e;
     }
-    return new CostMeter(kernel, image, random, builtIn(DECISION_WORKLOAD), opts.placement ?? DEFAULT_PLACEMENT);
+    const huge = builtIn(HUGETLB_WORKLOAD);
+    const hugeFits = hugetlbPagesNeeded(huge.image) <= freeHugetlbPages();
+    return new CostMeter(kernel, image, random, builtIn(DECISION_WORKLOAD), opts.placement ?? DEFAULT_PLACEMENT, hugeFits ? huge : null);
   }
 
   get rounds(): number {
@@ -211,6 +222,8 @@ export class CostMeter {
     const placement = this.placement;
     if (!this.warm) {
       await loggedRestore(workload, null, placement);
+      // the pool's huge pages are slow the first time they are used
+      if (this.huge) await backendRun(this.huge, precopyAll, placement);
       this.warm = true;
     }
     const gapNs = restoreGapNs(workload);
@@ -242,6 +255,10 @@ export class CostMeter {
       if (run.stats.precopyPages > 0) bulk.push(run.stats.precopyNs / run.stats.precopyPages);
       const demand = await loggedRestore(workload, null, placement, undefined, engine);
       if (demand.faults.length > 0 && onePage > 0) fault.push(mean(demand.faults.map((f) => f.latencyNs)) - onePage);
+    }
+    if (this.huge) {
+      const run = await backendRun(this.huge, precopyAll, placement);
+      if (run.stats.precopyPages > 0) this.hugePages.push(run.stats.precopyNs / (run.stats.precopyPages / PAGES_PER_HUGE_PAGE));
     }
     const remote = await loggedRestore(workload, null, placement, CALIBRATION_LINK);
     const request = remote.faults.length > 0 ? mean(remote.faults.map((f) => f.latencyNs)) - onePage - linkAnswerNs(CALIBRATION_LINK, PAGE_SIZE) : NaN;
@@ -311,6 +328,7 @@ export class CostMeter {
         continueFaultNs: orNaN(this.continueFault),
         moveFaultNs: orNaN(this.moveFault),
       }),
+      hugePageCopyNs: this.hugePages.length > 0 ? Math.round(median(this.hugePages)) : null,
     };
   }
 

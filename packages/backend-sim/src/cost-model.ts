@@ -124,7 +124,8 @@ export const SimCostModel = Symbol('SimCostModel');
  * engines (measured in the addon, same VM): a page written into a memfd ~1.4 us, UFFDIO_CONTINUE
  * ~0.6 us a call and ~0.25 us a page; a page written into a staging area ~1.45 us, UFFDIO_MOVE
  * ~0.1 us a page, ~10 us a call with the round trip to the restored process's mover thread. A 2 MiB
- * hugetlbfs page copied with UFFDIO_COPY ~240-280 us (a C loop, same VM, with other work running).
+ * hugetlbfs page placed with UFFDIO_COPY ~375 us in a 1 GiB eager restore (more per page in smaller
+ * ones: ~530 us at 256 MiB, ~920 us at 32 MiB; 240-280 us in a C loop from anonymous memory).
  */
 export const defaultCostModel: CostModel = Object.freeze({
   faultOverheadNs: 1200,
@@ -141,7 +142,7 @@ export const defaultCostModel: CostModel = Object.freeze({
   stagePageNs: 1450,
   moveCallNs: 10000,
   movePageNs: 100,
-  hugePageCopyNs: 260000,
+  hugePageCopyNs: 375000,
   zeroPageNs: 450,
   madviseNs: 450,
   decisionLatencyNs: 145000,

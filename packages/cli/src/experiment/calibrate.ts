@@ -10,6 +10,9 @@ export const MEASURED_KEYS = ['faultOverheadNs', 'faultWakeNs', 'faultIdleNs', '
 /** The copy engines' keys: measured where this kernel's userfaultfd can do the engine (else defaults). */
 export const ENGINE_KEYS = ['cacheFillPageNs', 'continueCallNs', 'continuePageNs', 'stagePageNs', 'moveCallNs', 'movePageNs'] as const satisfies readonly (keyof MeasuredCosts & keyof CostModel)[];
 
+/** Measured when the hugetlb pool has room for the calibration's huge pages (else the default). */
+export const HUGETLB_KEYS = ['hugePageCopyNs'] as const satisfies readonly (keyof MeasuredCosts & keyof CostModel)[];
+
 /** A cost-model profile: the simulator's keys (comments start with '_', which the loader skips). */
 export type CostProfile = CostModel & { readonly _comment: string; readonly _measured: readonly string[] };
 
@@ -31,7 +34,7 @@ export function costProfile(measured: MeasuredCosts, base: CostModel = defaultCo
     model[k] = Math.round(v);
   }
   const measuredKeys: string[] = [...MEASURED_KEYS];
-  for (const k of ENGINE_KEYS) {
+  for (const k of [...ENGINE_KEYS, ...HUGETLB_KEYS]) {
     const v = measured[k];
     if (v === null) continue;
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`measureCosts() returned ${k} = ${String(v)}`);
