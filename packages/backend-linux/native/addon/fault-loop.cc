@@ -23,6 +23,15 @@ namespace {
 constexpr int kMsgBatch = 32;
 }  // namespace
 
+int Monitor::zeroPage(int uffd, uint64_t addr) const {
+  struct uffdio_zeropage z;
+  z.range.start = addr;
+  z.range.len = pageSize_;
+  z.mode = 0;
+  z.zeropage = 0;
+  return ioctl(uffd, UFFDIO_ZEROPAGE, &z) == 0 ? 0 : errno;
+}
+
 void Monitor::wakeRange(int uffd, uint64_t addr, uint64_t len) {
   struct uffdio_range r = {addr, len};
   (void)ioctl(uffd, UFFDIO_WAKE, &r);
@@ -212,12 +221,7 @@ void Monitor::handleFault(ProcState& p, const struct uffd_msg& m, double tRaise,
       struct uffdio_copy c = {wakeAddr, reinterpret_cast<uint64_t>(zeros.data()), wakeLen, 0, 0};
       mapped = ioctl(p.uffd, UFFDIO_COPY, &c) == 0;
     } else {
-      struct uffdio_zeropage z;
-      z.range.start = addr;
-      z.range.len = pageSize_;
-      z.mode = 0;
-      z.zeropage = 0;
-      mapped = ioctl(p.uffd, UFFDIO_ZEROPAGE, &z) == 0;
+      mapped = zeroPage(p.uffd, addr) == 0;
     }
     if (!mapped) wakeRange(p.uffd, wakeAddr, wakeLen);
     const double tRes = now();

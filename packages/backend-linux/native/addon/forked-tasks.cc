@@ -71,12 +71,7 @@ void Monitor::handleForkedFault(ProcState& c, const struct uffd_msg& m) {
     const int64_t calls = copyRange(c, v, page, 1, true, Channel::Urgent, [&](uint64_t, uint64_t) {}, [&](uint64_t) {});
     if (calls < 0) e = static_cast<int>(-calls);
   } else {
-    struct uffdio_zeropage z;
-    z.range.start = addr;
-    z.range.len = pageSize_;
-    z.mode = 0;
-    z.zeropage = 0;
-    if (ioctl(c.uffd, UFFDIO_ZEROPAGE, &z) != 0) e = errno;
+    e = zeroPage(c.uffd, addr);
   }
   if (e == EAGAIN) {
     // the child's own event waits to be read: the fault is copied again after it

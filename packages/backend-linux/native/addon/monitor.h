@@ -274,6 +274,8 @@ class Monitor {
   // what the uffd has, >= 1 ms apart)
   static constexpr uint32_t kMaxFaultRetries = 5000;
   static void wakeRange(int uffd, uint64_t addr, uint64_t len);
+  // UFFDIO_ZEROPAGE of the page at addr: 0, or the errno it failed with
+  int zeroPage(int uffd, uint64_t addr) const;
   // the faults of list (forked: of forks_) whose copy said EAGAIN, once more
   void retryFaults(std::vector<RetryFault>& list, bool forked);
   // "pid P", or "a task pid P forked"
