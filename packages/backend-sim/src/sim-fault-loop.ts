@@ -1,4 +1,4 @@
-import { CopyCause, FaultFlag, MAX_RULE_PAGES, PageFlag, placementRange, RejectReason, vmaOfPage } from '@restorelab/core';
+import { CopyCause, FaultFlag, hugePageStart, MAX_RULE_PAGES, PageFlag, PAGES_PER_HUGE_PAGE, RejectReason, vmaOfPage } from '@restorelab/core';
 import { FAULT_NEAR_PAGES, faultCopyCostNs, faultIdleCostNs, hugetlbCopyCostNs, ruleCopyCostNs } from './cost-model';
 import { LinkChannel } from './sim-link';
 import { isWindowable, PageBit, RunState, SimProcess } from './sim-process';
@@ -90,16 +90,17 @@ export class SimFaultLoop {
         const hiLimit = Math.min(vma.firstPage + vma.pages - 1, page + win.forward);
         while (hi < hiLimit && lazy(hi + 1)) hi++;
       }
-      const demand = placementRange(vma, page, page + 1);
+      this.svcDemandLo = page;
+      this.svcDemandHi = page;
       if (vma.hugetlb) {
-        lo = placementRange(vma, lo, lo + 1).page;
-        hi = placementRange(vma, hi, hi + 1).end - 1;
+        lo = hugePageStart(vma, lo);
+        hi = hugePageStart(vma, hi) + PAGES_PER_HUGE_PAGE - 1;
+        this.svcDemandLo = hugePageStart(vma, page);
+        this.svcDemandHi = this.svcDemandLo + PAGES_PER_HUGE_PAGE - 1;
       }
       for (let i = lo; i <= hi; i++) f[i] |= PageBit.Claimed;
       this.svcLo = lo;
       this.svcHi = hi;
-      this.svcDemandLo = demand.page;
-      this.svcDemandHi = demand.end - 1;
       // the rules' pages, then the fault's own, each fetched over the urgent channel first (with a link)
       cost = m.faultOverheadNs;
       cost += this.collectRulePages(p, page, lo, hi, w.clock.now + cost);

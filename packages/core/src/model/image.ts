@@ -95,12 +95,15 @@ export function vmaOfAddressPage(vmas: readonly VmaImage[], vpn: number): VmaIma
   return undefined;
 }
 
+/** The first page of the huge page that holds `page` of hugetlb VMA `vma`. */
+export function hugePageStart(vma: VmaImage, page: number): number {
+  return vma.firstPage + Math.floor((page - vma.firstPage) / PAGES_PER_HUGE_PAGE) * PAGES_PER_HUGE_PAGE;
+}
+
 /** The pages a copy of [page, end) in `vma` really places: the whole huge pages it touches in a hugetlb VMA. */
 export function placementRange(vma: VmaImage, page: number, end: number): { readonly page: number; readonly end: number } {
   if (!vma.hugetlb) return { page, end };
-  const lo = vma.firstPage + Math.floor((page - vma.firstPage) / PAGES_PER_HUGE_PAGE) * PAGES_PER_HUGE_PAGE;
-  const hi = vma.firstPage + Math.ceil((end - vma.firstPage) / PAGES_PER_HUGE_PAGE) * PAGES_PER_HUGE_PAGE;
-  return { page: lo, end: Math.min(hi, vma.firstPage + vma.pages) };
+  return { page: hugePageStart(vma, page), end: Math.min(hugePageStart(vma, end - 1) + PAGES_PER_HUGE_PAGE, vma.firstPage + vma.pages) };
 }
 
 /** Whether any VMA of the image is hugetlb. */
