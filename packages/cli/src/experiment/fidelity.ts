@@ -1,5 +1,5 @@
 import { Container } from 'inversify';
-import { formatLink, Link, median, RestoreBackend, RunResult, StrategyRegistry, UsageError, WorkloadRegistry } from '@restorelab/core';
+import { formatLink, Link, median, RestoreBackend, RunResult, StrategyRegistry, UsageError, Workload, WorkloadRegistry } from '@restorelab/core';
 import { checkHugetlbPool } from '@restorelab/backend-linux';
 import { CostModel, SimBackend } from '@restorelab/backend-sim';
 import { appliesTo } from '@restorelab/strategies';
@@ -88,17 +88,17 @@ export function smallWorkloadSpecs(container: Container): string[] {
     });
 }
 
-function runnableOnLinux(container: Container, specs: string[], seed: number, onLeftOut?: (workload: string, reason: string) => void): string[] {
-  return specs.filter((spec) => {
+/** Drops the workloads whose hugetlb VMAs the hugetlb pool cannot hold, each told to onLeftOut with the reason. */
+function leaveOutWhatLinuxCannotRun(workloads: Map<string, Workload>, onLeftOut?: (workload: string, reason: string) => void): void {
+  for (const [spec, workload] of workloads) {
     try {
-      checkHugetlbPool(createWorkload(container, spec, seed).image, spec);
-      return true;
+      checkHugetlbPool(workload.image, spec);
     } catch (e) {
       if (!(e instanceof UsageError)) throw e;
       onLeftOut?.(spec, e.message);
-      return false;
+      workloads.delete(spec);
     }
-  });
+  }
 }
 
 /** Linux runs per pair: the median of 5 stands a slow moment of a shared machine in two of them. */
@@ -119,11 +119,12 @@ export async function measureFidelity(container: Container, opts: FidelityOption
   const reps = Math.max(1, opts.repetitions ?? DEFAULT_REPETITIONS);
   const maxErr = opts.maxStallError ?? 0.15;
   const maxFaultErr = opts.maxFaultError ?? 0.1;
-  const specs = opts.workloads && opts.workloads.length > 0 ? [...opts.workloads] : runnableOnLinux(container, smallWorkloadSpecs(container), seed, opts.onLeftOut);
+  const named = opts.workloads && opts.workloads.length > 0;
+  const workloads = new Map((named ? opts.workloads! : smallWorkloadSpecs(container)).map((spec) => [spec, createWorkload(container, spec, seed)]));
+  if (!named) leaveOutWhatLinuxCannotRun(workloads, opts.onLeftOut);
   const links = opts.links && opts.links.length > 0 ? opts.links : [undefined];
   const plan: { workload: string; strategy: string; link?: Link }[] = [];
-  for (const spec of specs) {
-    const workload = createWorkload(container, spec, seed);
+  for (const [spec, workload] of workloads) {
     const stacks =
       opts.strategies && opts.strategies.length > 0
         ? [...opts.strategies]
@@ -133,7 +134,6 @@ export async function measureFidelity(container: Container, opts: FidelityOption
             .map((c) => c.name);
     for (const link of links) for (const strategy of stacks) plan.push({ workload: spec, strategy, link });
   }
-  const workloads = new Map(specs.map((spec) => [spec, createWorkload(container, spec, seed)]));
   const run = async (p: { workload: string; strategy: string; link?: Link }, backend: string | RestoreBackend): Promise<RunResult> =>
     (await runOne(container, { backend, workload: workloads.get(p.workload)!, strategy: p.strategy, seed, logPath: null, signal: opts.signal, link: p.link })).result;
   // Round by round over all pairs, so the repetitions of a pair fall in different moments of a
