@@ -1,11 +1,11 @@
-import { CopyCause, CopyEngine, EventKind, EventStore, Link, linkAnswerNs, MAX_COPY_PAGES, mean, median, PAGE_SIZE, PAGES_PER_HUGE_PAGE, runRestore, Strategy, Workload } from '@restorelab/core';
+import { CopyCause, CopyEngine, EventKind, EventStore, Link, linkAnswerNs, hugetlbPagesNeeded, MAX_COPY_PAGES, mean, median, PAGE_SIZE, PAGES_PER_HUGE_PAGE, runRestore, Strategy, Workload } from '@restorelab/core';
 import { backendRun, builtIn, imageOnDisk, precopyAll, requireNative, WorkloadOnDisk } from './bench';
 import { decisionLatencies, nextPageOnFault } from './decision-latency';
 import { FaultCostFit, faultSamples, FaultSample, fitFaultCost } from './fault-cost-fit';
 import { LinuxBackend } from './linux-backend';
 import { KernelCosts } from './native-binding';
 import { allowedCpus, DEFAULT_PLACEMENT, Placement, processCpuCount } from './placement';
-import { freeHugetlbPages, hugetlbPagesNeeded } from './hugetlb-pool';
+import { freeHugetlbPages } from './hugetlb-pool';
 
 export interface MeasuredCosts {
   /** A demand fault as the backend logs it (monitor read to wake), without its copy call. */

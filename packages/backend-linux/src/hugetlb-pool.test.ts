@@ -1,9 +1,9 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { UsageError } from '@restorelab/core';
+import { hugetlbPagesNeeded, UsageError } from '@restorelab/core';
 import { workloadFromSpec } from './testing/workloads';
-import { checkHugetlbPool, freeHugetlbPages, hugetlbPagesNeeded } from './hugetlb-pool';
+import { checkHugetlbPool, freeHugetlbPages } from './hugetlb-pool';
 
 describe('the hugetlb pool check', () => {
   const image = workloadFromSpec('hugetlb:pages=4096,vmas=2,hugetlbVmas=1').image;

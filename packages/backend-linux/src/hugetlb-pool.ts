@@ -1,15 +1,8 @@
 import * as fs from 'fs';
-import { Image, PAGES_PER_HUGE_PAGE, UsageError } from '@restorelab/core';
+import { hugetlbPagesNeeded, Image, UsageError } from '@restorelab/core';
 
 /** Where the kernel counts the 2 MiB huge pages of its hugetlb pool. */
 export const HUGETLB_POOL_DIR = '/sys/kernel/mm/hugepages/hugepages-2048kB';
-
-/** The 2 MiB huge pages the image's hugetlb VMAs need. */
-export function hugetlbPagesNeeded(image: Image): number {
-  let n = 0;
-  for (const p of image.processes) for (const v of p.vmas) if (v.hugetlb) n += v.pages / PAGES_PER_HUGE_PAGE;
-  return n;
-}
 
 /** The pool's free huge pages (0 when the kernel has no 2 MiB hugetlb pool). */
 export function freeHugetlbPages(dir = HUGETLB_POOL_DIR): number {

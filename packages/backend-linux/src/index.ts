@@ -1,7 +1,7 @@
 export * from './linux-backend';
 export * from './linux-module';
 export * from './doctor';
-export { checkHugetlbPool, freeHugetlbPages, hugetlbPagesNeeded } from './hugetlb-pool';
+export { checkHugetlbPool, freeHugetlbPages } from './hugetlb-pool';
 export * from './bench';
 export { loadNative } from './native-binding';
 export type { NativeLoad, NativeProbe, KernelCosts, NativeMonitorStats } from './native-binding';

@@ -106,9 +106,16 @@ export function placementRange(vma: VmaImage, page: number, end: number): { read
   return { page: hugePageStart(vma, page), end: Math.min(hugePageStart(vma, end - 1) + PAGES_PER_HUGE_PAGE, vma.firstPage + vma.pages) };
 }
 
+/** The 2 MiB huge pages the image's hugetlb VMAs need. */
+export function hugetlbPagesNeeded(image: Image): number {
+  let n = 0;
+  for (const p of image.processes) for (const v of p.vmas) if (v.hugetlb) n += v.pages / PAGES_PER_HUGE_PAGE;
+  return n;
+}
+
 /** Whether any VMA of the image is hugetlb. */
 export function hasHugetlb(image: Image): boolean {
-  return image.processes.some((p) => p.vmas.some((v) => v.hugetlb));
+  return hugetlbPagesNeeded(image) > 0;
 }
 
 export function pageAddress(vma: VmaImage, page: number, pageSize: number): number {
