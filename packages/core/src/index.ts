@@ -5,6 +5,7 @@ export * from './model/page-bitmap';
 export * from './model/image';
 export * from './model/workload';
 export * from './model/plan';
+export * from './model/precopy';
 export * from './model/link';
 export * from './model/copy-engine';
 export * from './collections/index-fifo';

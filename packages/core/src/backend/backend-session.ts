@@ -1,6 +1,8 @@
 import { BackendPort } from './backend-port';
 import { Image } from '../model/image';
 import { FaultWindowRule, RestorePlan } from '../model/plan';
+import { PrecopyRoundStat } from '../model/precopy';
+import { SwitchReason } from '../events/event-kind';
 import { Workload } from '../model/workload';
 import { ProcessPages } from '../state/page-fold';
 import { PageStateView } from '../strategy/strategy';
@@ -38,4 +40,9 @@ export interface BackendSession {
   emit(kind: number, t: number, pid: number, a: number, b: number, c: number, d: number): number;
   /** The clock runs: strategies attach and may act through the port from now on. */
   start(port: BackendPort): void;
+  /**
+   * After each pre-copy round (plan.precopyRounds): why to switch over now, or null for another
+   * round. A switchWhen that throws detaches its strategy and has no say.
+   */
+  switchOverReason(rounds: readonly PrecopyRoundStat[]): SwitchReason | null;
 }

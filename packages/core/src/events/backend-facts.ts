@@ -75,4 +75,13 @@ export class BackendFacts {
   faultStalled(t: number, pid: number, page: number, waitedNs: number): number {
     return this.sink.emit(EventKind.FaultStalled, t, pid, page, waitedNs, 0, 0);
   }
+  precopyRound(t: number, pid: number, round: number, sentPages: number, dirtyPages: number, roundNs: number): number {
+    return this.sink.emit(EventKind.PrecopyRound, t, pid, round, sentPages, dirtyPages, roundNs);
+  }
+  switchOver(t: number, pid: number, rounds: number, discarded: number, reason: number, sourcePasses: number): number {
+    return this.sink.emit(EventKind.SwitchOver, t, pid, rounds, discarded, reason, sourcePasses);
+  }
+  pagesDiscarded(t: number, pid: number, page: number, count: number): number {
+    return this.sink.emit(EventKind.PagesDiscarded, t, pid, page, count, 0, 0);
+  }
 }

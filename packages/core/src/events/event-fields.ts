@@ -1,4 +1,4 @@
-import { CopyCauseName, CopyPriorityName, EventKind, PrefillSourceName, RejectReasonName, ThpAdviceName } from './event-kind';
+import { CopyCauseName, CopyPriorityName, EventKind, PrefillSourceName, RejectReasonName, SwitchReasonName, ThpAdviceName } from './event-kind';
 
 /** A field of an event as a named column: its name, and whether it indexes the log's string table. */
 export interface EventField {
@@ -45,4 +45,7 @@ export const EVENT_FIELDS: Readonly<Record<number, readonly [EventField | null, 
   [EventKind.CopyLanded]: [page, count, f('reacts_to'), f('queued_seq')],
   [EventKind.FaultRulesSet]: [f('stride'), f('stride_count'), f('successor_entries'), f('reacts_to')],
   [EventKind.FaultStalled]: [page, f('waited_ns'), null, null],
+  [EventKind.PrecopyRound]: [f('round'), f('sent_pages'), f('dirty_pages'), f('round_ns')],
+  [EventKind.SwitchOver]: [f('rounds'), f('discarded_pages'), f('reason', SwitchReasonName), f('source_passes')],
+  [EventKind.PagesDiscarded]: [page, count, null, null],
 };

@@ -33,6 +33,9 @@
  * CopyLanded           page         count        reactsTo(seq, -1)    queued(seq)  (a command reached the backend's copy queue)
  * FaultRulesSet        stride       strideCount  successor entries    reactsTo(seq, -1)  (new fault-time rules in force)
  * FaultStalled         page         waitedNs     -                    -        (the process's wait at a faulting access, reported at workload end)
+ * PrecopyRound         round        sentPages    dirtyPages           roundNs  (a pre-copy round ended; dirty: written by the source meanwhile)
+ * SwitchOver           rounds       discarded    reason(SwitchReason) sourcePasses  (the source stopped; discarded: its last dirty pages, lazy again)
+ * PagesDiscarded       page         count        -                    -        (placed by a round, written since: dropped before registration)
  */
 export const EventKind = {
   RestoreStarted: 1,
@@ -62,9 +65,12 @@ export const EventKind = {
   CopyLanded: 26,
   FaultRulesSet: 27,
   FaultStalled: 28,
+  PrecopyRound: 29,
+  SwitchOver: 30,
+  PagesDiscarded: 31,
 } as const;
 export type EventKind = (typeof EventKind)[keyof typeof EventKind];
-export const EVENT_KIND_COUNT = 29;
+export const EVENT_KIND_COUNT = 32;
 
 export const EventKindName: Readonly<Record<number, string>> = Object.fromEntries(
   Object.entries(EventKind).map(([k, v]) => [v, k]),
@@ -85,9 +91,17 @@ export const RejectReason = { Duplicate: 0, Eexist: 1, Enoent: 2, OutOfRange: 3 
 export type RejectReason = (typeof RejectReason)[keyof typeof RejectReason];
 export const RejectReasonName = ['duplicate', 'EEXIST', 'ENOENT', 'out-of-range'] as const;
 
-/** image: pre-dumped pages; strategy: a plan hook's prefill; inherited: present in a child after fork (COW). */
-export const PrefillSource = { Image: 0, Strategy: 1, Inherited: 2 } as const;
-export const PrefillSourceName = ['image', 'strategy', 'inherited'] as const;
+/**
+ * image: pre-dumped pages; strategy: a plan hook's prefill; inherited: present in a child after fork
+ * (COW); precopy-round: sent by the first pre-copy round from the live source.
+ */
+export const PrefillSource = { Image: 0, Strategy: 1, Inherited: 2, PrecopyRound: 3 } as const;
+export const PrefillSourceName = ['image', 'strategy', 'inherited', 'precopy-round'] as const;
+
+/** Why the pre-copy rounds ended (SwitchOver c). */
+export const SwitchReason = { MaxRounds: 0, NotShrinking: 1, Strategy: 2, Converged: 3 } as const;
+export type SwitchReason = (typeof SwitchReason)[keyof typeof SwitchReason];
+export const SwitchReasonName = ['max-rounds', 'not-shrinking', 'strategy', 'converged'] as const;
 
 export const FaultFlag = { Write: 1, WriteProtect: 2 } as const;
 

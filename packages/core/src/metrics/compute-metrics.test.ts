@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { CopyCause, CopyPriority, EventKind, FaultFlag, PrefillSource, RejectReason } from '../events/event-kind';
+import { CopyCause, CopyPriority, EventKind, FaultFlag, PrefillSource, RejectReason, SwitchReason } from '../events/event-kind';
 import { readEventLog } from '../events/event-log-reader';
 import { EventLogWriter } from '../events/event-log-writer';
 import { EventStore } from '../events/event-store';
@@ -108,10 +108,42 @@ describe('computeMetrics', () => {
       verifiedPages: 17,
       strategyFailures: 1,
       events: 45,
+      downtimeNs: 100, // the first WorkloadStarted, 200, after the start; no switch-over
+      transferPages: 13, // 10 copied pages of every cause, 3 prefilled from the image or the strategy (not the inherited one)
+      precopy: null,
     };
     expect(m).toEqual(expected);
     expect(Object.keys(m)).toEqual(Object.keys(expected));
     expect(isVerified(store, m)).toBe(true);
+  });
+
+  it('sums pre-copy rounds into the transfer, takes downtime from the switch-over, and stops crediting discarded pages', () => {
+    const store = new EventStore();
+    const e = (kind: number, t: number, pid: number, a = 0, b = 0, c = 0, d = 0) => store.append(kind, t, pid, a, b, c, d);
+    e(K.RestoreStarted, 0, 0, 16, 1, 16);
+    e(K.PagesPrefilled, 50, 1, 0, 16, PrefillSource.PrecopyRound);
+    e(K.PrecopyRound, 50, 1, 1, 16, 6, 50);
+    e(K.PrecopyRound, 70, 1, 2, 6, 3, 15);
+    e(K.PrecopyRound, 80, 1, 3, 3, 3, 8);
+    e(K.SwitchOver, 100, 1, 3, 2, SwitchReason.NotShrinking, 1.5);
+    e(K.PagesDiscarded, 101, 1, 4, 2);
+    e(K.VmaRegistered, 110, 1, 0, 0, 16, 1);
+    e(K.WorkloadStarted, 130, 1, 4);
+    e(K.FaultRaised, 140, 1, 4, 101, 0);
+    e(K.PagesCopied, 141, 1, 4, 2, CopyCause.Demand, 1);
+    e(K.FaultResolved, 142, 1, 4, 2);
+    e(K.WorkloadEnded, 200, 1, 4);
+    e(K.PagesTouched, 200, 1, 0, 8);
+    e(K.PagesVerified, 201, 1, 16, 0, 3);
+    e(K.RestoreEnded, 210, 0);
+    const m = computeMetrics(store);
+    expect(m.precopy).toEqual({ rounds: 3, sentPages: 25, dirtyPages: [6, 3, 3], discardedPages: 2, switchReason: 'not-shrinking', sourcePasses: 1.5 });
+    expect(m.transferPages).toBe(27); // 16 + 6 + 3 sent by the rounds, 2 copied after the switch-over
+    expect(m.downtimeNs).toBe(30);
+    expect(m.prefilledPages).toBe(16);
+    // touched 0..7: six were there from the rounds; 4 and 5 were dropped and faulted
+    expect(m.coverage).toBe(6 / 7);
+    expect(m.demandFaults).toBe(1);
   });
 
   it('gives zeros and nulls for an empty log, and does not call it verified', () => {

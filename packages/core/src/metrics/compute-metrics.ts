@@ -1,9 +1,9 @@
-import { CopyCause, EventKind, FaultFlag, PrefillSource, RejectReason } from '../events/event-kind';
+import { CopyCause, EventKind, FaultFlag, PrefillSource, RejectReason, SwitchReasonName } from '../events/event-kind';
 import { EventStore } from '../events/event-store';
 import { PAGE_SIZE } from '../model/page';
 import { PageBitmap } from '../model/page-bitmap';
 import { PageFold } from '../state/page-fold';
-import { Percentiles, RunMetrics } from './run-metrics';
+import { Percentiles, PrecopyMetrics, RunMetrics } from './run-metrics';
 
 /** What the metrics accumulate per pid, beside the page-state fold. */
 interface PidFold {
@@ -65,11 +65,18 @@ export function computeMetrics(store: EventStore): RunMetrics {
   let copyCalls = 0;
   let zeroPages = 0;
   let prefilledPages = 0;
+  /** Prefilled from the image or by a strategy: sent before registration (inherited ones are the parent's). */
+  let sentPrefilled = 0;
   let duplicateCopies = 0;
   let unrestoredPages = 0;
   let mismatchedPages = 0;
   let verifiedPages = 0;
   let strategyFailures = 0;
+  let firstWorkloadStart = NaN;
+  let switchOverT = NaN;
+  let precopy: PrecopyMetrics | null = null;
+  const precopyOf = (): PrecopyMetrics =>
+    (precopy ??= { rounds: 0, sentPages: 0, dirtyPages: [], discardedPages: 0, switchReason: '', sourcePasses: 0 });
 
   for (let i = 0; i < n; i++) {
     pageFold.apply(kind[i], pid[i], a[i], b[i], c[i]);
@@ -110,9 +117,28 @@ export function computeMetrics(store: EventStore): RunMetrics {
       }
       case EventKind.PagesPrefilled: {
         prefilledPages += b[i];
+        if (c[i] === PrefillSource.Image || c[i] === PrefillSource.Strategy) sentPrefilled += b[i];
         lastPresentT = maxT(lastPresentT, t[i]);
         const f = fold(pid[i]);
-        if (c[i] === PrefillSource.Strategy || c[i] === PrefillSource.Inherited) f.strategyPresent.setRange(a[i], b[i]);
+        if (c[i] === PrefillSource.Strategy || c[i] === PrefillSource.Inherited || c[i] === PrefillSource.PrecopyRound) f.strategyPresent.setRange(a[i], b[i]);
+        break;
+      }
+      case EventKind.PagesDiscarded:
+        fold(pid[i]).strategyPresent.clearRange(a[i], b[i]);
+        break;
+      case EventKind.PrecopyRound: {
+        const r = precopyOf();
+        r.rounds++;
+        r.sentPages += b[i];
+        r.dirtyPages.push(c[i]);
+        break;
+      }
+      case EventKind.SwitchOver: {
+        const r = precopyOf();
+        r.discardedPages += b[i];
+        r.switchReason = SwitchReasonName[c[i]] ?? String(c[i]);
+        r.sourcePasses = d[i];
+        if (Number.isNaN(switchOverT)) switchOverT = t[i];
         break;
       }
       case EventKind.ZeroPageMapped:
@@ -129,6 +155,7 @@ export function computeMetrics(store: EventStore): RunMetrics {
       }
       case EventKind.WorkloadStarted:
         fold(pid[i]).workloadStart = t[i];
+        if (Number.isNaN(firstWorkloadStart)) firstWorkloadStart = t[i];
         break;
       case EventKind.WorkloadEnded: {
         const start = fold(pid[i]).workloadStart;
@@ -207,6 +234,9 @@ export function computeMetrics(store: EventStore): RunMetrics {
     verifiedPages,
     strategyFailures,
     events: n,
+    downtimeNs: Number.isNaN(firstWorkloadStart) ? 0 : ns(Math.max(0, firstWorkloadStart - (Number.isNaN(switchOverT) ? start : switchOverT))),
+    transferPages: sentPrefilled + pages[0] + pages[1] + pages[2] + pages[3] + (precopy === null ? 0 : (precopy as PrecopyMetrics).sentPages),
+    precopy,
   };
 }
 

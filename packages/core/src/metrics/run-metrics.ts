@@ -50,6 +50,32 @@ export interface RunMetrics {
   verifiedPages: number;
   strategyFailures: number;
   events: number;
+  /**
+   * Source stopped to the first process's workload running, ns: from SwitchOver after pre-copy
+   * rounds, else from RestoreStarted (post-copy stops the source before the restore begins).
+   */
+  downtimeNs: number;
+  /**
+   * Pages sent to the destination: every pre-copy round's, every copy (PagesCopied) and every
+   * prefill from the image or a strategy (not a child's inherited pages).
+   */
+  transferPages: number;
+  /** Pre-copy rounds (PrecopyRound, SwitchOver); null when the run had none. */
+  precopy: PrecopyMetrics | null;
+}
+
+export interface PrecopyMetrics {
+  rounds: number;
+  /** Pages sent by the rounds, resends included. */
+  sentPages: number;
+  /** Per round: pages the source wrote while it ran (each later round sends its predecessor's). */
+  dirtyPages: number[];
+  /** The last dirty set, dropped at the switch-over and fetched after it. */
+  discardedPages: number;
+  /** SwitchReasonName. */
+  switchReason: string;
+  /** How many times the source ran its source phase (fractional: where it stopped). */
+  sourcePasses: number;
 }
 
 /** One run, as `restorelab run --json` prints it. */

@@ -1,5 +1,6 @@
 import { ThpAdvice } from './image';
 import { PageRange } from './page';
+import { PrecopyRoundsSpec } from './precopy';
 
 export interface VmaRef {
   readonly pid: number;
@@ -15,6 +16,8 @@ export interface AdviceStep extends VmaRef {
  * 1. adviseBeforeFill   madvise on the freshly mapped VMAs
  * 2. prefill            pages written before uffd registration (the image's pre-dumped pages,
  *                       and pages a strategy fills in an ancestor so children inherit them COW)
+ *    precopy rounds     (precopyRounds) pages sent from the live source in rounds, the last
+ *                       dirty ones dropped again (model/precopy.ts)
  * 3. collapse           VMAs khugepaged collapses now (image: collapseBeforeRegister)
  * 4. fork               the process tree is created; children drop inherited pages they do not share
  * 5. register           every process registers its lazy VMAs with its own userfaultfd
@@ -29,6 +32,13 @@ export interface RestorePlan {
   readonly precopy: readonly PageRange[];
   /** Fault-time rules in force when the workload starts, per process (the last a strategy set). */
   readonly faultRules: readonly ProcessFaultRules[];
+  /** Pre-copy rounds from a live source (the last strategy to ask wins); null: none. */
+  readonly precopyRounds: PlannedPrecopyRounds | null;
+}
+
+export interface PlannedPrecopyRounds extends PrecopyRoundsSpec {
+  /** The strategy (stack index) whose switchWhen decides. */
+  readonly owner: number;
 }
 
 export interface PrefillRange extends PageRange {

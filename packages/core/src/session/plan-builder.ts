@@ -1,7 +1,8 @@
 import { ThpAdviceCode } from '../events/event-kind';
 import { Image, PageFlag, placementRange, ProcessImage, ThpAdvice, vmaOfPage } from '../model/image';
 import { PageRange } from '../model/page';
-import { AdviceStep, FaultWindowRule, PrefillRange, ProcessFaultRules, RestorePlan } from '../model/plan';
+import { AdviceStep, FaultWindowRule, PlannedPrecopyRounds, PrefillRange, ProcessFaultRules, RestorePlan } from '../model/plan';
+import { checkPrecopyRounds, PrecopyRoundsSpec } from '../model/precopy';
 import { AttachedStrategy } from '../strategy/attached-strategy';
 import { PlanContext, WorkloadInfo } from '../strategy/strategy';
 import { checkFaultRules } from './check-fault-rules';
@@ -42,6 +43,7 @@ export function buildPlan(inputs: PlanInputs): BuiltPlan {
   const windowRules: { rule: FaultWindowRule; scope?: { pid?: number; vma?: number } }[] = [];
   const faultRules = new Map<number, ProcessFaultRules>();
   const failures: PlanFailure[] = [];
+  let precopyRounds: PlannedPrecopyRounds | null = null;
 
   for (const p of image.processes) {
     forEachRun(p.pageFlags, PageFlag.Precopied, (page, count) => prefill.push({ pid: p.pid, page, count, source: 'image' }));
@@ -56,6 +58,7 @@ export function buildPlan(inputs: PlanInputs): BuiltPlan {
       precopy: [] as PageRange[],
       windows: [] as typeof windowRules,
       rules: [] as ProcessFaultRules[],
+      rounds: null as PrecopyRoundsSpec | null,
     };
     const ctx: PlanContext = {
       image,
@@ -74,6 +77,10 @@ export function buildPlan(inputs: PlanInputs): BuiltPlan {
         if (!proc) throw new Error(`fault rules name pid ${pid}, which the image does not have`);
         mine.rules.push({ pid, ...checkFaultRules(proc, rules) });
       },
+      precopyRounds: (spec) => {
+        checkRoundsImage(image);
+        mine.rounds = checkPrecopyRounds(spec);
+      },
     };
     try {
       s.instance.plan(ctx);
@@ -87,6 +94,7 @@ export function buildPlan(inputs: PlanInputs): BuiltPlan {
     precopy.push(...mine.precopy);
     windowRules.push(...mine.windows);
     for (const r of mine.rules) faultRules.set(r.pid, r);
+    if (mine.rounds) precopyRounds = { ...mine.rounds, owner: index };
   });
 
   const windows = new Map<number, FaultWindowRule>();
@@ -104,10 +112,16 @@ export function buildPlan(inputs: PlanInputs): BuiltPlan {
     }
   }
   return {
-    plan: { adviseBeforeFill, prefill: mergePrefill(prefill), adviseAfterRegister, precopy, faultRules: [...faultRules.values()] },
+    plan: { adviseBeforeFill, prefill: mergePrefill(prefill), adviseAfterRegister, precopy, faultRules: [...faultRules.values()], precopyRounds },
     windows,
     failures,
   };
+}
+
+/** The source is one live process: a fork tree's COW sharing and hugetlb's whole huge pages are not modelled. */
+function checkRoundsImage(image: Image): void {
+  if (image.processes.length !== 1) throw new Error(`pre-copy rounds need a single-process image; ${image.name} has ${image.processes.length} processes`);
+  if (image.processes[0].vmas.some((v) => v.hugetlb)) throw new Error(`pre-copy rounds do not handle hugetlb VMAs (image ${image.name})`);
 }
 
 export function checkAdvice(a: ThpAdvice): ThpAdvice {

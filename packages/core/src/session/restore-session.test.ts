@@ -7,7 +7,9 @@ import {
   EventKindName,
   FaultFlag,
   RejectReason,
+  SwitchReason,
 } from '../events/event-kind';
+import { PrecopyRoundStat } from '../model/precopy';
 import { EventStore } from '../events/event-store';
 import { PageFlag, ThpAdvice } from '../model/image';
 import { FaultRules } from '../model/plan';
@@ -424,6 +426,75 @@ describe('RestoreSession', () => {
       expect(none.windowFor(1, 0)).toEqual({ forward: 0, backward: 0 });
     });
 
+    it('plans pre-copy rounds for the strategy that asks, and refuses them on a fork tree', () => {
+      const single = tinyWorkload([{ pid: 1, vmas: [8, 8] }]);
+      const { session } = setup(attached(['other', {}], ['rounds', { plan: (ctx) => ctx.precopyRounds({ maxRounds: 4, stopWhenNotShrinking: true }) }]), single);
+      expect(session.plan.precopyRounds).toEqual({ maxRounds: 4, stopWhenNotShrinking: true, owner: 1 });
+      const tree = setup(attached(['rounds', { plan: (ctx) => ctx.precopyRounds({ maxRounds: 4, stopWhenNotShrinking: true }) }]));
+      expect(tree.session.isFailed(0)).toBe(true);
+      expect(tree.session.plan.precopyRounds).toBeNull();
+      const bad = setup(attached(['rounds', { plan: (ctx) => ctx.precopyRounds({ maxRounds: 0, stopWhenNotShrinking: true }) }]), single);
+      expect(bad.session.isFailed(0)).toBe(true);
+    });
+
+    it('decides the switch-over from the rounds: converged, the strategy, the round limit, a dirty set that stopped shrinking', () => {
+      const single = tinyWorkload([{ pid: 1, vmas: [8, 8] }]);
+      const seen: number[][] = [];
+      const { session } = setup(
+        attached([
+          'rounds',
+          {
+            plan: (ctx) =>
+              ctx.precopyRounds({
+                maxRounds: 4,
+                stopWhenNotShrinking: true,
+                switchWhen: (r) => {
+                  seen.push(r.map((x) => x.dirtyPages));
+                  return r[r.length - 1].dirtyPages <= 2;
+                },
+              }),
+          },
+        ]),
+        single,
+      );
+      const rounds = (...dirty: number[]): PrecopyRoundStat[] => dirty.map((d, i) => ({ round: i + 1, sentPages: 16, dirtyPages: d, roundNs: 1 }));
+      expect(session.switchOverReason(rounds(9))).toBeNull();
+      expect(session.switchOverReason(rounds(9, 5))).toBeNull();
+      expect(session.switchOverReason(rounds(9, 5, 0))).toBe(SwitchReason.Converged);
+      expect(session.switchOverReason(rounds(9, 5, 2))).toBe(SwitchReason.Strategy);
+      expect(session.switchOverReason(rounds(9, 5, 5))).toBe(SwitchReason.NotShrinking);
+      expect(session.switchOverReason(rounds(9, 8, 7, 6))).toBe(SwitchReason.MaxRounds);
+      expect(seen).toEqual([[9], [9, 5], [9, 5, 2], [9, 5, 5], [9, 8, 7, 6]]);
+    });
+
+    it('detaches a strategy whose switchWhen throws or mutates the rounds, and the plan rules decide alone', () => {
+      const single = tinyWorkload([{ pid: 1, vmas: [8, 8] }]);
+      const { session, store } = setup(
+        attached([
+          'rounds',
+          {
+            plan: (ctx) =>
+              ctx.precopyRounds({
+                maxRounds: 3,
+                stopWhenNotShrinking: false,
+                switchWhen: (r) => {
+                  (r as PrecopyRoundStat[]).push({ round: 99, sentPages: 0, dirtyPages: 0, roundNs: 0 });
+                  return true;
+                },
+              }),
+          },
+        ]),
+        single,
+      );
+      const mine: PrecopyRoundStat[] = [{ round: 1, sentPages: 16, dirtyPages: 4, roundNs: 1 }];
+      expect(session.switchOverReason(mine)).toBeNull();
+      expect(mine).toHaveLength(1);
+      expect(session.isFailed(0)).toBe(true);
+      expect(rows(store).map((r) => r[0])).toContain('StrategyFailed');
+      mine.push({ round: 2, sentPages: 4, dirtyPages: 4, roundNs: 1 }, { round: 3, sentPages: 4, dirtyPages: 4, roundNs: 1 });
+      expect(session.switchOverReason(mine)).toBe(SwitchReason.MaxRounds);
+    });
+
     it('refuses a negative fault window', () => {
       const { session } = setup(attached(['neg', { plan: (ctx) => ctx.faultWindow({ forward: -1, backward: 0 }) }]));
       expect(session.isFailed(0)).toBe(true);
@@ -459,6 +530,7 @@ describe('RestoreSession', () => {
         adviseAfterRegister: [{ pid: 1, vma: 0, advice: 'hugepage' }],
         precopy: [{ pid: 2, page: 0, count: 2 }],
         faultRules: [],
+        precopyRounds: null,
       });
       expect(session.initialLazyPages).toBe(16 + 4 - 6);
     });

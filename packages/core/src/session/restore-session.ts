@@ -1,12 +1,13 @@
 import { EMPTY, Observable, Subject, Subscription, catchError, takeUntil } from 'rxjs';
 import { BackendSession, EventLogView } from '../backend/backend-session';
 import { BackendPort } from '../backend/backend-port';
-import { CopyCause, CopyPriority, EventKind } from '../events/event-kind';
+import { CopyCause, CopyPriority, EventKind, SwitchReason } from '../events/event-kind';
 import { EventStore } from '../events/event-store';
 import { RestoreEvent } from '../events/restore-event';
 import { validateImage } from '../image/validate-image';
 import { Image } from '../model/image';
 import { FaultWindowRule, RestorePlan } from '../model/plan';
+import { PrecopyRoundStat, switchReason } from '../model/precopy';
 import { Workload } from '../model/workload';
 import { PageState } from '../state/page-state';
 import { AttachedStrategy } from '../strategy/attached-strategy';
@@ -121,6 +122,28 @@ export class RestoreSession implements BackendSession {
     for (const p of this.image.processes) total += p.totalPages;
     for (const r of this.plan.prefill) total -= r.count;
     return total;
+  }
+
+  switchOverReason(rounds: readonly PrecopyRoundStat[]): SwitchReason | null {
+    const spec = this.plan.precopyRounds;
+    if (!spec) return SwitchReason.MaxRounds;
+    const owner = spec.owner;
+    const decide = spec.switchWhen;
+    if (!decide || this.failed[owner]) return switchReason({ ...spec, switchWhen: undefined }, rounds);
+    return switchReason(
+      {
+        ...spec,
+        switchWhen: (r) => {
+          try {
+            return decide(Object.freeze(r.map((x) => Object.freeze({ ...x })))) === true;
+          } catch (e) {
+            this.fail(owner, e);
+            return false;
+          }
+        },
+      },
+      rounds,
+    );
   }
 
   /** Called by the backend when the clock runs, before the workload starts. */

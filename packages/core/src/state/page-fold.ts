@@ -27,6 +27,7 @@ export const PAGE_STATE_KINDS: Readonly<Uint8Array> = (() => {
     EventKind.CopyRejected,
     EventKind.VmaRemoved,
     EventKind.VmaUnmapped,
+    EventKind.PagesDiscarded,
   ])
     t[k] = 1;
   return t;
@@ -77,6 +78,9 @@ export class PageFold {
       }
       case EventKind.HugePageCollapsed: // a vma, [b, b+c) now present
         this.bitmaps(pid)?.present.setRange(b, c);
+        break;
+      case EventKind.PagesDiscarded:
+        this.bitmaps(pid)?.present.clearRange(a, b);
         break;
       case EventKind.CopyQueued:
         this.bitmaps(pid)?.inFlight.setRange(a, b);

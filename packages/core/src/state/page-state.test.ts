@@ -77,7 +77,7 @@ describe('PageState', () => {
         expect([kind, snapshot(s)]).toEqual([kind, before]);
       }
     }
-    expect(Array.from(PAGE_STATE_KINDS).filter((x) => x === 1).length).toBe(9);
+    expect(Array.from(PAGE_STATE_KINDS).filter((x) => x === 1).length).toBe(10);
   });
 
   it('makes registered pages lazy, except those prefilled before registration', () => {
@@ -100,6 +100,26 @@ describe('PageState', () => {
     ]);
     expect(s.lazyPageCount(1)).toBe(9);
     expect(s.lazyPageCount(2)).toBe(0);
+  });
+
+  it('takes pages the pre-copy source wrote after their round back out: missing again, lazy once registered', () => {
+    const s = fresh();
+    s.apply(K.PagesPrefilled, 1, 0, 12, PrefillSource.PrecopyRound, 0);
+    s.apply(K.PagesDiscarded, 1, 3, 2, 0, 0);
+    s.apply(K.PagesDiscarded, 1, 7, 2, 0, 0);
+    expect([2, 3, 4, 5].map((p) => s.isPresent(1, p))).toEqual([true, false, false, true]);
+    expect(s.lazyPageCount(1)).toBe(0);
+    register(s, 1, 0, 0, 8);
+    register(s, 1, 1, 8, 4);
+    expect(spans(s, 1)).toEqual([
+      [3, 5],
+      [7, 8],
+      [8, 9],
+    ]);
+    // after registration (the backends never do it, the fold allows it) a dropped page is lazy at once
+    s.apply(K.PagesDiscarded, 1, 10, 1, 0, 0);
+    expect(s.isLazy(1, 10)).toBe(true);
+    expect(s.lazyPageCount(1)).toBe(5);
   });
 
   it('follows a queued copy: in flight until copied, or until EEXIST; a duplicate changes nothing', () => {

@@ -47,6 +47,14 @@ export class PageState implements PageStateView {
       lazy.remove(a, b);
     } else if (kind === EventKind.HugePageCollapsed) {
       lazy.remove(b, c);
+    } else if (kind === EventKind.PagesDiscarded) {
+      // a page dropped after registration (none is today: rounds end before it) is lazy again
+      const end = a + b;
+      for (let i = p.registered.next(a, end, true); i < end; ) {
+        const stop = p.registered.next(i, end, false);
+        lazy.add(i, stop);
+        i = p.registered.next(stop, end, true);
+      }
     }
     this.fold.apply(kind, pid, a, b, c);
   }

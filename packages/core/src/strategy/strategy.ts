@@ -3,6 +3,7 @@ import { EventKind } from '../events/event-kind';
 import { Image, ThpAdvice } from '../model/image';
 import { PageRange } from '../model/page';
 import { FaultRules, FaultWindowRule } from '../model/plan';
+import { PrecopyRoundsSpec } from '../model/precopy';
 import { ProcessTrace } from '../model/workload';
 import {
   EventOf,
@@ -61,6 +62,8 @@ export interface PlanContext {
   faultWindow(rule: FaultWindowRule, scope?: { pid?: number; vma?: number }): void;
   /** Fault-time rules of a process beyond the window (model/plan.ts FaultRules); the last set wins. */
   faultRules(pid: number, rules: Partial<FaultRules>): void;
+  /** Pre-copy rounds from the live source before the restore (model/precopy.ts); single-process images. */
+  precopyRounds(spec: PrecopyRoundsSpec): void;
 }
 
 /** Reactive time: streams, state, a scheduler. Commands are returned as an Observable (saga style). */
