@@ -56,6 +56,26 @@ export class MemoryModel {
     }
   }
 
+  /**
+   * A pre-copy round wrote [page, page+count) from the live source before registration: private
+   * copies, holding the image's content unless `stale(i)` (the source had not yet written its
+   * final content when it was read).
+   */
+  sendFromSource(p: SimProcess, page: number, count: number, stale: (i: number) => boolean): void {
+    const f = p.flags;
+    for (let i = page, e = page + count; i < e; i++) {
+      const x = f[i];
+      if (x & PageBit.Shared) this.unshare(p, i);
+      f[i] = (x & CLEAR_ON_FILL) | (stale(i) ? PageBit.Bad : 0);
+    }
+  }
+
+  /** [page, page+count) were dropped (MADV_DONTNEED before registration): whatever they held is gone. */
+  discard(p: SimProcess, page: number, count: number): void {
+    const f = p.flags;
+    for (let i = page, e = page + count; i < e; i++) f[i] &= CLEAR_ON_FILL;
+  }
+
   /** khugepaged collapsed [page, page+count): present pages keep their content, holes become zero pages. */
   collapse(p: SimProcess, page: number, count: number): void {
     const f = p.flags;

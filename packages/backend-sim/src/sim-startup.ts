@@ -3,19 +3,21 @@ import { copyCostNs, hugetlbCopyCostNs } from './cost-model';
 import { LinkChannel } from './sim-link';
 import { isTaken, PageBit, SimProcess } from './sim-process';
 import { SimWorld } from './sim-world';
+import { precopyRounds } from './sim-precopy-rounds';
 
 const HUGE_PAGE_BYTES = PAGES_PER_HUGE_PAGE * PAGE_SIZE;
 
 /**
  * The restore's start-up before GO, as the runner and the monitor do it (native/runner/
- * runner-memory.c, the precopy of native/addon/monitor.cc): per process, parents first, advice
- * before fill, prefill, THP collapse, forks with inherited pages, registration, advice after
+ * runner-memory.c, the precopy of native/addon/monitor.cc): the runner's start, then per process, parents first, advice
+ * before fill, prefill, pre-copy rounds (sim-precopy-rounds.ts), THP collapse, forks with inherited pages, registration, advice after
  * registration, precopy. Each step yields its cost; its events are emitted when it is done.
  */
 export function* startupSteps(w: SimWorld): Generator<number, void, void> {
   const plan = w.session.plan;
   const m = w.cost;
   const facts = w.facts;
+  yield m.runnerStartNs;
   for (const p of processOrder(w)) {
     const pid = p.pid;
     for (const a of plan.adviseBeforeFill) {
@@ -29,6 +31,7 @@ export function* startupSteps(w: SimWorld): Generator<number, void, void> {
       w.memory.prefill(p, r.page, r.count);
       facts.pagesPrefilled(w.clock.now, pid, r.page, r.count, r.source === 'image' ? PrefillSource.Image : PrefillSource.Strategy);
     }
+    yield* precopyRounds(w, p);
     collapse(w, p);
     for (const c of w.procs) {
       if (c.image.parent !== pid) continue;

@@ -116,8 +116,8 @@ export async function simulate(
   link?: Link,
 ): Promise<RunOutcome> {
   return runRestore({
-    // exact-timing tests leave out the idle monitor's and the far fault's cache costs unless they ask
-    backend: new SimBackend({ ...defaultCostModel, faultIdleNs: 0, faultJumpNs: 0, ...cost }),
+    // exact-timing tests leave out the runner's start and the idle monitor's and the far fault's cache costs unless they ask
+    backend: new SimBackend({ ...defaultCostModel, runnerStartNs: 0, faultIdleNs: 0, faultJumpNs: 0, ...cost }),
     workload,
     strategy: strategies.map((s) => s.spec).join(','),
     strategies,
