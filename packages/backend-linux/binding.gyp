@@ -40,6 +40,8 @@
         "native/runner/runner-link.c",
         "native/runner/runner-replay.c",
         "native/runner/runner-engine.c",
+        "native/runner/runner-precopy.c",
+        "native/runner/precopy-source.c",
         "native/common/uffd-open.c"
       ],
       "cflags": ["-O2", "-std=gnu11", "-Wall", "-Wextra", "-pthread"],

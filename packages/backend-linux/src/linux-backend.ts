@@ -25,6 +25,7 @@ import { NativePort } from './native-port';
 import { ENGINE_PLAN, HUGETLB_UFFD_FEATURES, PlanFlag, readProgress, RUNNER_UFFD_FEATURES, writeRunFiles } from './run-files';
 import { checkHugetlbPool } from './hugetlb-pool';
 import { PageSourceOptions } from './page-server/page-source';
+import { PrecopySource } from './precopy-source';
 import { RunningPageServer, startPageServer } from './page-server/page-server';
 
 /** How often onProgress is called while the workload runs. */
@@ -119,10 +120,13 @@ export class LinuxBackend implements RestoreBackend {
     if (link && this.options.source)
       throw new UsageError('--link shapes a page server the run starts on loopback; with --source the server you started shapes the link (serve --latency-us --bandwidth)');
     checkHugetlbPool(image, `image ${image.name}`);
+    const rounds = session.plan.precopyRounds !== null;
+    if (rounds && this.options.source) throw new UsageError('pre-copy rounds send the pages of a local source: drop --source');
     const dir = makeRunDir(this.options.tmpDir);
     const cpus = this.cpuPlan();
     let run: NativeRun | undefined;
     let server: RunningPageServer | undefined;
+    let precopy: PrecopySource | undefined;
     let eventLoopMask = 0;
     try {
       const writeGenerated = nativePagesWriter(b);
@@ -136,12 +140,19 @@ export class LinuxBackend implements RestoreBackend {
         plan: session.plan,
         traces: session.workload.traces,
         windowFor: (pid: number, vma: number) => session.windowFor(pid, vma),
-        flags: PlanFlag.Priority | (this.options.noVerify ? PlanFlag.NoVerify : 0) | (this.options.exerciseEvents ? PlanFlag.ExerciseEvents : 0) | engine.flag,
+        flags: PlanFlag.Priority | (this.options.noVerify ? PlanFlag.NoVerify : 0) | (this.options.exerciseEvents ? PlanFlag.ExerciseEvents : 0) | engine.flag | (rounds ? PlanFlag.PrecopyRounds : 0),
         uffdFeatures: RUNNER_UFFD_FEATURES | engine.uffdFeature | (hasHugetlb(image) ? HUGETLB_UFFD_FEATURES : 0),
       };
       const profile = options.profile;
       if (profile) profile.time('run files', () => writeRunFiles(dir, input, cache, writeGenerated), (source) => `pages: ${source}`);
       else writeRunFiles(dir, input, cache, writeGenerated);
+      // the live source is ready before the restore's clock starts (its set-up is the source's, not
+      // the restore's), and before the event loop is pinned: its threads must not inherit that one CPU
+      if (rounds) {
+        precopy = new PrecopySource({ runnerPath: native.runnerPath, runnerArgs: native.runnerArgs, dir, session, onFail: (e) => run?.fail(e) });
+        if (profile) await profile.timeAsync('pre-copy source set-up', () => precopy!.listening());
+        else await precopy.listening();
+      }
       const t0 = b.now();
       const now = () => b.now() - t0;
       const total = image.processes.length;
@@ -191,6 +202,7 @@ export class LinuxBackend implements RestoreBackend {
     } finally {
       if (cpus.eventLoopCpuMask !== 0 && eventLoopMask !== 0) b.pinCurrentThread(eventLoopMask);
       try {
+        await precopy?.close();
         await run?.close();
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });

@@ -12,6 +12,7 @@ import {
   MAX_REPORTED_MISMATCHES,
   MAX_RULE_PAGES,
   PageFlag,
+  PRECOPY_BATCH_PAGES,
   PrefillSource,
   RejectReason,
   ThpAdviceCode,
@@ -32,6 +33,8 @@ const headers = ['protocol.h', 'plan-format.h', 'page-server-protocol.h'];
 const NATIVE_ONLY = new Set([
   'RL_START_MAGIC', 'RL_DONE_MAGIC', 'RL_PROGRESS_EVERY',
   'RL_PHASE_FILL', 'RL_PHASE_INHERIT', 'RL_PHASE_REGISTER', 'RL_PHASE_AFTER',
+  // the pre-copy source and the destination runner's own
+  'RL_PRECOPY_STALE_MARK', 'RL_PRECOPY_RUNS_PER_MSG',
 ]);
 
 const snake = (k: string) => k.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
@@ -61,6 +64,10 @@ const expected = new Map<string, number | string>([
   ['RL_PAGES_FILE', rf.PAGES_FILE],
   ['RL_SOCKET_FILE', rf.SOCKET_FILE],
   ['RL_PROGRESS_FILE', rf.PROGRESS_FILE],
+  ['RL_PRECOPY_SOCKET_FILE', rf.PRECOPY_SOCKET_FILE],
+  ['RL_SOURCE_TRACE_FILE', rf.SOURCE_TRACE_FILE],
+  ['RL_DEST_VMAS_FILE', rf.DEST_VMAS_FILE],
+  ['RL_PRECOPY_BATCH_PAGES', PRECOPY_BATCH_PAGES],
   ['RL_PS_MAGIC', ps.PS_MAGIC],
   ['RL_PS_VERSION', ps.PS_VERSION],
   ...prefixed('RL_PS_CHANNEL_', ps.PsChannel),

@@ -49,6 +49,10 @@ export const PLAN_FILE = 'plan.bin';
 export const PAGES_FILE = 'pages.bin';
 export const SOCKET_FILE = 'monitor.sock';
 export const PROGRESS_FILE = 'progress.bin';
+/** Pre-copy rounds (plan-format.h, "Pre-copy rounds"): the source's socket, its source phase, the destination's VMA addresses. */
+export const PRECOPY_SOCKET_FILE = 'precopy.sock';
+export const SOURCE_TRACE_FILE = 'source-trace.bin';
+export const DEST_VMAS_FILE = 'dest-vmas.bin';
 
 /** rl_plan_header.flags */
 export const PlanFlag = {
@@ -65,6 +69,8 @@ export const PlanFlag = {
   EngineContinue: 8,
   /** Copy engine move: pages written to a staging area and placed with UFFDIO_MOVE. */
   EngineMove: 16,
+  /** Pre-copy rounds from a live source (runner --precopy-source) between prefill and registration. */
+  PrecopyRounds: 32,
 } as const;
 
 /** UFFD_FEATURE_* bits the runner asks for: thread ids in faults and the non-cooperative events. */
@@ -210,10 +216,12 @@ export function encodePlan(input: PlanInput): Buffer {
   return buf;
 }
 
-/** The restore phase of a trace ([migrateAt, end)), as trace-<i>.bin. */
-export function encodeTrace(trace: ProcessTrace): Buffer {
-  const from = Math.min(trace.migrateAt, trace.page.length);
-  const n = trace.page.length - from;
+/** The restore phase of a trace ([migrateAt, end)), as trace-<i>.bin; `source`: its source phase ([0, migrateAt)). */
+export function encodeTrace(trace: ProcessTrace, phase: 'restore' | 'source' = 'restore'): Buffer {
+  const marker = Math.min(trace.migrateAt, trace.page.length);
+  const from = phase === 'restore' ? marker : 0;
+  const to = phase === 'restore' ? trace.page.length : marker;
+  const n = to - from;
   const pageOff = TRACE_HEADER_BYTES;
   const gapOff = pageOff + 4 * n;
   const writeOff = gapOff + 4 * n;
@@ -227,9 +235,9 @@ export function encodeTrace(trace: ProcessTrace): Buffer {
   dv.setBigUint64(h.gap_off, BigInt(gapOff), true);
   dv.setBigUint64(h.write_off, BigInt(writeOff), true);
   const bytes = (a: Uint32Array | Uint8Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-  buf.set(bytes(trace.page.subarray(from)), pageOff);
-  buf.set(bytes(trace.gapNs.subarray(from)), gapOff);
-  buf.set(bytes(trace.write.subarray(from)), writeOff);
+  buf.set(bytes(trace.page.subarray(from, to)), pageOff);
+  buf.set(bytes(trace.gapNs.subarray(from, to)), gapOff);
+  buf.set(bytes(trace.write.subarray(from, to)), writeOff);
   return buf;
 }
 
@@ -275,6 +283,7 @@ export function writeRunFiles(dir: string, input: PlanInput, cache: PagesCache |
     const trace = input.traces.find((t) => t.pid === p.pid);
     const empty: ProcessTrace = { pid: p.pid, page: new Uint32Array(0), write: new Uint8Array(0), gapNs: new Uint32Array(0), migrateAt: 0 };
     fs.writeFileSync(path.join(dir, `trace-${i}.bin`), encodeTrace(trace ?? empty), { mode: 0o600 });
+    if (i === 0 && (input.flags ?? 0) & PlanFlag.PrecopyRounds) fs.writeFileSync(path.join(dir, SOURCE_TRACE_FILE), encodeTrace(trace ?? empty, 'source'), { mode: 0o600 });
   });
   fs.writeFileSync(path.join(dir, PROGRESS_FILE), Buffer.alloc(8 * input.image.processes.length), { mode: 0o600 });
   return writePagesFile(input.image, dir, cache, writeGenerated);

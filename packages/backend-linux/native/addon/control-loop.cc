@@ -240,6 +240,8 @@ void Monitor::onAllHello() {
         uint64_t a = static_cast<uint64_t>(f.a), b = static_cast<uint64_t>(f.b), c = static_cast<uint64_t>(f.c);
         if (f.kind == RL_EV_PAGES_PREFILLED && a + b <= p->totalPages) p->present.setRange(a, b);
         if (f.kind == RL_EV_HUGE_PAGE_COLLAPSED && b + c <= p->totalPages) p->present.setRange(b, c);
+        // pre-copy rounds: pages the source wrote after they were sent, dropped before registration
+        if (f.kind == RL_EV_PAGES_DISCARDED && a + b <= p->totalPages) p->present.clearRange(a, b);
         if (f.kind == RL_EV_VMA_REGISTERED && b + c <= p->totalPages) p->registered.setRange(b, c);
       }
     }

@@ -22,6 +22,21 @@
  *   monitor: samples /proc/PID/smaps_rollup, later sends RL_MSG_EXIT
  *   at any time: RL_MSG_MADVISE -> RL_MSG_MADVISE_DONE; RL_MSG_FAIL from a runner that gives up.
  * A runner whose connection hangs up before RL_MSG_EXIT (monitor gone) exits at once, non-zero.
+ *
+ * Pre-copy rounds (RL_PLAN_PRECOPY_ROUNDS): `restorelab-runner --precopy-source RUN_DIR` is the live
+ * source. It maps the image's VMAs, fills them (word 0 of each page its source phase writes changed:
+ * the page is stale until its last write of the first pass, which stores the image's word 0; the
+ * writes before it store the changed word), registers them with a
+ * uffd in WP_ASYNC mode, write-protects them, listens on precopy.sock and says "listening" on
+ * stdout. The destination runner, after its prefill, writes dest-vmas.bin (uint64_t address per
+ * VMA), connects and sends RL_PRECOPY_HELLO. The source's thread then runs source-trace.bin over and
+ * over while its main thread sends rounds (process_vm_writev into the destination; round 1 every
+ * content page, later rounds the pages PAGEMAP_SCAN found written, get and clear in one call). After
+ * each round it sends RL_PRECOPY_ROUND, says "round R SENT DIRTY T NS" on stdout and reads
+ * "continue" or "switch REASON" on stdin. On a switch it waits for one whole pass of the source
+ * phase, stops the source, scans once more, sends RL_PRECOPY_SWITCH, the last dirty pages (the last
+ * round's dirty set and what was written after it) as RL_PRECOPY_DISCARD runs (the runner drops them with MADV_DONTNEED) and RL_PRECOPY_END; the runner
+ * answers RL_PRECOPY_DONE and goes on to collapse and register. Either side gone: the other fails.
  */
 #ifndef RESTORELAB_PLAN_FORMAT_H
 #define RESTORELAB_PLAN_FORMAT_H
@@ -58,6 +73,16 @@
    rl_move_request, answered by struct rl_move_reply). */
 #define RL_PLAN_ENGINE_CONTINUE 8u
 #define RL_PLAN_ENGINE_MOVE 16u
+/* Pre-copy rounds (core's model/precopy.ts; single-process plans): see "Pre-copy rounds" below. */
+#define RL_PLAN_PRECOPY_ROUNDS 32u
+
+#define RL_PRECOPY_SOCKET_FILE "precopy.sock"
+#define RL_SOURCE_TRACE_FILE "source-trace.bin"
+#define RL_DEST_VMAS_FILE "dest-vmas.bin"
+/* Pages of one send of a round: core's PRECOPY_BATCH_PAGES. */
+#define RL_PRECOPY_BATCH_PAGES 64
+/* XORed into word 0 of a page the source phase writes, until its last write of the first pass. */
+#define RL_PRECOPY_STALE_MARK 0x5354414c45ull /* "STALE" */
 
 /* Pages of one 2 MiB hugetlbfs page (core's PAGES_PER_HUGE_PAGE). */
 #define RL_HUGETLB_PAGES 512
@@ -76,6 +101,7 @@
 #define RL_PREFILL_IMAGE 0u
 #define RL_PREFILL_STRATEGY 1u
 #define RL_PREFILL_INHERITED 2u
+#define RL_PREFILL_PRECOPY_ROUND 3u
 
 
 struct rl_plan_header {
@@ -256,6 +282,32 @@ struct rl_move_reply {
   uint32_t pad;
 };
 
+enum rl_precopy_msg_type {
+  RL_PRECOPY_HELLO = 1,   /* runner: os_pid; dest-vmas.bin is written */
+  RL_PRECOPY_ROUND = 2,   /* source: round, sent, dirty, t (its end), ns */
+  RL_PRECOPY_SWITCH = 3,  /* source: round (rounds), dirty (the last dirty pages), reason, passes, t (source stopped) */
+  RL_PRECOPY_DISCARD = 4, /* source: nruns {page, count} to drop */
+  RL_PRECOPY_END = 5,     /* source: nothing more */
+  RL_PRECOPY_DONE = 6,    /* runner: every discard applied */
+};
+
+#define RL_PRECOPY_RUNS_PER_MSG 24
+
+struct rl_precopy_msg {
+  uint32_t type;
+  uint32_t round;
+  int32_t os_pid;
+  uint32_t reason; /* core's SwitchReason */
+  uint64_t sent;
+  uint64_t dirty;
+  double t;
+  double ns;
+  double passes;
+  uint32_t nruns;
+  uint32_t pad;
+  uint64_t runs[2 * RL_PRECOPY_RUNS_PER_MSG]; /* page, count */
+};
+
 /* The TypeScript side (src/run-files.ts) writes and reads these exact sizes. */
 #ifdef __cplusplus
 #define RL_STATIC_ASSERT(c, m) static_assert(c, m)
@@ -271,5 +323,6 @@ RL_STATIC_ASSERT(sizeof(struct rl_trace_header) == 40, "rl_trace_header is 40 by
 RL_STATIC_ASSERT(sizeof(struct rl_fact) == 56, "rl_fact is 56 bytes");
 RL_STATIC_ASSERT(sizeof(struct rl_msg) == 256, "rl_msg is 256 bytes");
 RL_STATIC_ASSERT(sizeof(struct rl_vma_cache) == 16, "rl_vma_cache is 16 bytes");
+RL_STATIC_ASSERT(sizeof(struct rl_precopy_msg) == 448, "rl_precopy_msg is 448 bytes");
 
 #endif

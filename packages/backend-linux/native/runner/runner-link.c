@@ -39,6 +39,7 @@ static void remove_run_dir(void) {
   while ((e = readdir(d)) != NULL) {
     const char *n = e->d_name;
     int ours = !strcmp(n, RL_PLAN_FILE) || !strcmp(n, RL_PAGES_FILE) || !strcmp(n, RL_SOCKET_FILE) || !strcmp(n, RL_PROGRESS_FILE) ||
+               !strcmp(n, RL_PRECOPY_SOCKET_FILE) || !strcmp(n, RL_SOURCE_TRACE_FILE) || !strcmp(n, RL_DEST_VMAS_FILE) ||
                !strncmp(n, "trace-", 6) || !strncmp(n, "start-", 6) || !strncmp(n, "done-", 5);
     if (ours) unlinkat(dirfd(d), n, 0);
   }

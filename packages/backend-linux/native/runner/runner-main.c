@@ -55,6 +55,10 @@ void runner_fail(struct runner_proc *p, const char *fmt, ...) {
 }
 
 void runner_fact(struct runner_proc *p, int phase, int order, int kind, int pid, double a, double b, double c, double d) {
+  runner_fact_at(p, runner_now(), phase, order, kind, pid, a, b, c, d);
+}
+
+void runner_fact_at(struct runner_proc *p, double t, int phase, int order, int kind, int pid, double a, double b, double c, double d) {
   if (p->nfacts == p->facts_cap) {
     p->facts_cap = p->facts_cap ? p->facts_cap * 2 : 256;
     p->facts = realloc(p->facts, p->facts_cap * sizeof *p->facts);
@@ -62,7 +66,7 @@ void runner_fact(struct runner_proc *p, int phase, int order, int kind, int pid,
   }
   struct rl_fact *f = &p->facts[p->nfacts++];
   memset(f, 0, sizeof *f);
-  f->t = runner_now();
+  f->t = t;
   f->kind = kind;
   f->pid = pid;
   f->a = a;
@@ -88,7 +92,7 @@ static const uint8_t *map_file(const char *name, size_t *bytes) {
   return st.st_size > 0 ? (const uint8_t *)m : NULL;
 }
 
-static void load_plan(void) {
+void runner_load_plan(void) {
   g_files.plan_base = map_file(RL_PLAN_FILE, &g_files.plan_bytes);
   const struct rl_plan_header *h = (const struct rl_plan_header *)g_files.plan_base;
   if (!h || g_files.plan_bytes < sizeof *h || h->magic != RL_PLAN_MAGIC || h->version != RL_FORMAT_VERSION)
@@ -105,7 +109,7 @@ static void load_plan(void) {
     runner_fail(NULL, "pages file has %zu bytes, the image needs %llu", g_files.blob_bytes, (unsigned long long)h->blob_bytes);
 }
 
-static struct runner_proc *new_proc(uint32_t idx) {
+struct runner_proc *runner_new_proc(uint32_t idx) {
   struct runner_proc *p = calloc(1, sizeof *p);
   if (!p) runner_fail(NULL, "out of memory");
   const struct rl_plan_proc *pp = &g_files.procs[idx];
@@ -134,6 +138,13 @@ static void run_process(struct runner_proc *p) __attribute__((noreturn));
 static void run_process(struct runner_proc *p) {
   runner_advise_before_fill(p);
   runner_prefill(p);
+  /* pre-copy rounds: the trace is loaded (and the spin loop timed) before the source stops, not in its downtime */
+  const int rounds = (g_files.hdr->flags & RL_PLAN_PRECOPY_ROUNDS) != 0;
+  struct runner_trace trace;
+  if (rounds) {
+    runner_load_trace(p, &trace);
+    runner_receive_precopy(p);
+  }
   runner_collapse(p);
 
   pid_t children[g_files.hdr->nprocs + 1];
@@ -150,7 +161,7 @@ static void run_process(struct runner_proc *p) {
     if (pid == 0) {
       close(p->sock);
       if (p->cache_fd >= 0) close(p->cache_fd);
-      struct runner_proc *child = new_proc(c);
+      struct runner_proc *child = runner_new_proc(c);
       runner_connect(child);
       runner_fact(child, RL_PHASE_INHERIT, (int)c, RL_EV_PROCESS_FORKED, p->pp->pid, child->pp->pid, 0, 0, 0);
       runner_adopt_parent(child, p);
@@ -161,8 +172,7 @@ static void run_process(struct runner_proc *p) {
 
   runner_register(p);
   runner_advise_after_register(p);
-  struct runner_trace trace;
-  runner_load_trace(p, &trace);
+  if (!rounds) runner_load_trace(p, &trace);
   runner_send_hello(p);
   runner_wait_go(p);
   runner_start_watcher(p);
@@ -189,18 +199,20 @@ static void pin_to(uint64_t mask) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 2) {
-    fprintf(stderr, "usage: restorelab-runner RUN_DIR\n(started by the restorelab monitor, not by hand)\n");
+  const int source = argc == 3 && strcmp(argv[1], "--precopy-source") == 0;
+  if (argc != 2 && !source) {
+    fprintf(stderr, "usage: restorelab-runner [--precopy-source] RUN_DIR\n(started by the restorelab monitor, not by hand)\n");
     return RUNNER_EXIT_SETUP;
   }
   signal(SIGPIPE, SIG_IGN);
-  g_files.dir = argv[1];
-  load_plan();
+  g_files.dir = argv[argc - 1];
+  runner_load_plan();
+  if (source) return runner_precopy_source_main();
   /* best effort (needs CAP_SYS_NICE): the restored tree and the fault thread go before the monitor's event consumer */
   if (g_files.hdr->flags & RL_PLAN_PRIORITY) (void)setpriority(PRIO_PROCESS, 0, RUNNER_NICE);
   if (g_files.hdr->runner_cpu_mask) pin_to(g_files.hdr->runner_cpu_mask);
   if (g_files.hdr->nprocs == 0 || g_files.procs[0].parent != -1) runner_fail(NULL, "plan has no root process");
-  struct runner_proc *root = new_proc(0);
+  struct runner_proc *root = runner_new_proc(0);
   runner_connect(root);
   runner_map_fresh(root);
   run_process(root);

@@ -250,10 +250,18 @@ static void exercise_events(struct runner_proc *p, uint8_t *gone, uint8_t *disca
   gone[2] = 1;
 }
 
+void runner_spin_ns(uint32_t ns) { spin_ns(ns); }
+
 /* Maps and checks the trace, and times the spin loop: before GO, so none of it is workload time. */
 void runner_load_trace(struct runner_proc *p, struct runner_trace *tr) {
+  char file[64];
+  snprintf(file, sizeof file, "trace-%u.bin", p->idx);
+  runner_load_trace_file(p, file, tr);
+}
+
+void runner_load_trace_file(struct runner_proc *p, const char *file, struct runner_trace *tr) {
   char name[4096];
-  snprintf(name, sizeof name, "%s/trace-%u.bin", g_files.dir, p->idx);
+  snprintf(name, sizeof name, "%s/%s", g_files.dir, file);
   int fd = open(name, O_RDONLY | O_CLOEXEC);
   if (fd < 0) runner_fail(p, "cannot open %s: %s", name, strerror(errno));
   struct stat st;

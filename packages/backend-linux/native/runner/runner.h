@@ -61,6 +61,8 @@ const char *runner_basename(void);
 void runner_fail(struct runner_proc *p, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
 
 void runner_fact(struct runner_proc *p, int phase, int order, int kind, int pid, double a, double b, double c, double d);
+/* As runner_fact, at time t (CLOCK_MONOTONIC ns) rather than now. */
+void runner_fact_at(struct runner_proc *p, double t, int phase, int order, int kind, int pid, double a, double b, double c, double d);
 
 /* runner-memory.c */
 void runner_map_fresh(struct runner_proc *p);
@@ -97,6 +99,15 @@ void runner_wait_exit(struct runner_proc *p);
 struct iovec;
 void runner_write_file(struct runner_proc *p, const char *name, const struct iovec *parts, int nparts);
 
+/* runner-precopy.c: the destination's side of the pre-copy rounds (RL_PLAN_PRECOPY_ROUNDS), after its prefill */
+void runner_receive_precopy(struct runner_proc *p);
+
+/* precopy-source.c: `restorelab-runner --precopy-source RUN_DIR` (plan-format.h, "Pre-copy rounds") */
+int runner_precopy_source_main(void);
+/* runner-main.c */
+struct runner_proc *runner_new_proc(uint32_t idx);
+void runner_load_plan(void);
+
 /* runner-replay.c */
 struct runner_trace {
   const uint8_t *base;
@@ -107,6 +118,10 @@ struct runner_trace {
   const uint8_t *write;
 };
 void runner_load_trace(struct runner_proc *p, struct runner_trace *tr);
+/* As runner_load_trace, from a file of the run directory (times the spin loop too). */
+void runner_load_trace_file(struct runner_proc *p, const char *file, struct runner_trace *tr);
+/* A compute gap: a busy wait of `ns`. */
+void runner_spin_ns(uint32_t ns);
 void runner_replay_and_verify(struct runner_proc *p, const struct runner_trace *tr);
 
 #endif
