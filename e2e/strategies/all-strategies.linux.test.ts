@@ -19,6 +19,9 @@ const SIZE: Record<string, string> = {
 };
 const spec = (w: string) => `${w}:${SIZE[w] ?? 'pages=1024,accesses=4000'}`;
 
+/** Pairs whose strategy refuses the image at plan time (detached, one failure): the restore goes on without it. */
+const REFUSES = new Set(['forktree hybrid-precopy', 'hugetlb hybrid-precopy']);
+
 const generators = workloads.all().filter((w) => w.kind !== 'file');
 const cases = generators.flatMap((w) =>
   strategies.all().map((s) => {
@@ -42,7 +45,7 @@ describe('every built-in strategy on every built-in workload, on real userfaultf
       seed: 1,
       logPath: null,
     });
-    expect(result.metrics.strategyFailures).toBe(0);
+    expect(result.metrics.strategyFailures).toBe(REFUSES.has(`${w.split(':')[0]} ${stack}`) ? 1 : 0);
     expect(result.metrics.mismatchedPages).toBe(0);
     expect(result.metrics.verifiedPages).toBeGreaterThan(0);
     expect(result.verified).toBe(true);

@@ -7,6 +7,9 @@ const SIZE: Record<string, string> = {
 };
 const spec = (w: string) => `${w}:${SIZE[w] ?? 'pages=2048,accesses=8000'}`;
 
+/** Pairs whose strategy refuses the image at plan time (detached, one failure): the restore goes on without it. */
+const REFUSES = new Set(['forktree hybrid-precopy', 'hugetlb hybrid-precopy']);
+
 const cases = builtInWorkloadNames().flatMap((w) =>
   strategyNames().map((s) => {
     // seed 001: on thp-predump only a stack with thp-guard can verify
@@ -23,7 +26,7 @@ describe('every built-in strategy on every built-in workload', () => {
 
   it.each(cases)('%s with %s verifies', async (w, stack) => {
     const r = await simRun(w, stack);
-    expect(r.metrics.strategyFailures).toBe(0);
+    expect(r.metrics.strategyFailures).toBe(REFUSES.has(`${w.split(':')[0]} ${stack}`) ? 1 : 0);
     expect(r.metrics.mismatchedPages).toBe(0);
     expect(r.verified).toBe(true);
   });

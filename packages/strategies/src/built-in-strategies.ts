@@ -5,6 +5,7 @@ import { criuLazy } from './strategies/criu-lazy';
 import { demandOnly } from './strategies/demand-only';
 import { eager } from './strategies/eager';
 import { hotFirstPrecopy } from './strategies/hot-first-precopy';
+import { hybridPrecopy } from './strategies/hybrid-precopy';
 import { leapTrend } from './strategies/leap-trend';
 import { neighborPrefetch } from './strategies/neighbor-prefetch';
 import { qemuPostcopy } from './strategies/qemu-postcopy';
@@ -23,6 +24,7 @@ export const builtInStrategies: readonly BuiltInStrategy[] = [
   qemuPostcopy,
   leapTrend,
   successorPrefetch,
+  hybridPrecopy,
 ];
 
 /** The strategies worth comparing on a workload: all of them but those that cannot change anything there. */

@@ -13,3 +13,4 @@ export * from './strategies/cow-aware';
 export * from './strategies/criu-lazy';
 export * from './strategies/qemu-postcopy';
 export * from './strategies/leap-trend';
+export * from './strategies/hybrid-precopy';

@@ -24,6 +24,7 @@ describe('strategiesModule', () => {
       'qemu-postcopy',
       'leap-trend',
       'successor-prefetch',
+      'hybrid-precopy',
     ]);
   });
 
@@ -73,10 +74,11 @@ describe('built-in contributions', () => {
 
   it('the default comparison leaves out strategies that cannot act on the workload', () => {
     const names = (spec: string) => comparisonSet(workload(spec), builtInStrategies).map((s) => s.name);
-    expect(names('seq:pages=1024')).toEqual(['demand-only', 'eager', 'neighbor-prefetch', 'hot-first-precopy', 'criu-lazy', 'qemu-postcopy', 'leap-trend', 'successor-prefetch']);
+    expect(names('seq:pages=1024')).toEqual(['demand-only', 'eager', 'neighbor-prefetch', 'hot-first-precopy', 'criu-lazy', 'qemu-postcopy', 'leap-trend', 'successor-prefetch', 'hybrid-precopy']);
     expect(names('thp-predump:pages=1024')).toContain('thp-guard');
     expect(names('thp-predump:pages=1024')).not.toContain('cow-aware');
     expect(names('forktree:pages=1024')).toContain('cow-aware');
+    expect(names('forktree:pages=1024')).not.toContain('hybrid-precopy');
     const plain: StrategyContribution = { name: 'plug-in', description: 'x', params: {}, deterministic: true, create: () => ({}) };
     expect(appliesTo(plain, workload('seq:pages=64'))).toBe(true);
     const picky: BuiltInStrategy = { ...plain, applies: (w) => w.name === 'zipf' };
