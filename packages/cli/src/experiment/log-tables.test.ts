@@ -64,7 +64,7 @@ describe('writeLogTables', () => {
 describe('kindsByName', () => {
   it('refuses a name that is not a kind, with a suggestion or the list', () => {
     expect(() => kindsByName(['FaultResolvd'])).toThrow(/^unknown event kind 'FaultResolvd'; did you mean 'FaultResolved'\?$/);
-    expect(() => kindsByName(['nothing'])).toThrow(/^unknown event kind 'nothing'; the kinds are RestoreStarted, .*FaultStalled$/);
+    expect(() => kindsByName(['nothing'])).toThrow(/^unknown event kind 'nothing'; the kinds are RestoreStarted, .*FaultStalled, PrecopyRound, SwitchOver, PagesDiscarded$/);
   });
 });
 

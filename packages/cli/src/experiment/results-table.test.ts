@@ -33,6 +33,9 @@ function metrics(faults: number): RunMetrics {
     verifiedPages: 12,
     strategyFailures: 0,
     events: 100,
+    downtimeNs: 3,
+    transferPages: faults + 7,
+    precopy: null,
   };
 }
 

@@ -53,14 +53,27 @@ export const METRIC_COLUMNS = [
   'verifiedPages',
   'strategyFailures',
   'events',
+  'downtimeNs',
+  'transferPages',
+  'precopy.rounds',
+  'precopy.sentPages',
+  'precopy.dirtyPages',
+  'precopy.discardedPages',
+  'precopy.switchReason',
+  'precopy.sourcePasses',
 ] as const;
+
+/** Metrics that are an object or null (precopy): null gives their columns nulls, not a column of its own. */
+const NULLABLE_GROUPS = new Set(['precopy']);
 
 const LEADING = ['run', 'index', 'backend', 'workload', 'strategy', 'repetition', 'seed'] as const;
 
-/** Flattens nested metric objects to `a.b` keys. */
+/** Flattens nested metric objects to `a.b` keys; an array is one cell, its numbers space-separated. */
 export function flattenMetrics(m: RunMetrics | Readonly<Record<string, unknown>>, prefix = '', out: Record<string, Cell> = {}): Record<string, Cell> {
   for (const [k, v] of Object.entries(m)) {
-    if (v !== null && typeof v === 'object') flattenMetrics(v as Record<string, unknown>, `${prefix}${k}.`, out);
+    if (Array.isArray(v)) out[`${prefix}${k}`] = v.join(' ');
+    else if (v === null && prefix === '' && NULLABLE_GROUPS.has(k)) continue;
+    else if (v !== null && typeof v === 'object') flattenMetrics(v as Record<string, unknown>, `${prefix}${k}.`, out);
     else out[`${prefix}${k}`] = v === undefined ? null : (v as Cell);
   }
   return out;

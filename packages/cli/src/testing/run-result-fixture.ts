@@ -35,6 +35,9 @@ export function runResult(overrides: Partial<RunResult> = {}, metrics: Partial<R
       verifiedPages: 3210,
       strategyFailures: 0,
       events: 9999,
+      downtimeNs: 2_400_000,
+      transferPages: 3210,
+      precopy: null,
       ...metrics,
     },
   };
