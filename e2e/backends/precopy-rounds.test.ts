@@ -1,0 +1,109 @@
+import * as fs from 'fs';
+import { SimBackend } from '@restorelab/backend-sim';
+import { DefaultStrategyRegistry, EventKind, EventStore, RestoreBackend, runRestore } from '@restorelab/core';
+import { builtInStrategies } from '@restorelab/strategies';
+import { builtIn as workloadFromSpec, linuxUnavailableReason, LinuxBackend } from '@restorelab/backend-linux';
+
+const skip = linuxUnavailableReason();
+if (skip) console.warn(`pre-copy round tests skipped: ${skip}`);
+const linuxTest = skip ? test.skip : test;
+const registry = new DefaultStrategyRegistry({ getContributions: () => [...builtInStrategies] });
+
+function run(backend: RestoreBackend, spec: string, strategy: string) {
+  return runRestore({ backend, workload: workloadFromSpec(spec), strategy, strategies: registry.instantiate(strategy), seed: 1, logPath: null });
+}
+
+function rows(store: EventStore, kind: number): number[][] {
+  const out: number[][] = [];
+  for (let i = 0; i < store.length; i++) if (store.kind[i] === kind) out.push([i, store.a[i], store.b[i], store.c[i], store.d[i]]);
+  return out;
+}
+
+/** A hot set the source phase keeps writing: the dirty set shrinks as the rounds catch up. */
+const HOTCOLD = 'hotcold:pages=8192,accesses=30000,sourceAccesses=4096,gapNs=2000';
+/** Seed 001: the first pass of the source phase reads every page, the second writes; huge-page VMAs collapsed before registration. */
+const THP = 'thp-predump:pages=8192,sourceAccesses=16384,gapNs=2000';
+
+describe('pre-copy rounds with write-protect dirty tracking', () => {
+  linuxTest('re-send what the source wrote, round by round, and verify on both backends', async () => {
+    for (const backend of [new LinuxBackend(), new SimBackend()]) {
+      const { store, result } = await run(backend, HOTCOLD, 'hybrid-precopy:maxRounds=4,switchBelow=0');
+      const name = backend.name;
+      const r = rows(store, EventKind.PrecopyRound);
+      expect([name, r.map((x) => x[1])]).toEqual([name, [1, 2, 3, 4].slice(0, r.length)]);
+      expect(r.length).toBeGreaterThanOrEqual(2);
+      for (let i = 1; i < r.length; i++) expect(r[i][2]).toBe(r[i - 1][3]);
+      const dirty = r.map((x) => x[3]);
+      expect([name, dirty[dirty.length - 1] < dirty[0]]).toEqual([name, true]);
+      const [sw] = rows(store, EventKind.SwitchOver);
+      const dropped = rows(store, EventKind.PagesDiscarded);
+      expect(dropped.reduce((n, x) => n + x[2], 0)).toBe(sw[2]);
+      expect(sw[2]).toBeGreaterThanOrEqual(dirty[dirty.length - 1]);
+      expect(sw[4]).toBeGreaterThanOrEqual(1);
+      const [registered] = rows(store, EventKind.VmaRegistered);
+      expect(dropped.every((x) => x[0] < registered[0])).toBe(true);
+      expect([name, result.metrics.mismatchedPages, result.verified]).toEqual([name, 0, true]);
+      expect(result.metrics.precopy).toMatchObject({ rounds: r.length, dirtyPages: dirty, discardedPages: sw[2] });
+      // the dropped pages come back by post-copy: a demand fault, or the neighbour window of one
+      expect(result.metrics.demandFaults).toBeGreaterThan(0);
+      expect(result.metrics.demandFaults).toBeLessThanOrEqual(sw[2]);
+    }
+  });
+
+  linuxTest('seed 001 on thp-predump: 0 mismatches with hybrid-precopy alone and with thp-guard, the collapse over holes without the guard', async () => {
+    for (const backend of [new LinuxBackend(), new SimBackend()]) {
+      const name = backend.name;
+      const guarded = await run(backend, THP, 'hybrid-precopy');
+      const both = await run(backend, THP, 'thp-guard,hybrid-precopy');
+      const bare = await run(backend, THP, 'hybrid-precopy:guardThp=false');
+      const dropped = bare.result.metrics.precopy!.discardedPages;
+      expect([name, dropped > 100]).toEqual([name, true]);
+      for (const out of [guarded, both]) {
+        expect([name, out.result.metrics.mismatchedPages, out.result.verified]).toEqual([name, 0, true]);
+        expect(rows(out.store, EventKind.HugePageCollapsed)).toEqual([]);
+        expect(out.result.metrics.demandFaults).toBeGreaterThan(0);
+      }
+      // the dropped pages were holes the collapse filled with zeros: every one of them differs
+      expect(rows(bare.store, EventKind.HugePageCollapsed).length).toBeGreaterThan(0);
+      expect([name, bare.result.metrics.mismatchedPages, bare.result.verified]).toEqual([name, dropped, false]);
+    }
+  });
+
+  linuxTest('a source that dies mid-round stops the restore before the process runs, with one line', async () => {
+    let runDir = '';
+    const backend = new LinuxBackend({
+      onRunnerStarted: (_pid, dir) => {
+        runDir = dir;
+        const source = fs
+          .readdirSync('/proc')
+          .filter((p) => /^\d+$/.test(p))
+          .find((p) => {
+            try {
+              return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').join(' ').includes(`--precopy-source ${dir}`);
+            } catch {
+              return false;
+            }
+          });
+        if (source) setTimeout(() => process.kill(Number(source), 'SIGKILL'), 20);
+      },
+    });
+    // round 1 of 128 MiB takes far longer than 20 ms
+    const err = await run(backend, 'hotcold:pages=32768,accesses=1000,sourceAccesses=4096', 'hybrid-precopy').then(
+      () => new Error('the restore went on'),
+      (e: Error) => e,
+    );
+    // the runner fails in the rounds, before its registration: the process never ran on a hole
+    expect(err.message).toMatch(/^(the pre-copy source was killed by SIGKILL|runner, pid 1: the pre-copy source went away)/);
+    expect(err.message).not.toMatch(/\n/);
+    expect(runDir).not.toBe('');
+    expect(fs.existsSync(runDir)).toBe(false);
+  });
+
+  linuxTest('refuses pre-copy rounds over a link or with another copy engine, in one line', async () => {
+    const w = workloadFromSpec('hotcold:pages=1024,sourceAccesses=256');
+    const go = (extra: object) =>
+      runRestore({ backend: new LinuxBackend(), workload: w, strategy: 'hybrid-precopy', strategies: registry.instantiate('hybrid-precopy'), seed: 1, logPath: null, ...extra });
+    await expect(go({ copyEngine: 'continue' })).rejects.toThrow(/pre-copy rounds/);
+    await expect(go({ link: { latencyUs: 100, bandwidth: 1e9, channels: 2 } })).rejects.toThrow(/pre-copy rounds/);
+  });
+});
