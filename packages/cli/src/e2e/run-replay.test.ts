@@ -49,7 +49,7 @@ describe('restorelab run and replay (e2e)', () => {
     expect(run.code).toBe(0);
     const lines = run.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^backend sim · workload zipf:pages=4096,accesses=20000,.*seed=3 · seed 3$/);
-    expect(lines[1]).toMatch(/^strategy\s+faults\s+stall ms\s+p50 us\s+p99 us\s+restore ms\s+workload ms\s+demand\s+prefetch\s+precopy\s+backgr\s+accuracy\s+coverage\s+late\s+decide p50 us\s+decide p99 us\s+dups\s+PSS MiB\s+failed\s+verified$/);
+    expect(lines[1]).toMatch(/^strategy\s+faults\s+stall ms\s+p50 us\s+p99 us\s+restore ms\s+workload ms\s+down ms\s+sent MiB\s+demand\s+prefetch\s+precopy\s+backgr\s+accuracy\s+coverage\s+late\s+decide p50 us\s+decide p99 us\s+dups\s+PSS MiB\s+failed\s+verified$/);
     expect(lines.slice(2).map((l) => l.split(/\s+/)[0])).toEqual(['demand-only', 'neighbor-prefetch']);
     expect(lines.slice(2).every((l) => l.endsWith('✓'))).toBe(true);
 

@@ -84,7 +84,17 @@ describe('report.html', () => {
     const plan = readPlan(dir);
     const ids = reportCharts(buildReportData(plan, plan.runs, new Map()), '').map((c) => c.id);
     // the simulator-vs-Linux chart only when both backends ran
-    expect(ids).toEqual(['chart-latency-cdf', 'chart-workload-time', 'chart-stall', 'chart-faults', 'chart-late', 'chart-presence', 'chart-accuracy-coverage']);
+    expect(ids).toEqual([
+      'chart-latency-cdf',
+      'chart-workload-time',
+      'chart-stall',
+      'chart-downtime',
+      'chart-transfer',
+      'chart-faults',
+      'chart-late',
+      'chart-presence',
+      'chart-accuracy-coverage',
+    ]);
     const dom = renderedDom(path.join(dir, 'report.html'), path.join(tmp, 'profile'));
     const body = /<body( data-charts=[^>]*)>/.exec(dom)?.[1] ?? '';
     expect(body).toContain('data-report="ready"');
@@ -107,8 +117,8 @@ describe('report.html', () => {
     fs.writeFileSync(five, `name: five\nbackends: [sim]\nrepetitions: 1\nseed: 1\nworkloads:\n${workloads}\nstrategies:\n  - demand-only\n  - neighbor-prefetch:window=16\n  - hot-first-precopy\n  - thp-guard,neighbor-prefetch:window=8\n`);
     await runMatrix({ file: five, out: path.join(tmp, 'five'), jobs: 2 });
     for (const [report, charts] of [
-      [path.join(dir, 'report.html'), 7],
-      [path.join(tmp, 'five', 'report.html'), 7],
+      [path.join(dir, 'report.html'), 9],
+      [path.join(tmp, 'five', 'report.html'), 9],
     ] as const) {
       for (const width of [1280, 1600, 1920]) {
         const body = /<body( data-charts=[^>]*)>/.exec(renderedDom(report, path.join(tmp, `profile-${width}`), width))?.[1] ?? '';

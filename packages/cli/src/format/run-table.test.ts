@@ -12,6 +12,8 @@ describe('run table', () => {
       'p99 us': '25.3',
       'restore ms': '812.3',
       'workload ms': '830.0',
+      'down ms': '2.4',
+      'sent MiB': '12.5',
       demand: '3210',
       prefetch: '0',
       precopy: '0',

@@ -1,4 +1,4 @@
-import { RunResult } from '@restorelab/core';
+import { PAGE_SIZE, RunResult } from '@restorelab/core';
 import { bytesToMiB, fixed, nsToMs, nsToUs, percent } from './numbers';
 import { Column, renderTable } from './table';
 
@@ -10,6 +10,8 @@ export const RUN_COLUMNS: readonly Column[] = [
   { header: 'p99 us', align: 'right' },
   { header: 'restore ms', align: 'right' },
   { header: 'workload ms', align: 'right' },
+  { header: 'down ms', align: 'right' },
+  { header: 'sent MiB', align: 'right' },
   { header: 'demand', align: 'right' },
   { header: 'prefetch', align: 'right' },
   { header: 'precopy', align: 'right' },
@@ -36,6 +38,8 @@ export function runRow(r: RunResult): string[] {
     fixed(nsToUs(m.stallLatencyNs.p99), 1),
     fixed(nsToMs(m.restoreNs), 1),
     fixed(nsToMs(m.workloadNs), 1),
+    fixed(nsToMs(m.downtimeNs), 1),
+    fixed(bytesToMiB(m.transferPages * PAGE_SIZE), 1),
     String(m.pagesCopied.demand),
     String(m.pagesCopied.prefetch),
     String(m.pagesCopied.precopy),

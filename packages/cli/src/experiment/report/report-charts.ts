@@ -101,7 +101,15 @@ export function reportCharts(d: ReportData, schema: string): ReportChart[] {
       panelWidth: PANEL,
     },
     bars('chart-workload-time', 'Workload time', 'Wall time of the restored workload (what the restore costs the process): mean over the repetitions, ± one standard deviation.', 'workloadMs', 'workload time (ms)'),
-    bars('chart-stall', 'Stall time', 'Time the process waited at faulting accesses per run: mean over the repetitions, ± one standard deviation.', 'stallMs', 'stall time (ms)'),
+    bars('chart-stall', 'Stall time', 'Time the process waited at faulting accesses per run (with pre-copy rounds, all after the switch-over): mean over the repetitions, ± one standard deviation.', 'stallMs', 'stall time (ms)'),
+    bars(
+      'chart-downtime',
+      'Downtime',
+      'Source stopped to the restored workload running: from the switch-over after pre-copy rounds, from the restore start for post-copy (the source stops before it). Mean over the repetitions, ± one standard deviation.',
+      'downtimeMs',
+      'downtime (ms)',
+    ),
+    bars('chart-transfer', 'Total transfer', 'Everything sent to the destination (pre-copy rounds with their re-sends, prefills, copies): mean over the repetitions, ± one standard deviation.', 'transferMiB', 'transfer (MiB)'),
     bars('chart-faults', 'Demand faults', 'Missing-page faults the workload took: mean over the repetitions, ± one standard deviation.', 'demandFaults', 'demand faults'),
     bars('chart-late', 'Late prefetches', 'Faults on a page a strategy had already asked for, before its copy landed: mean over the repetitions, ± one standard deviation.', 'latePrefetches', 'late prefetches'),
     {

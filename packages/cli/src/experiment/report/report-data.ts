@@ -1,3 +1,4 @@
+import { PAGE_SIZE } from '@restorelab/core';
 import { PlannedRun } from '../expand-experiment';
 import { RunRecord } from '../output-dir';
 
@@ -19,6 +20,10 @@ export interface RunPoint {
   readonly pagesCopied: number;
   readonly prefetchAccuracy: number | null;
   readonly coverage: number | null;
+  /** Source stopped to the workload running (pre-copy rounds: from the switch-over). */
+  readonly downtimeMs: number;
+  /** Everything sent to the destination: copies, prefills, pre-copy rounds. */
+  readonly transferMiB: number;
 }
 
 export interface CdfPoint {
@@ -57,9 +62,10 @@ export interface GroupRow {
   readonly p50Us: Stat;
   readonly p99Us: Stat;
   readonly restoreMs: Stat;
-  readonly pagesCopied: Stat;
   readonly prefetchAccuracy: Stat;
   readonly coverage: Stat;
+  readonly downtimeMs: Stat;
+  readonly transferMiB: Stat;
 }
 
 /** One (workload, strategy) pair that ran on both the simulator and Linux: a metric's means side by side. */
@@ -72,10 +78,11 @@ export interface BackendPair {
 }
 
 /** The metrics compared between the backends, as RunPoint fields with their titles. */
-export const PAIRED_METRICS: readonly { readonly field: 'demandFaults' | 'workloadMs' | 'stallMs'; readonly title: string }[] = [
+export const PAIRED_METRICS: readonly { readonly field: 'demandFaults' | 'workloadMs' | 'stallMs' | 'downtimeMs'; readonly title: string }[] = [
   { field: 'demandFaults', title: 'demand faults' },
   { field: 'workloadMs', title: 'workload time (ms)' },
   { field: 'stallMs', title: 'stall time (ms)' },
+  { field: 'downtimeMs', title: 'downtime (ms)' },
 ];
 
 export interface ReportData {
@@ -93,6 +100,8 @@ export interface ReportData {
   readonly pairs: readonly BackendPair[];
   readonly groups: readonly GroupRow[];
 }
+
+const MIB = 1 << 20;
 
 /** Above this many runs, the presence chart shows the first repetition of each combination only. */
 const PRESENCE_ALL_REPETITIONS_UP_TO = 300;
@@ -138,6 +147,8 @@ export function buildReportData(
       pagesCopied: m.pagesCopied.demand + m.pagesCopied.prefetch + m.pagesCopied.precopy + m.pagesCopied.background,
       prefetchAccuracy: m.prefetchAccuracy,
       coverage: m.coverage,
+      downtimeMs: m.downtimeNs / 1e6,
+      transferMiB: (m.transferPages * PAGE_SIZE) / MIB,
     };
   });
 
@@ -184,9 +195,10 @@ export function buildReportData(
       p50Us: stat(points.map((p) => p.p50Us)),
       p99Us: stat(points.map((p) => p.p99Us)),
       restoreMs: stat(points.map((p) => p.restoreMs)),
-      pagesCopied: stat(points.map((p) => p.pagesCopied)),
       prefetchAccuracy: stat(points.map((p) => p.prefetchAccuracy)),
       coverage: stat(points.map((p) => p.coverage)),
+      downtimeMs: stat(points.map((p) => p.downtimeMs)),
+      transferMiB: stat(points.map((p) => p.transferMiB)),
     });
   }
 

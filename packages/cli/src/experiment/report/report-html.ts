@@ -123,7 +123,8 @@ function groupTable(d: ReportData): string {
     ['p50 µs', ''],
     ['p99 µs', ''],
     ['restore ms', ''],
-    ['pages copied', ''],
+    ['downtime ms', ''],
+    ['sent MiB', ''],
     ['prefetch accuracy %', ''],
     ['coverage %', ''],
   ];
@@ -139,7 +140,8 @@ function groupTable(d: ReportData): string {
       meanSd(g.p50Us, 1),
       meanSd(g.p99Us, 1),
       meanSd(g.restoreMs, 3),
-      meanSd(g.pagesCopied, 0),
+      meanSd(g.downtimeMs, 3),
+      meanSd(g.transferMiB, 1),
       meanSd(g.prefetchAccuracy, 1, 100),
       meanSd(g.coverage, 1, 100),
     ];
@@ -150,7 +152,7 @@ function groupTable(d: ReportData): string {
 }
 
 function runTable(d: ReportData): string {
-  const head = ['run', 'backend', 'workload', 'strategy', 'rep', 'verified', 'stall ms', 'demand faults', 'p50 µs', 'p99 µs', 'restore ms', 'workload ms', 'pages copied', 'accuracy %', 'coverage %'];
+  const head = ['run', 'backend', 'workload', 'strategy', 'rep', 'verified', 'stall ms', 'demand faults', 'p50 µs', 'p99 µs', 'restore ms', 'workload ms', 'downtime ms', 'transfer MiB', 'pages copied', 'accuracy %', 'coverage %'];
   const rows = d.runs.map((r) => {
     const cells = [
       esc(r.run),
@@ -165,6 +167,8 @@ function runTable(d: ReportData): string {
       num(r.p99Us, 1),
       num(r.restoreMs, 3),
       num(r.workloadMs, 3),
+      num(r.downtimeMs, 3),
+      num(r.transferMiB, 1),
       String(r.pagesCopied),
       r.prefetchAccuracy === null ? '–' : num(r.prefetchAccuracy * 100, 1),
       r.coverage === null ? '–' : num(r.coverage * 100, 1),
