@@ -155,11 +155,11 @@ export const SimCostModel = Symbol('SimCostModel');
  * hugetlbfs page placed with UFFDIO_COPY ~375 us in a 1 GiB eager restore (more per page in smaller
  * ones: ~530 us at 256 MiB, ~920 us at 32 MiB; 240-280 us in a C loop from anonymous memory).
  * Pre-copy rounds, fitted to the rounds' events of Linux runs of hotcold (16384 pages, 8192 source
- * accesses 2 us apart): a round costs ~0.5 ms of PAGEMAP_SCAN and ~2.2 us a page sent in batches
- * of one or a few pages (~1.85 us a page in round 1's full batches); the source's accesses take
- * ~0.5 us each beyond their gap while the rounds run beside it; the round's report to the session
- * and its answer take 0.75-4.5 ms (the event loop shares the 2 CPUs with the source and its sender);
- * the destination drops a run of the last dirty pages in ~2 us (3091 runs in 6.4 ms). A demand-only
+ * accesses 2 us apart): a round costs ~0.2 ms of PAGEMAP_SCAN and ~2.6 us a page sent in batches
+ * of one or a few pages (~1.9 us a page in round 1's full batches of 64); the source's accesses take
+ * ~0.6 us each beyond their gap while the rounds run beside it; the round's report to the session
+ * and its answer take 0.2-0.5 ms (1.1 ms after round 1; 1-4 ms when a reactive strategy keeps the
+ * event loop busy); the destination drops a run of the last dirty pages in ~2 us (3091 runs in 6.4 ms). A demand-only
  * restore's workload starts 7-15 ms after the restore does, whatever the image's size (seq, 1024
  * to 65536 pages).
  */
@@ -184,12 +184,12 @@ export const defaultCostModel: CostModel = Object.freeze({
   decisionLatencyNs: 145000,
   decisionEventNs: 0,
   prefillPageNs: 600,
-  precopyCallNs: 400,
-  precopyPageNs: 1800,
+  precopyCallNs: 750,
+  precopyPageNs: 1850,
   dirtyScanNs: 20000,
-  dirtyScanPageNs: 30,
-  sourceAccessNs: 500,
-  precopyDecisionNs: 1_500_000,
+  dirtyScanPageNs: 12,
+  sourceAccessNs: 600,
+  precopyDecisionNs: 300_000,
   discardRunNs: 2000,
   runnerStartNs: 10_000_000,
   registerVmaNs: 3000,
