@@ -11,7 +11,7 @@ import { linuxUnavailableReason } from '@restorelab/backend-linux';
  */
 const ROOT = path.resolve(__dirname, '..', '..');
 const BIN = path.join(ROOT, 'packages', 'cli', 'dist', 'bin.js');
-const DOCS = ['README.md', 'docs/notebook.md', 'docs/experiments.md', 'docs/writing-a-strategy.md'];
+const DOCS = ['README.md', 'docs/notebook.md', 'docs/experiments.md', 'docs/writing-a-strategy.md', 'docs/precopy.md'];
 
 /** Commands that are templates: a placeholder, a file of the reader's, or a cluster's variables. */
 const TEMPLATES = [
