@@ -77,9 +77,9 @@ describe('the commands the docs print', () => {
       'README.md:95',
       'README.md:96',
       'docs/experiments.md:144',
-      'docs/experiments.md:318',
-      'docs/experiments.md:319',
-      'docs/experiments.md:334',
+      'docs/experiments.md:321',
+      'docs/experiments.md:322',
+      'docs/experiments.md:337',
     ]);
     expect(run.length).toBeGreaterThan(25);
   });

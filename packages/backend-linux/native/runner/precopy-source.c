@@ -156,10 +156,7 @@ static void *run_source(void *arg) {
 
 static void listen_on_socket(struct source *s) {
   struct sockaddr_un addr;
-  memset(&addr, 0, sizeof addr);
-  addr.sun_family = AF_UNIX;
-  int n = snprintf(addr.sun_path, sizeof addr.sun_path, "%s/%s", g_files.dir, RL_PRECOPY_SOCKET_FILE);
-  if (n < 0 || (size_t)n >= sizeof addr.sun_path) fail(s, "run directory path too long for a unix socket: %s", g_files.dir);
+  if (!runner_socket_addr(&addr, RL_PRECOPY_SOCKET_FILE)) fail(s, "run directory path too long for a unix socket: %s", g_files.dir);
   s->listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
   if (s->listen_fd < 0) fail(s, "socket: %s", strerror(errno));
   unlink(addr.sun_path);

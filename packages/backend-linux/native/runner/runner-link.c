@@ -62,12 +62,16 @@ static void monitor_gone(struct runner_proc *p, const char *how) {
   _exit(RUNNER_EXIT_MONITOR_GONE);
 }
 
+int runner_socket_addr(struct sockaddr_un *addr, const char *file) {
+  memset(addr, 0, sizeof *addr);
+  addr->sun_family = AF_UNIX;
+  int n = snprintf(addr->sun_path, sizeof addr->sun_path, "%s/%s", g_files.dir, file);
+  return n >= 0 && (size_t)n < sizeof addr->sun_path;
+}
+
 void runner_connect(struct runner_proc *p) {
   struct sockaddr_un addr;
-  memset(&addr, 0, sizeof addr);
-  addr.sun_family = AF_UNIX;
-  int n = snprintf(addr.sun_path, sizeof addr.sun_path, "%s/%s", g_files.dir, RL_SOCKET_FILE);
-  if (n < 0 || (size_t)n >= sizeof addr.sun_path) runner_fail(p, "run directory path too long for a unix socket: %s", g_files.dir);
+  if (!runner_socket_addr(&addr, RL_SOCKET_FILE)) runner_fail(p, "run directory path too long for a unix socket: %s", g_files.dir);
   p->sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
   if (p->sock < 0) runner_fail(p, "socket: %s", strerror(errno));
   if (connect(p->sock, (struct sockaddr *)&addr, sizeof addr) != 0) {

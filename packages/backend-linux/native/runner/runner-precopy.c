@@ -23,10 +23,7 @@ static void write_dest_vmas(struct runner_proc *p) {
 
 static int connect_source(struct runner_proc *p) {
   struct sockaddr_un addr;
-  memset(&addr, 0, sizeof addr);
-  addr.sun_family = AF_UNIX;
-  int n = snprintf(addr.sun_path, sizeof addr.sun_path, "%s/%s", g_files.dir, RL_PRECOPY_SOCKET_FILE);
-  if (n < 0 || (size_t)n >= sizeof addr.sun_path) runner_fail(p, "run directory path too long for a unix socket: %s", g_files.dir);
+  if (!runner_socket_addr(&addr, RL_PRECOPY_SOCKET_FILE)) runner_fail(p, "run directory path too long for a unix socket: %s", g_files.dir);
   int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
   if (fd < 0) runner_fail(p, "socket: %s", strerror(errno));
   if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) runner_fail(p, "cannot connect to the pre-copy source: %s", strerror(errno));

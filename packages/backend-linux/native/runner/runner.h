@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/un.h>
 
 #include "../common/plan-format.h"
 
@@ -88,6 +89,8 @@ void runner_check_engine_features(struct runner_proc *p);
 
 /* runner-link.c */
 void runner_connect(struct runner_proc *p);
+/* The address of the unix socket `file` of the run directory; 0 when the path does not fit. */
+int runner_socket_addr(struct sockaddr_un *addr, const char *file);
 void runner_send_hello(struct runner_proc *p);  /* engine continue: sends its memfd first */
 void runner_wait_go(struct runner_proc *p);
 /* Before forking: a child that dies before the workload starts fails the restore (runner_wait_go). */

@@ -1,5 +1,3 @@
-import { SwitchReason } from '../events/event-kind';
-
 /** Pages one send of a round moves (one process_vm_readv and one process_vm_writev; native RL_PRECOPY_BATCH_PAGES). */
 export const PRECOPY_BATCH_PAGES = 64;
 
@@ -30,18 +28,6 @@ export interface PrecopyRoundsSpec {
   readonly stopWhenNotShrinking: boolean;
   /** A strategy's decision after each round, from the rounds so far: true switches over now. */
   readonly switchWhen?: (rounds: readonly PrecopyRoundStat[]) => boolean;
-}
-
-/** After the last round of `rounds`: the reason to switch over now, or null to run another round. */
-export function switchReason(spec: PrecopyRoundsSpec, rounds: readonly PrecopyRoundStat[]): SwitchReason | null {
-  const last = rounds[rounds.length - 1];
-  if (!last) return null;
-  if (last.dirtyPages === 0) return SwitchReason.Converged;
-  if (spec.switchWhen?.(rounds)) return SwitchReason.Strategy;
-  if (rounds.length >= spec.maxRounds) return SwitchReason.MaxRounds;
-  const before = rounds[rounds.length - 2];
-  if (spec.stopWhenNotShrinking && before && last.dirtyPages >= before.dirtyPages) return SwitchReason.NotShrinking;
-  return null;
 }
 
 export function checkPrecopyRounds(spec: PrecopyRoundsSpec): PrecopyRoundsSpec {
