@@ -4,6 +4,7 @@ import { readEventLog, resultFromLog } from '@restorelab/core';
 import { ExitError } from '../errors';
 import { failureReason } from '../format/failure-reason';
 import { renderRunTable, runHeader } from '../format/run-table';
+import { precopyLines } from '../format/precopy-lines';
 import { JsonArgs, print, printErr, printJson, withJson } from './common-options';
 
 interface ReplayArgs extends JsonArgs {
@@ -23,7 +24,7 @@ export async function replayCommand(args: ReplayArgs): Promise<void> {
   const { meta, store } = readEventLog(file);
   const result = resultFromLog(meta, store, file);
   if (args.json) printJson(result);
-  else print(`${runHeader(meta.backend, meta.workload, meta.seed)}\n${renderRunTable([result])}`);
+  else print([runHeader(meta.backend, meta.workload, meta.seed), renderRunTable([result]), ...precopyLines([result])].join('\n'));
   if (!result.verified) {
     printErr(failureReason(store, result));
     throw new ExitError(1);

@@ -179,7 +179,7 @@ async function runStacks(args: RunArgs, signal: AbortSignal): Promise<void> {
   const recordTo = args['record-trace'];
   const recorded = recordTo === undefined ? undefined : writeRecordedTrace(outcomes[0].store, workload.image, recordTo, `recorded: ${backend.name} ${workload.spec} ${stacks[0]}`);
   if (args.json) printJson(args.profile ? results.map((r, i) => ({ ...r, profile: profiles[i].phases })) : results);
-  else print([`${runHeader(backend.name, workload.spec, args.seed)}`, renderRunTable(results), ...precopyLines(results)].join('\n'));
+  else print([runHeader(backend.name, workload.spec, args.seed), renderRunTable(results), ...precopyLines(results)].join('\n'));
   if (args.profile && !args.json) print(`\n${renderProfile(shared.phases, profiles, performance.now())}`);
   if (recorded && !args.json)
     printErr(`recorded ${recordTo}: ${recorded.faults} faults, then ${recorded.touchedWithoutFault} pages touched without a fault (replay: --workload trace:${recordTo},image=DIR; profile: hot-first-precopy:profile=${recordTo})`);
