@@ -62,7 +62,7 @@ void Monitor::spawnGuardian() {
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, sv[1], RL_GUARD_FD);
-  char* argv[] = {const_cast<char*>(cfg_.guardianPath.c_str()), nullptr};
+  char* argv[] = {const_cast<char*>(cfg_.guardianPath.c_str()), const_cast<char*>(cfg_.dir.c_str()), nullptr};
   pid_t pid = -1;
   const int rc = posix_spawn(&pid, cfg_.guardianPath.c_str(), &fa, nullptr, argv, environ);
   posix_spawn_file_actions_destroy(&fa);

@@ -3,7 +3,8 @@
  * of every restored task's userfaultfd (so a dead daemon leaves faults blocked instead of the
  * registrations dropped and zero pages mapped) and, when the daemon's connection ends without
  * RL_GUARD_RELEASE (the daemon died or gave up), stops and kills every task and its descendants
- * before any of them can run on, then exits 1. Protocol: native/common/criu-lazy-protocol.h.
+ * before any of them can run on, removes the daemon's run directory (argv[1]: a daemon killed with
+ * SIGKILL cannot), then exits 1. Protocol: native/common/criu-lazy-protocol.h.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -19,6 +20,7 @@
 
 #include "../common/criu-lazy-protocol.h"
 #include "../common/fd-passing.h"
+#include "../common/plan-format.h"
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
@@ -87,7 +89,16 @@ static void drop(int i) {
   tasks[i] = tasks[--ntasks];
 }
 
-int main(void) {
+/* The daemon's run directory holds its plan only; anything else in it keeps it (rmdir fails). */
+static void remove_run_dir(const char *dir) {
+  if (!dir) return;
+  char path[4096];
+  if (snprintf(path, sizeof path, "%s/%s", dir, RL_PLAN_FILE) < (int)sizeof path) (void)unlink(path);
+  (void)rmdir(dir);
+}
+
+int main(int argc, char **argv) {
+  const char *run_dir = argc > 1 ? argv[1] : NULL;
   /* only SIGKILL ends it: a ^C or a SIGTERM meant for the daemon must not free the tasks */
   signal(SIGINT, SIG_IGN);
   signal(SIGTERM, SIG_IGN);
@@ -102,6 +113,7 @@ int main(void) {
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0 || (size_t)n < sizeof m) {
       if (fd >= 0) close(fd);
+      remove_run_dir(run_dir);
       if (ntasks == 0) return 0;
       kill_all();
       fprintf(stderr, "restorelab-guardian: the lazy-pages daemon went away before the restore ended; killed");

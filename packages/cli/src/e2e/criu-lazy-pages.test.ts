@@ -71,8 +71,8 @@ async function dumpTarget(exe: string, name: string, args: string[]): Promise<Du
 }
 
 /** `restorelab criu-lazy-pages`, once it listens. */
-async function startDaemon(d: Dump, work: string, args: string[]): Promise<StartedCli> {
-  const daemon = startCli(['criu-lazy-pages', '-D', d.images, '-W', work, '--json', ...args]);
+async function startDaemon(d: Dump, work: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<StartedCli> {
+  const daemon = startCli(['criu-lazy-pages', '-D', d.images, '-W', work, '--json', ...args], undefined, env);
   let stderr = '';
   let closed = false;
   daemon.child.stderr!.on('data', (s: string) => (stderr += s));
@@ -210,7 +210,10 @@ criuDescribe('criu-lazy-pages serves a real criu restore --lazy-pages (e2e)', ()
   it('kills the restored task, never lets it run on, when the daemon dies mid-restore', async () => {
     const d = await dump('death', [String(MIB), '1', 'slow']);
     const work = fs.mkdtempSync(path.join(d.dir, 'work-'));
-    const daemon = await startDaemon(d, work, ['--strategy', 'demand-only']);
+    // the daemon's run directory goes here: a daemon killed with SIGKILL cannot remove it, its guardian does
+    const tmp = fs.mkdtempSync(path.join(d.dir, 'tmp-'));
+    const daemon = await startDaemon(d, work, ['--strategy', 'demand-only'], { TMPDIR: tmp });
+    expect(fs.readdirSync(tmp).filter((f) => f.startsWith('restorelab-'))).toHaveLength(1);
     criuRestore(d, work);
     // the task runs on its lazily restored memory, 4 pages a ms: two seconds of demand faults ahead
     await until('the restored task to resume', () => (since(d).includes('resumed') ? true : undefined), 30_000);
@@ -225,6 +228,7 @@ criuDescribe('criu-lazy-pages serves a real criu restore --lazy-pages (e2e)', ()
     expect(lines.filter((l) => l !== 'resumed' && !/^main scan \d+$/.test(l))).toEqual([]);
     expect(lines.length).toBeLessThanOrEqual(2);
     await until('the killed task to be reaped', () => (reaped(d.pids[0]) ? true : undefined), 30_000);
+    await until('the guardian to remove the run directory', () => (fs.readdirSync(tmp).length === 0 ? true : undefined), 10_000);
   }, 120_000);
 });
 
