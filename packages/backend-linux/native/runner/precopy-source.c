@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -53,6 +54,7 @@ struct source {
 };
 
 static void fail(struct source *s, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
+static void monitor_gone(struct source *s, const char *when) __attribute__((noreturn));
 static void fail(struct source *s, const char *fmt, ...) {
   char text[512];
   va_list ap;
@@ -62,6 +64,12 @@ static void fail(struct source *s, const char *fmt, ...) {
   (void)s;
   fprintf(stderr, "restorelab-precopy-source: %s\n", text);
   _exit(RUNNER_EXIT_SETUP);
+}
+
+/* Its stdin closed before the switch-over: the monitor was killed and cannot clean up after itself. */
+static void monitor_gone(struct source *s, const char *when) {
+  runner_remove_run_dir();
+  fail(s, "the monitor went away %s", when);
 }
 
 static int vma_of(const struct runner_proc *p, uint64_t page) {
@@ -174,7 +182,7 @@ static void accept_destination(struct source *s) {
       if (errno == EINTR) continue;
       fail(s, "poll: %s", strerror(errno));
     }
-    if (fds[1].revents) fail(s, "the monitor went away before the destination connected");
+    if (fds[1].revents) monitor_gone(s, "before the destination connected");
     if (fds[0].revents) break;
   }
   s->conn = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
@@ -288,7 +296,7 @@ static uint64_t merge_pages(const uint32_t *a, uint64_t na, const uint32_t *b, u
 /* "continue" or "switch REASON" from the monitor; its end of stdin closed: give up. */
 static int read_decision(struct source *s, uint32_t *reason) {
   char line[64];
-  if (!fgets(line, sizeof line, stdin)) fail(s, "the monitor went away during the pre-copy rounds");
+  if (!fgets(line, sizeof line, stdin)) monitor_gone(s, "during the pre-copy rounds");
   if (strncmp(line, "continue", 8) == 0) return 0;
   unsigned r = 0;
   if (sscanf(line, "switch %u", &r) == 1) {
@@ -302,6 +310,8 @@ int runner_precopy_source_main(void) {
   struct source src;
   struct source *s = &src;
   memset(s, 0, sizeof *s);
+  /* a monitor killed mid-round: its stdout pipe fails with EPIPE, and its stdin says it is gone */
+  signal(SIGPIPE, SIG_IGN);
   if (g_files.hdr->nprocs != 1) fail(s, "pre-copy rounds need a single-process plan");
   s->ps = g_files.hdr->page_size;
   s->p = runner_new_proc(0);

@@ -32,7 +32,7 @@ static void monitor_gone(struct runner_proc *p, const char *how) __attribute__((
  * The monitor cannot clean up after itself when it was killed: the root process removes the run
  * directory (only the files the run puts there) so nothing is left behind.
  */
-static void remove_run_dir(void) {
+void runner_remove_run_dir(void) {
   DIR *d = opendir(g_files.dir);
   if (!d) return;
   struct dirent *e;
@@ -49,7 +49,7 @@ static void remove_run_dir(void) {
 
 static void monitor_gone(struct runner_proc *p, const char *how) {
   if (g_done_sent) _exit(0);
-  if (p->idx == 0) remove_run_dir();
+  if (p->idx == 0) runner_remove_run_dir();
   char line[512];
   int n = snprintf(line, sizeof line,
                    "restorelab-runner: page server went away (%s) before the restore of pid %d was complete; "

@@ -89,6 +89,8 @@ void runner_check_engine_features(struct runner_proc *p);
 
 /* runner-link.c */
 void runner_connect(struct runner_proc *p);
+/* Removes the run directory (only the files a run puts there): for when the monitor was killed. */
+void runner_remove_run_dir(void);
 /* The address of the unix socket `file` of the run directory; 0 when the path does not fit. */
 int runner_socket_addr(struct sockaddr_un *addr, const char *file);
 void runner_send_hello(struct runner_proc *p);  /* engine continue: sends its memfd first */

@@ -119,6 +119,15 @@ describe('faults during a restore (e2e)', () => {
     expect(r.stderr).toMatch(/restorelab-runner: page server went away .* aborting so the process never runs on pages that were not restored/);
   });
 
+  linuxIt('kill -9 of the CLI during pre-copy rounds: the live source and the runner stop, their run directory goes', async () => {
+    // round 1 of 256 MiB takes longer than it takes to see both processes
+    const run = start(['run', '--backend', 'linux', '--workload', 'hotcold:pages=65536,accesses=1000,sourceAccesses=4096', '--strategy', 'hybrid-precopy']);
+    const both = await until('the source and the runner run', () => (runnersOf(run.child.pid!).length >= 2 ? runnersOf(run.child.pid!) : undefined), 20_000);
+    run.child.kill('SIGKILL');
+    await until('the source and the runner are gone', () => (both.some((p) => leftovers().runners.includes(p)) ? undefined : true), 1000);
+    expect((await run.done).signal).toBe('SIGKILL');
+  });
+
   linuxIt('kill -9 of the runner: a one-line failure, exit 1, everything cleaned up', async () => {
     const run = start(['run', '--backend', 'linux', '--workload', LONG, '--strategy', 'demand-only']);
     const runner = await until('the runner runs', () => runnersOf(run.child.pid!)[0], 20_000);
