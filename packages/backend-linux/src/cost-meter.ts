@@ -6,6 +6,7 @@ import { LinuxBackend } from './linux-backend';
 import { KernelCosts } from './native-binding';
 import { allowedCpus, DEFAULT_PLACEMENT, Placement, processCpuCount } from './placement';
 import { freeHugetlbPages } from './hugetlb-pool';
+import { fitPrecopyCosts, PrecopyCosts } from './precopy-cost-fit';
 
 export interface MeasuredCosts {
   /** A demand fault as the backend logs it (monitor read to wake), without its copy call. */
@@ -51,6 +52,14 @@ export interface MeasuredCosts {
   readonly movePageNs: number | null;
   /** Per 2 MiB page of a real eager restore of a hugetlb VMA; null when the hugetlb pool has no room for it. */
   readonly hugePageCopyNs: number | null;
+  /** Pre-copy rounds (hotcold restores with rounds at two sizes); null where this kernel cannot do them. */
+  readonly precopyCallNs: number | null;
+  readonly precopyPageNs: number | null;
+  readonly dirtyScanNs: number | null;
+  readonly dirtyScanPageNs: number | null;
+  readonly sourceAccessNs: number | null;
+  readonly precopyDecisionNs: number | null;
+  readonly discardRunNs: number | null;
 }
 
 /** The link the calibration restores through a shaped loopback page server. */
@@ -58,6 +67,10 @@ const CALIBRATION_LINK: Link = { latencyUs: 100, bandwidth: 1.25e9, channels: 2 
 
 /** 64 huge pages (128 MiB) of hugetlbfs memory, restored eagerly: what placing one costs (less per page the larger the restore: 920 us at 32 MiB, 375 us at 1 GiB here). */
 const HUGETLB_WORKLOAD = 'hugetlb:pages=32768,vmas=1,accesses=8192';
+
+/** A source phase that keeps writing a hot set, at two sizes: the scan's fixed part and its walk apart. */
+const PRECOPY_WORKLOADS = ['hotcold:pages=8192,accesses=2000,sourceAccesses=4096,gapNs=2000', 'hotcold:pages=32768,accesses=2000,sourceAccesses=4096,gapNs=2000'];
+const precopyRounds: Strategy = { plan: (ctx) => ctx.precopyRounds({ maxRounds: 6, stopWhenNotShrinking: false }) };
 
 /** Every fault also copies 16 pages along a stride of 2: 16 single-page calls of the fault thread. */
 const STRIDE_RULE = { stride: 2, count: 16 };
@@ -161,7 +174,9 @@ export interface MeasureCostsOptions {
  * - per-call, zero-page, madvise and copy-on-write costs: the kernel operations timed in this process;
  * - a page server's own costs: the demand-only and eager restores again through a shaped loopback
  *   page server (CALIBRATION_LINK), less the link's latency and bandwidth and the local restores'
- *   costs: per request from the one-page faults, per page from the precopy's 512-page requests.
+ *   costs: per request from the one-page faults, per page from the precopy's 512-page requests;
+ * - pre-copy rounds: hotcold restores with rounds at two image sizes (precopy-cost-fit.ts), the
+ *   scan's walk per page from their difference.
  */
 export class CostMeter {
   private readonly fits: FaultCostFit[] = [];
@@ -183,6 +198,9 @@ export class CostMeter {
   private readonly onePage: number[] = [];
   private readonly linkRequests: number[] = [];
   private readonly linkPages: number[] = [];
+  /** Per round: the pre-copy fits of the small and the large hotcold restore (none: rounds unavailable). */
+  private readonly precopy: [PrecopyCosts, PrecopyCosts][] = [];
+  private precopyWorks = true;
   private warm = false;
 
   private constructor(
@@ -193,6 +211,7 @@ export class CostMeter {
     private readonly placement: Placement,
     /** null: the hugetlb pool cannot hold it (hugePageCopyNs keeps its default). */
     private readonly huge: Workload | null,
+    private readonly precopyWorkloads: readonly Workload[],
   ) {}
 
   static open(opts: Pick<MeasureCostsOptions, 'pages' | 'placement'> = {}): CostMeter {
@@ -209,7 +228,7 @@ export class CostMeter {
     }
     const huge = builtIn(HUGETLB_WORKLOAD);
     const hugeFits = hugetlbPagesNeeded(huge.image) <= freeHugetlbPages();
-    return new CostMeter(kernel, image, random, builtIn(DECISION_WORKLOAD), opts.placement ?? DEFAULT_PLACEMENT, hugeFits ? huge : null);
+    return new CostMeter(kernel, image, random, builtIn(DECISION_WORKLOAD), opts.placement ?? DEFAULT_PLACEMENT, hugeFits ? huge : null, PRECOPY_WORKLOADS.map(builtIn));
   }
 
   get rounds(): number {
@@ -290,6 +309,31 @@ export class CostMeter {
     waits.push(...random.waits);
     // the mean: the simulator's stall is a sum, and the process's waits have a tail
     if (waits.length > 0) this.wakes.push(mean(waits));
+    await this.precopyRound();
+  }
+
+  /** The rounds of the two hotcold restores, fitted each (no WP_ASYNC on this kernel: none, once and for all). */
+  private async precopyRound(): Promise<void> {
+    if (!this.precopyWorks) return;
+    const fits: PrecopyCosts[] = [];
+    for (const w of this.precopyWorkloads) {
+      const strategies = [{ name: 'calibrate', spec: 'calibrate', instance: precopyRounds }];
+      let store: EventStore;
+      try {
+        store = (await runRestore({ backend: new LinuxBackend({ noVerify: true, placement: this.placement }), workload: w, strategy: 'calibrate', strategies, seed: 1, logPath: null })).store;
+      } catch (e) {
+        if (!/asynchronous write-protect/.test((e as Error).message)) throw e;
+        this.precopyWorks = false;
+        return;
+      }
+      const t = w.traces[0];
+      let gap = 0;
+      for (let k = 0; k < t.migrateAt; k++) gap += t.gapNs[k];
+      const fit = fitPrecopyCosts(store, w.image.processes[0], t.migrateAt, t.migrateAt > 0 ? gap / t.migrateAt : 0);
+      if (!fit) return;
+      fits.push(fit);
+    }
+    this.precopy.push([fits[0], fits[1]]);
   }
 
   /** The costs of the median round (a busy spell of a shared machine spoils some rounds, not the result). */
@@ -329,6 +373,25 @@ export class CostMeter {
         moveFaultNs: orNaN(this.moveFault),
       }),
       hugePageCopyNs: this.hugePages.length > 0 ? Math.round(median(this.hugePages)) : null,
+      ...this.precopyResult(),
+    };
+  }
+
+  /** Medians over the rounds; the scan's walk per page from the two sizes, its fixed part what is left. */
+  private precopyResult(): Pick<MeasuredCosts, (typeof PRECOPY_KEYS)[number]> {
+    if (this.precopy.length === 0) return Object.fromEntries(PRECOPY_KEYS.map((k) => [k, null])) as Record<(typeof PRECOPY_KEYS)[number], null>;
+    const [small, large] = this.precopyWorkloads.map((w) => w.image.processes[0].totalPages);
+    const both = (f: (c: PrecopyCosts) => number) => Math.max(0, Math.round(median(this.precopy.flatMap((r) => r.map(f)))));
+    const perPage = median(this.precopy.map(([a, b]) => (b.scanNs - a.scanNs) / (large - small)));
+    const fixed = median(this.precopy.map(([a]) => a.scanNs - Math.max(0, perPage) * small));
+    return {
+      precopyCallNs: both((c) => c.precopyCallNs),
+      precopyPageNs: both((c) => c.precopyPageNs),
+      dirtyScanNs: Math.max(0, Math.round(fixed)),
+      dirtyScanPageNs: Math.max(0, Math.round(perPage)),
+      sourceAccessNs: both((c) => c.sourceAccessNs),
+      precopyDecisionNs: both((c) => c.precopyDecisionNs),
+      discardRunNs: both((c) => c.discardRunNs),
     };
   }
 
@@ -339,6 +402,7 @@ export class CostMeter {
 }
 
 const ENGINE_KEYS = ['cacheFillPageNs', 'continueCallNs', 'continuePageNs', 'stagePageNs', 'moveCallNs', 'movePageNs'] as const;
+const PRECOPY_KEYS = ['precopyCallNs', 'precopyPageNs', 'dirtyScanNs', 'dirtyScanPageNs', 'sourceAccessNs', 'precopyDecisionNs', 'discardRunNs'] as const;
 
 /**
  * The engines' kernel steps as timed in this process, the page write of each (memfd, staging) taken

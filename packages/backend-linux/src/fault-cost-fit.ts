@@ -1,4 +1,4 @@
-import { CopyCause, EventKind, EventStore } from '@restorelab/core';
+import { CopyCause, EventKind, EventStore, linearFit, mean } from '@restorelab/core';
 
 /** One served demand fault: how many pages its UFFDIO_COPY moved and its logged latency. */
 export interface FaultSample {
@@ -45,21 +45,9 @@ export interface FaultCostFit {
 export function fitFaultCost(samples: readonly FaultSample[]): FaultCostFit {
   const n = samples.length;
   if (n === 0) throw new Error('no demand fault to fit the fault cost on');
-  let sx = 0;
-  let sy = 0;
-  for (const s of samples) {
-    sx += s.pages;
-    sy += s.latencyNs;
-  }
-  const mx = sx / n;
-  const my = sy / n;
-  let sxx = 0;
-  let sxy = 0;
-  for (const s of samples) {
-    sxx += (s.pages - mx) ** 2;
-    sxy += (s.pages - mx) * (s.latencyNs - my);
-  }
-  if (sxx === 0) throw new Error('every fault copied the same number of pages: the per-page cost cannot be told from the fixed one');
-  const perPageNs = Math.max(0, sxy / sxx);
-  return { fixedNs: Math.max(0, my - perPageNs * mx), perPageNs, samples: n };
+  const pages = samples.map((s) => s.pages);
+  const { slope } = linearFit(pages, samples.map((s) => s.latencyNs));
+  if (Number.isNaN(slope)) throw new Error('every fault copied the same number of pages: the per-page cost cannot be told from the fixed one');
+  const perPageNs = Math.max(0, slope);
+  return { fixedNs: Math.max(0, mean(samples.map((s) => s.latencyNs)) - perPageNs * mean(pages)), perPageNs, samples: n };
 }

@@ -13,6 +13,9 @@ export const ENGINE_KEYS = ['cacheFillPageNs', 'continueCallNs', 'continuePageNs
 /** Measured when the hugetlb pool has room for the calibration's huge pages (else the default). */
 export const HUGETLB_KEYS = ['hugePageCopyNs'] as const satisfies readonly (keyof MeasuredCosts & keyof CostModel)[];
 
+/** Measured where this kernel can do pre-copy rounds (asynchronous write-protect), else the defaults. */
+export const PRECOPY_KEYS = ['precopyCallNs', 'precopyPageNs', 'dirtyScanNs', 'dirtyScanPageNs', 'sourceAccessNs', 'precopyDecisionNs', 'discardRunNs'] as const satisfies readonly (keyof MeasuredCosts & keyof CostModel)[];
+
 /** A cost-model profile: the simulator's keys (comments start with '_', which the loader skips). */
 export type CostProfile = CostModel & { readonly _comment: string; readonly _measured: readonly string[] };
 
@@ -34,7 +37,7 @@ export function costProfile(measured: MeasuredCosts, base: CostModel = defaultCo
     model[k] = Math.round(v);
   }
   const measuredKeys: string[] = [...MEASURED_KEYS];
-  for (const k of [...ENGINE_KEYS, ...HUGETLB_KEYS]) {
+  for (const k of [...ENGINE_KEYS, ...HUGETLB_KEYS, ...PRECOPY_KEYS]) {
     const v = measured[k];
     if (v === null) continue;
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`measureCosts() returned ${k} = ${String(v)}`);

@@ -2,7 +2,7 @@ import { loadNative, unavailableReason } from '@restorelab/backend-linux';
 import { defaultCostModel, parseCostModel } from '@restorelab/backend-sim';
 import { parseLink } from '@restorelab/core';
 import { createContainer } from '../container';
-import { calibrate, ENGINE_KEYS, HUGETLB_KEYS, MEASURED_KEYS } from './calibrate';
+import { calibrate, ENGINE_KEYS, HUGETLB_KEYS, MEASURED_KEYS, PRECOPY_KEYS } from './calibrate';
 import { fidelitySummary, renderFidelity } from '../commands/fidelity-command';
 import { FidelityPair, measureFidelity } from './fidelity';
 
@@ -17,7 +17,8 @@ const reason = linuxSkipReason();
 if (reason) console.warn(`fidelity.test: Linux tests SKIPPED: ${reason}`);
 const linuxIt = reason ? it.skip : it;
 
-const fake = { faultOverheadNs: 5000.4, faultWakeNs: 9000, faultIdleNs: 500, faultJumpNs: 600, faultCopyPageNs: 2100, touchPageNs: 300, cowPageNs: 3000, decisionLatencyNs: 200000, decisionEventNs: 2000, processCpus: 1, copyCallNs: 250, ruleCallNs: 2500, copyPageNs: 1200, zeroPageNs: 500, madviseNs: 600, linkRequestNs: 20000, linkPageNs: 1500, cacheFillPageNs: 1400, continueCallNs: 600, continuePageNs: 240, stagePageNs: null, moveCallNs: null, movePageNs: null, hugePageCopyNs: null, extra: 7 };
+const fake = { faultOverheadNs: 5000.4, faultWakeNs: 9000, faultIdleNs: 500, faultJumpNs: 600, faultCopyPageNs: 2100, touchPageNs: 300, cowPageNs: 3000, decisionLatencyNs: 200000, decisionEventNs: 2000, processCpus: 1, copyCallNs: 250, ruleCallNs: 2500, copyPageNs: 1200, zeroPageNs: 500, madviseNs: 600, linkRequestNs: 20000, linkPageNs: 1500, cacheFillPageNs: 1400, continueCallNs: 600, continuePageNs: 240, stagePageNs: null, moveCallNs: null, movePageNs: null, hugePageCopyNs: null,
+  precopyCallNs: null, precopyPageNs: null, dirtyScanNs: null, dirtyScanPageNs: null, sourceAccessNs: null, precopyDecisionNs: null, discardRunNs: null, extra: 7 };
 
 describe('calibrate', () => {
   it('writes the measured keys over the defaults, as a profile --cost-model reads', async () => {
@@ -40,16 +41,25 @@ describe('calibrate', () => {
     expect(profile._measured).toContain('hugePageCopyNs');
   });
 
+  it('takes the pre-copy keys when this kernel could do the rounds, else keeps the defaults', async () => {
+    expect((await calibrate(undefined, async () => fake)).precopyPageNs).toBe(defaultCostModel.precopyPageNs);
+    const rounds = { precopyCallNs: 700.2, precopyPageNs: 1900, dirtyScanNs: 15000, dirtyScanPageNs: 11, sourceAccessNs: 650, precopyDecisionNs: 280000, discardRunNs: 2100 };
+    const profile = await calibrate(undefined, async () => ({ ...fake, ...rounds }));
+    expect(profile.precopyCallNs).toBe(700);
+    expect(profile.precopyDecisionNs).toBe(280000);
+    expect(profile._measured).toEqual(expect.arrayContaining([...PRECOPY_KEYS]));
+  });
+
   it('refuses a measurement that is not a number', async () => {
     await expect(calibrate(undefined, async () => ({ ...fake, copyCallNs: NaN }))).rejects.toThrow('measureCosts() returned copyCallNs = NaN');
   });
 
   linuxIt('measures this machine', async () => {
     const profile = await calibrate();
-    for (const k of [...MEASURED_KEYS, ...ENGINE_KEYS, ...HUGETLB_KEYS]) expect(Number.isInteger(profile[k]) && profile[k] >= 0).toBe(true);
+    for (const k of [...MEASURED_KEYS, ...ENGINE_KEYS, ...HUGETLB_KEYS, ...PRECOPY_KEYS]) expect(Number.isInteger(profile[k]) && profile[k] >= 0).toBe(true);
     expect(profile.copyPageNs).toBeGreaterThan(0);
     // this kernel (6.18) has MINOR_SHMEM and MOVE: every engine's steps are measured
-    expect(profile._measured).toEqual(expect.arrayContaining([...ENGINE_KEYS, ...HUGETLB_KEYS]));
+    expect(profile._measured).toEqual(expect.arrayContaining([...ENGINE_KEYS, ...HUGETLB_KEYS, ...PRECOPY_KEYS]));
     expect(profile.cacheFillPageNs).toBeGreaterThan(0);
   });
 });

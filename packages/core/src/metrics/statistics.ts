@@ -10,3 +10,18 @@ export function median(xs: readonly number[]): number {
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
+
+/** Least squares y = intercept + slope * x; slope NaN when every x is the same (or there is none). */
+export function linearFit(xs: readonly number[], ys: readonly number[]): { slope: number; intercept: number } {
+  const n = xs.length;
+  const mx = mean(xs);
+  const my = mean(ys);
+  let sxx = 0;
+  let sxy = 0;
+  for (let i = 0; i < n; i++) {
+    sxx += (xs[i] - mx) ** 2;
+    sxy += (xs[i] - mx) * (ys[i] - my);
+  }
+  const slope = sxx > 0 ? sxy / sxx : NaN;
+  return { slope, intercept: my - (Number.isNaN(slope) ? 0 : slope) * mx };
+}
