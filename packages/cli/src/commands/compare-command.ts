@@ -17,8 +17,9 @@ function builder(y: Argv): Argv<CompareArgs> {
   ) as unknown as Argv<CompareArgs>;
 }
 
-function fmt(x: number | null): string {
+function fmt(x: number | string | null): string {
   if (x === null) return '-';
+  if (typeof x === 'string') return x;
   return Number.isInteger(x) ? String(x) : x.toFixed(4);
 }
 

@@ -115,6 +115,20 @@ describe('compare on real logs', () => {
     expect(text).toMatch(/^demandFaults +\d+ +\d+ +-\d+ +-\d+\.\d%$/m);
   });
 
+  it('shows the pre-copy rounds side by side: the dirty sets and the reason as they are, the counts with their difference', async () => {
+    const container = await simContainer();
+    const workload = 'hotcold:pages=2048,sourceAccesses=2048';
+    const file = (n: number) => path.join(dir, `rounds-${n}.rlog`);
+    const runs = [];
+    for (const n of [2, 4]) runs.push(await runOne(container, { backend: 'sim', workload, strategy: `hybrid-precopy:maxRounds=${n},switchBelow=0,notShrinking=false`, seed: 1, logPath: file(n) }));
+    const c = compareLogs(file(2), readAnyLog(file(2)), file(4), readAnyLog(file(4)));
+    const row = (metric: string) => c.metrics.find((m) => m.metric === metric)!;
+    expect(row('precopy.rounds')).toMatchObject({ a: 2, b: 4, diff: 2 });
+    expect(row('precopy.switchReason')).toEqual({ metric: 'precopy.switchReason', a: 'max-rounds', b: 'max-rounds', diff: null, relative: null });
+    expect(row('precopy.dirtyPages').a).toBe(runs[0].result.metrics.precopy!.dirtyPages.join(' '));
+    expect(renderComparison(c)).toMatch(new RegExp(`^precopy\\.dirtyPages +${runs[0].result.metrics.precopy!.dirtyPages.join(' ')} +${runs[1].result.metrics.precopy!.dirtyPages.join(' ')} +- +-$`, 'm'));
+  });
+
   it('refuses a file that is no log, in one line', () => {
     const junk = path.join(dir, 'junk.bin');
     fs.writeFileSync(junk, 'hello world, not a log');

@@ -54,8 +54,9 @@ export interface LateDecision {
 
 export interface MetricComparison {
   readonly metric: string;
-  readonly a: number | null;
-  readonly b: number | null;
+  /** A string for a metric that is not a number (precopy.switchReason, the dirty sets of the rounds). */
+  readonly a: number | string | null;
+  readonly b: number | string | null;
   /** b - a */
   readonly diff: number | null;
   /** (b - a) / a */
@@ -193,10 +194,11 @@ export function compareLogs(fileA: string, a: EventLog, fileB: string, b: EventL
   const mb = flattenMetrics(sb.metrics);
   const keys = [...new Set([...Object.keys(ma), ...Object.keys(mb)])];
   const metrics = keys.map((metric) => {
-    const x = typeof ma[metric] === 'number' ? (ma[metric] as number) : null;
-    const y = typeof mb[metric] === 'number' ? (mb[metric] as number) : null;
-    const diff = x !== null && y !== null ? y - x : null;
-    return { metric, a: x, b: y, diff, relative: diff !== null && x !== null && x !== 0 ? diff / x : null };
+    const value = (v: unknown) => (typeof v === 'number' || typeof v === 'string' ? v : null);
+    const x = value(ma[metric]);
+    const y = value(mb[metric]);
+    const diff = typeof x === 'number' && typeof y === 'number' ? y - x : null;
+    return { metric, a: x, b: y, diff, relative: diff !== null && x !== 0 ? diff / (x as number) : null };
   });
   return {
     a: sa,
