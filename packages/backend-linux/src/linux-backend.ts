@@ -149,7 +149,7 @@ export class LinuxBackend implements RestoreBackend {
       // the live source is ready before the restore's clock starts (its set-up is the source's, not
       // the restore's), and before the event loop is pinned: its threads must not inherit that one CPU
       if (rounds) {
-        precopy = new PrecopySource({ runnerPath: native.runnerPath, runnerArgs: native.runnerArgs, dir, session, onFail: (e) => run?.fail(e) });
+        precopy = new PrecopySource({ runnerPath: native.runnerPath, runnerArgs: native.runnerArgs, dir, session, link, onFail: (e) => run?.fail(e) });
         if (profile) await profile.timeAsync('pre-copy source set-up', () => precopy!.listening());
         else await precopy.listening();
       }

@@ -1,6 +1,6 @@
 import { ChildProcess, spawn } from 'child_process';
 import * as readline from 'readline';
-import { BackendSession, PrecopyRoundStat } from '@restorelab/core';
+import { BackendSession, Link, PrecopyRoundStat } from '@restorelab/core';
 
 /** How long the source gets to map, fill and protect the image before it must be listening. */
 const LISTEN_TIMEOUT_MS = 60_000;
@@ -10,6 +10,8 @@ export interface PrecopySourceConfig {
   readonly runnerArgs?: readonly string[];
   readonly dir: string;
   readonly session: BackendSession;
+  /** The rounds cross this link: the source paces its sends to its bandwidth and adds its latency at the switch-over. */
+  readonly link?: Link;
   /** The source failed or went away before the switch-over: the restore cannot go on. */
   readonly onFail: (e: Error) => void;
 }
@@ -28,7 +30,8 @@ export class PrecopySource {
   private readonly exited: Promise<void>;
 
   constructor(private readonly cfg: PrecopySourceConfig) {
-    this.child = spawn(cfg.runnerPath, [...(cfg.runnerArgs ?? []), '--precopy-source', cfg.dir], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const link = cfg.link ? [String(cfg.link.bandwidth), String(cfg.link.latencyUs * 1000)] : [];
+    this.child = spawn(cfg.runnerPath, [...(cfg.runnerArgs ?? []), '--precopy-source', cfg.dir, ...link], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stdin!.on('error', () => undefined);
     readline.createInterface({ input: this.child.stderr! }).on('line', (line) => {
       this.lastError = line.replace(/^restorelab-[a-z-]+: /, '');

@@ -1,4 +1,4 @@
-import { PageFlag, PrecopyRoundStat, PRECOPY_BATCH_PAGES, PrefillSource, vmaOfPage } from '@restorelab/core';
+import { PAGE_SIZE, PageFlag, PrecopyRoundStat, PRECOPY_BATCH_PAGES, PrefillSource, vmaOfPage } from '@restorelab/core';
 import { SimProcess } from './sim-process';
 import { SimSource } from './sim-source';
 import { SimWorld } from './sim-world';
@@ -10,6 +10,8 @@ import { SimWorld } from './sim-world';
  * after each round the session decides whether to switch over (its answer takes precopyDecisionNs,
  * the source running on). The switch waits for the source to finish its source phase once, stops
  * it, and drops from the destination the last round's dirty set and what was written after it.
+ * Over a link a send takes at least its bytes at the link's bandwidth (the source paces itself), and
+ * the destination has the rounds a latency after the source stopped.
  */
 export function* precopyRounds(w: SimWorld, p: SimProcess): Generator<number, void, void> {
   if (!w.session.plan.precopyRounds) return;
@@ -38,6 +40,7 @@ export function* precopyRounds(w: SimWorld, p: SimProcess): Generator<number, vo
       // the last round's dirty set is never sent again: it is dropped with what was written since
       const last = union(dirty, source.dirtyBetween(scanned, stoppedAt));
       w.facts.switchOver(w.clock.now, p.pid, rounds.length, last.length, reason, source.passNs > 0 ? stoppedAt / source.passNs : 0);
+      if (w.link.link) yield w.link.link.latencyUs * 1000;
       yield scanNs;
       for (const [page, count] of runsOf(p, last)) {
         yield m.discardRunNs;
@@ -60,12 +63,14 @@ function* sendPages(
   announce: boolean,
 ): Generator<number, void, void> {
   const m = w.cost;
+  const bandwidth = w.link.link?.bandwidth ?? 0;
   // a page the source phase writes holds stale content until its last write of the first pass (never written: the image's)
   const stale = (i: number) => source.lastWrite[i] !== Infinity && source.lastWrite[i] > sourceNow();
   for (const [page, count] of runsOf(p, pages)) {
     for (let i = page, end = page + count; i < end; ) {
       const stop = Math.min(end, i + PRECOPY_BATCH_PAGES);
-      yield m.precopyCallNs + (stop - i) * m.precopyPageNs;
+      const cpu = m.precopyCallNs + (stop - i) * m.precopyPageNs;
+      yield bandwidth > 0 ? Math.max(cpu, ((stop - i) * PAGE_SIZE * 1e9) / bandwidth) : cpu;
       w.memory.sendFromSource(p, i, stop - i, stale);
       if (announce) w.facts.pagesPrefilled(w.clock.now, p.pid, i, stop - i, PrefillSource.PrecopyRound);
       i = stop;

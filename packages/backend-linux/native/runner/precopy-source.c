@@ -47,6 +47,10 @@ struct source {
   pid_t dest;
   uint64_t *dest_addr;
   struct page_region *regions;
+  /* a shaped link: bytes per second (0: none), one-way latency, and when it is free again (runner_now) */
+  double link_bps;
+  double link_latency_ns;
+  double link_free;
   /* the source thread's progress, and the main thread's order to stop */
   uint64_t done;
   int stop;
@@ -205,6 +209,24 @@ static void send_to_destination(struct source *s, const struct rl_precopy_msg *m
   if (send(s->conn, m, sizeof *m, MSG_NOSIGNAL) != (ssize_t)sizeof *m) fail(s, "the destination went away: %s", strerror(errno));
 }
 
+/* Waits until runner_now() reaches t: sleeps, then spins the last stretch (a shaped link's pace). */
+static void wait_until(double t) {
+  for (double left = t - runner_now(); left > 0; left = t - runner_now()) {
+    if (left > 200000) {
+      struct timespec ts = {0, (long)(left - 100000)};
+      nanosleep(&ts, NULL);
+    } else runner_spin_ns((uint64_t)left);
+  }
+}
+
+/* A batch of `bytes` on the link: it leaves once the one before has crossed it, at the link's bandwidth. */
+static void pace(struct source *s, uint64_t bytes) {
+  if (s->link_bps <= 0) return;
+  const double now = runner_now();
+  s->link_free = (s->link_free > now ? s->link_free : now) + (double)bytes * 1e9 / s->link_bps;
+  wait_until(s->link_free);
+}
+
 /* Writes pages [page, page+count) of one VMA into the destination, RL_PRECOPY_BATCH_PAGES at a time. */
 static void send_run(struct source *s, uint64_t page, uint64_t count) {
   struct runner_proc *p = s->p;
@@ -216,6 +238,7 @@ static void send_run(struct source *s, uint64_t page, uint64_t count) {
     struct iovec remote = {(void *)(s->dest_addr[v] + off), n * s->ps};
     ssize_t w = process_vm_writev(s->dest, &local, 1, &remote, 1, 0);
     if (w != (ssize_t)(n * s->ps)) fail(s, "process_vm_writev into the destination failed: %s", w < 0 ? strerror(errno) : "short write");
+    pace(s, n * s->ps);
   }
 }
 
@@ -306,10 +329,12 @@ static int read_decision(struct source *s, uint32_t *reason) {
   fail(s, "unexpected order from the monitor: %.40s", line);
 }
 
-int runner_precopy_source_main(void) {
+int runner_precopy_source_main(double link_bps, double link_latency_ns) {
   struct source src;
   struct source *s = &src;
   memset(s, 0, sizeof *s);
+  s->link_bps = link_bps;
+  s->link_latency_ns = link_latency_ns;
   /* a monitor killed mid-round: its stdout pipe fails with EPIPE, and its stdin says it is gone */
   signal(SIGPIPE, SIG_IGN);
   if (g_files.hdr->nprocs != 1) fail(s, "pre-copy rounds need a single-process plan");
@@ -363,6 +388,8 @@ int runner_precopy_source_main(void) {
   __atomic_store_n(&s->stop, 1, __ATOMIC_RELEASE);
   pthread_join(s->thread, NULL);
   const double stopped = runner_now();
+  /* over a link: the destination has the rounds once their last bytes are in */
+  if (s->link_bps > 0 || s->link_latency_ns > 0) wait_until((s->link_free > stopped ? s->link_free : stopped) + s->link_latency_ns);
   /* the last round's dirty set was never sent again: it is dropped with what was written since */
   const uint64_t nscan = scan_dirty(s, send);
   uint32_t *last = malloc((total ? total : 1) * sizeof *last);

@@ -199,15 +199,16 @@ static void pin_to(uint64_t mask) {
 }
 
 int main(int argc, char **argv) {
-  const int source = argc == 3 && strcmp(argv[1], "--precopy-source") == 0;
+  /* --precopy-source RUN_DIR [LINK_BYTES_PER_S LINK_LATENCY_NS] */
+  const int source = (argc == 3 || argc == 5) && strcmp(argv[1], "--precopy-source") == 0;
   if (argc != 2 && !source) {
-    fprintf(stderr, "usage: restorelab-runner [--precopy-source] RUN_DIR\n(started by the restorelab monitor, not by hand)\n");
+    fprintf(stderr, "usage: restorelab-runner [--precopy-source RUN_DIR [LINK_BYTES_PER_S LINK_LATENCY_NS]] RUN_DIR\n(started by the restorelab monitor, not by hand)\n");
     return RUNNER_EXIT_SETUP;
   }
   signal(SIGPIPE, SIG_IGN);
-  g_files.dir = argv[argc - 1];
+  g_files.dir = argv[source ? 2 : 1];
   runner_load_plan();
-  if (source) return runner_precopy_source_main();
+  if (source) return runner_precopy_source_main(argc == 5 ? strtod(argv[3], NULL) : 0, argc == 5 ? strtod(argv[4], NULL) : 0);
   /* best effort (needs CAP_SYS_NICE): the restored tree and the fault thread go before the monitor's event consumer */
   if (g_files.hdr->flags & RL_PLAN_PRIORITY) (void)setpriority(PRIO_PROCESS, 0, RUNNER_NICE);
   if (g_files.hdr->runner_cpu_mask) pin_to(g_files.hdr->runner_cpu_mask);

@@ -108,7 +108,8 @@ void runner_write_file(struct runner_proc *p, const char *name, const struct iov
 void runner_receive_precopy(struct runner_proc *p);
 
 /* precopy-source.c: `restorelab-runner --precopy-source RUN_DIR` (plan-format.h, "Pre-copy rounds") */
-int runner_precopy_source_main(void);
+/* The live source of pre-copy rounds; a link of `link_bps` bytes/s (0: none) and `link_latency_ns` one way paces its sends. */
+int runner_precopy_source_main(double link_bps, double link_latency_ns);
 /* runner-main.c */
 struct runner_proc *runner_new_proc(uint32_t idx);
 void runner_load_plan(void);

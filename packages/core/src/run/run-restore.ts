@@ -89,8 +89,8 @@ export async function runRestore(req: RunRequest): Promise<RunOutcome> {
   try {
     const strategies = req.strategies;
     session = req.profile ? req.profile.time('plan', () => new RestoreSession(req.workload, strategies, store)) : new RestoreSession(req.workload, strategies, store);
-    if (session.plan.precopyRounds && (req.link || (req.copyEngine && req.copyEngine !== DEFAULT_COPY_ENGINE)))
-      throw new UsageError(`pre-copy rounds (${req.strategies[session.plan.precopyRounds.owner].spec}) send local pages with the copy engine: drop ${req.link ? '--link' : `--copy-engine ${req.copyEngine}`}`);
+    if (session.plan.precopyRounds && req.copyEngine && req.copyEngine !== DEFAULT_COPY_ENGINE)
+      throw new UsageError(`pre-copy rounds (${req.strategies[session.plan.precopyRounds.owner].spec}) place pages with the copy engine only: drop --copy-engine ${req.copyEngine}`);
     await req.backend.run(session, { seed: req.seed, onProgress: req.onProgress, signal: req.signal, profile: req.profile, link: req.link, copyEngine: req.copyEngine });
   } finally {
     session?.finish();
