@@ -19,8 +19,13 @@ function rows(store: EventStore, kind: number): number[][] {
   return out;
 }
 
-/** A hot set the source phase keeps writing: the dirty set shrinks as the rounds catch up. */
-const HOTCOLD = 'hotcold:pages=8192,accesses=30000,sourceAccesses=4096,gapNs=2000';
+/**
+ * A hot set the source phase keeps writing, ~30000 writes a second, in a pass (~45 ms) longer than
+ * the rounds: each round's dirty set is what was written while the one before ran, a few us a
+ * page, so it shrinks however loaded the machine is (with a pass shorter than a round, every
+ * round would see the whole hot set written again).
+ */
+const HOTCOLD = 'hotcold:pages=8192,accesses=10000,sourceAccesses=4096,gapNs=10000';
 /** Seed 001: the first pass of the source phase reads every page, the second writes; huge-page VMAs collapsed before registration. */
 const THP = 'thp-predump:pages=8192,sourceAccesses=16384,gapNs=2000';
 
