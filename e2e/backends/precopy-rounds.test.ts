@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import { SimBackend } from '@restorelab/backend-sim';
-import { DefaultStrategyRegistry, EventKind, EventStore, RestoreBackend, runRestore } from '@restorelab/core';
+import { DefaultStrategyRegistry, EventKind, EventStore, RestoreBackend, runRestore, Workload } from '@restorelab/core';
 import { builtInStrategies } from '@restorelab/strategies';
 import { builtIn as workloadFromSpec, linuxUnavailableReason, LinuxBackend } from '@restorelab/backend-linux';
 
@@ -20,19 +20,28 @@ function rows(store: EventStore, kind: number): number[][] {
 }
 
 /**
- * A hot set the source phase keeps writing, ~30000 writes a second, in a pass (~45 ms) longer than
- * the rounds: each round's dirty set is what was written while the one before ran, a few us a
- * page, so it shrinks however loaded the machine is (with a pass shorter than a round, every
- * round would see the whole hot set written again).
+ * A hot set the source phase writes in its first quarter and its last 5% (reads in between), in a
+ * pass (~45 ms) longer than round 1: round 1 sees the first quarter's writes, the rounds after it
+ * at most the last writes, so the dirty set shrinks however slow a round or a decision is on a
+ * loaded machine (with writes all through the pass it need not: a slow decision sees more).
  */
-const HOTCOLD = 'hotcold:pages=8192,accesses=10000,sourceAccesses=4096,gapNs=10000';
+function hotcold(): Workload {
+  const w = workloadFromSpec('hotcold:pages=8192,accesses=10000,sourceAccesses=4096,gapNs=10000');
+  const t = w.traces[0];
+  const write = t.write.slice();
+  for (let k = Math.floor(t.migrateAt / 4); k < Math.floor(t.migrateAt * 0.95); k++) write[k] = 0;
+  return { ...w, traces: [{ ...t, write }] };
+}
+
 /** Seed 001: the first pass of the source phase reads every page, the second writes; huge-page VMAs collapsed before registration. */
 const THP = 'thp-predump:pages=8192,sourceAccesses=16384,gapNs=2000';
 
 describe('pre-copy rounds with write-protect dirty tracking', () => {
   linuxTest('re-send what the source wrote, round by round, and verify on both backends', async () => {
+    const workload = hotcold();
     for (const backend of [new LinuxBackend(), new SimBackend()]) {
-      const { store, result } = await run(backend, HOTCOLD, 'hybrid-precopy:maxRounds=4,switchBelow=0');
+      const strategy = 'hybrid-precopy:maxRounds=4,switchBelow=0';
+      const { store, result } = await runRestore({ backend, workload, strategy, strategies: registry.instantiate(strategy), seed: 1, logPath: null });
       const name = backend.name;
       const r = rows(store, EventKind.PrecopyRound);
       expect([name, r.map((x) => x[1])]).toEqual([name, [1, 2, 3, 4].slice(0, r.length)]);
