@@ -62,12 +62,8 @@ export class MemoryModel {
    * final content when it was read).
    */
   sendFromSource(p: SimProcess, page: number, count: number, stale: (i: number) => boolean): void {
-    const f = p.flags;
-    for (let i = page, e = page + count; i < e; i++) {
-      const x = f[i];
-      if (x & PageBit.Shared) this.unshare(p, i);
-      f[i] = (x & CLEAR_ON_FILL) | (stale(i) ? PageBit.Bad : 0);
-    }
+    this.prefill(p, page, count);
+    for (let i = page, e = page + count; i < e; i++) if (stale(i)) p.flags[i] |= PageBit.Bad;
   }
 
   /** [page, page+count) were dropped (MADV_DONTNEED before registration): whatever they held is gone. */
