@@ -1,10 +1,15 @@
-// CRIU mode: the plan's precopy after the finish value, the lower half of each range on the fault
-// thread, a call at a time between two looks at the faults (as CRIU's daemon pushes its pages), the
-// upper half on the control thread. AllRegistered and WorkloadStarted follow the last call.
+// CRIU mode: the plan's precopy after the finish value, pushed while the restored program runs, by
+// two pushers: the fault thread, a call at a time between two looks at the faults (as CRIU's daemon
+// pushes its pages), and the control thread. Both take the pages of their next call from one place:
+// right after the program's latest demand fault while those are missing (it reads on from there),
+// else the plan's next missing pages, in the plan's order. AllRegistered and WorkloadStarted follow
+// the last call of the two.
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <utility>
+#include <vector>
 
 #include "event-codes.h"
 #include "monitor.h"
@@ -17,98 +22,173 @@ using namespace codes;
 namespace {
 // pages per call: a fault waits behind at most one of them
 constexpr uint64_t kPushCallPages = 128;
+// how far past pages in flight (the other pusher's call) the pages after a fault are looked for
+constexpr uint64_t kFollowSkipPages = 2 * kPushCallPages;
 }  // namespace
 
 void Monitor::startCriuPush() {
   pushT0_ = now();
+  {
+    std::lock_guard<HybridMutex> g(stateMu_);
+    auto* r = reinterpret_cast<const rl_plan_range*>(plan_ + hdr_->precopy_off);
+    for (auto& p : procs_) p->pushPlanned.resize(p->totalPages);
+    for (uint32_t i = 0; i < hdr_->n_precopy; i++) {
+      ProcState& p = *procs_[r[i].proc];
+      const uint64_t end = std::min<uint64_t>(r[i].page + r[i].count, p.totalPages);
+      if (r[i].page < end) p.pushPlanned.setRange(r[i].page, end - r[i].page);
+    }
+    pushPlannedSet_ = true;
+  }
   pushersLeft_.store(2, std::memory_order_release);
   criuPushAsked_.store(true, std::memory_order_release);
   const uint64_t one = 1;
   (void)!::write(faultWake_, &one, sizeof one);
-  // the upper half of every range here, the lower half (where a scan from the bottom needs its
-  // pages first) on the fault thread
-  PushCursor upper;
-  upper.started = true;
-  upper.upper = true;
-  while (!stopping_.load(std::memory_order_relaxed) && criuPushStep(upper)) {
+  bool done = false;
+  while (!stopping_.load(std::memory_order_relaxed) && criuPushStep(done)) {
   }
 }
 
 bool Monitor::criuPushStepOnFaultThread() {
-  if (!push_.started) {
+  if (!faultPusherStarted_) {
     if (!criuPushAsked_.load(std::memory_order_acquire)) return false;
-    push_.started = true;
+    faultPusherStarted_ = true;
   }
-  return criuPushStep(push_);
+  return criuPushStep(faultPusherDone_);
 }
 
-bool Monitor::criuPushStep(PushCursor& c) {
-  if (c.done) return false;
+void Monitor::followFault(uint32_t proc, uint64_t page) {
+  // only where the plan pushes: a strategy that precopies nothing gets nothing after its faults
+  if (criuMode() && pushPlannedSet_ && page < procs_[proc]->totalPages && procs_[proc]->pushPlanned.get(page)) pushFollow_ = PushFollow{true, proc, page};
+}
+
+bool Monitor::pushable(const ProcState& p, uint64_t q) const {
+  return p.pushPlanned.get(q) && !p.present.get(q) && !p.inFlight.get(q);
+}
+
+bool Monitor::claimRun(ProcState& p, uint64_t from, uint64_t end, PushClaim& c) {
+  while (from < end && !pushable(p, from)) from++;
+  uint64_t to = from;
+  while (to < end && to - from < kPushCallPages && pushable(p, to)) to++;
+  if (from == to) return false;
+  p.inFlight.setRange(from, to - from);
+  c = PushClaim{p.idx, from, to};
+  return true;
+}
+
+bool Monitor::claimAgain(PushClaim& c) {
+  while (!pushAgain_.empty()) {
+    const PushClaim a = pushAgain_.back();
+    pushAgain_.pop_back();
+    ProcState& p = *procs_[a.proc];
+    if (!p.done && !p.pushGone && claimRun(p, a.from, a.to, c)) return true;
+  }
+  return false;
+}
+
+bool Monitor::claimAfterFault(PushClaim& c) {
+  PushFollow& f = pushFollow_;
+  if (!f.active) return false;
+  f.active = false;
+  ProcState& p = *procs_[f.proc];
+  if (p.done || p.pushGone || f.page >= p.totalPages) return false;
+  const int vi = vmaOfPage(p, f.page);
+  if (vi < 0) return false;
+  const VmaState& v = p.vmas[vi];
+  const uint64_t vEnd = v.firstPage + v.pages;
+  uint64_t from = f.page;
+  // the other pusher's call may be just ahead of the program: read on after it; a present page
+  // there means the pages after the fault came already
+  while (from < vEnd && from - f.page < kFollowSkipPages && p.inFlight.get(from)) from++;
+  if (from >= vEnd || !pushable(p, from)) return false;
+  if (!claimRun(p, from, std::min(vEnd, from + kPushCallPages), c)) return false;
+  f = PushFollow{true, f.proc, c.to};
+  return true;
+}
+
+bool Monitor::claimFromPlan(PushClaim& c) {
   auto* r = reinterpret_cast<const rl_plan_range*>(plan_ + hdr_->precopy_off);
-  while (c.proc < procs_.size()) {
-    ProcState& p = *procs_[c.proc];
-    if (c.range >= hdr_->n_precopy || p.done) {
-      c.proc++;
-      c.range = 0;
-      c.page = UINT64_MAX;
+  PushPlanCursor& k = pushPlan_;
+  while (k.proc < procs_.size()) {
+    ProcState& p = *procs_[k.proc];
+    if (k.range >= hdr_->n_precopy || p.done || p.pushGone) {
+      k.proc++;
+      k.range = 0;
+      k.page = UINT64_MAX;
       continue;
     }
-    const rl_plan_range& rg = r[c.range];
-    const uint64_t mid = rg.page + rg.count / 2;
-    const uint64_t end = std::min<uint64_t>(c.upper ? rg.page + rg.count : mid, p.totalPages);
-    if (rg.proc == p.idx && c.page == UINT64_MAX) c.page = c.upper ? mid : rg.page;
-    if (rg.proc != p.idx || c.page >= end) {
-      c.range++;
-      c.page = UINT64_MAX;
+    const rl_plan_range& rg = r[k.range];
+    const uint64_t end = std::min<uint64_t>(rg.page + rg.count, p.totalPages);
+    if (rg.proc == p.idx && k.page == UINT64_MAX) k.page = rg.page;
+    if (rg.proc != p.idx || k.page >= end) {
+      k.range++;
+      k.page = UINT64_MAX;
       continue;
     }
-    const int vi = vmaOfPage(p, c.page);
+    const int vi = vmaOfPage(p, k.page);
     if (vi < 0) {
-      c.page = end;
+      k.page = end;
       continue;
     }
     const VmaState& v = p.vmas[vi];
     const uint64_t vEnd = std::min(end, v.firstPage + v.pages);
-    uint64_t from, to;
-    {
-      std::lock_guard<HybridMutex> g(stateMu_);
-      from = c.page;
-      while (from < vEnd && p.present.get(from)) from++;
-      to = from;
-      while (to < vEnd && to - from < kPushCallPages && !p.present.get(to)) to++;
+    if (claimRun(p, k.page, vEnd, c)) {
+      k.page = c.to;
+      return true;
     }
-    if (from == to) {
-      c.page = vEnd;
-      continue;
-    }
-    uint64_t copied = 0;
-    const int64_t calls = copyRange(
-        p, v, from, to - from, false, Channel::Background,
-        [&](uint64_t a, uint64_t k) {
-          std::lock_guard<HybridMutex> g(stateMu_);
-          p.present.setRange(a, k);
-          copied += k;
-        },
-        [](uint64_t) {});
-    if (calls == -EAGAIN) return true;  // the task's event is read first, then this call again
-    if (calls == -ESRCH) {
-      // the task exited: nothing left to copy into
-      c.proc++;
-      c.range = 0;
-      c.page = UINT64_MAX;
-      continue;
-    }
-    if (calls < 0) {
-      c.done = true;
-      fail(errnoText("precopy UFFDIO_COPY", static_cast<int>(-calls)));
-      return false;
-    }
-    pushPages_.fetch_add(copied, std::memory_order_relaxed);
-    c.page = to;
-    emit(now(), kPagesCopied, p.pid, static_cast<double>(from), static_cast<double>(copied), kCausePrecopy, static_cast<double>(calls));
-    return true;
+    k.page = vEnd;
   }
-  c.done = true;
+  return false;
+}
+
+bool Monitor::criuPushStep(bool& done) {
+  if (done) return false;
+  PushClaim c;
+  bool claimed;
+  {
+    std::lock_guard<HybridMutex> g(stateMu_);
+    claimed = claimAgain(c) || claimAfterFault(c) || claimFromPlan(c);
+  }
+  if (!claimed) {
+    done = true;
+    return finishPusher();
+  }
+  ProcState& p = *procs_[c.proc];
+  const VmaState& v = p.vmas[vmaOfPage(p, c.from)];
+  // the runs copied (a demand fault may have copied a page between them)
+  static thread_local std::vector<std::pair<uint64_t, uint64_t>> runs;
+  runs.clear();
+  // with a wake: a thread that faulted inside the call resumes as soon as its page is in
+  const int64_t calls = copyRange(
+      p, v, c.from, c.to - c.from, true, Channel::Background,
+      [&](uint64_t a, uint64_t k) {
+        std::lock_guard<HybridMutex> g(stateMu_);
+        p.present.setRange(a, k);
+        runs.emplace_back(a, k);
+      },
+      [](uint64_t) {});
+  {
+    std::lock_guard<HybridMutex> g(stateMu_);
+    p.inFlight.clearRange(c.from, c.to - c.from);
+    // the task's event is read first, then this call again
+    if (calls == -EAGAIN) pushAgain_.push_back(c);
+    // the task exited: nothing left to copy into
+    if (calls == -ESRCH) p.pushGone = true;
+  }
+  if (calls < 0 && calls != -EAGAIN && calls != -ESRCH) {
+    done = true;
+    fail(errnoText("precopy UFFDIO_COPY", static_cast<int>(-calls)));
+    return false;
+  }
+  double callsLeft = static_cast<double>(std::max<int64_t>(calls, 0));
+  for (const auto& run : runs) {
+    pushPages_.fetch_add(run.second, std::memory_order_relaxed);
+    emit(now(), kPagesCopied, p.pid, static_cast<double>(run.first), static_cast<double>(run.second), kCausePrecopy, callsLeft);
+    callsLeft = 0;
+  }
+  return true;
+}
+
+bool Monitor::finishPusher() {
   if (pushersLeft_.fetch_sub(1, std::memory_order_acq_rel) != 1) return false;
   // the other pusher is done too
   emit(now(), kAllRegistered, 0, static_cast<double>(procs_.size()), 0, 0, 0);

@@ -316,6 +316,7 @@ void Monitor::handleFault(ProcState& p, const struct uffd_msg& m, double tRaise,
     }
     if (!demandCopied && restCalls > 0 && ev.size() > 1) ev.back().d += restCalls;
     if (demandExisted) p.present.set(page);
+    followFault(p.idx, hi + 1);
     ev.push_back(Record{rel(tRes), kFaultResolved, pid, static_cast<double>(page), tRes - tRaise, 0, 0, 0});
     logRules(rel(tRes));
     stats_.faults++;

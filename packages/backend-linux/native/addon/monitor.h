@@ -135,6 +135,8 @@ struct ProcState {
   std::atomic<int> faultBusy{0};
   int pidfd = -1;         // CRIU mode: the restored task, readable once it exited
   bool exited = false;    // CRIU mode: it exited (ended by the next tick after the finish value)
+  bool pushGone = false;  // CRIU mode, under stateMu_: a push found it gone (ESRCH)
+  Bitmap pushPlanned;     // CRIU mode, under stateMu_: the pages the plan's precopy pushes
   uint64_t missingFrom = 0;  // CRIU mode: pages below it are present, or not lazy
   // Copy engines (RL_PLAN_ENGINE_*). continue: its memfd (-1: it has none of its own), which pages
   // of it the memfds its VMAs map hold for it (cacheSame), and which pages of its own memfd are
@@ -253,14 +255,23 @@ class Monitor {
   bool onCriuBytes(int conn);
   void onCriuTask(int32_t pid, int uffd);
   void onCriuFinish();
-  // criu-push.cc: the plan's precopy after the finish value. startCriuPush (control thread) asks
-  // the fault thread for the lower half of each range and pushes the upper half itself; a step is
-  // one call (false when the cursor has nothing to do now); AllRegistered and WorkloadStarted
-  // follow the last call of the two.
-  struct PushCursor;
+  // criu-push.cc: the plan's precopy after the finish value, pushed by the control thread
+  // (startCriuPush) and the fault thread between faults; a step is one call (false once that pusher
+  // has nothing left); AllRegistered and WorkloadStarted follow the last call of the two.
+  struct PushClaim;
   void startCriuPush();
   bool criuPushStepOnFaultThread();
-  bool criuPushStep(PushCursor& c);
+  bool criuPushStep(bool& done);
+  bool finishPusher();
+  // the pages right after a demand fault go first (fault thread, under stateMu_)
+  void followFault(uint32_t proc, uint64_t page);
+  // under stateMu_: the next call's pages (marked in flight), from a call to do again, after the
+  // latest fault, or from the plan
+  bool pushable(const ProcState& p, uint64_t q) const;
+  bool claimRun(ProcState& p, uint64_t from, uint64_t end, PushClaim& c);
+  bool claimAgain(PushClaim& c);
+  bool claimAfterFault(PushClaim& c);
+  bool claimFromPlan(PushClaim& c);
   // ends each task whose lazy pages are all present, or that exited
   void criuTick();
   void endCriuTask(ProcState& p, bool exited);
@@ -383,16 +394,27 @@ class Monitor {
   std::vector<std::unique_ptr<ProcState>> forks_;
   std::vector<RetryFault> forkRetry_;  // their faults that met EAGAIN (proc: the index in forks_)
   uint32_t forksLeft_ = 0;
-  // CRIU mode: where a pusher's precopy is (upper: the upper half of each range)
-  struct PushCursor {
-    bool started = false;
-    bool done = false;
-    bool upper = false;
+  // CRIU mode's push, under stateMu_: pages [from, to) of procs_[proc] one call copies; where the
+  // plan's precopy is; where the program read on from after its latest demand fault
+  struct PushClaim {
+    uint32_t proc = 0;
+    uint64_t from = 0, to = 0;
+  };
+  struct PushPlanCursor {
     uint32_t proc = 0;
     uint32_t range = 0;
     uint64_t page = UINT64_MAX;
   };
-  PushCursor push_;  // the fault thread's
+  struct PushFollow {
+    bool active = false;
+    uint32_t proc = 0;
+    uint64_t page = 0;
+  };
+  PushPlanCursor pushPlan_;
+  PushFollow pushFollow_;
+  std::vector<PushClaim> pushAgain_;  // calls that met EAGAIN
+  bool faultPusherStarted_ = false, faultPusherDone_ = false;  // the fault thread's
+  bool pushPlannedSet_ = false;
   std::atomic<bool> criuPushAsked_{false};
   std::atomic<int> pushersLeft_{0};
   std::atomic<uint64_t> pushPages_{0};
