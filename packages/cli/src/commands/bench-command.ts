@@ -4,6 +4,7 @@ import { UsageError } from '@restorelab/core';
 import { renderTable } from '../format/table';
 import { benchRestore, RestoreBenchRow } from '../bench/restore-bench';
 import { benchEngines, EnginesBenchResult } from '../bench/engines-bench';
+import { benchCriuLazy, CRIU_REFERENCE, CriuLazyBenchResult, CriuLazyProgram, median } from '../bench/criu-lazy-bench';
 import { createContainer } from '../container';
 import { ContainerArgs, containerOptionsOf, JsonArgs, print, printJson, withContainerOptions, withJson, withPlacement } from './common-options';
 
@@ -242,9 +243,71 @@ const engines: CommandModule<object, BenchEnginesArgs> = {
   },
 };
 
+interface BenchCriuLazyArgs extends JsonArgs {
+  criu?: string;
+  mib: number;
+  runs: number;
+  strategy: string[];
+  program: CriuLazyProgram;
+}
+
+const ms = (x: number) => x.toFixed(1);
+
+/** One row per daemon: medians and ranges over the runs, ratios against CRIU's daemon and the warm scan. */
+export function formatBenchCriuLazy(r: CriuLazyBenchResult): string {
+  const warm = median(r.warmMs);
+  const ref = median(r.rows.find((x) => x.daemon === CRIU_REFERENCE)!.presentMs);
+  const range = (xs: number[]) => `${ms(Math.min(...xs))}-${ms(Math.max(...xs))}`;
+  const table = renderTable(
+    [
+      { header: 'daemon', align: 'left' },
+      { header: 'runs', align: 'right' },
+      { header: 'present ms', align: 'right' },
+      { header: 'range', align: 'right' },
+      { header: 'speed-up', align: 'right' },
+      { header: 'first scan ms', align: 'right' },
+      { header: 'range', align: 'right' },
+      { header: 'x warm', align: 'right' },
+    ],
+    r.rows.map((x) => {
+      const present = median(x.presentMs);
+      const scan = median(x.firstScanMs);
+      return [x.daemon, String(x.presentMs.length), ms(present), range(x.presentMs), `${(ref / present).toFixed(2)}x`, ms(scan), range(x.firstScanMs), `${(scan / warm).toFixed(2)}x`];
+    }),
+  );
+  return [
+    `criu dump of a ${r.mib} MiB program (${r.program === 'sum' ? 'checksums each page' : 'checks every word'}), restored with criu restore --lazy-pages again and again, the daemons interleaved`,
+    `warm scan before the dump: median ${ms(warm)} ms of ${r.warmMs.length}; present: every lazy page in (ours: after criu restore connected; CRIU's: first to last page its -v3 log read); first scan: the program's own, from seeing the restore until it read every page once; medians`,
+    table,
+    'targets: speed-up >= 1.5x with eager or criu-lazy; first scan <= 1.3x warm with the best strategy',
+  ].join('\n');
+}
+
+const criuLazy: CommandModule<object, BenchCriuLazyArgs> = {
+  command: 'criu-lazy-pages',
+  describe: 'restore a real program lazily with CRIU, served by CRIU\'s own daemon and by ours with each strategy',
+  builder: (y: Argv) =>
+    withJson(
+      y
+        .option('criu', { type: 'string', requiresArg: true, describe: 'the criu binary (default $RESTORELAB_CRIU)' })
+        .option('mib', { type: 'number', requiresArg: true, default: 256, describe: 'the program\'s private memory' })
+        .option('runs', { type: 'number', requiresArg: true, default: 5, describe: 'restores with each daemon' })
+        .option('strategy', { type: 'string', array: true, requiresArg: true, default: ['eager', 'criu-lazy'], describe: 'our daemon\'s strategy; one row each' })
+        .option('program', { choices: ['check', 'sum'] as const, default: 'check' as CriuLazyProgram, describe: 'check: every word against its value; sum: a checksum per page' })
+        .check(positiveIntegers('mib', 'runs')),
+    ) as unknown as Argv<BenchCriuLazyArgs>,
+  handler: async (args) => {
+    const criu = args.criu ?? process.env.RESTORELAB_CRIU;
+    if (!criu) throw new UsageError('bench criu-lazy-pages needs CRIU: give --criu PATH or set RESTORELAB_CRIU');
+    const result = await benchCriuLazy({ criu, cli: process.argv[1], mib: args.mib, runs: args.runs, strategies: args.strategy, program: args.program });
+    if (args.json) printJson(result);
+    else print(formatBenchCriuLazy(result));
+  },
+};
+
 export const benchCommandModule: CommandModule = {
   command: 'bench',
   describe: 'benchmarks',
-  builder: (y: Argv) => y.command(overhead).command(decisionLatency).command(restore).command(engines).demandCommand(1, 'say which benchmark: restorelab bench overhead | decision-latency | restore | engines'),
+  builder: (y: Argv) => y.command(overhead).command(decisionLatency).command(restore).command(engines).command(criuLazy).demandCommand(1, 'say which benchmark: restorelab bench overhead | decision-latency | restore | engines | criu-lazy-pages'),
   handler: () => undefined,
 };

@@ -5,13 +5,15 @@ import { RunResult, VmaStatus } from '@restorelab/core';
 import { writeTestDump } from '@restorelab/core/testing';
 import { cli, StartedCli, startCli, tempDir, until } from './cli';
 import { criuUnavailableReason, findCriu } from './criu';
+import { CRIU_LAZY_TARGET_SOURCE, CriuLazyBenchResult } from '../bench/criu-lazy-bench';
 
 const criu = findCriu();
 const why = criuUnavailableReason(criu);
 if (why) console.warn(`criu-lazy-pages with real CRIU skipped: ${why}`);
 const criuDescribe = why ? describe.skip : describe;
+const criuIt = why ? it.skip : it;
 
-const SOURCE = path.join(__dirname, '__fixtures__', 'criu-lazy-target.c');
+const SOURCE = CRIU_LAZY_TARGET_SOURCE;
 // the one-task restores are the issue's: 256 MiB of private memory; the others are smaller
 const MIB = 32;
 const PAGES = MIB * 256;
@@ -267,5 +269,32 @@ describe('criu-lazy-pages refuses in one line, before it listens', () => {
     const r = await cli(['criu-lazy-pages', '-D', images, '--strategy', 'thp-guard']);
     expect([r.code, r.stdout]).toEqual([2, '']);
     expect(r.stderr).toMatch(/^restorelab: the strategies' plan asks for THP advice [^\n]*; try them on the dump in our runner with --workload criu:DIR\n$/);
+  });
+});
+
+// here, not in a file of its own: two files restoring with CRIU at once disturb each other's restores
+describe('restorelab bench criu-lazy-pages (e2e)', () => {
+  criuIt('restores a real program with CRIU\'s daemon and ours, interleaved, and says how long each took', async () => {
+    const r = await cli(['bench', 'criu-lazy-pages', '--criu', criu!, '--mib', '32', '--runs', '2', '--strategy', 'eager', '--program', 'sum', '--json']);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    const result = JSON.parse(r.stdout) as CriuLazyBenchResult;
+    expect([result.mib, result.program, result.rows.map((x) => x.daemon)]).toEqual([32, 'sum', ['criu lazy-pages', 'eager']]);
+    expect(result.warmMs.length).toBeGreaterThanOrEqual(4);
+    for (const row of result.rows) {
+      expect([row.presentMs.length, row.firstScanMs.length]).toEqual([2, 2]);
+      for (const x of [...row.presentMs, ...row.firstScanMs]) expect(x).toBeGreaterThan(0);
+    }
+  }, 180_000);
+
+  it.each([
+    [['--criu', '/nonexistent/criu'], /^restorelab: cannot run criu at \/nonexistent\/criu \(give --criu PATH or set RESTORELAB_CRIU\)\n$/],
+    [[], /^restorelab: bench criu-lazy-pages needs CRIU: give --criu PATH or set RESTORELAB_CRIU\n$/],
+    [['--runs', '0'], /^restorelab: --runs must be a positive integer, got 0/],
+    [['--program', 'fast'], /^restorelab: .*fast/],
+  ])('refuses %j in one line', async (args, message) => {
+    const r = await cli(['bench', 'criu-lazy-pages', ...args], { env: { RESTORELAB_CRIU: '' } });
+    expect([r.code, r.stdout]).toEqual([2, '']);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 });

@@ -8,10 +8,13 @@
  * forked at start checks its own copy too (two tasks for criu). With "fork-after", the watch thread
  * forks a child as soon as it sees the restore, which checks the memory it inherited, pages not yet
  * in coming through its own uffd (UFFD_EVENT_FORK), and exits ("fork-after child ok"). With
- * "slow", it prints "resumed" when it sees the restore and scans at 4 pages per ms from then. On
- * SIGUSR1 it prints "ok SCANS" and exits 0 (each task, after its current scan).
+ * "slow", it prints "resumed" when it sees the restore and scans at 4 pages per ms from then. With
+ * "sum", each page's words are checksummed in a chain (FNV-1a over 8-byte words) and checked against
+ * the page's sum taken at start, instead of each word against its value: a scan bound by the CPU,
+ * not by memory bandwidth. On SIGUSR1 it prints "ok SCANS" and exits 0 (each task, after its
+ * current scan).
  *
- *   criu-lazy-target MIB THREADS [fork|fork-after|slow]
+ *   criu-lazy-target MIB THREADS [fork|fork-after|slow|sum]
  *
  * Lines: "ready PID" once the memory is filled, "scan NS" after each full scan before a restore.
  */
@@ -37,6 +40,7 @@ static int nthreads;
 static volatile sig_atomic_t stop;
 static int forkAfter;
 static int slowAfter;
+static uint64_t* sums; /* with sum: each page's sum at start */
 
 static int64_t now(void) {
   struct timespec ts;
@@ -52,6 +56,12 @@ static int64_t wall(void) {
 }
 
 static uint64_t word(size_t page, size_t w) { return ((uint64_t)page << 20 | w) * 0x9e3779b97f4a7c15ull; }
+
+static uint64_t pageSum(const uint64_t* q) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (size_t w = 0; w < WORDS; w++) h = (h ^ q[w]) * 0x100000001b3ull;
+  return h;
+}
 
 static int64_t fullScan(void);
 
@@ -110,6 +120,15 @@ static int scan(int i, size_t from, size_t to) {
       passState[i] = 2;
     }
     const uint64_t* q = mem + p * WORDS;
+    if (sums) {
+      const uint64_t h = pageSum(q);
+      if (h != sums[p]) {
+        printf("mismatch page %zu sum %016llx\n", p, (unsigned long long)h);
+        fflush(stdout);
+        return -1;
+      }
+      continue;
+    }
     for (size_t w = 0; w < WORDS; w++)
       if (q[w] != word(p, w)) {
         printf("mismatch page %zu word %zu: %016llx\n", p, w, (unsigned long long)q[w]);
@@ -192,7 +211,7 @@ static int checkLoop(const char* who) {
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    fprintf(stderr, "usage: %s MIB THREADS [fork|fork-after|slow]\n", argv[0]);
+    fprintf(stderr, "usage: %s MIB THREADS [fork|fork-after|slow|sum]\n", argv[0]);
     return 2;
   }
   pages = (size_t)atol(argv[1]) * 256;
@@ -207,6 +226,11 @@ int main(int argc, char** argv) {
   madvise(mem, pages * PAGE, MADV_NOHUGEPAGE);
   for (size_t p = 0; p < pages; p++)
     for (size_t w = 0; w < WORDS; w++) mem[p * WORDS + w] = word(p, w);
+  if (argc > 3 && strcmp(argv[3], "sum") == 0) {
+    sums = malloc(pages * sizeof *sums);
+    if (!sums) return 2;
+    for (size_t p = 0; p < pages; p++) sums[p] = pageSum(mem + p * WORDS);
+  }
   signal(SIGUSR1, onUsr1);
   if (forkAtStart) {
     pid_t c = fork();
