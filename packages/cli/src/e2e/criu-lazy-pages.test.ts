@@ -204,8 +204,10 @@ criuDescribe('criu-lazy-pages serves a real criu restore --lazy-pages (e2e)', ()
     expect(output).not.toMatch(/mismatch/);
     expect(notes).toHaveLength(1);
     const [, faults, pushed] = /^criu-lazy-pages: 1 task forked during the restore, .*: (\d+) faults?, (\d+) pages pushed$/.exec(notes[0]) ?? [];
-    // the child forked at once when the restore was seen: most of its pages came through its own uffd
-    expect(Number(faults) + Number(pushed)).toBeGreaterThan(PAGES / 2);
+    // how many of its pages the child still lacked depends on how soon its parent's watch thread
+    // saw the restore (on a loaded machine the parent may have read them all first: 0 and 0);
+    // e2e/backends/criu-lazy-pages.test.ts serves a fork's pages through its uffd deterministically
+    expect([faults, pushed]).toEqual([expect.stringMatching(/^\d+$/), expect.stringMatching(/^\d+$/)]);
     expect(result.metrics.pagesCopied.demand).toBeGreaterThanOrEqual(PAGES);
   }, 120_000);
 
