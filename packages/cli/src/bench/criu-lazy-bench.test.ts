@@ -1,5 +1,5 @@
 import { formatBenchCriuLazy } from '../commands/bench-command';
-import { criuLogPresentMs, CRIU_REFERENCE, firstScanMs, median } from './criu-lazy-bench';
+import { criuLogPresentMs, CRIU_REFERENCE, firstScanMs } from './criu-lazy-bench';
 
 describe('bench criu-lazy-pages readers', () => {
   it('CRIU\'s present time is its first to last Read line, other lines ignored', () => {
@@ -18,10 +18,6 @@ describe('bench criu-lazy-pages readers', () => {
     expect(firstScanMs('main restored-scan 41250000\nmain ok 3\n')).toBe(41.25);
     expect(firstScanMs('main scan 22000000\n')).toBeUndefined();
     expect(() => firstScanMs('mismatch page 4 word 0: 0000000000000000\n')).toThrow(/found a wrong word: mismatch page 4/);
-  });
-
-  it('medians of odd and even counts', () => {
-    expect([median([3, 1, 2]), median([4, 1, 3, 2])]).toEqual([2, 2.5]);
   });
 
   it('the table: one row per daemon, speed-up against CRIU\'s, first scan against the warm scan', () => {

@@ -1,10 +1,10 @@
 import { Argv, CommandModule } from 'yargs';
 import { benchDecisionLatency, BenchDecisionLatencyResult, benchOverhead, BenchOverheadResult, Placement } from '@restorelab/backend-linux';
-import { UsageError } from '@restorelab/core';
+import { median, UsageError } from '@restorelab/core';
 import { renderTable } from '../format/table';
 import { benchRestore, RestoreBenchRow } from '../bench/restore-bench';
 import { benchEngines, EnginesBenchResult } from '../bench/engines-bench';
-import { benchCriuLazy, CRIU_REFERENCE, CriuLazyBenchResult, CriuLazyProgram, median } from '../bench/criu-lazy-bench';
+import { benchCriuLazy, CRIU_REFERENCE, CriuLazyBenchResult, CriuLazyProgram } from '../bench/criu-lazy-bench';
 import { createContainer } from '../container';
 import { ContainerArgs, containerOptionsOf, JsonArgs, print, printJson, withContainerOptions, withJson, withPlacement } from './common-options';
 
