@@ -37,7 +37,6 @@ void Monitor::startCriuPush() {
       const uint64_t end = std::min<uint64_t>(r[i].page + r[i].count, p.totalPages);
       if (r[i].page < end) p.pushPlanned.setRange(r[i].page, end - r[i].page);
     }
-    pushPlannedSet_ = true;
   }
   pushersLeft_.store(2, std::memory_order_release);
   criuPushAsked_.store(true, std::memory_order_release);
@@ -58,7 +57,9 @@ bool Monitor::criuPushStepOnFaultThread() {
 
 void Monitor::followFault(uint32_t proc, uint64_t page) {
   // only where the plan pushes: a strategy that precopies nothing gets nothing after its faults
-  if (criuMode() && pushPlannedSet_ && page < procs_[proc]->totalPages && procs_[proc]->pushPlanned.get(page)) pushFollow_ = PushFollow{true, proc, page};
+  // (criuPushAsked_ is set once pushPlanned is)
+  if (criuPushAsked_.load(std::memory_order_acquire) && page < procs_[proc]->totalPages && procs_[proc]->pushPlanned.get(page))
+    pushFollow_ = PushFollow{true, proc, page};
 }
 
 bool Monitor::pushable(const ProcState& p, uint64_t q) const {

@@ -414,7 +414,6 @@ class Monitor {
   PushFollow pushFollow_;
   std::vector<PushClaim> pushAgain_;  // calls that met EAGAIN
   bool faultPusherStarted_ = false, faultPusherDone_ = false;  // the fault thread's
-  bool pushPlannedSet_ = false;
   std::atomic<bool> criuPushAsked_{false};
   std::atomic<int> pushersLeft_{0};
   std::atomic<uint64_t> pushPages_{0};

@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { UsageError } from '@restorelab/core';
+import { sleep, until } from '../until';
 
 /** The program dumped and restored: checks its memory in a loop and says how long its first scan after the restore took. */
 export const CRIU_LAZY_TARGET_SOURCE = path.join(__dirname, '..', '..', 'assets', 'criu-lazy-target.c');
@@ -44,20 +45,6 @@ export const CRIU_REFERENCE = 'criu lazy-pages';
 /** Over the program's 100 ms (GAP_NS) between its dump and its first restore. */
 const RESTORE_GAP_MS = 300;
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs: number): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`bench criu-lazy-pages: timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
-
 function lastLine(text: string): string {
   return text.trim().split('\n').slice(-1)[0] ?? '';
 }
@@ -91,15 +78,14 @@ export function firstScanMs(output: string): number | undefined {
   return m ? Number(m[1]) / 1e6 : undefined;
 }
 
-class Dumped {
-  constructor(
-    readonly dir: string,
-    readonly images: string,
-    readonly out: string,
-    readonly outSize: number,
-    readonly pid: number,
-    readonly warmMs: number[],
-  ) {}
+interface Dumped {
+  readonly dir: string;
+  readonly images: string;
+  readonly out: string;
+  /** The output file's size at the dump: criu restore wants it back, and the restored program writes from there. */
+  readonly outSize: number;
+  readonly pid: number;
+  readonly warmMs: number[];
 }
 
 /**
@@ -158,7 +144,7 @@ async function dump(opts: CriuLazyBenchOptions, exe: string, dir: string): Promi
   await sleep(RESTORE_GAP_MS);
   // the first scan follows the fill; the others are warm
   const warmMs = [...fs.readFileSync(out, 'utf8').matchAll(/ scan (\d+)/g)].slice(1).map((m) => Number(m[1]) / 1e6);
-  return new Dumped(dir, images, out, fs.statSync(out).size, pid, warmMs);
+  return { dir, images, out, outSize: fs.statSync(out).size, pid, warmMs };
 }
 
 async function restoreOnce(opts: CriuLazyBenchOptions, d: Dumped, daemon: string): Promise<{ presentMs: number; firstScanMs: number }> {

@@ -67,13 +67,4 @@ export function startCli(args: readonly string[], cwd?: string, env: NodeJS.Proc
   return { child, done };
 }
 
-/** What f gives once it gives something (polled every 10 ms); throws after ms. */
-export async function until<T>(what: string, f: () => T | undefined, ms: number): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+export { until } from '../until';
