@@ -8,7 +8,8 @@ import { sleep, until } from '../until';
 /** The program dumped and restored: checks its memory in a loop and says how long its first scan after the restore took. */
 export const CRIU_LAZY_TARGET_SOURCE = path.join(__dirname, '..', '..', 'assets', 'criu-lazy-target.c');
 
-export type CriuLazyProgram = 'check' | 'sum';
+export const CRIU_LAZY_PROGRAMS = ['check', 'sum', 'sum32'] as const;
+export type CriuLazyProgram = (typeof CRIU_LAZY_PROGRAMS)[number];
 
 export interface CriuLazyBenchOptions {
   /** The criu binary. */
@@ -19,7 +20,10 @@ export interface CriuLazyBenchOptions {
   readonly runs: number;
   /** One restore of ours per strategy per run. */
   readonly strategies: readonly string[];
-  /** check: every word against its value (bound by memory bandwidth); sum: a chained checksum per page (bound by the CPU). */
+  /**
+   * check: every word against its value (bound by memory bandwidth); sum: a chained checksum per
+   * page over 8-byte words (bound by the CPU); sum32: the same over 4-byte words (twice sum's steps).
+   */
   readonly program: CriuLazyProgram;
 }
 
@@ -120,7 +124,7 @@ export async function benchCriuLazy(opts: CriuLazyBenchOptions): Promise<CriuLaz
 async function dump(opts: CriuLazyBenchOptions, exe: string, dir: string): Promise<Dumped> {
   const out = path.join(dir, 'target.out');
   const fd = fs.openSync(out, 'w');
-  const args = [String(opts.mib), '1', ...(opts.program === 'sum' ? ['sum'] : [])];
+  const args = [String(opts.mib), '1', ...(opts.program === 'check' ? [] : [opts.program])];
   // its own session, no pipe to us: a tree criu dumps with --shell-job and nothing external
   const child = spawn(exe, args, { detached: true, stdio: ['ignore', fd, fd] });
   fs.closeSync(fd);

@@ -4,7 +4,7 @@ import { median, UsageError } from '@restorelab/core';
 import { renderTable } from '../format/table';
 import { benchRestore, RestoreBenchRow } from '../bench/restore-bench';
 import { benchEngines, EnginesBenchResult } from '../bench/engines-bench';
-import { benchCriuLazy, CRIU_REFERENCE, CriuLazyBenchResult, CriuLazyProgram } from '../bench/criu-lazy-bench';
+import { benchCriuLazy, CRIU_LAZY_PROGRAMS, CRIU_REFERENCE, CriuLazyBenchResult, CriuLazyProgram } from '../bench/criu-lazy-bench';
 import { createContainer } from '../container';
 import { ContainerArgs, containerOptionsOf, JsonArgs, print, printJson, withContainerOptions, withJson, withPlacement } from './common-options';
 
@@ -252,6 +252,11 @@ interface BenchCriuLazyArgs extends JsonArgs {
 }
 
 const ms = (x: number) => x.toFixed(1);
+const PROGRAM_DOES: Readonly<Record<CriuLazyProgram, string>> = {
+  check: 'checks every word',
+  sum: 'checksums each page over 8-byte words',
+  sum32: 'checksums each page over 4-byte words',
+};
 
 /** One row per daemon: medians and ranges over the runs, ratios against CRIU's daemon and the warm scan. */
 export function formatBenchCriuLazy(r: CriuLazyBenchResult): string {
@@ -276,7 +281,7 @@ export function formatBenchCriuLazy(r: CriuLazyBenchResult): string {
     }),
   );
   return [
-    `criu dump of a ${r.mib} MiB program (${r.program === 'sum' ? 'checksums each page' : 'checks every word'}), restored with criu restore --lazy-pages again and again, the daemons interleaved`,
+    `criu dump of a ${r.mib} MiB program (${PROGRAM_DOES[r.program]}), restored with criu restore --lazy-pages again and again, the daemons interleaved`,
     `warm scan before the dump: median ${ms(warm)} ms of ${r.warmMs.length}; present: every lazy page in (ours: after criu restore connected; CRIU's: first to last page its -v3 log read); first scan: the program's own, from seeing the restore until it read every page once; medians`,
     table,
     'targets: speed-up >= 1.5x with eager or criu-lazy; first scan <= 1.3x warm with the best strategy',
@@ -293,7 +298,7 @@ const criuLazy: CommandModule<object, BenchCriuLazyArgs> = {
         .option('mib', { type: 'number', requiresArg: true, default: 256, describe: 'the program\'s private memory' })
         .option('runs', { type: 'number', requiresArg: true, default: 5, describe: 'restores with each daemon' })
         .option('strategy', { type: 'string', array: true, requiresArg: true, default: ['eager', 'criu-lazy'], describe: 'our daemon\'s strategy; one row each' })
-        .option('program', { choices: ['check', 'sum'] as const, default: 'check' as CriuLazyProgram, describe: 'check: every word against its value; sum: a checksum per page' })
+        .option('program', { choices: CRIU_LAZY_PROGRAMS, default: 'check' as CriuLazyProgram, describe: 'check: every word against its value; sum: a checksum per page over 8-byte words; sum32: over 4-byte words' })
         .check(positiveIntegers('mib', 'runs')),
     ) as unknown as Argv<BenchCriuLazyArgs>,
   handler: async (args) => {
