@@ -22,6 +22,32 @@ describe('PageBitmap ranges', () => {
     }
   });
 
+  it('single pages (get, set, clear, ranges of one) agree with the word-wise count and next, bits 30 and 31 included', () => {
+    let seed = 5;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) % n);
+    const size = 200;
+    const b = new PageBitmap(size);
+    const want = new Array<boolean>(size).fill(false);
+    for (let k = 0; k < 3000; k++) {
+      const i = rnd(size);
+      const op = rnd(4);
+      if (op === 0) b.set(i);
+      else if (op === 1) b.clear(i);
+      else if (op === 2) b.setRange(i, 1);
+      else b.clearRange(i, 1);
+      want[i] = op === 0 || op === 2;
+      if (k % 100 === 0) {
+        expect(b.count()).toBe(want.filter((x) => x).length);
+        expect(b.next(0, size, true)).toBe(want.indexOf(true) < 0 ? size : want.indexOf(true));
+      }
+    }
+    expect(Array.from({ length: size }, (_, i) => b.get(i))).toEqual(want);
+    for (const w of [30, 31, 62, 63]) {
+      b.setRange(w, 1);
+      expect([b.get(w), b.next(w, size, true)]).toEqual([true, w]);
+    }
+  });
+
   it('next finds the first set or clear page in [i, limit) as a page-by-page scan does', () => {
     let seed = 11;
     const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) % n);

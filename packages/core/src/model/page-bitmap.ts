@@ -2,6 +2,13 @@ import { IMAGE_LIMITS } from './image-limits';
 /** Largest page count a growing bitmap reaches (a bound against nonsense in a log). */
 export const MAX_BITMAP_PAGES = IMAGE_LIMITS.maxTotalPages;
 
+/**
+ * The byte of a Uint32Array's buffer that holds page i's bit, as (i >> 3) ^ BYTE_SWAP, bit i & 7.
+ * Single pages are tested and set through a byte view: a word with bit 30 or 31 set is no small
+ * integer to JavaScript, and outside optimized code every read of one makes a heap number.
+ */
+export const BYTE_SWAP = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1 ? 0 : 3;
+
 /** Read access to a page bitmap. */
 export interface ReadonlyPageBitmap {
   readonly size: number;
@@ -18,6 +25,8 @@ export interface ReadonlyPageBitmap {
  */
 export class PageBitmap implements ReadonlyPageBitmap {
   private w: Uint32Array;
+  /** The same bits, a byte at a time (BYTE_SWAP). */
+  private b: Uint8Array;
   private n: number;
 
   constructor(
@@ -26,6 +35,7 @@ export class PageBitmap implements ReadonlyPageBitmap {
   ) {
     this.n = size;
     this.w = new Uint32Array((size + 31) >>> 5);
+    this.b = new Uint8Array(this.w.buffer);
   }
 
   static growing(): PageBitmap {
@@ -37,22 +47,30 @@ export class PageBitmap implements ReadonlyPageBitmap {
   }
 
   get(i: number): boolean {
-    return i >= 0 && (this.w[i >>> 5] & (1 << (i & 31))) !== 0;
+    return i >= 0 && (this.b[(i >> 3) ^ BYTE_SWAP] & (1 << (i & 7))) !== 0;
   }
   set(i: number): void {
-    this.w[i >>> 5] |= 1 << (i & 31);
+    if (i >= 0) this.b[(i >> 3) ^ BYTE_SWAP] |= 1 << (i & 7);
   }
   clear(i: number): void {
-    this.w[i >>> 5] &= ~(1 << (i & 31));
+    if (i >= 0) this.b[(i >> 3) ^ BYTE_SWAP] &= ~(1 << (i & 7));
   }
   setRange(start: number, count: number): void {
     if (this.growing) {
       if (!(start >= 0 && count > 0 && start + count <= MAX_BITMAP_PAGES)) return;
       this.ensure(start + count);
     }
+    if (count === 1) {
+      if (start >= 0 && start < this.n) this.b[(start >> 3) ^ BYTE_SWAP] |= 1 << (start & 7);
+      return;
+    }
     fillRange(this.w, Math.max(0, start), Math.min(this.n, start + count), true);
   }
   clearRange(start: number, count: number): void {
+    if (count === 1) {
+      if (start >= 0 && start < this.n) this.b[(start >> 3) ^ BYTE_SWAP] &= ~(1 << (start & 7));
+      return;
+    }
     fillRange(this.w, Math.max(0, start), Math.min(this.n, start + count), false);
   }
   /** Makes room for `pages` pages (growing bitmaps only). */
@@ -64,6 +82,7 @@ export class PageBitmap implements ReadonlyPageBitmap {
     const w = new Uint32Array(Math.min(Math.max(need, this.w.length * 2), (MAX_BITMAP_PAGES + 31) >>> 5));
     w.set(this.w);
     this.w = w;
+    this.b = new Uint8Array(w.buffer);
   }
   count(): number {
     return this.countAnd(this);

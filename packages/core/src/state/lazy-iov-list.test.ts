@@ -120,4 +120,37 @@ describe('LazyIovList', () => {
       [20, 25],
     ]);
   });
+
+  it('keeps the ranges a page-by-page model keeps, removing single pages and runs in any order', () => {
+    let seed = 3;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) % n);
+    for (let round = 0; round < 20; round++) {
+      const l = new LazyIovList(1);
+      const lazy = new Set<number>();
+      const starts = new Set<number>();
+      // ranges added back to back stay apart (starts), as VMAs do
+      for (let at = rnd(8); at < 300; ) {
+        const len = 1 + rnd(70);
+        l.add(at, at + len);
+        for (let i = at; i < at + len; i++) lazy.add(i);
+        starts.add(at);
+        at += len + (rnd(3) === 0 ? 0 : rnd(5));
+      }
+      for (let k = 0; k < 120; k++) {
+        const page = rnd(320) - 4;
+        const count = rnd(3) === 0 ? 1 + rnd(40) : 1;
+        let removed = 0;
+        for (let i = Math.max(0, page); i < page + count; i++) if (lazy.delete(i)) removed++;
+        expect(l.remove(page, count)).toBe(removed);
+      }
+      const model: [number, number][] = [];
+      for (const i of [...lazy].sort((a, b) => a - b)) {
+        const last = model[model.length - 1];
+        if (last && last[1] === i && !starts.has(i)) last[1] = i + 1;
+        else model.push([i, i + 1]);
+      }
+      expect(spans(l)).toEqual(model);
+      expect([l.pageCount, l.rangeCount]).toEqual([lazy.size, model.length]);
+    }
+  });
 });

@@ -1,4 +1,5 @@
 import { PageRange } from '../model/page';
+import { BYTE_SWAP } from '../model/page-bitmap';
 
 /** Index of the lowest set bit of a non-zero 32-bit word. */
 function lowestBit(x: number): number {
@@ -34,6 +35,11 @@ export class LazyIovList {
   private lazy = new Uint32Array(0);
   private starts = new Uint32Array(0);
   private summary = new Uint32Array(0);
+  /** Byte and half-word views of the same bits, for one page at a time (see BYTE_SWAP). */
+  private lazyB = new Uint8Array(0);
+  private lazyH = new Uint16Array(0);
+  private startsB = new Uint8Array(0);
+  private summaryB = new Uint8Array(0);
   private size = 0;
   private pages = 0;
   private runs = 0;
@@ -67,29 +73,35 @@ export class LazyIovList {
   }
 
   contains(page: number): boolean {
-    return page >= 0 && page < this.size && (this.lazy[page >>> 5] & (1 << (page & 31))) !== 0;
+    return page >= 0 && page < this.size && (this.lazyB[(page >> 3) ^ BYTE_SWAP] & (1 << (page & 7))) !== 0;
   }
 
   /** Removes [page, page+count) wherever it overlaps; returns how many lazy pages it removed. */
   remove(page: number, count: number): number {
+    if (count === 1) return this.removeOne(page);
     if (!(count > 0)) return 0;
     const end = Math.min(page + count, this.size);
-    const { lazy, starts, summary } = this;
     let removed = 0;
-    for (let i = scan(lazy, Math.max(0, page), end, true); i < end; i = scan(lazy, i + 1, end, true)) {
-      const w = i >>> 5;
-      const bit = 1 << (i & 31);
-      // i stops being a range of its own, or splits one: i+1 starts a range if it is lazy
-      const startsHere = (starts[w] & bit) !== 0 || i === 0 || !this.contains(i - 1);
-      if (startsHere) this.runs--;
-      lazy[w] &= ~bit;
-      if (lazy[w] === 0) summary[w >>> 5] &= ~(1 << (w & 31));
-      const n = i + 1;
-      if (this.contains(n) && (starts[n >>> 5] & (1 << (n & 31))) === 0) this.runs++;
-      removed++;
-    }
-    this.pages -= removed;
+    for (let i = scan(this.lazy, Math.max(0, page), end, true); i < end; i = scan(this.lazy, i + 1, end, true)) removed += this.removeOne(i);
     return removed;
+  }
+
+  /** Removes one page (the fault path's case): 1 if it was lazy. */
+  private removeOne(i: number): number {
+    if (!(i >= 0 && i < this.size)) return 0;
+    const { lazyB, startsB } = this;
+    const k = (i >> 3) ^ BYTE_SWAP;
+    const bit = 1 << (i & 7);
+    if ((lazyB[k] & bit) === 0) return 0;
+    // i stops being a range of its own, or splits one: i+1 starts a range if it is lazy
+    if ((startsB[k] & bit) !== 0 || !this.contains(i - 1)) this.runs--;
+    lazyB[k] &= ~bit;
+    const w = i >> 5;
+    if ((this.lazyH[2 * w] | this.lazyH[2 * w + 1]) === 0) this.summaryB[(w >> 3) ^ BYTE_SWAP] &= ~(1 << (w & 7));
+    const n = i + 1;
+    if (this.contains(n) && (startsB[(n >> 3) ^ BYTE_SWAP] & (1 << (n & 7))) === 0) this.runs++;
+    this.pages--;
+    return 1;
   }
 
   /** The lazy range at or after `page` (from `page` on when it is inside one), wrapping to the lowest. */
@@ -159,5 +171,9 @@ export class LazyIovList {
     this.lazy = grow(this.lazy, cap);
     this.starts = grow(this.starts, cap);
     this.summary = grow(this.summary, (cap + 31) >>> 5);
+    this.lazyB = new Uint8Array(this.lazy.buffer);
+    this.lazyH = new Uint16Array(this.lazy.buffer);
+    this.startsB = new Uint8Array(this.starts.buffer);
+    this.summaryB = new Uint8Array(this.summary.buffer);
   }
 }

@@ -14,24 +14,25 @@ interface Bitmaps {
   readonly inFlight: PageBitmap;
 }
 
-/** The kinds that change page state (PageFold and PageState): 1 at their index, 0 elsewhere. */
-export const PAGE_STATE_KINDS: Readonly<Uint8Array> = (() => {
+/** What an event does to the bitmaps, by kind (literal cases below: a jump table, no lookups). */
+const FoldOp = { None: 0, Register: 1, Arrive: 2, Collapse: 3, Discard: 4, Queue: 5, Reject: 6, Drop: 7 } as const;
+const FOLD_OP: Readonly<Uint8Array> = (() => {
   const t = new Uint8Array(EVENT_KIND_COUNT);
-  for (const k of [
-    EventKind.VmaRegistered,
-    EventKind.PagesPrefilled,
-    EventKind.PagesCopied,
-    EventKind.ZeroPageMapped,
-    EventKind.HugePageCollapsed,
-    EventKind.CopyQueued,
-    EventKind.CopyRejected,
-    EventKind.VmaRemoved,
-    EventKind.VmaUnmapped,
-    EventKind.PagesDiscarded,
-  ])
-    t[k] = 1;
+  t[EventKind.VmaRegistered] = FoldOp.Register;
+  t[EventKind.PagesPrefilled] = FoldOp.Arrive;
+  t[EventKind.PagesCopied] = FoldOp.Arrive;
+  t[EventKind.ZeroPageMapped] = FoldOp.Arrive;
+  t[EventKind.HugePageCollapsed] = FoldOp.Collapse;
+  t[EventKind.PagesDiscarded] = FoldOp.Discard;
+  t[EventKind.CopyQueued] = FoldOp.Queue;
+  t[EventKind.CopyRejected] = FoldOp.Reject;
+  t[EventKind.VmaRemoved] = FoldOp.Drop;
+  t[EventKind.VmaUnmapped] = FoldOp.Drop;
   return t;
 })();
+
+/** The kinds that change page state (PageFold and PageState): 1 at their index, 0 elsewhere. */
+export const PAGE_STATE_KINDS: Readonly<Uint8Array> = FOLD_OP.map((op) => (op === FoldOp.None ? 0 : 1));
 
 /**
  * The one fold of page state from the log, event by event: the session's PageState (for strategies
@@ -40,7 +41,8 @@ export const PAGE_STATE_KINDS: Readonly<Uint8Array> = (() => {
  */
 export class PageFold {
   private readonly procs = new Map<number, Bitmaps>();
-  private lastPid = NaN;
+  /** undefined, not NaN: the field stays a tagged one (no heap number per pid stored). */
+  private lastPid: number | undefined = undefined;
   private last: Bitmaps | undefined;
 
   constructor(sizes?: ReadonlyMap<number, number>) {
@@ -64,38 +66,35 @@ export class PageFold {
   }
 
   apply(kind: number, pid: number, a: number, b: number, c: number): void {
-    switch (kind) {
-      case EventKind.VmaRegistered: // a vma, b firstPage, c pages
-        this.bitmaps(pid)?.registered.setRange(b, c);
+    const op = FOLD_OP[kind];
+    if (op === 0) return;
+    const p = this.bitmaps(pid);
+    if (!p) return;
+    // the literals are FoldOp's: Ignition makes a jump table of literal cases only
+    switch (op) {
+      case 1: // Register: a vma, b firstPage, c pages
+        p.registered.setRange(b, c);
         break;
-      case EventKind.PagesPrefilled:
-      case EventKind.PagesCopied:
-      case EventKind.ZeroPageMapped: {
-        const p = this.bitmaps(pid);
-        p?.present.setRange(a, b);
-        p?.inFlight.clearRange(a, b);
+      case 2: // Arrive
+        p.present.setRange(a, b);
+        p.inFlight.clearRange(a, b);
         break;
-      }
-      case EventKind.HugePageCollapsed: // a vma, [b, b+c) now present
-        this.bitmaps(pid)?.present.setRange(b, c);
+      case 3: // Collapse: a vma, [b, b+c) now present
+        p.present.setRange(b, c);
         break;
-      case EventKind.PagesDiscarded:
-        this.bitmaps(pid)?.present.clearRange(a, b);
+      case 4: // Discard
+        p.present.clearRange(a, b);
         break;
-      case EventKind.CopyQueued:
-        this.bitmaps(pid)?.inFlight.setRange(a, b);
+      case 5: // Queue
+        p.inFlight.setRange(a, b);
         break;
-      case EventKind.CopyRejected:
-        // duplicates and out-of-range requests were never queued: the pages in flight are others'
-        if (c === RejectReason.Eexist || c === RejectReason.Enoent) this.bitmaps(pid)?.inFlight.clearRange(a, b);
+      case 6: // Reject: duplicates and out-of-range requests were never queued: the pages in flight are others'
+        if (c === RejectReason.Eexist || c === RejectReason.Enoent) p.inFlight.clearRange(a, b);
         break;
-      case EventKind.VmaRemoved:
-      case EventKind.VmaUnmapped: {
-        const p = this.bitmaps(pid);
-        p?.inFlight.clearRange(a, b);
-        p?.registered.clearRange(a, b);
+      case 7: // Drop
+        p.inFlight.clearRange(a, b);
+        p.registered.clearRange(a, b);
         break;
-      }
       default:
         break;
     }
