@@ -38,6 +38,11 @@ export interface BackendSession {
   windowFor(pid: number, vma: number): FaultWindowRule;
   /** Appends a fact to the log (see the event table in event-kind.ts); returns its seq. */
   emit(kind: number, t: number, pid: number, a: number, b: number, c: number, d: number): number;
+  /**
+   * Runs `emits` (a batch of emit calls, e.g. one drain of a native queue) with the strategies'
+   * zones switched once for the batch instead of around every delivery; returns what it returns.
+   */
+  batch<R>(emits: () => R): R;
   /** The clock runs: strategies attach and may act through the port from now on. */
   start(port: BackendPort): void;
   /**

@@ -20,6 +20,9 @@ export class EventBus {
   private readonly wanted = new Uint8Array(EVENT_KIND_COUNT);
   private readonly pending = new IndexFifo();
   private delivering = false;
+  /** Inside batch(): the zone to go back to at its end, and how deep batches nest. */
+  private batchOuter: StrategyZone | undefined;
+  private batchDepth = 0;
   /** The latest event handed to the streams: what a command can be reacting to. */
   lastDelivered = -1;
 
@@ -34,10 +37,22 @@ export class EventBus {
     const seq = this.store.append(kind, t, pid, a, b, c, d);
     if (PAGE_STATE_KINDS[kind] === 1) this.state.apply(kind, pid, a, b, c, d);
     if (this.wanted[kind] === 1) {
-      this.pending.push(seq);
-      if (!this.delivering) this.deliver();
+      // not inside a delivery: nothing waits before it, and its fields are at hand (small
+      // integers, where the store's columns of doubles would give a heap number per field)
+      if (this.delivering) this.pending.push(seq);
+      else this.deliver(decodeEvent(seq, kind, t, pid, a, b, c, d));
     }
     return seq;
+  }
+
+  /** Runs `emits` with the zone switched back once at its end, not after every delivery. */
+  batch<R>(emits: () => R): R {
+    if (this.batchDepth++ === 0) this.batchOuter = beginDelivery();
+    try {
+      return emits();
+    } finally {
+      if (--this.batchDepth === 0) endDelivery(this.batchOuter);
+    }
   }
 
   /** The events of one kind (or all of them) for subscriber `owner`. */
@@ -67,21 +82,23 @@ export class EventBus {
     for (let k = 0; k < EVENT_KIND_COUNT; k++) this.wanted[k] = all || this.hubs[k]?.observed === true ? 1 : 0;
   };
 
-  private deliver(): void {
+  /** Hands `first` to its streams, then whatever its subscribers emitted meanwhile, in log order. */
+  private deliver(first: RestoreEvent): void {
     this.delivering = true;
     const st = this.store;
-    const outer = beginDelivery();
+    const batched = this.batchDepth > 0;
+    const outer = batched ? undefined : beginDelivery();
     try {
-      for (let seq = this.pending.shift(); seq >= 0; seq = this.pending.shift()) {
-        const kind = st.kind[seq];
-        const ev = decodeEvent(seq, kind, st.t[seq], st.pid[seq], st.a[seq], st.b[seq], st.c[seq], st.d[seq]);
-        this.lastDelivered = seq;
-        this.hubs[kind]?.next(ev);
+      for (let ev: RestoreEvent | undefined = first; ev; ) {
+        this.lastDelivered = ev.seq;
+        this.hubs[ev.kind]?.next(ev);
         this.allHub?.next(ev);
+        const seq = this.pending.shift();
+        ev = seq >= 0 ? decodeEvent(seq, st.kind[seq], st.t[seq], st.pid[seq], st.a[seq], st.b[seq], st.c[seq], st.d[seq]) : undefined;
       }
     } finally {
       this.delivering = false;
-      endDelivery(outer);
+      if (!batched) endDelivery(outer);
     }
   }
 }

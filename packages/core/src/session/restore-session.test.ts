@@ -18,6 +18,7 @@ import { Strategy, StrategyContext } from '../strategy/strategy';
 import { copyPages, StrategyCommand } from '../strategy/strategy-command';
 import { TinyProcess, tinyWorkload } from '../testing/tiny-workload';
 import { AttachedStrategy, RestoreSession } from './restore-session';
+import { currentZone, StrategyZone } from './strategy-zone';
 
 const K = EventKind;
 
@@ -184,6 +185,43 @@ describe('RestoreSession', () => {
       backend.startup();
       backend.workloadStarted(1);
       expect(port.madvises).toEqual([{ pid: 1, vma: 1, advice: 'nohugepage' }]);
+    });
+  });
+
+  describe('batches of events', () => {
+    it('run each strategy\'s handlers in its own zone, in log order, and leave the outer zone behind', () => {
+      const seen: [string, number, StrategyZone | undefined][] = [];
+      const watcher = (name: string): Strategy => ({
+        attach: (ctx) =>
+          ctx.faults$.pipe(
+            map((f) => {
+              seen.push([name, f.seq, currentZone()]);
+              // a copy inside the handler: its CopyQueued is logged before the next fault is handed over
+              return copyPages(f.pid, f.page + 1, 1);
+            }),
+          ),
+      });
+      const { session, backend, store } = setup(attached(['a', watcher('a')], ['b', watcher('b')]));
+      backend.startup();
+      session.batch(() => {
+        backend.fault(1, 0);
+        backend.fault(1, 4);
+      });
+      expect(currentZone()).toBeUndefined();
+      const zoneOf = new Map(seen.map(([name, , z]) => [name, z]));
+      expect(zoneOf.get('a')).toBeDefined();
+      expect(zoneOf.get('b')).toBeDefined();
+      expect(zoneOf.get('a')).not.toBe(zoneOf.get('b'));
+      for (const [name, , z] of seen) expect(z).toBe(zoneOf.get(name));
+      const faults = rows(store).flatMap((r, seq) => (r[0] === 'FaultRaised' ? [seq] : []));
+      expect(seen.map(([name, seq]) => [name, seq])).toEqual([
+        ['a', faults[0]],
+        ['b', faults[0]],
+        ['a', faults[1]],
+        ['b', faults[1]],
+      ]);
+      const after = rows(store, faults[0]).map((r) => r[0]);
+      expect(after.slice(0, 4)).toEqual(['FaultRaised', 'CopyQueued', 'CopyRejected', 'PagesCopied']);
     });
   });
 

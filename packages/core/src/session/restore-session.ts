@@ -1,4 +1,4 @@
-import { EMPTY, Observable, Subject, Subscription, catchError, takeUntil } from 'rxjs';
+import { Observable, Subscription } from 'rxjs';
 import { BackendSession, EventLogView } from '../backend/backend-session';
 import { BackendPort } from '../backend/backend-port';
 import { CopyCause, CopyPriority, EventKind, SwitchReason } from '../events/event-kind';
@@ -15,6 +15,7 @@ import { AttachedStrategy } from '../strategy/attached-strategy';
 import { Strategy, StrategyContext, WorkloadInfo } from '../strategy/strategy';
 import { StrategyCommand } from '../strategy/strategy-command';
 import { CommandGate } from './command-gate';
+import { CommandSubscriber } from './command-subscriber';
 import { EventBus } from './event-bus';
 import { guardedScheduler } from './guarded-scheduler';
 import { installProcessGuard, StrategyZone } from './strategy-zone';
@@ -53,8 +54,8 @@ export class RestoreSession implements BackendSession {
   private readonly planFailures: readonly PlanFailure[];
   private readonly failed: boolean[];
   private readonly subscriptions = new Subscription();
-  /** Ends a strategy's command stream when it is detached. */
-  private readonly detached: Subject<void>[];
+  /** Each strategy's command stream, ended when it is detached. */
+  private readonly commandSubs: (Subscription | undefined)[];
   private port: BackendPort | undefined;
   private gate: CommandGate | undefined;
   private readonly workloadInfo: WorkloadInfo;
@@ -68,7 +69,7 @@ export class RestoreSession implements BackendSession {
   ) {
     this.image = workload.image;
     validateImage(this.image, `image ${this.image.name}`);
-    this.detached = strategies.map(() => new Subject<void>());
+    this.commandSubs = strategies.map(() => undefined);
     this.workloadInfo = Object.freeze({ name: workload.name });
     this.state = new PageState(this.image);
     this.zones = strategies.map((s, i) => new StrategyZone(s.spec, (e) => this.fail(i, e)));
@@ -95,6 +96,10 @@ export class RestoreSession implements BackendSession {
 
   emit(kind: number, t: number, pid: number, a: number, b: number, c: number, d: number): number {
     return this.bus.emit(kind, t, pid, a, b, c, d);
+  }
+
+  batch<R>(emits: () => R): R {
+    return this.bus.batch(emits);
   }
 
   /** The combined fault-time window for a VMA: the widest rule any live strategy installed. */
@@ -173,27 +178,30 @@ export class RestoreSession implements BackendSession {
       return;
     }
     if (!commands) return;
-    this.subscriptions.add(
-      commands
-        .pipe(
-          takeUntil(this.detached[i]),
-          catchError((e) => {
-            this.fail(i, e);
-            return EMPTY;
-          }),
-        )
-        .subscribe((cmd) => this.execute(i, cmd)),
+    const sub = new CommandSubscriber(
+      (cmd) => this.execute(i, cmd),
+      (e) => this.fail(i, e),
     );
+    this.subscriptions.add(sub);
+    // set first: a failure while subscribing ends it (fail, endCommands)
+    this.commandSubs[i] = sub;
+    commands.subscribe(sub);
+  }
+
+  private endCommands(i: number): void {
+    const sub = this.commandSubs[i];
+    this.commandSubs[i] = undefined;
+    try {
+      sub?.unsubscribe();
+    } catch {
+      // its own teardown threw while it was being detached: it failed already, with the first error
+    }
   }
 
   /** Unsubscribes every strategy and completes every stream. */
   finish(): void {
     for (const z of this.zones) z.close();
     this.subscriptions.unsubscribe();
-    this.detached.forEach((d) => {
-      d.next();
-      d.complete();
-    });
     this.bus.complete();
     this.port = undefined;
     this.gate = undefined;
@@ -239,7 +247,7 @@ export class RestoreSession implements BackendSession {
     if (this.failed[i]) return;
     this.failed[i] = true;
     this.reportFailure(i, e);
-    this.detached[i].next();
+    this.endCommands(i);
     this.bus.completeOwner(i);
   }
 

@@ -28,7 +28,14 @@ export class StrategyZone {
 
   /** fn inside this zone. */
   run<R>(fn: () => R): R {
-    return zones.run(this, fn);
+    // the event path's mirror follows (a delivery inside fn, or a batch around this, sees the truth)
+    const before = entered;
+    entered = this;
+    try {
+      return zones.run(this, fn);
+    } finally {
+      entered = before;
+    }
   }
 }
 
@@ -41,8 +48,8 @@ export function currentZone(): StrategyZone | undefined {
 
 /**
  * The event path's switch between zones, cheaper than run(): `entered` mirrors the store while one
- * synchronous delivery runs, so only a change of zone costs an enterWith. Call beginDelivery()
- * first and endDelivery() after, which puts the outer zone back.
+ * synchronous delivery (or batch of them) runs, so only a change of zone costs an enterWith. Call
+ * beginDelivery() first and endDelivery() after, which puts the outer zone back.
  */
 let entered: StrategyZone | undefined;
 
