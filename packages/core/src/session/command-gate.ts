@@ -58,10 +58,13 @@ export class CommandGate {
     const end = page + count;
     while (i < end) {
       const vma = vmaOfPage(proc, i)!;
-      // in a hugetlb VMA the copy takes the whole huge pages it touches
-      const placed = placementRange(vma, i, Math.min(end, vma.firstPage + vma.pages));
-      i = placed.page;
-      const vEnd = placed.end;
+      let vEnd = Math.min(end, vma.firstPage + vma.pages);
+      if (vma.hugetlb) {
+        // the copy takes the whole huge pages it touches
+        const placed = placementRange(vma, i, vEnd);
+        i = placed.page;
+        vEnd = placed.end;
+      }
       while (i < vEnd) {
         const lazy = this.state.isLazy(pid, i);
         let j = i + 1;
