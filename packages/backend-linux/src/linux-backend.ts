@@ -26,6 +26,7 @@ import { ENGINE_PLAN, HUGETLB_UFFD_FEATURES, PlanFlag, readProgress, RUNNER_UFFD
 import { checkHugetlbPool } from './hugetlb-pool';
 import { PageSourceOptions } from './page-server/page-source';
 import { PrecopySource } from './precopy-source';
+import { primeReactiveEventPath } from './prime-event-path';
 import { RunningPageServer, startPageServer } from './page-server/page-server';
 
 /** How often onProgress is called while the workload runs. */
@@ -153,6 +154,7 @@ export class LinuxBackend implements RestoreBackend {
         if (profile) await profile.timeAsync('pre-copy source set-up', () => precopy!.listening());
         else await precopy.listening();
       }
+      if (session.promptEvents) primeReactiveEventPath();
       const t0 = b.now();
       const now = () => b.now() - t0;
       const total = image.processes.length;
@@ -166,6 +168,7 @@ export class LinuxBackend implements RestoreBackend {
         t0,
         mode: 'backend',
         onEvent: (kind, t, pid, a, bb, c, d) => session.emit(kind, t, pid, a, bb, c, d),
+        batch: (emits) => session.batch(emits),
         onProcessDone: progress,
         signal: options.signal,
         // only strategies with reactive pipelines can act on an event before the run ends

@@ -35,6 +35,7 @@ export * from './backend/backend-port';
 export * from './backend/backend-registry';
 export * from './session/isolated-observable';
 export * from './session/restore-session';
+export { primeEventPath } from './session/prime-event-path';
 export * from './metrics/run-metrics';
 export * from './metrics/compute-metrics';
 export * from './metrics/statistics';

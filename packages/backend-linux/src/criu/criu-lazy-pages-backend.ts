@@ -8,6 +8,7 @@ import { NativePort } from '../native-port';
 import { NativeRun } from '../native-run';
 import { allowedCpus, DEFAULT_PLACEMENT, Placement, planCpus } from '../placement';
 import { encodePlan, PLAN_FILE } from '../run-files';
+import { primeReactiveEventPath } from '../prime-event-path';
 
 /** Where `criu restore --lazy-pages` looks for its daemon, in the work directory (CRIU's criu/uffd.c). */
 export const CRIU_LAZY_SOCKET = 'lazy-pages.socket';
@@ -95,6 +96,7 @@ export class CriuLazyPagesBackend implements RestoreBackend {
         const file = files.push(image.source(p.pid).pagesFile) - 1;
         for (const r of image.pageRuns(p.pid)) runs.push(file, r.fileOffset, p.blobOffset + r.page * PAGE_SIZE, r.count * PAGE_SIZE);
       }
+      if (session.promptEvents) primeReactiveEventPath();
       const t0 = b.now();
       const now = () => b.now() - t0;
       // the restore begins when criu restore connects, not when the daemon starts listening
@@ -114,6 +116,7 @@ export class CriuLazyPagesBackend implements RestoreBackend {
           if (!started) begin(t);
           session.emit(kind, t, pid, a, bb, c, d);
         },
+        batch: (emits) => session.batch(emits),
         signal: options.signal,
         reactive: session.promptEvents,
         cpus,
