@@ -66,7 +66,7 @@ export interface NativeMonitor {
   /** Listens on dir/monitor.sock and starts the control, fault and copier threads. */
   start(onEvents: () => void): void;
   stop(): void;
-  /** The event ring: records of RECORD_DOUBLES doubles (t, kind, pid, a, b, c, d, padding). */
+  /** The event ring: records of RECORD_DOUBLES doubles, laid out as ring-layout.ts says. */
   ringBuffer(): ArrayBuffer;
   /** Releases records before `consumed`; returns the end of the readable records. */
   drain(consumed: number): number;

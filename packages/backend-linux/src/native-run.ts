@@ -3,6 +3,16 @@ import { MonitorMode, NativeBinding, NativeMonitor, NativeMonitorConfig } from '
 import { collectGarbage } from './collect-garbage';
 import { pauseOptimizingCompiler } from './optimizing-compiler';
 import { CpuPlan } from './placement';
+import { RECORD_DOUBLES, RECORD_INT32S, RingSlot } from './ring-layout';
+
+// the ring's layout, as locals of the drain loop's module (no property lookups per record)
+const F64T = RingSlot.F64T;
+const F64A = RingSlot.F64A;
+const I32_KIND = RingSlot.I32Kind;
+const I32_PID = RingSlot.I32Pid;
+const I32_A = RingSlot.I32A;
+const SMALL = RingSlot.Small;
+const KIND_MASK = RingSlot.KindMask;
 
 /** Kinds >= 100 in the event ring are the backend's own (native/common/protocol.h RL_INTERNAL_*). */
 export const InternalKind = { AllRegistered: 100, AllDone: 101, Failed: 102, ProcessDone: 103 } as const;
@@ -19,6 +29,8 @@ export interface NativeRunConfig {
   readonly mode: MonitorMode;
   /** Every public event, in ring order, with its native time relative to t0. */
   readonly onEvent: EventCallback;
+  /** Runs one drain's onEvent calls as a batch (BackendSession.batch). */
+  readonly batch?: <R>(emits: () => R) => R;
   readonly onProcessDone?: (pid: number) => void;
   readonly signal?: AbortSignal;
   /** Strategies react to events while the workload runs: hand them over promptly (default true). */
@@ -31,8 +43,6 @@ export interface NativeRunConfig {
   readonly remote?: NativeMonitorConfig['remote'];
 }
 
-/** Doubles per ring record (native/addon/event-ring.h Record). */
-export const RECORD_DOUBLES = 8;
 /** How long a runner gets to exit after it was told to. */
 const EXIT_GRACE_MS = 5000;
 /** After the runner died, how long to wait for the monitor to learn why (its FAIL message). */
@@ -58,6 +68,7 @@ const BATCHED = { notifyIntervalNs: 20_000_000, drainEveryMs: 20 };
 export class NativeRun {
   readonly monitor: NativeMonitor;
   private view: Float64Array | undefined;
+  private words: Int32Array | undefined;
   private mask = 0;
   private consumed = 0;
   private draining = false;
@@ -105,7 +116,9 @@ export class NativeRun {
   startMonitor(): void {
     // reactive: the hot loop drains; a wake-up from the native side has nothing more to do
     this.monitor.start(() => (this.reactive ? undefined : this.pump()));
-    this.view = new Float64Array(this.monitor.ringBuffer());
+    const ring = this.monitor.ringBuffer();
+    this.view = new Float64Array(ring);
+    this.words = new Int32Array(ring);
     this.mask = this.view.length / RECORD_DOUBLES - 1;
     if (this.reactive) {
       collectGarbage();
@@ -151,21 +164,16 @@ export class NativeRun {
   pump(once = false): void {
     if (this.draining || !this.view) return;
     this.draining = true;
+    this.drainOnce = once;
     const started = performance.now();
     const from = this.consumed;
     try {
-      const v = this.view;
-      let head = this.monitor.drain(this.consumed);
-      while (this.consumed < head) {
-        for (; this.consumed < head; this.consumed++) {
-          const o = (this.consumed & this.mask) * RECORD_DOUBLES;
-          const kind = v[o + 1];
-          if (kind < 100) this.cfg.onEvent(kind, v[o], v[o + 2], v[o + 3], v[o + 4], v[o + 5], v[o + 6]);
-          else this.internal(kind, v[o + 2]);
-        }
-        if (once) break;
-        head = this.monitor.drain(this.consumed);
-      }
+      if (this.cfg.batch) this.cfg.batch(this.drainRing);
+      else this.drainRing();
+      // after the batch: settling the run is no strategy's doing (its zone is left behind)
+      const own = this.ownRecords;
+      for (let i = 0; i < own.length; i += 2) this.internal(own[i], own[i + 1]);
+      own.length = 0;
     } catch (e) {
       // a bug on the JS side must end the run, not the process (this runs from native callbacks)
       this.fail(e instanceof Error ? e : new Error(String(e)));
@@ -175,6 +183,31 @@ export class NativeRun {
       this.handlingMs += performance.now() - started;
     }
   }
+
+  private drainOnce = false;
+  /** The backend's own records (kind, pid) of the drain, handled after it. */
+  private readonly ownRecords: number[] = [];
+
+  private readonly drainRing = (): void => {
+    const f = this.view!;
+    const w = this.words!;
+    const onEvent = this.cfg.onEvent;
+    let head = this.monitor.drain(this.consumed);
+    while (this.consumed < head) {
+      for (; this.consumed < head; this.consumed++) {
+        const slot = this.consumed & this.mask;
+        const o = slot * RECORD_DOUBLES;
+        const i = slot * RECORD_INT32S;
+        const word = w[i + I32_KIND];
+        const kind = word & KIND_MASK;
+        if (kind >= 100) this.ownRecords.push(kind, w[i + I32_PID]);
+        else if ((word & SMALL) !== 0) onEvent(kind, f[o + F64T], w[i + I32_PID], w[i + I32_A], w[i + I32_A + 1], w[i + I32_A + 2], w[i + I32_A + 3]);
+        else onEvent(kind, f[o + F64T], w[i + I32_PID], f[o + F64A], f[o + F64A + 1], f[o + F64A + 2], f[o + F64A + 3]);
+      }
+      if (this.drainOnce) break;
+      head = this.monitor.drain(this.consumed);
+    }
+  };
 
   /** What handing an event to the session (and the strategies) cost the JS thread on average, ns. */
   get eventHandlingNs(): number {

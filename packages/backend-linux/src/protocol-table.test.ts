@@ -17,7 +17,8 @@ import {
   RejectReason,
   ThpAdviceCode,
 } from '@restorelab/core';
-import { InternalKind, RECORD_DOUBLES } from './native-run';
+import { InternalKind } from './native-run';
+import { RECORD_DOUBLES, RingSlot } from './ring-layout';
 import * as rf from './run-files';
 import * as ps from './page-server/page-server-protocol';
 
@@ -53,6 +54,7 @@ const expected = new Map<string, number | string>([
   ...prefixed('RL_PREFILL_', PrefillSource),
   ...prefixed('RL_PLAN_', rf.PlanFlag),
   ['RL_RECORD_DOUBLES', RECORD_DOUBLES],
+  ...prefixed('RL_RING_', RingSlot),
   ['RL_MAX_COPY_PAGES', MAX_COPY_PAGES],
   ['RL_HUGETLB_PAGES', PAGES_PER_HUGE_PAGE],
   ['RL_MAX_RULE_PAGES', MAX_RULE_PAGES],

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -23,15 +24,51 @@
 
 namespace restorelab {
 
-// One event as JS sees it: 8 doubles (see event-kind.ts for a..d).
+// One event as the monitor's threads make it (see event-kind.ts for a..d).
 struct Record {
   double t;
   double kind;
   double pid;
   double a, b, c, d;
-  double pad;  // a record is one cache line
+  double pad;
 };
 static_assert(sizeof(Record) == RL_RECORD_DOUBLES * sizeof(double), "a record is RL_RECORD_DOUBLES doubles");
+
+// One event as JS reads it in the ring, one cache line (protocol.h RL_RING_*).
+struct RingSlot {
+  double t;
+  double a, b, c, d;
+  int32_t kind;  // | RL_RING_SMALL when small holds a..d
+  int32_t pid;
+  int32_t small[4];
+
+  static RingSlot of(const Record& r) {
+    RingSlot s;
+    s.t = r.t;
+    s.a = r.a;
+    s.b = r.b;
+    s.c = r.c;
+    s.d = r.d;
+    s.pid = static_cast<int32_t>(r.pid);
+    const double f[4] = {r.a, r.b, r.c, r.d};
+    bool fit = true;
+    for (int i = 0; i < 4; i++) {
+      fit = fit && f[i] > -kSmallBound && f[i] < kSmallBound && f[i] == static_cast<double>(static_cast<int32_t>(f[i]));
+      s.small[i] = fit ? static_cast<int32_t>(f[i]) : 0;
+    }
+    s.kind = static_cast<int32_t>(r.kind) | (fit ? RL_RING_SMALL : 0);
+    return s;
+  }
+
+ private:
+  static constexpr double kSmallBound = 1073741824.0;  // 2^30
+};
+static_assert(sizeof(RingSlot) == RL_RECORD_DOUBLES * sizeof(double), "a ring slot is RL_RECORD_DOUBLES doubles");
+static_assert(offsetof(RingSlot, t) == RL_RING_F64_T * sizeof(double) && offsetof(RingSlot, a) == RL_RING_F64_A * sizeof(double),
+              "ring doubles where protocol.h says");
+static_assert(offsetof(RingSlot, kind) == RL_RING_I32_KIND * sizeof(int32_t) && offsetof(RingSlot, pid) == RL_RING_I32_PID * sizeof(int32_t) &&
+                  offsetof(RingSlot, small) == RL_RING_I32_A * sizeof(int32_t),
+              "ring int32s where protocol.h says");
 
 // Kinds >= 100 are for the backend itself, never appended to the session.
 enum InternalKind : int {
@@ -44,16 +81,16 @@ enum InternalKind : int {
 class EventRing {
  public:
   explicit EventRing(uint64_t capacityPow2)
-      : cap_(capacityPow2), mask_(capacityPow2 - 1), mem_(static_cast<Record*>(std::calloc(capacityPow2, sizeof(Record)))) {
+      : cap_(capacityPow2), mask_(capacityPow2 - 1), mem_(static_cast<RingSlot*>(std::calloc(capacityPow2, sizeof(RingSlot)))) {
     if (!mem_) throw std::bad_alloc();
   }
   ~EventRing() { std::free(mem_); }
   EventRing(const EventRing&) = delete;
   EventRing& operator=(const EventRing&) = delete;
 
-  Record* data() { return mem_; }
+  RingSlot* data() { return mem_; }
   uint64_t capacity() const { return cap_; }
-  uint64_t bytes() const { return cap_ * sizeof(Record); }
+  uint64_t bytes() const { return cap_ * sizeof(RingSlot); }
 
   // Appends n records; returns true when JS should be told (nobody told it since its last drain).
   bool push(const Record* r, size_t n) {
@@ -62,7 +99,7 @@ class EventRing {
       pushed_ += n;
       for (size_t i = 0; i < n; i++) {
         if (overflow_.empty() && head_ - tail_ < cap_) {
-          mem_[head_ & mask_] = r[i];
+          mem_[head_ & mask_] = RingSlot::of(r[i]);
           head_++;
         } else {
           overflow_.push_back(r[i]);
@@ -103,7 +140,7 @@ class EventRing {
     if (consumed > tail_ && consumed <= head_) tail_ = consumed;
     size_t moved = 0;
     while (moved < overflow_.size() && head_ - tail_ < cap_) {
-      mem_[head_ & mask_] = overflow_[moved++];
+      mem_[head_ & mask_] = RingSlot::of(overflow_[moved++]);
       head_++;
     }
     if (moved) overflow_.erase(overflow_.begin(), overflow_.begin() + static_cast<long>(moved));
@@ -153,7 +190,7 @@ class EventRing {
 
   const uint64_t cap_;
   const uint64_t mask_;
-  Record* mem_;
+  RingSlot* mem_;
   HybridMutex mu_;
   uint64_t head_ = 0;
   uint64_t tail_ = 0;

@@ -67,8 +67,19 @@
 #define RL_INTERNAL_FAILED 102         /* the run cannot go on: Monitor::error() says why */
 #define RL_INTERNAL_PROCESS_DONE 103   /* pid's end events are in; a = os pid */
 
-/* Doubles in one ring record: t, kind, pid, a, b, c, d and padding to 64 bytes. */
+/* Doubles in one ring record (64 bytes). */
 #define RL_RECORD_DOUBLES 8
+/* Where a record's fields lie, as doubles (F64) and as int32 (I32) of the same 64 bytes: t and
+   a..d as doubles; kind, pid, and a..d again as int32, which hold when the kind word has
+   RL_RING_SMALL set (each of a..d an integer of magnitude below 2^30: JavaScript reads them as
+   small integers, without a heap number each). */
+#define RL_RING_F64_T 0
+#define RL_RING_F64_A 1
+#define RL_RING_I32_KIND 10
+#define RL_RING_I32_PID 11
+#define RL_RING_I32_A 12
+#define RL_RING_SMALL 0x10000
+#define RL_RING_KIND_MASK 0xffff
 /* Most pages one UFFDIO_COPY call of the copier or of precopy moves. */
 #define RL_MAX_COPY_PAGES 512
 

@@ -2,7 +2,9 @@
  * A page server in a process of its own, for the kill test: serves the run directory given as
  * argv[2], prints "listening", then "serving N" once N faults were resolved. The test kills it.
  */
+import { EventKind } from '@restorelab/core';
 import { loadNative } from '../native-binding';
+import { RECORD_INT32S, ringKind } from '../ring-layout';
 
 const dir = process.argv[2];
 const announceAfter = Number(process.argv[3] ?? 100);
@@ -16,17 +18,17 @@ const monitor = new b.Monitor({ dir, t0: b.now(), mode: 'backend' });
 let consumed = 0;
 let faults = 0;
 let announced = false;
-let view: Float64Array | undefined;
+let words: Int32Array | undefined;
 monitor.start(() => {
-  if (!view) return;
-  const mask = view.length / 8 - 1;
+  if (!words) return;
+  const mask = words.length / RECORD_INT32S - 1;
   for (let head = monitor.drain(consumed); consumed < head; head = monitor.drain(consumed)) {
-    for (; consumed < head; consumed++) if (view[(consumed & mask) * 8 + 1] === 8) faults++;
+    for (; consumed < head; consumed++) if (ringKind(words, consumed & mask) === EventKind.FaultResolved) faults++;
   }
   if (!announced && faults >= announceAfter) {
     announced = true;
     process.stdout.write(`serving ${faults}\n`);
   }
 });
-view = new Float64Array(monitor.ringBuffer());
+words = new Int32Array(monitor.ringBuffer());
 process.stdout.write('listening\n');

@@ -3,7 +3,8 @@ import * as net from 'net';
 import * as path from 'path';
 import { EventKind } from '@restorelab/core';
 import { NativeMonitor, NativeMonitorConfig, NativeMonitorStats } from '../native-binding';
-import { InternalKind, RECORD_DOUBLES } from '../native-run';
+import { InternalKind } from '../native-run';
+import { RECORD_DOUBLES, writeRingRecord } from '../ring-layout';
 import { RUNNER_UFFD_FEATURES, SOCKET_FILE } from '../run-files';
 import { readRunFiles } from '../run-files-reader';
 import { MockRestore } from './mock-restore';
@@ -19,6 +20,7 @@ const STEPS_PER_TURN = 16;
  */
 export class MockMonitor implements NativeMonitor {
   private readonly ring = new Float64Array(RING_RECORDS * RECORD_DOUBLES);
+  private readonly words = new Int32Array(this.ring.buffer);
   private head = 0;
   private consumed = 0;
   private readonly overflow: number[] = [];
@@ -119,7 +121,7 @@ export class MockMonitor implements NativeMonitor {
     const o = this.overflow;
     let at = 0;
     while (at < o.length && this.head - this.consumed < RING_RECORDS) {
-      this.ring.set(o.slice(at, at + RECORD_DOUBLES), (this.head % RING_RECORDS) * RECORD_DOUBLES);
+      writeRingRecord(this.ring, this.words, this.head % RING_RECORDS, o[at], o[at + 1], o[at + 2], o[at + 3], o[at + 4], o[at + 5], o[at + 6]);
       this.head++;
       at += RECORD_DOUBLES;
     }
