@@ -26,7 +26,7 @@ import { ENGINE_PLAN, HUGETLB_UFFD_FEATURES, PlanFlag, readProgress, RUNNER_UFFD
 import { checkHugetlbPool } from './hugetlb-pool';
 import { PageSourceOptions } from './page-server/page-source';
 import { PrecopySource } from './precopy-source';
-import { primeReactiveEventPath } from './prime-event-path';
+import { prepareReactiveRestore } from './prepare-reactive-restore';
 import { RunningPageServer, startPageServer } from './page-server/page-server';
 
 /** How often onProgress is called while the workload runs. */
@@ -154,7 +154,7 @@ export class LinuxBackend implements RestoreBackend {
         if (profile) await profile.timeAsync('pre-copy source set-up', () => precopy!.listening());
         else await precopy.listening();
       }
-      if (session.promptEvents) primeReactiveEventPath();
+      if (session.promptEvents) prepareReactiveRestore();
       const t0 = b.now();
       const now = () => b.now() - t0;
       const total = image.processes.length;

@@ -8,7 +8,7 @@ import { NativePort } from '../native-port';
 import { NativeRun } from '../native-run';
 import { allowedCpus, DEFAULT_PLACEMENT, Placement, planCpus } from '../placement';
 import { encodePlan, PLAN_FILE } from '../run-files';
-import { primeReactiveEventPath } from '../prime-event-path';
+import { prepareReactiveRestore } from '../prepare-reactive-restore';
 
 /** Where `criu restore --lazy-pages` looks for its daemon, in the work directory (CRIU's criu/uffd.c). */
 export const CRIU_LAZY_SOCKET = 'lazy-pages.socket';
@@ -96,7 +96,7 @@ export class CriuLazyPagesBackend implements RestoreBackend {
         const file = files.push(image.source(p.pid).pagesFile) - 1;
         for (const r of image.pageRuns(p.pid)) runs.push(file, r.fileOffset, p.blobOffset + r.page * PAGE_SIZE, r.count * PAGE_SIZE);
       }
-      if (session.promptEvents) primeReactiveEventPath();
+      if (session.promptEvents) prepareReactiveRestore();
       const t0 = b.now();
       const now = () => b.now() - t0;
       // the restore begins when criu restore connects, not when the daemon starts listening

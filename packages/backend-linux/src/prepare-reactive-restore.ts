@@ -1,15 +1,18 @@
 import { primeEventPath } from '@restorelab/core';
 import { pauseOptimizingCompiler } from './optimizing-compiler';
+import { growYoungGeneration } from './young-generation';
 
 /**
  * Before the clock of a restore whose strategies react while it runs: core's event path compiled
- * (primeEventPath) as it will run, in baseline code, TurboFan kept out as during the restore.
+ * (primeEventPath) as it will run, in baseline code, TurboFan kept out as during the restore; and
+ * the young generation at its largest, so that no scavenge stops the strategies mid-restore.
  */
-export function primeReactiveEventPath(): void {
+export function prepareReactiveRestore(): void {
   const resume = pauseOptimizingCompiler();
   try {
     primeEventPath();
   } finally {
     resume();
   }
+  growYoungGeneration();
 }
