@@ -5,14 +5,8 @@ import { pauseOptimizingCompiler } from './optimizing-compiler';
 import { CpuPlan } from './placement';
 import { RECORD_DOUBLES, RECORD_INT32S, RingSlot } from './ring-layout';
 
-// the ring's layout, as locals of the drain loop's module (no property lookups per record)
-const F64T = RingSlot.F64T;
-const F64A = RingSlot.F64A;
-const I32_KIND = RingSlot.I32Kind;
-const I32_PID = RingSlot.I32Pid;
-const I32_A = RingSlot.I32A;
-const SMALL = RingSlot.Small;
-const KIND_MASK = RingSlot.KindMask;
+// the ring's layout as constants of this module: no property lookups per record in the drain loop
+const { F64T, F64A, I32Kind: I32_KIND, I32Pid: I32_PID, I32A: I32_A, Small: SMALL, KindMask: KIND_MASK } = RingSlot;
 
 /** Kinds >= 100 in the event ring are the backend's own (native/common/protocol.h RL_INTERNAL_*). */
 export const InternalKind = { AllRegistered: 100, AllDone: 101, Failed: 102, ProcessDone: 103 } as const;
@@ -158,8 +152,9 @@ export class NativeRun {
   }
 
   /**
-   * Drains the ring: every record is handed over in order, the internal ones acted upon. `once`:
-   * only what was readable on entry, so that the hot loop serves the commands it caused first.
+   * Drains the ring: every record is handed over in order as one batch of emits, the backend's own
+   * ones acted upon after it. `once`: only what was readable on entry, so that the hot loop serves
+   * the commands it caused first.
    */
   pump(once = false): void {
     if (this.draining || !this.view) return;
