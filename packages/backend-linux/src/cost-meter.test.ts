@@ -1,4 +1,7 @@
-import { CostMeter, measureCosts } from './cost-meter';
+import { hugetlbPagesNeeded } from '@restorelab/core';
+import { builtIn } from './bench';
+import { CostMeter, HUGETLB_WORKLOAD, measureCosts } from './cost-meter';
+import { freeHugetlbPages } from './hugetlb-pool';
 import { linuxSkipReason } from './testing/linux-availability';
 
 const skip = linuxSkipReason();
@@ -7,16 +10,25 @@ const linuxTest = skip ? test.skip : test;
 
 // Measurements are not asserted (they depend on the machine); their shape and sanity are.
 linuxTest('measureCosts reports the cost-model keys it measures', async () => {
-  const c = await measureCosts({ pages: 1024, rounds: 1 });
+  // other test files restore hugetlb VMAs too: their pages back in the pool first, if they come
+  const hugeNeeded = hugetlbPagesNeeded(builtIn(HUGETLB_WORKLOAD).image);
+  for (let waited = 0; freeHugetlbPages() < hugeNeeded && waited < 30_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
+  const freeBefore = freeHugetlbPages();
+  // two rounds: the pre-copy fit needs a restore with three rounds or more, which a loaded machine
+  // does not always give in one
+  const c = await measureCosts({ pages: 1024, rounds: 2 });
+  const freeAfter = freeHugetlbPages();
   expect(Object.keys(c).sort()).toEqual([
     'cacheFillPageNs', 'continueCallNs', 'continuePageNs', 'copyCallNs', 'copyPageNs', 'cowPageNs', 'decisionEventNs', 'decisionLatencyNs', 'dirtyScanNs', 'dirtyScanPageNs', 'discardRunNs',
     'faultCopyPageNs', 'faultIdleNs', 'faultJumpNs', 'faultOverheadNs', 'faultWakeNs', 'hugePageCopyNs', 'linkPageNs', 'linkRequestNs', 'madviseNs', 'moveCallNs', 'movePageNs',
     'precopyCallNs', 'precopyDecisionNs', 'precopyPageNs', 'processCpus', 'ruleCallNs', 'sourceAccessNs', 'stagePageNs', 'touchPageNs', 'zeroPageNs',
   ]);
-  // this kernel has every engine and WP_ASYNC, and jest's global setup lends the hugetlb pool its pages: none is null
-  for (const v of Object.values(c)) {
-    expect(Number.isInteger(v)).toBe(true);
-    expect(v).toBeGreaterThanOrEqual(0);
+  // this kernel has every engine and WP_ASYNC, and jest's global setup lends the hugetlb pool its
+  // pages: none is null, but for hugePageCopyNs while other test files hold the pool's pages
+  const hugeHeld = c.hugePageCopyNs === null && Math.min(freeBefore, freeAfter) < hugeNeeded;
+  for (const [key, v] of Object.entries(c)) {
+    if (key === 'hugePageCopyNs' && hugeHeld) continue;
+    expect([key, Number.isInteger(v) && (v as number) >= 0]).toEqual([key, true]);
   }
   expect(c.copyPageNs + c.copyCallNs).toBeGreaterThan(0);
   console.log(JSON.stringify(c));

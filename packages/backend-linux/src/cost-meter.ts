@@ -66,7 +66,7 @@ export interface MeasuredCosts {
 const CALIBRATION_LINK: Link = { latencyUs: 100, bandwidth: 1.25e9, channels: 2 };
 
 /** 64 huge pages (128 MiB) of hugetlbfs memory, restored eagerly: what placing one costs (less per page the larger the restore: 920 us at 32 MiB, 375 us at 1 GiB here). */
-const HUGETLB_WORKLOAD = 'hugetlb:pages=32768,vmas=1,accesses=8192';
+export const HUGETLB_WORKLOAD = 'hugetlb:pages=32768,vmas=1,accesses=8192';
 
 /** A source phase that keeps writing a hot set, at two sizes: the scan's fixed part and its walk apart. */
 const PRECOPY_WORKLOADS = ['hotcold:pages=8192,accesses=2000,sourceAccesses=4096,gapNs=2000', 'hotcold:pages=32768,accesses=2000,sourceAccesses=4096,gapNs=2000'];
