@@ -67,8 +67,8 @@ export class CommandGate {
       }
       while (i < vEnd) {
         const lazy = this.state.isLazy(pid, i);
-        let j = i + 1;
-        while (j < vEnd && this.state.isLazy(pid, j) === lazy) j++;
+        // the run of pages like i, found a word of pages at a time
+        const j = lazy ? this.state.lazyRunEnd(pid, i, vEnd) : this.state.nextLazyPage(pid, i, vEnd);
         if (lazy) {
           const queuedSeq = bus.emit(EventKind.CopyQueued, t, pid, i, j - i, cause, priority);
           port.submitCopy(pid, i, j - i, cause, priority, bus.lastDelivered, queuedSeq);

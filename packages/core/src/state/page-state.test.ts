@@ -62,6 +62,30 @@ describe('PageState', () => {
     }
   });
 
+  it('lazyRunEnd and nextLazyPage find what a page-by-page scan with isLazy finds, across word boundaries', () => {
+    let seed = 9;
+    // the generator's high bits: its low ones repeat with a short period
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) % n;
+    const pages = 100;
+    for (let round = 0; round < 30; round++) {
+      const s = new PageState(tinyImage([{ pid: 1, vmas: [60, 40] }]));
+      register(s, 1, 0, 0, 60);
+      if (rnd(2)) register(s, 1, 1, 60, 40);
+      for (let k = 0; k < 12; k++) {
+        const kind = [K.PagesCopied, K.CopyQueued, K.ZeroPageMapped, K.VmaRemoved][rnd(4)];
+        s.apply(kind, 1, rnd(pages), 1 + rnd(20), kind === K.CopyQueued ? CopyCause.Prefetch : 0, 0);
+      }
+      for (let from = 0; from <= pages; from += 1 + rnd(3)) {
+        const end = Math.min(pages, from + rnd(pages));
+        let runEnd = from;
+        while (runEnd < end && s.isLazy(1, runEnd)) runEnd++;
+        let next = from;
+        while (next < end && !s.isLazy(1, next)) next++;
+        expect([round, from, end, s.lazyRunEnd(1, from, end), s.nextLazyPage(1, from, end)]).toEqual([round, from, end, runEnd, next]);
+      }
+    }
+  });
+
   it('changes only for the kinds PAGE_STATE_KINDS lists (the event bus skips the others)', () => {
     for (const kind of Object.values(K).filter((k) => PAGE_STATE_KINDS[k] === 0)) {
       for (const args of [

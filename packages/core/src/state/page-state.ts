@@ -77,6 +77,26 @@ export class PageState implements PageStateView {
     const p = this.proc(pid);
     return !!p && p.registered.get(page) && !p.present.get(page) && !p.inFlight.get(page);
   }
+  /** The first page in [page, end) that is not lazy, or end: a word of pages at a time. */
+  lazyRunEnd(pid: number, page: number, end: number): number {
+    const p = this.proc(pid);
+    if (!p) return page;
+    return Math.min(p.registered.next(page, end, false), p.present.next(page, end, true), p.inFlight.next(page, end, true));
+  }
+  /** The first lazy page in [page, end), or end. */
+  nextLazyPage(pid: number, page: number, end: number): number {
+    const p = this.proc(pid);
+    if (!p) return end;
+    for (let j = page; j < end; ) {
+      const r = p.registered.next(j, end, true);
+      const q = p.present.next(r, end, false);
+      const f = p.inFlight.next(q, end, false);
+      // [r, q) present, [q, f) in flight: none of them lazy
+      if (f === r || f >= end) return f;
+      j = f;
+    }
+    return end;
+  }
   lazyRanges(pid: number): readonly PageRange[] {
     return this.lazy.get(pid)?.ranges() ?? [];
   }
