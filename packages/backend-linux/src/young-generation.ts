@@ -6,6 +6,9 @@ const SURVIVORS_PER_ROUND = 200_000;
 /** Rounds at most: the new space doubles per round until V8's maximum (16 MiB semi-spaces). */
 const MAX_ROUNDS = 6;
 
+/** The new space's size when it was last grown, bytes. */
+let grown = 0;
+
 function newSpaceBytes(): number {
   return v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
 }
@@ -20,8 +23,6 @@ function newSpaceBytes(): number {
  * as --max-semi-space-size would at start-up, which node takes from the command line only. Once per
  * process (again if V8 shrank it meanwhile). Returns the new space's size, bytes.
  */
-let grown = 0;
-
 export function growYoungGeneration(): number {
   let size = newSpaceBytes();
   // grown before and not shrunk since (V8 shrinks it when the process idles)
