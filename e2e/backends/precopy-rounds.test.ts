@@ -75,7 +75,9 @@ describe('pre-copy rounds with write-protect dirty tracking', () => {
       for (const out of [guarded, both]) {
         expect([name, out.result.metrics.mismatchedPages, out.result.verified]).toEqual([name, 0, true]);
         expect(rows(out.store, EventKind.HugePageCollapsed)).toEqual([]);
-        expect(out.result.metrics.demandFaults).toBeGreaterThan(0);
+        // the backend and the rounds in the message: a CI run once saw no demand fault here
+        const p = out.result.metrics.precopy!;
+        expect([name, p.rounds, p.discardedPages, out.result.metrics.demandFaults > 0]).toEqual([name, p.rounds, p.discardedPages, true]);
       }
       // the dropped pages were holes the collapse filled with zeros: every one of them differs
       expect(rows(bare.store, EventKind.HugePageCollapsed).length).toBeGreaterThan(0);
