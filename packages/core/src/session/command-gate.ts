@@ -67,8 +67,9 @@ export class CommandGate {
       }
       while (i < vEnd) {
         const lazy = this.state.isLazy(pid, i);
-        // the run of pages like i, found a word of pages at a time
-        const j = lazy ? this.state.lazyRunEnd(pid, i, vEnd) : this.state.nextLazyPage(pid, i, vEnd);
+        let j = i + 1;
+        // a run longer than a page: the rest found a word of pages at a time
+        if (j < vEnd && this.state.isLazy(pid, j) === lazy) j = lazy ? this.state.lazyRunEnd(pid, j, vEnd) : this.state.nextLazyPage(pid, j, vEnd);
         if (lazy) {
           const queuedSeq = bus.emit(EventKind.CopyQueued, t, pid, i, j - i, cause, priority);
           port.submitCopy(pid, i, j - i, cause, priority, bus.lastDelivered, queuedSeq);
