@@ -67,7 +67,8 @@ export class PageFold {
 
   apply(kind: number, pid: number, a: number, b: number, c: number): void {
     const op = FOLD_OP[kind];
-    if (op === 0) return;
+    // duplicates and out-of-range requests were never queued: the pages in flight are others'
+    if (op === 0 || (op === 6 && c !== RejectReason.Eexist && c !== RejectReason.Enoent)) return;
     const p = this.bitmaps(pid);
     if (!p) return;
     // the literals are FoldOp's: Ignition makes a jump table of literal cases only
@@ -88,8 +89,8 @@ export class PageFold {
       case 5: // Queue
         p.inFlight.setRange(a, b);
         break;
-      case 6: // Reject: duplicates and out-of-range requests were never queued: the pages in flight are others'
-        if (c === RejectReason.Eexist || c === RejectReason.Enoent) p.inFlight.clearRange(a, b);
+      case 6: // Reject, EEXIST or ENOENT
+        p.inFlight.clearRange(a, b);
         break;
       case 7: // Drop
         p.inFlight.clearRange(a, b);
