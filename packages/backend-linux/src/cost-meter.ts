@@ -4,7 +4,7 @@ import { decisionLatencies, nextPageOnFault } from './decision-latency';
 import { FaultCostFit, faultSamples, FaultSample, fitFaultCost } from './fault-cost-fit';
 import { LinuxBackend } from './linux-backend';
 import { KernelCosts } from './native-binding';
-import { allowedCpus, DEFAULT_PLACEMENT, Placement, processCpuCount } from './placement';
+import { allowedCpus, copierSharesEventLoopCpu, DEFAULT_PLACEMENT, Placement, processCpuCount } from './placement';
 import { freeHugetlbPages } from './hugetlb-pool';
 import { fitPrecopyCosts, PrecopyCosts } from './precopy-cost-fit';
 
@@ -39,6 +39,8 @@ export interface MeasuredCosts {
   readonly decisionEventNs: number;
   /** CPUs the restored processes may use under the placement measured. */
   readonly processCpus: number;
+  /** 1 when the placement measured pins the copier and the event loop to one CPU, else 0. */
+  readonly copierSharesEventLoopCpu: number;
   /** A page server request's cost to the two ends beyond the link's latency and bandwidth (shaped loopback). */
   readonly linkRequestNs: number;
   /** Per page of a page server's answer, beyond the link's bandwidth. */
@@ -360,6 +362,7 @@ export class CostMeter {
       decisionLatencyNs: Math.round(median(this.decisions)),
       decisionEventNs: this.eventNs.length > 0 ? Math.round(median(this.eventNs)) : 0,
       processCpus: processCpuCount(this.placement, allowedCpus()),
+      copierSharesEventLoopCpu: copierSharesEventLoopCpu(this.placement, allowedCpus()) ? 1 : 0,
       linkRequestNs: this.linkRequests.length > 0 ? Math.max(0, Math.round(median(this.linkRequests))) : 0,
       linkPageNs: this.linkPages.length > 0 ? Math.max(0, Math.round(median(this.linkPages))) : 0,
     };

@@ -1,4 +1,4 @@
-import { allowedCpus, parseCpuList, parsePlacement, planCpus, processCpuCount } from './placement';
+import { allowedCpus, copierSharesEventLoopCpu, parseCpuList, parsePlacement, planCpus, processCpuCount } from './placement';
 
 describe('placement', () => {
   test('parses kernel CPU lists', () => {
@@ -46,6 +46,15 @@ describe('placement', () => {
   test('reads the CPUs this process may use', () => {
     const cpus = allowedCpus();
     if (process.platform === 'linux') expect(cpus!.length).toBeGreaterThan(0);
+  });
+
+  test('says when the copier and the event loop are pinned to one CPU', () => {
+    expect(copierSharesEventLoopCpu('shared', [0, 1])).toBe(true);
+    expect(copierSharesEventLoopCpu('shared', [3])).toBe(true);
+    expect(copierSharesEventLoopCpu('shared', [0, 1, 2])).toBe(false);
+    expect(copierSharesEventLoopCpu('spread', [0, 1])).toBe(false);
+    expect(copierSharesEventLoopCpu('none', [0, 1])).toBe(false);
+    expect(copierSharesEventLoopCpu('shared', null)).toBe(false);
   });
 
   test('counts the CPUs the restored processes share', () => {

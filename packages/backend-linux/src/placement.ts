@@ -99,6 +99,13 @@ export function planCpus(placement: Placement, cpus: readonly number[] | null): 
   };
 }
 
+/** Whether the copier and the JavaScript event loop are pinned to one and the same single CPU under a placement. */
+export function copierSharesEventLoopCpu(placement: Placement, cpus: readonly number[] | null): boolean {
+  const plan = planCpus(placement, cpus);
+  const m = plan.copierCpuMask;
+  return m !== 0 && m === plan.eventLoopCpuMask && (m & (m - 1)) === 0;
+}
+
 /** CPUs the restored processes share under a placement (every allowed one when not pinned). */
 export function processCpuCount(placement: Placement, cpus: readonly number[] | null): number {
   let mask = planCpus(placement, cpus).runnerCpuMask;

@@ -67,6 +67,11 @@ export interface CostModel {
    * a queue and commands land late, as on Linux.
    */
   readonly decisionEventNs: number;
+  /**
+   * 1: the copier runs on the strategies' thread's CPU (placement shared on two CPUs), goes first
+   * there, and the thread handles no event while it copies; 0: they have CPUs of their own.
+   */
+  readonly copierSharesEventLoopCpu: number;
   /** Writing one page before uffd registration (plan prefill). */
   readonly prefillPageNs: number;
   /**
@@ -183,6 +188,7 @@ export const defaultCostModel: CostModel = Object.freeze({
   madviseNs: 450,
   decisionLatencyNs: 145000,
   decisionEventNs: 0,
+  copierSharesEventLoopCpu: 1,
   prefillPageNs: 600,
   precopyCallNs: 750,
   precopyPageNs: 1850,

@@ -20,6 +20,9 @@ export class SimCopier {
   private callPage = 0;
   private callCount = 0;
 
+  /** Told the CPU time of every call as it starts: [start, end) of its copy, after the pages' fetch. */
+  onCall: ((start: number, end: number) => void) | undefined;
+
   /** The call's pages come later: a demand page shares the link with them (shared bandwidth). */
   private readonly later = (ns: number) => void (this.callDoneAt += ns);
 
@@ -67,7 +70,9 @@ export class SimCopier {
       this.callPage = j;
       this.callCount = e - j;
       this.copyPos = e;
-      this.callDoneAt = now + w.link.fetch(now, e - j, LinkChannel.Background, this.later) + (vma.hugetlb ? hugetlbCopyCostNs(w.cost, e - j) : copyCostNs(w.cost, e - j));
+      const copyNs = vma.hugetlb ? hugetlbCopyCostNs(w.cost, e - j) : copyCostNs(w.cost, e - j);
+      this.callDoneAt = now + w.link.fetch(now, e - j, LinkChannel.Background, this.later) + copyNs;
+      this.onCall?.(this.callDoneAt - copyNs, this.callDoneAt);
     }
   }
 

@@ -30,11 +30,32 @@ export class SimDecisions {
   private madviseHead = 0;
   private readonly ruleChanges: PendingRules[] = [];
   private ruleChangeHead = 0;
+  /** The copier's calls the thread has not reached yet, [start, end) pairs in time order (copierSharesEventLoopCpu). */
+  private readonly copierCalls: number[] = [];
+  private copierCallHead = 0;
 
   constructor(
     private readonly w: SimWorld,
     private readonly copier: SimCopier,
-  ) {}
+  ) {
+    if (w.cost.copierSharesEventLoopCpu) copier.onCall = this.copierCall;
+  }
+
+  /**
+   * The copier copies on the strategies' thread's CPU and goes first there (as a woken thread
+   * does on Linux): what the thread was doing when a call started waits for the call's end, and
+   * no event is handled during one (commands already on their way keep their landing time).
+   */
+  private readonly copierCall = (start: number, end: number): void => {
+    if (this.jsClock > start) this.jsClock += end - start;
+    else {
+      if (this.copierCallHead === this.copierCalls.length) {
+        this.copierCalls.length = 0;
+        this.copierCallHead = 0;
+      }
+      this.copierCalls.push(start, end);
+    }
+  };
 
   /**
    * When a command asked for now, reacting to event `reactsTo`, reaches the copy queue. The
@@ -60,7 +81,20 @@ export class SimDecisions {
     const m = this.w.cost;
     const log = this.w.session.log;
     upTo = Math.min(upTo, log.length - 1);
-    for (let seq = this.jsSeq + 1; seq <= upTo; seq++) this.jsClock = Math.max(this.jsClock, log.timeOf(seq) + m.decisionLatencyNs) + m.decisionEventNs;
+    const calls = this.copierCalls;
+    let head = this.copierCallHead;
+    for (let seq = this.jsSeq + 1; seq <= upTo; seq++) {
+      let start = Math.max(this.jsClock, log.timeOf(seq) + m.decisionLatencyNs);
+      while (head < calls.length && calls[head + 1] <= start) head += 2;
+      if (head < calls.length && calls[head] <= start) {
+        start = calls[head + 1];
+        head += 2;
+      }
+      let end = start + m.decisionEventNs;
+      for (; head < calls.length && calls[head] < end; head += 2) end += calls[head + 1] - calls[head];
+      this.jsClock = end;
+    }
+    this.copierCallHead = head;
     if (upTo > this.jsSeq) this.jsSeq = upTo;
   }
 

@@ -1,4 +1,4 @@
-import { delay, filter, from, ignoreElements, interval, map, mergeMap, timer } from 'rxjs';
+import { delay, filter, from, ignoreElements, interval, map, merge, mergeMap, timer } from 'rxjs';
 import { copyPages, CopyPriority, madvise, RejectReason, Strategy } from '@restorelab/core';
 import { defaultCostModel } from './cost-model';
 import { attached, events, handWorkload, ofKind, simulate } from './__fixtures__/hand-made';
@@ -63,6 +63,31 @@ describe('reactive commands', () => {
     expect(lag.length).toBeGreaterThanOrEqual(3);
     expect(lag[0]).toBeGreaterThan(20_000);
     for (let i = 1; i < lag.length; i++) expect(lag[i]).toBeGreaterThan(lag[i - 1]);
+  });
+
+  it("on the copier's CPU the thread handles no event while a call runs (copierSharesEventLoopCpu)", async () => {
+    const w = handWorkload([{ pid: 1, vmas: [1024], accesses: new Array(100).fill(600), gapNs: 30_000 }]);
+    const s: Strategy = {
+      attach: (ctx) =>
+        merge(
+          ctx.workloadStarted$.pipe(map((e) => copyPages(e.pid, 0, 512, 'background', 'background'))),
+          ctx.faults$.pipe(map((f) => copyPages(f.pid, f.page + 1, 1))),
+        ),
+    };
+    const run = async (copierSharesEventLoopCpu: number) => {
+      const { store } = await simulate(w, [attached('s', s)], { decisionLatencyNs: 20_000, decisionEventNs: 0, copierSharesEventLoopCpu });
+      const [bulk, next] = ofKind(store, 'CopyLanded');
+      const fault = ofKind(store, 'FaultRaised')[0];
+      const call = ofKind(store, 'PagesCopied').find((e) => e.a === 0)!;
+      expect([bulk.a, bulk.b, next.a, fault.a]).toEqual([0, 512, 601, 600]);
+      // the fault comes while the 512-page call runs
+      expect(fault.t).toBeGreaterThan(bulk.t);
+      expect(fault.t + 20_000).toBeLessThan(call.t);
+      return { lag: next.t - fault.t, callEnd: call.t - fault.t };
+    };
+    expect((await run(0)).lag).toBe(20_000);
+    const shared = await run(1);
+    expect(shared.lag).toBe(shared.callEnd);
   });
 
   it('the decision latency delays a reactive copy', async () => {
