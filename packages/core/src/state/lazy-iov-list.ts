@@ -6,6 +6,12 @@ function lowestBit(x: number): number {
   return 31 - Math.clz32(x & -x);
 }
 
+function popcount(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
+}
+
 /** First index >= from (and < limit) whose bit is `one`; limit when there is none. */
 function scan(words: Uint32Array, from: number, limit: number, one: boolean): number {
   let w = from >>> 5;
@@ -27,8 +33,8 @@ function scan(words: Uint32Array, from: number, limit: number, one: boolean): nu
  * split at VMA boundaries because one UFFDIO_COPY may not cross a VMA (seed 003: CRIU lazy IOVs).
  * Ranges are removed, trimmed or split as pages arrive.
  *
- * Held as bitmaps, so that removing pages anywhere costs O(pages removed) however fragmented the
- * list gets: one bit per lazy page, one bit marking where each added range starts (ranges added
+ * Held as bitmaps, so that removing pages anywhere costs O(words of pages removed) however
+ * fragmented the list gets: one bit per lazy page, one bit marking where each added range starts (ranges added
  * back to back stay apart), and one summary bit per non-empty word to skip empty stretches.
  */
 export class LazyIovList {
@@ -80,9 +86,32 @@ export class LazyIovList {
   remove(page: number, count: number): number {
     if (count === 1) return this.removeOne(page);
     if (!(count > 0)) return 0;
+    const from = Math.max(0, page);
     const end = Math.min(page + count, this.size);
+    if (from >= end) return 0;
+    const { lazy, starts, summary } = this;
+    // the page after the range starts a range of its own once the page before it is gone
+    const splits = end < this.size && this.contains(end) && this.contains(end - 1) && (starts[end >>> 5] & (1 << (end & 31))) === 0;
     let removed = 0;
-    for (let i = scan(this.lazy, Math.max(0, page), end, true); i < end; i = scan(this.lazy, i + 1, end, true)) removed += this.removeOne(i);
+    let rangesGone = 0;
+    const first = from >>> 5;
+    const last = (end - 1) >>> 5;
+    let carry = first > 0 ? lazy[first - 1] >>> 31 : 0;
+    for (let w = first; w <= last; w++) {
+      const mask = (w === last ? -1 >>> (31 - ((end - 1) & 31)) : -1) & (w === first ? -1 << (from & 31) : -1);
+      const x = lazy[w];
+      const gone = x & mask;
+      if (gone !== 0) {
+        // a lazy page starts a range when it is marked so or the page before it is not lazy
+        rangesGone += popcount(gone & (starts[w] | ~((x << 1) | carry)));
+        removed += popcount(gone);
+        lazy[w] = x & ~mask;
+        if (lazy[w] === 0) summary[w >>> 5] &= ~(1 << (w & 31));
+      }
+      carry = x >>> 31;
+    }
+    this.runs += (splits ? 1 : 0) - rangesGone;
+    this.pages -= removed;
     return removed;
   }
 
@@ -110,6 +139,19 @@ export class LazyIovList {
     let i = this.nextLazy(Math.max(0, page));
     if (i < 0) i = this.nextLazy(0);
     return { pid: this.pid, page: i, count: this.rangeEnd(i) - i };
+  }
+
+  /**
+   * The lazy range at or after `page` (from `page` on when it is inside one), no wrap, cut at `max`
+   * pages: it scans no further than that, however long the range is.
+   */
+  rangeWithin(page: number, max: number): PageRange | undefined {
+    if (this.pages === 0 || page >= this.size) return undefined;
+    const i = this.nextLazy(Math.max(0, page));
+    if (i < 0) return undefined;
+    const limit = Math.min(this.size, i + max);
+    const notLazy = scan(this.lazy, i + 1, limit, false);
+    return { pid: this.pid, page: i, count: scan(this.starts, i + 1, notLazy, true) - i };
   }
 
   ranges(): PageRange[] {
