@@ -62,6 +62,36 @@ describe('PageState', () => {
     }
   });
 
+  it('lazyRunFrom agrees with a page-by-page scan on long ranges, in-flight stretches longer than max and word boundaries', () => {
+    let seed = 11;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) % n;
+    for (let round = 0; round < 30; round++) {
+      const s = new PageState(tinyImage([{ pid: 1, vmas: [150, 90] }]));
+      register(s, 1, 0, 0, 150);
+      register(s, 1, 1, 150, 90);
+      for (let k = 0; k < 10; k++) {
+        const kind = [K.PagesCopied, K.CopyQueued, K.CopyQueued, K.ZeroPageMapped][rnd(4)];
+        s.apply(kind, 1, rnd(240), 1 + rnd(rnd(2) ? 4 : 60), kind === K.CopyQueued ? CopyCause.Background : 0, 0);
+      }
+      const ranges = spans(s, 1);
+      for (let from = 0; from < 242; from += 1 + rnd(7))
+        for (const max of [1, 2, 5, 33, 64, Infinity]) {
+          let want: [number, number] | undefined;
+          for (const [a, b] of ranges) {
+            let i = Math.max(a, from);
+            while (i < b && !s.isLazy(1, i)) i++;
+            if (i >= b) continue;
+            let j = i + 1;
+            while (j < b && j - i < max && s.isLazy(1, j)) j++;
+            want = [i, j - i];
+            break;
+          }
+          const got = s.lazyRunFrom(1, from, max);
+          expect([round, from, max, got ? [got.page, got.count] : undefined]).toEqual([round, from, max, want]);
+        }
+    }
+  });
+
   it('lazyRunEnd and nextLazyPage find what a page-by-page scan with isLazy finds, across word boundaries', () => {
     let seed = 9;
     // the generator's high bits: its low ones repeat with a short period

@@ -107,12 +107,15 @@ export class PageState implements PageStateView {
   lazyRunFrom(pid: number, page: number, max: number): PageRange | undefined {
     const p = this.proc(pid);
     if (!p || !(max >= 1)) return undefined;
-    // a lazy range's pages are registered and not present: only the in-flight ones are not lazy
-    for (let r = this.lazyRangeFrom(pid, page); r; r = this.lazyRangeFrom(pid, r.page + r.count)) {
+    const lazy = this.lastLazy!;
+    // a lazy range's pages are registered and not present: only the in-flight ones are not lazy.
+    // Ranges are looked at max pages at a time, so a long one costs what the run needs.
+    for (let r = lazy.rangeWithin(page, max); r; r = lazy.rangeWithin(r.page + r.count, max)) {
       const end = r.page + r.count;
       const i = p.inFlight.next(r.page, end, false);
       if (i >= end) continue;
-      const j = p.inFlight.next(i, Math.min(end, i + max), true);
+      const run = i === r.page ? r : lazy.rangeWithin(i, max)!;
+      const j = p.inFlight.next(i, run.page + run.count, true);
       return { pid, page: i, count: j - i };
     }
     return undefined;
