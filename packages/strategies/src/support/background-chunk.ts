@@ -1,6 +1,7 @@
 import {
   CopyCause,
   EventKind,
+  PageBitmap,
   PageFlag,
   PageRange,
   PageStateView,
@@ -53,10 +54,33 @@ export class ChunkInFlight {
   }
 }
 
+/** The pages with content of each process image, as a bitmap (built once per image). */
+const contentOf = new WeakMap<ProcessImage, PageBitmap>();
+
+function contentPages(proc: ProcessImage): PageBitmap {
+  let bits = contentOf.get(proc);
+  if (!bits) {
+    const flags = proc.pageFlags;
+    bits = new PageBitmap(flags.length);
+    for (let i = 0; i < flags.length; ) {
+      if ((flags[i] & PageFlag.Content) === 0) {
+        i++;
+        continue;
+      }
+      let j = i + 1;
+      while (j < flags.length && (flags[j] & PageFlag.Content) !== 0) j++;
+      bits.setRange(i, j - i);
+      i = j;
+    }
+    contentOf.set(proc, bits);
+  }
+  return bits;
+}
+
 /**
  * The first run of pages at or after `from` that a copy would queue now: lazy (registered, not
  * present, not in flight), with content when `contentOnly`, inside one lazy range (hence one VMA),
- * at most `max` pages. No wrap.
+ * at most `max` pages. No wrap. A word of pages at a time: it runs on every answer of the copier.
  */
 export function nextLazyRun(
   state: PageStateView,
@@ -66,15 +90,19 @@ export function nextLazyRun(
   contentOnly: boolean,
 ): PageRange | undefined {
   if (!contentOnly) return state.lazyRunFrom(proc.pid, from, max);
-  const flags = proc.pageFlags;
-  for (let run = state.lazyRunFrom(proc.pid, from, Infinity); run; run = state.lazyRunFrom(proc.pid, run.page + run.count, Infinity)) {
+  const content = contentPages(proc);
+  for (let at = from; ; ) {
+    const run = state.lazyRunFrom(proc.pid, at, max);
+    if (!run) return undefined;
     const end = run.page + run.count;
-    let i = run.page;
-    while (i < end && (flags[i] & PageFlag.Content) === 0) i++;
-    if (i === end) continue;
-    let j = i + 1;
-    while (j < end && j - i < max && (flags[j] & PageFlag.Content) !== 0) j++;
+    const i = content.next(run.page, end, true);
+    if (i === end) {
+      at = end;
+      continue;
+    }
+    // the run from the first page with content, max pages long again
+    const full = i === run.page ? run : state.lazyRunFrom(proc.pid, i, max)!;
+    const j = content.next(i, full.page + full.count, false);
     return { pid: proc.pid, page: i, count: j - i };
   }
-  return undefined;
 }
