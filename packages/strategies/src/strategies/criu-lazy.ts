@@ -14,7 +14,7 @@
  */
 import { defineStrategy, PageRange, PageStateView, ProcessImage, Strategy, StrategyCommand, StrategyContext } from '@restorelab/core';
 import { Observable } from 'rxjs';
-import { nextLazyRun } from '../support/background-chunk';
+import { contentPages, nextLazyRun } from '../support/background-chunk';
 import { backgroundPush$, PushCursor } from '../support/background-push';
 import { BuiltInStrategy } from '../support/built-in-strategy';
 
@@ -46,6 +46,7 @@ class Transfer implements PushCursor {
 
 export class CriuLazy implements Strategy {
   attach(ctx: StrategyContext): Observable<StrategyCommand> {
+    for (const p of ctx.image.processes) contentPages(p);
     return backgroundPush$(ctx, (proc) => new Transfer(proc));
   }
 }

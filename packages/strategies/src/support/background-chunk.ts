@@ -5,6 +5,7 @@ import {
   PageFlag,
   PageRange,
   PageStateView,
+  ReadonlyPageBitmap,
   ProcessImage,
   RejectReason,
   StrategyContext,
@@ -54,10 +55,14 @@ export class ChunkInFlight {
   }
 }
 
-/** The pages with content of each process image, as a bitmap (built once per image). */
 const contentOf = new WeakMap<ProcessImage, PageBitmap>();
 
-function contentPages(proc: ProcessImage): PageBitmap {
+/**
+ * The pages with content of a process image, as a bitmap built once per image: about 1 ms for
+ * 256 MiB in baseline code, so a strategy that pushes content pages builds it when it attaches,
+ * before the workload starts, not at its first decision.
+ */
+export function contentPages(proc: ProcessImage): ReadonlyPageBitmap {
   let bits = contentOf.get(proc);
   if (!bits) {
     const flags = proc.pageFlags;
