@@ -154,7 +154,7 @@ export class LinuxBackend implements RestoreBackend {
         if (profile) await profile.timeAsync('pre-copy source set-up', () => precopy!.listening());
         else await precopy.listening();
       }
-      if (session.promptEvents) prepareReactiveRestore();
+      if (session.promptEvents) prepareReactiveRestore(session);
       const t0 = b.now();
       const now = () => b.now() - t0;
       const total = image.processes.length;

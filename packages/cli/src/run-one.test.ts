@@ -1,4 +1,5 @@
-import { UsageError } from '@restorelab/core';
+import { RestoreBackend, StrategyRegistry, UsageError } from '@restorelab/core';
+import { SimBackend } from '@restorelab/backend-sim';
 import { createContainer } from './container';
 import { createWorkload, runOne, workloadSpecWithSeed } from './run-one';
 
@@ -21,6 +22,23 @@ describe('runOne', () => {
     // one fault copies itself and the next 3 pages: a quarter of the faults
     expect(b.result.metrics.demandFaults).toBe(64);
     expect(b.result.workload).toBe(workload.spec);
+  });
+
+  it('gives the backend new instances of the stack to warm up with, once per stack in a process', async () => {
+    const c = await createContainer();
+    const registry = c.get<StrategyRegistry>(StrategyRegistry);
+    const made = jest.spyOn(registry, 'instantiate');
+    const sim = new SimBackend();
+    // a backend that warms its strategies up before its clock, as the Linux backend does
+    const warming: RestoreBackend = { name: 'warming', description: 'sim, warmed', availability: () => sim.availability(), describe: () => sim.describe(), run: (session, o) => (session.warmUp(), sim.run(session, o)) };
+    const req = { backend: warming, workload: 'zipf:pages=256,accesses=1000', strategy: 'criu-lazy', seed: 1, logPath: null };
+    const first = await runOne(c, req);
+    expect(made).toHaveBeenCalledTimes(2);
+    const again = await runOne(c, req);
+    expect(made).toHaveBeenCalledTimes(3);
+    // the warm-up leaves no trace in the run: both runs are the same restore
+    expect(again.result.metrics).toEqual(first.result.metrics);
+    expect(first.result.verified).toBe(true);
   });
 
   it('refuses unknown names with a UsageError', async () => {

@@ -61,7 +61,8 @@ export async function availableBackend(container: Container, name: string): Prom
 
 /** One restore, names resolved through the registries. */
 export async function runOne(container: Container, req: RunOneRequest): Promise<RunOutcome> {
-  const strategies = container.get<StrategyRegistry>(StrategyRegistry).instantiate(req.strategy);
+  const registry = container.get<StrategyRegistry>(StrategyRegistry);
+  const strategies = registry.instantiate(req.strategy);
   const backend = typeof req.backend === 'string' ? await availableBackend(container, req.backend) : req.backend;
   const workload = typeof req.workload === 'string' ? createWorkload(container, req.workload, req.seed, fitsBackend(backend)) : req.workload;
   return runRestore({
@@ -69,6 +70,7 @@ export async function runOne(container: Container, req: RunOneRequest): Promise<
     workload,
     strategy: req.strategy,
     strategies,
+    freshStrategies: () => registry.instantiate(req.strategy),
     seed: req.seed,
     logPath: req.logPath,
     onProgress: req.onProgress,

@@ -96,7 +96,7 @@ export class CriuLazyPagesBackend implements RestoreBackend {
         const file = files.push(image.source(p.pid).pagesFile) - 1;
         for (const r of image.pageRuns(p.pid)) runs.push(file, r.fileOffset, p.blobOffset + r.page * PAGE_SIZE, r.count * PAGE_SIZE);
       }
-      if (session.promptEvents) prepareReactiveRestore();
+      if (session.promptEvents) prepareReactiveRestore(session);
       const t0 = b.now();
       const now = () => b.now() - t0;
       // the restore begins when criu restore connects, not when the daemon starts listening

@@ -43,6 +43,12 @@ export interface BackendSession {
    * zones switched once for the batch instead of around every delivery; returns what it returns.
    */
   batch<R>(emits: () => R): R;
+  /**
+   * For a backend whose strategies react on a real clock, before that clock starts: new instances
+   * of the stack run once on a throwaway session (once per stack and process), so that V8 has
+   * compiled their handlers when the first events come. Nothing of it is logged.
+   */
+  warmUp(): void;
   /** The clock runs: strategies attach and may act through the port from now on. */
   start(port: BackendPort): void;
   /**

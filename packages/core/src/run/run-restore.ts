@@ -13,6 +13,7 @@ import { CopyEngine, DEFAULT_COPY_ENGINE } from '../model/copy-engine';
 import { checkFreeDisk } from '../io/free-disk';
 import { expectedLogBytes } from '../workloads/workload-size';
 import { AttachedStrategy, RestoreSession } from '../session/restore-session';
+import { warmUpStrategies } from '../session/prime-event-path';
 import { RunProfile } from '../metrics/run-profile';
 
 export interface RunRequest {
@@ -21,6 +22,8 @@ export interface RunRequest {
   /** The stack as asked for, e.g. thp-guard,neighbor-prefetch:window=16. */
   readonly strategy: string;
   readonly strategies: readonly AttachedStrategy[];
+  /** New instances of the same stack, for the backend's warm-up before its clock (BackendSession.warmUp). */
+  readonly freshStrategies?: () => readonly AttachedStrategy[];
   readonly seed: number;
   /** Where the event log is streamed while the run goes; null: no file. */
   readonly logPath: string | null;
@@ -88,7 +91,10 @@ export async function runRestore(req: RunRequest): Promise<RunOutcome> {
   let session: RestoreSession | undefined;
   try {
     const strategies = req.strategies;
-    session = req.profile ? req.profile.time('plan', () => new RestoreSession(req.workload, strategies, store)) : new RestoreSession(req.workload, strategies, store);
+    const fresh = req.freshStrategies;
+    const warmUp = fresh ? () => void warmUpStrategies(strategies.map((s) => s.spec).join(','), fresh) : undefined;
+    const open = () => new RestoreSession(req.workload, strategies, store, warmUp);
+    session = req.profile ? req.profile.time('plan', open) : open();
     if (session.plan.precopyRounds && req.copyEngine && req.copyEngine !== DEFAULT_COPY_ENGINE)
       throw new UsageError(`pre-copy rounds (${req.strategies[session.plan.precopyRounds.owner].spec}) place pages with the copy engine only: drop --copy-engine ${req.copyEngine}`);
     await req.backend.run(session, { seed: req.seed, onProgress: req.onProgress, signal: req.signal, profile: req.profile, link: req.link, copyEngine: req.copyEngine });

@@ -666,3 +666,18 @@ describe('RestoreSession', () => {
     });
   });
 });
+
+describe('RestoreSession.warmUp', () => {
+  it('runs what it was given when a strategy reacts, nothing for a plan-only stack or without it', () => {
+    const w = tinyWorkload(TREE);
+    const reacting: Strategy = { attach: () => EMPTY };
+    const plan: Strategy = { plan: () => undefined };
+    let warmed = 0;
+    const warm = () => void warmed++;
+    new RestoreSession(w, [{ name: 'r', spec: 'r', instance: reacting }], new EventStore(), warm).warmUp();
+    expect(warmed).toBe(1);
+    new RestoreSession(w, [{ name: 'p', spec: 'p', instance: plan }], new EventStore(), warm).warmUp();
+    expect(warmed).toBe(1);
+    expect(() => new RestoreSession(w, [{ name: 'r', spec: 'r', instance: reacting }], new EventStore()).warmUp()).not.toThrow();
+  });
+});

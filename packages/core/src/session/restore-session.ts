@@ -66,6 +66,8 @@ export class RestoreSession implements BackendSession {
     readonly workload: Workload,
     readonly strategies: readonly AttachedStrategy[],
     readonly store: EventStore,
+    /** What warmUp() runs when a strategy reacts (runRestore: new instances of the stack on a throwaway session). */
+    private readonly warmUpStack?: () => void,
   ) {
     this.image = workload.image;
     validateImage(this.image, `image ${this.image.name}`);
@@ -150,6 +152,11 @@ export class RestoreSession implements BackendSession {
       },
       rounds,
     );
+  }
+
+  /** Before the clock, when a strategy reacts: what the session was given to warm the stack up with. */
+  warmUp(): void {
+    if (this.promptEvents) this.warmUpStack?.();
   }
 
   /** Called by the backend when the clock runs, before the workload starts. */
