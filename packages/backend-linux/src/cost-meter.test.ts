@@ -19,7 +19,7 @@ linuxTest('measureCosts reports the cost-model keys it measures', async () => {
   const c = await measureCosts({ pages: 1024, rounds: 2 });
   const freeAfter = freeHugetlbPages();
   expect(Object.keys(c).sort()).toEqual([
-    'cacheFillPageNs', 'continueCallNs', 'continuePageNs', 'copierSharesEventLoopCpu', 'copyCallNs', 'copyPageNs', 'cowPageNs', 'decisionEventNs', 'decisionLatencyNs', 'dirtyScanNs', 'dirtyScanPageNs', 'discardRunNs',
+    'cacheFillPageNs', 'continueCallNs', 'continuePageNs', 'copierSharesEventLoopCpu', 'copierWakeNs', 'copyCallNs', 'copyPageNs', 'cowPageNs', 'decisionEventNs', 'decisionLatencyNs', 'dirtyScanNs', 'dirtyScanPageNs', 'discardRunNs',
     'faultCopyPageNs', 'faultIdleNs', 'faultJumpNs', 'faultOverheadNs', 'faultWakeNs', 'hugePageCopyNs', 'linkPageNs', 'linkRequestNs', 'madviseNs', 'moveCallNs', 'movePageNs',
     'precopyCallNs', 'precopyDecisionNs', 'precopyPageNs', 'processCpus', 'ruleCallNs', 'sourceAccessNs', 'stagePageNs', 'touchPageNs', 'zeroPageNs',
   ]);

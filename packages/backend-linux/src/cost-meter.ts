@@ -1,6 +1,6 @@
 import { CopyCause, CopyEngine, EventKind, EventStore, Link, linkAnswerNs, hugetlbPagesNeeded, MAX_COPY_PAGES, mean, median, PAGE_SIZE, PAGES_PER_HUGE_PAGE, runRestore, Strategy, Workload } from '@restorelab/core';
 import { backendRun, builtIn, imageOnDisk, precopyAll, requireNative, WorkloadOnDisk } from './bench';
-import { decisionLatencies, nextPageOnFault } from './decision-latency';
+import { backgroundChain, chainTimes, decisionLatencies, nextPageOnFault } from './decision-latency';
 import { FaultCostFit, faultSamples, FaultSample, fitFaultCost } from './fault-cost-fit';
 import { LinuxBackend } from './linux-backend';
 import { KernelCosts } from './native-binding';
@@ -41,6 +41,8 @@ export interface MeasuredCosts {
   readonly processCpus: number;
   /** 1 when the placement measured pins the copier and the event loop to one CPU, else 0. */
   readonly copierSharesEventLoopCpu: number;
+  /** From a background command reaching the sleeping copier to its first call starting (median). */
+  readonly copierWakeNs: number;
   /** A page server request's cost to the two ends beyond the link's latency and bandwidth (shaped loopback). */
   readonly linkRequestNs: number;
   /** Per page of a page server's answer, beyond the link's bandwidth. */
@@ -94,7 +96,7 @@ async function loggedRestore(
   placement: Placement,
   link?: Link,
   copyEngine?: CopyEngine,
-): Promise<{ faults: FaultSample[]; workloadNs: number; demandFaults: number; decisions: number[]; eventNs: number; waits: number[]; stalls: number[]; ruleCalls: number }> {
+): Promise<{ faults: FaultSample[]; workloadNs: number; demandFaults: number; decisions: number[]; eventNs: number; waits: number[]; stalls: number[]; ruleCalls: number; store: EventStore }> {
   const strategies = strategy ? [{ name: 'calibrate', spec: 'calibrate', instance: strategy }] : [];
   const backend = new LinuxBackend({ noVerify: true, placement });
   const out = await runRestore({ backend, workload, strategy: strategy ? 'calibrate' : 'demand-only', strategies, seed: 1, logPath: null, link, copyEngine });
@@ -108,6 +110,7 @@ async function loggedRestore(
     waits: waitBeyondServer(out.store),
     stalls: ofKind(out.store, EventKind.FaultStalled, (s, i) => s.b[i]),
     ruleCalls: ofKind(out.store, EventKind.PagesCopied, (s, i) => (s.c[i] === CopyCause.Prefetch ? s.d[i] : 0)).reduce((x, y) => x + y, 0),
+    store: out.store,
   };
 }
 
@@ -193,6 +196,8 @@ export class CostMeter {
   private readonly hugePages: number[] = [];
   private readonly touches: number[] = [];
   private readonly decisions: number[] = [];
+  /** From a one-page background command landing to the copier's answer (a chain of them, sparse restore). */
+  private readonly copierServes: number[] = [];
   private readonly eventNs: number[] = [];
   private readonly ruleCalls: number[] = [];
   private readonly idles: number[] = [];
@@ -297,6 +302,9 @@ export class CostMeter {
     // one-page faults against the sequential ones of this round: 100 us apart, then in random order
     const reactive = await loggedRestore(this.sparse, nextPageOnFault, placement);
     if (reactive.decisions.length > 0) this.decisions.push(median(reactive.decisions));
+    // a background push one page at a time beside the same sparse restore: the copier wakes for each
+    const chain = chainTimes((await loggedRestore(this.sparse, backgroundChain, placement)).store);
+    if (!Number.isNaN(chain.landedToAnswerNs)) this.copierServes.push(chain.landedToAnswerNs);
     const sparseOnePage = reactive.faults.filter((f) => f.pages === 1).map((f) => f.latencyNs);
     if (sparseOnePage.length > 0) this.idles.push(mean(sparseOnePage) - onePage);
     // a stride rule: the process waits for the fault thread's single-page calls before its wake
@@ -346,6 +354,7 @@ export class CostMeter {
     const perPageNs = median(this.fits.map((f) => f.perPageNs));
     const fixedNs = median(this.onePage) - perPageNs;
     const perCallShare = k.copyCallNs / 512;
+    const copyPageNs = Math.round(this.bulk.length ? Math.max(0, median(this.bulk) - perCallShare) : k.copyPageNs);
     const measured = {
       faultOverheadNs: Math.max(0, Math.round(fixedNs - k.copyCallNs)),
       faultWakeNs: Math.max(0, Math.round(median(this.wakes))),
@@ -354,7 +363,7 @@ export class CostMeter {
       faultCopyPageNs: Math.round(perPageNs),
       copyCallNs: Math.round(k.copyCallNs),
       ruleCallNs: this.ruleCalls.length > 0 ? Math.max(0, Math.round(median(this.ruleCalls))) : Math.round(k.copyCallNs + k.copyPageNs),
-      copyPageNs: Math.round(this.bulk.length ? Math.max(0, median(this.bulk) - perCallShare) : k.copyPageNs),
+      copyPageNs,
       zeroPageNs: Math.round(k.zeroPageNs),
       madviseNs: Math.round(k.madviseNs),
       cowPageNs: Math.round(k.cowPageNs),
@@ -363,6 +372,8 @@ export class CostMeter {
       decisionEventNs: this.eventNs.length > 0 ? Math.round(median(this.eventNs)) : 0,
       processCpus: processCpuCount(this.placement, allowedCpus()),
       copierSharesEventLoopCpu: copierSharesEventLoopCpu(this.placement, allowedCpus()) ? 1 : 0,
+      // a one-page background copy is the copier's call and page after its wake-up
+      copierWakeNs: this.copierServes.length > 0 ? Math.max(0, Math.round(median(this.copierServes) - k.copyCallNs - copyPageNs)) : 0,
       linkRequestNs: this.linkRequests.length > 0 ? Math.max(0, Math.round(median(this.linkRequests))) : 0,
       linkPageNs: this.linkPages.length > 0 ? Math.max(0, Math.round(median(this.linkPages))) : 0,
     };

@@ -72,6 +72,12 @@ export interface CostModel {
    * there, and the thread handles no event while it copies; 0: they have CPUs of their own.
    */
   readonly copierSharesEventLoopCpu: number;
+  /**
+   * From a background command reaching the copier's queue while the copier thread sleeps to its
+   * first call starting: the thread's wake-up (on the event loop's CPU it waits for the strategies'
+   * thread to yield).
+   */
+  readonly copierWakeNs: number;
   /** Writing one page before uffd registration (plan prefill). */
   readonly prefillPageNs: number;
   /**
@@ -189,6 +195,7 @@ export const defaultCostModel: CostModel = Object.freeze({
   decisionLatencyNs: 145000,
   decisionEventNs: 0,
   copierSharesEventLoopCpu: 1,
+  copierWakeNs: 7000,
   prefillPageNs: 600,
   precopyCallNs: 750,
   precopyPageNs: 1850,

@@ -1,4 +1,4 @@
-import { MAX_COPY_PAGES, RejectReason, vmaOfPage } from '@restorelab/core';
+import { CopyPriority, MAX_COPY_PAGES, RejectReason, vmaOfPage } from '@restorelab/core';
 import { CopyQueue } from './copy-queue';
 import { copyCostNs, hugetlbCopyCostNs } from './cost-model';
 import { LinkChannel } from './sim-link';
@@ -20,6 +20,13 @@ export class SimCopier {
   private callPage = 0;
   private callCount = 0;
 
+  /**
+   * The copier thread sleeps when it has nothing to do: a background command that finds it so
+   * starts after its wake-up (copierWakeNs). Urgent and prefetch commands of a reactive stack are
+   * copied by the strategies' thread itself on Linux, which leaves the copier asleep.
+   */
+  private asleep = true;
+
   /** Told the CPU time of every call as it starts: [start, end) of its copy, after the pages' fetch. */
   onCall: ((start: number, end: number) => void) | undefined;
 
@@ -35,7 +42,10 @@ export class SimCopier {
     while (this.callDoneAt === Infinity && !w.finished) {
       if (this.copyCmd < 0) {
         const i = q.take();
-        if (i < 0) return;
+        if (i < 0) {
+          this.asleep = true;
+          return;
+        }
         this.copyCmd = i;
         this.copyPos = q.page[i];
         this.copyEnd = q.page[i] + q.count[i];
@@ -71,7 +81,12 @@ export class SimCopier {
       this.callCount = e - j;
       this.copyPos = e;
       const copyNs = vma.hugetlb ? hugetlbCopyCostNs(w.cost, e - j) : copyCostNs(w.cost, e - j);
-      this.callDoneAt = now + w.link.fetch(now, e - j, LinkChannel.Background, this.later) + copyNs;
+      let wake = 0;
+      if (q.priority[i] === CopyPriority.Background) {
+        if (this.asleep) wake = w.cost.copierWakeNs;
+        this.asleep = false;
+      }
+      this.callDoneAt = now + wake + w.link.fetch(now + wake, e - j, LinkChannel.Background, this.later) + copyNs;
       this.onCall?.(this.callDoneAt - copyNs, this.callDoneAt);
     }
   }

@@ -90,6 +90,29 @@ describe('reactive commands', () => {
     expect(shared.lag).toBe(shared.callEnd);
   });
 
+  it('a background command that finds the copier asleep waits for its wake-up; one queued behind it does not', async () => {
+    const w = handWorkload([{ pid: 1, vmas: [1024], accesses: [1000, ...new Array(50).fill(1000), 900, ...new Array(50).fill(900)], gapNs: 10_000 }]);
+    const s: Strategy = {
+      attach: (ctx) =>
+        merge(
+          ctx.workloadStarted$.pipe(mergeMap((e) => from([copyPages(e.pid, 0, 4, 'background', 'background'), copyPages(e.pid, 4, 4, 'background', 'background')]))),
+          ctx.faults$.pipe(filter((f) => f.page === 900), map((f) => copyPages(f.pid, 100, 1, 'background', 'background'))),
+        ),
+    };
+    const cost = { decisionLatencyNs: 20_000, decisionEventNs: 0, copierSharesEventLoopCpu: 0, copierWakeNs: 50_000 };
+    const { store } = await simulate(w, [attached('s', s)], cost);
+    const [first, second, late] = ofKind(store, 'CopyLanded');
+    const copied = ofKind(store, 'PagesCopied').filter((e) => e.c === 3);
+    const four = m.copyCallNs + 4 * m.copyPageNs;
+    expect(copied.map((e) => [e.a, e.t])).toEqual([
+      [0, first.t + 50_000 + four],
+      [4, first.t + 50_000 + 2 * four],
+      // the copier slept again since
+      [100, late.t + 50_000 + m.copyCallNs + m.copyPageNs],
+    ]);
+    expect(second.t).toBe(first.t);
+  });
+
   it('the decision latency delays a reactive copy', async () => {
     const w = handWorkload([{ pid: 1, vmas: [16], accesses: new Array(2000).fill(0) }]);
     const s: Strategy = { attach: (ctx) => ctx.workloadStarted$.pipe(map(() => copyPages(1, 4, 6))) };
@@ -171,13 +194,16 @@ describe('reactive commands', () => {
     const arrive = go() + m.decisionLatencyNs;
     const calls = ofKind(store, 'PagesCopied').filter((e) => e.c !== 0);
     const c512 = m.copyCallNs + 512 * m.copyPageNs;
+    // urgent and prefetch copies leave the copier thread asleep (the strategies' thread copies
+    // them on Linux): the background command waits for its wake-up, once
+    const bg = arrive + 3 * oneCopy + m.copierWakeNs;
     expect(calls.map((e) => [e.t, e.a, e.b, e.c, e.d])).toEqual([
       [arrive + oneCopy, 1201, 1, 1, 1],
       [arrive + 2 * oneCopy, 1200, 1, 1, 1],
       [arrive + 3 * oneCopy, 1202, 1, 1, 1],
-      [arrive + 3 * oneCopy + c512, 0, 512, 3, 1],
-      [arrive + 3 * oneCopy + 2 * c512, 512, 512, 3, 1],
-      [arrive + 3 * oneCopy + 2 * c512 + m.copyCallNs + 176 * m.copyPageNs, 1024, 176, 3, 1],
+      [bg + c512, 0, 512, 3, 1],
+      [bg + 2 * c512, 512, 512, 3, 1],
+      [bg + 2 * c512 + m.copyCallNs + 176 * m.copyPageNs, 1024, 176, 3, 1],
     ]);
     expect(result.metrics.pagesCopied.background).toBe(1200);
     expect(result.verified).toBe(true);
