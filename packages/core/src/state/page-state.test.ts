@@ -30,6 +30,19 @@ function snapshot(s: PageState): unknown {
   return [pages(1, 12), pages(2, 4), spans(s, 1), spans(s, 2)];
 }
 
+/** The reference for lazyRunFrom: inside each lazy range from `from` on, the first lazy page and the lazy pages after it. */
+function lazyRunByPage(s: PageState, ranges: readonly [number, number][], from: number, max: number): [number, number] | undefined {
+  for (const [a, b] of ranges) {
+    let i = Math.max(a, from);
+    while (i < b && !s.isLazy(1, i)) i++;
+    if (i >= b) continue;
+    let j = i + 1;
+    while (j < b && j - i < max && s.isLazy(1, j)) j++;
+    return [i, j - i];
+  }
+  return undefined;
+}
+
 describe('PageState', () => {
   it('lazyRunFrom finds the first run a copy would queue, as a page-by-page scan with isLazy does', () => {
     let seed = 5;
@@ -45,17 +58,7 @@ describe('PageState', () => {
       const ranges = spans(s, 1);
       for (let from = 0; from < 13; from++)
         for (const max of [1, 2, 3, 100]) {
-          // the reference: inside each lazy range from `from` on, the first lazy page and the lazy pages after it
-          let want: [number, number] | undefined;
-          for (const [a, b] of ranges) {
-            let i = Math.max(a, from);
-            while (i < b && !s.isLazy(1, i)) i++;
-            if (i >= b) continue;
-            let j = i + 1;
-            while (j < b && j - i < max && s.isLazy(1, j)) j++;
-            want = [i, j - i];
-            break;
-          }
+          const want = lazyRunByPage(s, ranges, from, max);
           const got = s.lazyRunFrom(1, from, max);
           expect([round, from, max, got ? [got.page, got.count] : undefined]).toEqual([round, from, max, want]);
         }
@@ -76,16 +79,7 @@ describe('PageState', () => {
       const ranges = spans(s, 1);
       for (let from = 0; from < 242; from += 1 + rnd(7))
         for (const max of [1, 2, 5, 33, 64, Infinity]) {
-          let want: [number, number] | undefined;
-          for (const [a, b] of ranges) {
-            let i = Math.max(a, from);
-            while (i < b && !s.isLazy(1, i)) i++;
-            if (i >= b) continue;
-            let j = i + 1;
-            while (j < b && j - i < max && s.isLazy(1, j)) j++;
-            want = [i, j - i];
-            break;
-          }
+          const want = lazyRunByPage(s, ranges, from, max);
           const got = s.lazyRunFrom(1, from, max);
           expect([round, from, max, got ? [got.page, got.count] : undefined]).toEqual([round, from, max, want]);
         }
