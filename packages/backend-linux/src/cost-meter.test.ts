@@ -20,7 +20,7 @@ linuxTest('measureCosts reports the cost-model keys it measures', async () => {
   const freeAfter = freeHugetlbPages();
   expect(Object.keys(c).sort()).toEqual([
     'cacheFillPageNs', 'continueCallNs', 'continuePageNs', 'copierSharesEventLoopCpu', 'copierWakeNs', 'copyCallNs', 'copyPageNs', 'cowPageNs', 'decisionEventNs', 'decisionLatencyNs', 'dirtyScanNs', 'dirtyScanPageNs', 'discardRunNs',
-    'faultCopyPageNs', 'faultIdleNs', 'faultJumpNs', 'faultOverheadNs', 'faultWakeNs', 'hugePageCopyNs', 'linkPageNs', 'linkRequestNs', 'madviseNs', 'moveCallNs', 'movePageNs',
+    'faultCopyPageNs', 'faultIdleNs', 'faultJumpNs', 'faultOverheadNs', 'faultThreadSharesProcessCpu', 'faultWakeNs', 'hugePageCopyNs', 'linkPageNs', 'linkRequestNs', 'madviseNs', 'moveCallNs', 'movePageNs',
     'precopyCallNs', 'precopyDecisionNs', 'precopyPageNs', 'processCpus', 'ruleCallNs', 'sourceAccessNs', 'stagePageNs', 'touchPageNs', 'zeroPageNs',
   ]);
   // this kernel has every engine and WP_ASYNC, and jest's global setup lends the hugetlb pool its

@@ -4,7 +4,7 @@ import { backgroundChain, chainTimes, decisionLatencies, nextPageOnFault } from 
 import { FaultCostFit, faultSamples, FaultSample, fitFaultCost } from './fault-cost-fit';
 import { LinuxBackend } from './linux-backend';
 import { KernelCosts } from './native-binding';
-import { allowedCpus, copierSharesEventLoopCpu, DEFAULT_PLACEMENT, Placement, processCpuCount } from './placement';
+import { allowedCpus, copierSharesEventLoopCpu, DEFAULT_PLACEMENT, faultThreadSharesProcessCpu, Placement, processCpuCount } from './placement';
 import { freeHugetlbPages } from './hugetlb-pool';
 import { fitPrecopyCosts, PrecopyCosts } from './precopy-cost-fit';
 
@@ -43,6 +43,8 @@ export interface MeasuredCosts {
   readonly copierSharesEventLoopCpu: number;
   /** From a background command reaching the sleeping copier to its first call starting (median). */
   readonly copierWakeNs: number;
+  /** 1 when the placement measured pins the fault thread and the restored processes to one CPU, else 0. */
+  readonly faultThreadSharesProcessCpu: number;
   /** A page server request's cost to the two ends beyond the link's latency and bandwidth (shaped loopback). */
   readonly linkRequestNs: number;
   /** Per page of a page server's answer, beyond the link's bandwidth. */
@@ -372,6 +374,7 @@ export class CostMeter {
       decisionEventNs: this.eventNs.length > 0 ? Math.round(median(this.eventNs)) : 0,
       processCpus: processCpuCount(this.placement, allowedCpus()),
       copierSharesEventLoopCpu: copierSharesEventLoopCpu(this.placement, allowedCpus()) ? 1 : 0,
+      faultThreadSharesProcessCpu: faultThreadSharesProcessCpu(this.placement, allowedCpus()) ? 1 : 0,
       // a one-page background copy is the copier's call and page after its wake-up
       copierWakeNs: this.copierServes.length > 0 ? Math.max(0, Math.round(median(this.copierServes) - k.copyCallNs - copyPageNs)) : 0,
       linkRequestNs: this.linkRequests.length > 0 ? Math.max(0, Math.round(median(this.linkRequests))) : 0,

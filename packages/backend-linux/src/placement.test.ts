@@ -1,4 +1,4 @@
-import { allowedCpus, copierSharesEventLoopCpu, parseCpuList, parsePlacement, planCpus, processCpuCount } from './placement';
+import { allowedCpus, copierSharesEventLoopCpu, faultThreadSharesProcessCpu, parseCpuList, parsePlacement, planCpus, processCpuCount } from './placement';
 
 describe('placement', () => {
   test('parses kernel CPU lists', () => {
@@ -55,6 +55,15 @@ describe('placement', () => {
     expect(copierSharesEventLoopCpu('spread', [0, 1])).toBe(false);
     expect(copierSharesEventLoopCpu('none', [0, 1])).toBe(false);
     expect(copierSharesEventLoopCpu('shared', null)).toBe(false);
+  });
+
+  test('says when the fault thread and the restored processes are pinned to one CPU', () => {
+    expect(faultThreadSharesProcessCpu('shared', [0, 1])).toBe(true);
+    expect(faultThreadSharesProcessCpu('shared', [0, 1, 2, 3])).toBe(true);
+    expect(faultThreadSharesProcessCpu('spread', [0, 1])).toBe(false);
+    expect(faultThreadSharesProcessCpu('spread', [3])).toBe(true);
+    expect(faultThreadSharesProcessCpu('none', [0, 1])).toBe(false);
+    expect(faultThreadSharesProcessCpu('shared', null)).toBe(false);
   });
 
   test('counts the CPUs the restored processes share', () => {

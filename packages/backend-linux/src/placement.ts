@@ -106,6 +106,13 @@ export function copierSharesEventLoopCpu(placement: Placement, cpus: readonly nu
   return m !== 0 && m === plan.eventLoopCpuMask && (m & (m - 1)) === 0;
 }
 
+/** Whether the fault thread and the restored processes are pinned to one and the same single CPU under a placement. */
+export function faultThreadSharesProcessCpu(placement: Placement, cpus: readonly number[] | null): boolean {
+  const plan = planCpus(placement, cpus);
+  const m = plan.faultCpuMask;
+  return m !== 0 && m === plan.runnerCpuMask && (m & (m - 1)) === 0;
+}
+
 /** CPUs the restored processes share under a placement (every allowed one when not pinned). */
 export function processCpuCount(placement: Placement, cpus: readonly number[] | null): number {
   let mask = planCpus(placement, cpus).runnerCpuMask;

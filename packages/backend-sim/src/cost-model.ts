@@ -73,6 +73,11 @@ export interface CostModel {
    */
   readonly copierSharesEventLoopCpu: number;
   /**
+   * 1: the fault thread runs on the restored processes' CPU (placement shared) and goes first
+   * there: while it serves one process's fault the others do not run; 0: it has a CPU of its own.
+   */
+  readonly faultThreadSharesProcessCpu: number;
+  /**
    * From a background command reaching the copier's queue while the copier thread sleeps to its
    * first call starting: the thread's wake-up (on the event loop's CPU it waits for the strategies'
    * thread to yield).
@@ -195,6 +200,7 @@ export const defaultCostModel: CostModel = Object.freeze({
   decisionLatencyNs: 145000,
   decisionEventNs: 0,
   copierSharesEventLoopCpu: 1,
+  faultThreadSharesProcessCpu: 1,
   copierWakeNs: 7000,
   prefillPageNs: 600,
   precopyCallNs: 750,

@@ -1,11 +1,14 @@
 /**
  * The running processes ordered by the time of their next access (ties: lower index first), as a
- * binary heap of process indices. Keys live in `time`, which the owner updates before sift calls.
+ * binary heap of process indices. Keys live in `time` (less the heap's offset), which the owner
+ * updates before sift calls.
  */
 export class ProcessHeap {
   readonly time: Float64Array;
   private readonly heap: Int32Array;
   private n = 0;
+  /** Added to every key: delayAll() moves every process in the heap at once. */
+  private offset = 0;
 
   constructor(processes: number) {
     this.time = new Float64Array(processes);
@@ -26,11 +29,21 @@ export class ProcessHeap {
     const n = this.n;
     if (n < 2) return Infinity;
     const t1 = this.time[this.heap[1]];
-    return n > 2 ? Math.min(t1, this.time[this.heap[2]]) : t1;
+    return (n > 2 ? Math.min(t1, this.time[this.heap[2]]) : t1) + this.offset;
+  }
+
+  /** The next-access time of process i, in the heap. */
+  timeOf(i: number): number {
+    return this.time[i] + this.offset;
+  }
+
+  /** Every process in the heap runs ns later (the CPU they share was taken meanwhile); order is kept. */
+  delayAll(ns: number): void {
+    if (this.n > 0) this.offset += ns;
   }
 
   push(i: number, t: number): void {
-    this.time[i] = t;
+    this.time[i] = t - this.offset;
     const k = this.n++;
     this.heap[k] = i;
     this.up(k);
@@ -38,7 +51,7 @@ export class ProcessHeap {
 
   /** The top's time grew to t. */
   retimeTop(t: number): void {
-    this.time[this.heap[0]] = t;
+    this.time[this.heap[0]] = t - this.offset;
     this.down(0);
   }
 

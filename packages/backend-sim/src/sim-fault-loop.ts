@@ -69,6 +69,7 @@ export class SimFaultLoop {
     this.svcStartedAt = w.clock.now;
     this.ruleCount = 0;
     let cost: number;
+    let fetchNs = 0;
     if (p.pages.present.get(page)) {
       // a copier call made it present while the fault waited in the queue: UFFDIO_COPY says EEXIST
       this.service = Service.Stale;
@@ -104,12 +105,16 @@ export class SimFaultLoop {
       // the rules' pages, then the fault's own, each fetched over the urgent channel first (with a link)
       cost = m.faultOverheadNs;
       cost += this.collectRulePages(p, page, lo, hi, w.clock.now + cost);
-      cost += w.link.fetch(w.clock.now + cost, hi - lo + 1, LinkChannel.Urgent, this.later) + (vma.hugetlb ? hugetlbCopyCostNs(m, hi - lo + 1) : faultCopyCostNs(m, hi - lo + 1));
+      fetchNs = w.link.fetch(w.clock.now + cost, hi - lo + 1, LinkChannel.Urgent, this.later);
+      cost += fetchNs + (vma.hugetlb ? hugetlbCopyCostNs(m, hi - lo + 1) : faultCopyCostNs(m, hi - lo + 1));
       if (page < p.lastFaultLo - FAULT_NEAR_PAGES || page > p.lastFaultHi + FAULT_NEAR_PAGES) cost += m.faultJumpNs;
       p.lastFaultLo = lo;
       p.lastFaultHi = hi;
     }
-    this.doneAt = w.clock.now + cost + faultIdleCostNs(m, w.clock.now - this.idleSince);
+    const serviceNs = cost + faultIdleCostNs(m, w.clock.now - this.idleSince);
+    this.doneAt = w.clock.now + serviceNs;
+    // the fault thread goes first on the processes' CPU: the others stop while it serves (not while it waits for the link)
+    if (m.faultThreadSharesProcessCpu) w.runnable.delayAll(serviceNs - fetchNs);
   }
 
   /**

@@ -240,7 +240,8 @@ describe('reactive commands', () => {
       { pid: 2, parent: 1, vmas: [8], accesses: new Array(200).fill(5) },
     ]);
     const s: Strategy = { attach: (ctx) => ctx.workloadStarted$.pipe(filter((e) => e.pid === 2), map(() => copyPages(2, 5, 1))) };
-    const { store, result } = await simulate(w, [attached('s', s)], { decisionLatencyNs: 0 });
+    // the fault thread on a CPU of its own: pid 2 faults while pid 1's fault is served
+    const { store, result } = await simulate(w, [attached('s', s)], { decisionLatencyNs: 0, faultThreadSharesProcessCpu: 0 });
     // pid 1 forks pid 2, then both register their VMA
     const t0 = m.forkNs + 2 * m.registerVmaNs;
     const facts = events(store)

@@ -52,7 +52,7 @@ describe('startup protocol', () => {
 
   it('ends every process with its report and the run with RestoreEnded', async () => {
     // no wake after a fault: both processes end right after their faults are served
-    const { store, result } = await simulate(workload, [attached('planner', planner)], { faultWakeNs: 0 });
+    const { store, result } = await simulate(workload, [attached('planner', planner)], { faultWakeNs: 0, faultThreadSharesProcessCpu: 0 });
     const evs = events(store);
     const endKinds = ['WorkloadEnded', 'PagesTouched', 'MemorySampled', 'PagesVerified', 'PageMismatch', 'RestoreEnded'];
     const tail = evs.filter((e) => endKinds.includes(e.kind));
@@ -180,8 +180,8 @@ describe('demand faults', () => {
       { pid: 1, vmas: [4], accesses: [0, 1] },
       { pid: 2, parent: 1, vmas: [4], accesses: [0, 1] },
     ]);
-    // without the wake, the second faults come while the monitor is still busy
-    const { store } = await simulate(w, [], { faultWakeNs: 0 });
+    // without the wake, the second faults come while the monitor is still busy (on a CPU of its own)
+    const { store } = await simulate(w, [], { faultWakeNs: 0, faultThreadSharesProcessCpu: 0 });
     const f = events(store).filter((e) => e.kind === 'FaultRaised' || e.kind === 'FaultResolved');
     const t0 = ofKind(store, 'WorkloadStarted')[0].t + 100;
     expect(f.map((e) => [e.kind, e.pid, e.t, e.kind === 'FaultResolved' ? e.b : 0])).toEqual([
@@ -199,6 +199,22 @@ describe('demand faults', () => {
 });
 
 describe('the fault round trip', () => {
+  it("on the processes' CPU the fault thread goes first: the other processes wait while it serves a fault", async () => {
+    // pid 1 faults at once; pid 2 computes (present pages) meanwhile and ends later by the service
+    const w = handWorkload([
+      { pid: 1, vmas: [4], accesses: [0] },
+      { pid: 2, parent: 1, vmas: [4], accesses: [0, 0, 0, 0], gapNs: 2000, flags: () => PageFlag.Content | PageFlag.Precopied },
+    ]);
+    const endOf = async (faultThreadSharesProcessCpu: number) => {
+      const { store } = await simulate(w, [], { faultWakeNs: 0, processCpus: 0, touchPageNs: 0, faultThreadSharesProcessCpu });
+      const started = ofKind(store, 'WorkloadStarted')[0].t;
+      return ofKind(store, 'WorkloadEnded').find((e) => e.pid === 2)!.t - started;
+    };
+    const own = await endOf(0);
+    expect(own).toBe(4 * 2000);
+    expect(await endOf(1)).toBe(own + onePageFault);
+  });
+
   it('keeps the process blocked for the wake the monitor does not see, and logs the monitor latency only', async () => {
     const wake = 7000;
     const w = handWorkload([{ pid: 1, vmas: [4], accesses: [0, 1, 1] }]);
@@ -287,7 +303,7 @@ describe('the cost of running', () => {
       { pid: 1, vmas: [4], flags: precopied, accesses: [0] },
       { pid: 2, parent: 1, vmas: [4], accesses: [0] },
     ]);
-    const { store, result } = await simulate(w, [], { touchPageNs: 1_000_000, processCpus: 0 });
+    const { store, result } = await simulate(w, [], { touchPageNs: 1_000_000, processCpus: 0, faultThreadSharesProcessCpu: 0 });
     for (let i = 1; i < store.length; i++) expect(store.t[i]).toBeGreaterThanOrEqual(store.t[i - 1]);
     const started = ofKind(store, 'WorkloadStarted')[0].t;
     expect(ofKind(store, 'WorkloadEnded').map((e) => [e.pid, e.t - started])).toEqual([

@@ -112,7 +112,7 @@ export class SimRun {
       const tMonitor = this.startup !== undefined ? this.startupDoneAt : faults.doneAt;
       const tCall = copier.callDoneAt;
       const top = runnable.top();
-      const tBest = top >= 0 ? procs[top].t : Infinity;
+      const tBest = top >= 0 ? runnable.timeOf(top) : Infinity;
       const tOther = Math.min(tSched, tCopy, tMadvise, tMonitor, tCall);
       if (top < 0 || tOther <= tBest) {
         if (tOther === Infinity) throw new Error('simulation stalled: no process can run and nothing is scheduled');
@@ -127,6 +127,7 @@ export class SimRun {
         if (--w.progressLeft <= 0) return;
       } else {
         const best = procs[top];
+        best.t = tBest;
         const tSecond = runnable.secondTime();
         this.replay.replay(best, tOther < tSecond ? tOther : tSecond);
         if (best.state === RunState.Running) runnable.retimeTop(best.t);

@@ -5,7 +5,7 @@ import { CostModel, costModelKeys, defaultCostModel, parseCostModel } from '@res
 import { UsageError } from '@restorelab/core';
 
 /** The cost-model keys backend-linux's measureCosts() measures; the others keep their defaults. */
-export const MEASURED_KEYS = ['faultOverheadNs', 'faultWakeNs', 'faultIdleNs', 'faultJumpNs', 'faultCopyPageNs', 'copyCallNs', 'ruleCallNs', 'copyPageNs', 'zeroPageNs', 'madviseNs', 'cowPageNs', 'touchPageNs', 'decisionLatencyNs', 'decisionEventNs', 'processCpus', 'copierSharesEventLoopCpu', 'copierWakeNs', 'linkRequestNs', 'linkPageNs'] as const satisfies readonly (keyof MeasuredCosts & keyof CostModel)[];
+export const MEASURED_KEYS = ['faultOverheadNs', 'faultWakeNs', 'faultIdleNs', 'faultJumpNs', 'faultCopyPageNs', 'copyCallNs', 'ruleCallNs', 'copyPageNs', 'zeroPageNs', 'madviseNs', 'cowPageNs', 'touchPageNs', 'decisionLatencyNs', 'decisionEventNs', 'processCpus', 'copierSharesEventLoopCpu', 'copierWakeNs', 'faultThreadSharesProcessCpu', 'linkRequestNs', 'linkPageNs'] as const satisfies readonly (keyof MeasuredCosts & keyof CostModel)[];
 
 /** The copy engines' keys: measured where this kernel's userfaultfd can do the engine (else defaults). */
 export const ENGINE_KEYS = ['cacheFillPageNs', 'continueCallNs', 'continuePageNs', 'stagePageNs', 'moveCallNs', 'movePageNs'] as const satisfies readonly (keyof MeasuredCosts & keyof CostModel)[];

@@ -17,7 +17,7 @@ const reason = linuxSkipReason();
 if (reason) console.warn(`fidelity.test: Linux tests SKIPPED: ${reason}`);
 const linuxIt = reason ? it.skip : it;
 
-const fake = { faultOverheadNs: 5000.4, faultWakeNs: 9000, faultIdleNs: 500, faultJumpNs: 600, faultCopyPageNs: 2100, touchPageNs: 300, cowPageNs: 3000, decisionLatencyNs: 200000, decisionEventNs: 2000, processCpus: 1, copierSharesEventLoopCpu: 1, copierWakeNs: 6000, copyCallNs: 250, ruleCallNs: 2500, copyPageNs: 1200, zeroPageNs: 500, madviseNs: 600, linkRequestNs: 20000, linkPageNs: 1500, cacheFillPageNs: 1400, continueCallNs: 600, continuePageNs: 240, stagePageNs: null, moveCallNs: null, movePageNs: null, hugePageCopyNs: null,
+const fake = { faultOverheadNs: 5000.4, faultWakeNs: 9000, faultIdleNs: 500, faultJumpNs: 600, faultCopyPageNs: 2100, touchPageNs: 300, cowPageNs: 3000, decisionLatencyNs: 200000, decisionEventNs: 2000, processCpus: 1, copierSharesEventLoopCpu: 1, copierWakeNs: 6000, faultThreadSharesProcessCpu: 1, copyCallNs: 250, ruleCallNs: 2500, copyPageNs: 1200, zeroPageNs: 500, madviseNs: 600, linkRequestNs: 20000, linkPageNs: 1500, cacheFillPageNs: 1400, continueCallNs: 600, continuePageNs: 240, stagePageNs: null, moveCallNs: null, movePageNs: null, hugePageCopyNs: null,
   precopyCallNs: null, precopyPageNs: null, dirtyScanNs: null, dirtyScanPageNs: null, sourceAccessNs: null, precopyDecisionNs: null, discardRunNs: null, extra: 7 };
 
 describe('calibrate', () => {
