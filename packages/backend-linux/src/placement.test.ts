@@ -55,6 +55,9 @@ describe('placement', () => {
     expect(copierSharesEventLoopCpu('spread', [0, 1])).toBe(false);
     expect(copierSharesEventLoopCpu('none', [0, 1])).toBe(false);
     expect(copierSharesEventLoopCpu('shared', null)).toBe(false);
+    // masks past bit 31: counted as doubles
+    expect(copierSharesEventLoopCpu('shared', [40, 41])).toBe(true);
+    expect(copierSharesEventLoopCpu('shared', [40, 41, 42])).toBe(false);
   });
 
   test('says when the fault thread and the restored processes are pinned to one CPU', () => {

@@ -99,25 +99,30 @@ export function planCpus(placement: Placement, cpus: readonly number[] | null): 
   };
 }
 
-/** Whether the copier and the JavaScript event loop are pinned to one and the same single CPU under a placement. */
-export function copierSharesEventLoopCpu(placement: Placement, cpus: readonly number[] | null): boolean {
-  const plan = planCpus(placement, cpus);
-  const m = plan.copierCpuMask;
-  return m !== 0 && m === plan.eventLoopCpuMask && (m & (m - 1)) === 0;
+/** CPUs in a mask (a double: bit operators would cut it to 32 bits). */
+function cpusIn(mask: number): number {
+  let n = 0;
+  for (; mask > 0; mask = Math.floor(mask / 2)) n += mask % 2;
+  return n;
 }
 
-/** Whether the fault thread and the restored processes are pinned to one and the same single CPU under a placement. */
+/** Both masks pin to one and the same single CPU. */
+const oneSameCpu = (a: number, b: number) => a === b && cpusIn(a) === 1;
+
+/** Whether the copier and the JavaScript event loop are pinned to one and the same CPU under a placement. */
+export function copierSharesEventLoopCpu(placement: Placement, cpus: readonly number[] | null): boolean {
+  const plan = planCpus(placement, cpus);
+  return oneSameCpu(plan.copierCpuMask, plan.eventLoopCpuMask);
+}
+
+/** Whether the fault thread and the restored processes are pinned to one and the same CPU under a placement. */
 export function faultThreadSharesProcessCpu(placement: Placement, cpus: readonly number[] | null): boolean {
   const plan = planCpus(placement, cpus);
-  const m = plan.faultCpuMask;
-  return m !== 0 && m === plan.runnerCpuMask && (m & (m - 1)) === 0;
+  return oneSameCpu(plan.faultCpuMask, plan.runnerCpuMask);
 }
 
 /** CPUs the restored processes share under a placement (every allowed one when not pinned). */
 export function processCpuCount(placement: Placement, cpus: readonly number[] | null): number {
-  let mask = planCpus(placement, cpus).runnerCpuMask;
-  if (mask === 0) return cpus?.length ?? 0;
-  let n = 0;
-  for (; mask > 0; mask = Math.floor(mask / 2)) n += mask % 2;
-  return n;
+  const mask = planCpus(placement, cpus).runnerCpuMask;
+  return mask === 0 ? (cpus?.length ?? 0) : cpusIn(mask);
 }
