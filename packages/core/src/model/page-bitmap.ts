@@ -9,6 +9,13 @@ export const MAX_BITMAP_PAGES = IMAGE_LIMITS.maxTotalPages;
  */
 export const BYTE_SWAP = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1 ? 0 : 3;
 
+/** Bits set in a 32-bit word. */
+export function popcount32(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
+}
+
 /** Read access to a page bitmap. */
 export interface ReadonlyPageBitmap {
   readonly size: number;
@@ -92,12 +99,7 @@ export class PageBitmap implements ReadonlyPageBitmap {
     const x = this.w;
     const y = other.w;
     let n = 0;
-    for (let i = 0, e = Math.min(x.length, y.length); i < e; i++) {
-      let v = (x[i] & y[i]) >>> 0;
-      v = v - ((v >>> 1) & 0x55555555);
-      v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
-      n += (((v + (v >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
-    }
+    for (let i = 0, e = Math.min(x.length, y.length); i < e; i++) n += popcount32(x[i] & y[i]);
     return n;
   }
   /** The first page >= i and < limit whose bit is `on`, or limit: a word at a time. */

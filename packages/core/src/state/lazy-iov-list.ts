@@ -1,15 +1,9 @@
 import { PageRange } from '../model/page';
-import { BYTE_SWAP } from '../model/page-bitmap';
+import { BYTE_SWAP, popcount32 } from '../model/page-bitmap';
 
 /** Index of the lowest set bit of a non-zero 32-bit word. */
 function lowestBit(x: number): number {
   return 31 - Math.clz32(x & -x);
-}
-
-function popcount(x: number): number {
-  x -= (x >>> 1) & 0x55555555;
-  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-  return Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
 }
 
 /** First index >= from (and < limit) whose bit is `one`; limit when there is none. */
@@ -34,8 +28,9 @@ function scan(words: Uint32Array, from: number, limit: number, one: boolean): nu
  * Ranges are removed, trimmed or split as pages arrive.
  *
  * Held as bitmaps, so that removing pages anywhere costs O(words of pages removed) however
- * fragmented the list gets: one bit per lazy page, one bit marking where each added range starts (ranges added
- * back to back stay apart), and one summary bit per non-empty word to skip empty stretches.
+ * fragmented the list gets: one bit per lazy page, one bit marking where each added range starts
+ * (ranges added back to back stay apart), and one summary bit per non-empty word to skip empty
+ * stretches.
  */
 export class LazyIovList {
   private lazy = new Uint32Array(0);
@@ -103,8 +98,8 @@ export class LazyIovList {
       const gone = x & mask;
       if (gone !== 0) {
         // a lazy page starts a range when it is marked so or the page before it is not lazy
-        rangesGone += popcount(gone & (starts[w] | ~((x << 1) | carry)));
-        removed += popcount(gone);
+        rangesGone += popcount32(gone & (starts[w] | ~((x << 1) | carry)));
+        removed += popcount32(gone);
         lazy[w] = x & ~mask;
         if (lazy[w] === 0) summary[w >>> 5] &= ~(1 << (w & 31));
       }
