@@ -144,9 +144,7 @@ export class LazyIovList {
     if (this.pages === 0 || page >= this.size) return undefined;
     const i = this.nextLazy(Math.max(0, page));
     if (i < 0) return undefined;
-    const limit = Math.min(this.size, i + max);
-    const notLazy = scan(this.lazy, i + 1, limit, false);
-    return { pid: this.pid, page: i, count: scan(this.starts, i + 1, notLazy, true) - i };
+    return { pid: this.pid, page: i, count: this.rangeEnd(i, Math.min(this.size, i + max)) - i };
   }
 
   ranges(): PageRange[] {
@@ -159,9 +157,9 @@ export class LazyIovList {
     return out;
   }
 
-  /** End of the range that holds lazy page i: the first page after it that is not lazy or starts another. */
-  private rangeEnd(i: number): number {
-    const notLazy = scan(this.lazy, i + 1, this.size, false);
+  /** End of the range that holds lazy page i: the first page after it that is not lazy or starts another (at most limit). */
+  private rangeEnd(i: number, limit = this.size): number {
+    const notLazy = scan(this.lazy, i + 1, limit, false);
     return scan(this.starts, i + 1, notLazy, true);
   }
 
